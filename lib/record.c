@@ -1,0 +1,131 @@
+/* Life cycle of the run record shared by the engine, the store and reports. */
+#include "record.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "util.h"
+
+static const char *const status_names[ST__COUNT] = {
+	[ST_PENDING] = "pending",	[ST_RUNNING] = "running",
+	[ST_SUCCEEDED] = "succeeded",	[ST_FAILED] = "failed",
+	[ST_SKIPPED] = "skipped",	[ST_ROLLED_BACK] = "rolled_back",
+	[ST_INTERRUPTED] = "interrupted", [ST_TIMED_OUT] = "timed_out",
+	[ST_DECLINED] = "declined",	[ST_ABORTED] = "aborted",
+	[ST_REFUSED] = "refused",
+};
+
+const char *status_name(enum status st)
+{
+	return (unsigned)st < ST__COUNT ? status_names[st] : "unknown";
+}
+
+int status_parse(const char *name, enum status *st)
+{
+	for (int i = 0; name && i < ST__COUNT; i++)
+		if (!strcmp(status_names[i], name)) {
+			*st = (enum status)i;
+			return 0;
+		}
+	return -1;
+}
+
+void step_rec_init(struct step_rec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->idempotent = 1;
+	s->started_ms = s->ended_ms = TS_NONE;
+	s->duration_s = NAN;
+	s->human_wait_s = 0;
+	s->exit_code = -1;
+}
+
+void phase_rec_init(struct phase_rec *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->budget_s = NAN;
+	p->parallel = 1;
+	p->started_ms = p->ended_ms = TS_NONE;
+	p->duration_s = NAN;
+	p->human_wait_s = 0;
+}
+
+void run_rec_init(struct run_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->uid = -1;
+	r->started_ms = r->ended_ms = r->incident_ms = r->restored_ms = TS_NONE;
+	r->recovery_point_ms = TS_NONE;
+	r->rto_target_s = r->rto_achieved_s = NAN;
+	r->rpo_target_s = r->rpo_achieved_s = NAN;
+	r->rto_met = r->rpo_met = -1;
+	r->exit_code = -1;
+}
+
+static void step_rec_release(struct step_rec *s)
+{
+	free(s->name);
+	free(s->kind);
+	free(s->role);
+	free(s->confirmed_by);
+	free(s->error);
+	free(s->output);
+	free(s->state_json);
+}
+
+void attempt_rec_release(struct attempt_rec *a)
+{
+	free(a->error);
+	free(a->output);
+	a->error = a->output = NULL;
+}
+
+void run_rec_release(struct run_rec *r)
+{
+	for (size_t i = 0; i < r->nphases; i++) {
+		struct phase_rec *p = &r->phases[i];
+		for (size_t j = 0; j < p->nsteps; j++)
+			step_rec_release(&p->steps[j]);
+		free(p->steps);
+		free(p->name);
+		free(p->role);
+	}
+	free(r->phases);
+	for (size_t i = 0; i < r->nnotes; i++) {
+		free(r->notes[i].operator);
+		free(r->notes[i].text);
+	}
+	free(r->notes);
+	free(r->id);
+	free(r->runbook);
+	free(r->file);
+	free(r->sha256);
+	free(r->mode);
+	free(r->trigger);
+	free(r->env);
+	free(r->operator);
+	free(r->host);
+	free(r->params_json);
+	free(r->rpo_status);
+	free(r->error);
+	run_rec_init(r);
+}
+
+void run_rec_free(struct run_rec *r)
+{
+	if (!r)
+		return;
+	run_rec_release(r);
+	free(r);
+}
+
+void run_rec_add_note(struct run_rec *r, int64_t at_ms, const char *op, const char *text)
+{
+	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
+	struct note_rec *n = &r->notes[r->nnotes++];
+	n->at_ms = at_ms;
+	n->operator = xstrdup(op);
+	n->text = xstrdup(text);
+}

@@ -1,0 +1,125 @@
+/*
+ * The record of one run: what the engine fills in as it goes, what the store
+ * persists row by row, what history/show/report read back. One model for
+ * both sides, so a report written at the end of `run` and one regenerated
+ * later from the history are the same document.
+ *
+ * Conventions: wall timestamps are unix milliseconds, TS_NONE when absent;
+ * durations are seconds as double, NAN when absent; strings are xmalloc'd
+ * and owned by the record (NULL when absent).
+ */
+#ifndef LB_RECORD_H
+#define LB_RECORD_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum status {
+	ST_PENDING = 0,
+	ST_RUNNING,
+	ST_SUCCEEDED,
+	ST_FAILED,
+	ST_SKIPPED,
+	ST_ROLLED_BACK,
+	ST_INTERRUPTED,
+	ST_TIMED_OUT,
+	ST_DECLINED,
+	ST_ABORTED,	/* runs only */
+	ST_REFUSED,	/* runs only */
+	ST__COUNT
+};
+const char *status_name(enum status st);		/* "succeeded", ... */
+int status_parse(const char *name, enum status *st);	/* 0 or -1 */
+
+enum section { SEC_MAIN = 0, SEC_ROLLBACK = 1 };
+
+struct attempt_rec {
+	int attempt;		/* 1-based */
+	enum status status;
+	int64_t started_ms, ended_ms;
+	double duration_s;
+	int exit_code;		/* -1 when none (signal, Lua step, http) */
+	char *error;
+	char *output;		/* bounded: head and tail */
+	int64_t output_cut;	/* bytes left out of the middle */
+};
+
+struct step_rec {
+	char *name;
+	char *kind;		/* "sh", "run", "http", "manual" */
+	char *role;
+	enum section section;
+	int idempotent;
+	enum status status;
+	int attempts;
+	int64_t started_ms, ended_ms;
+	double duration_s;	/* machine + human */
+	double human_wait_s;	/* manual steps: time spent waiting for a person */
+	int exit_code;		/* last attempt's, -1 when none */
+	char *confirmed_by;	/* "alice", or "alice (--yes)" when automatic */
+	char *error;		/* last error message */
+	char *output;		/* last attempt's bounded output */
+	int64_t output_cut;
+	char *state_json;	/* ctx.state after the step finished, for resume */
+};
+
+struct phase_rec {
+	char *name;
+	char *role;
+	double budget_s;	/* NAN: no budget */
+	int fault, cleanup, restores_service, parallel;
+	enum status status;
+	int64_t started_ms, ended_ms;
+	double duration_s, human_wait_s;
+	int over_budget;
+	struct step_rec *steps;	/* main steps, then rollback steps */
+	size_t nsteps;
+};
+
+struct note_rec {
+	int64_t at_ms;
+	char *operator;
+	char *text;
+};
+
+struct run_rec {
+	char *id;
+	char *runbook;		/* the runbook's name */
+	char *file;		/* absolute path of the runbook file */
+	char *sha256;		/* of the runbook's text */
+	char *mode;		/* "run" or "drill" */
+	char *trigger;		/* "cli", "console", "schedule", "resume" */
+	char *env;		/* NULL: none */
+	char *operator;
+	long uid;		/* real uid */
+	char *host;
+	long pid;
+	char *params_json;	/* params in force, as a JSON object */
+	enum status status;
+	int64_t started_ms, ended_ms;
+	int64_t incident_ms;	/* t0 */
+	int64_t restored_ms;	/* t1, TS_NONE when service was not restored */
+	double rto_target_s, rto_achieved_s;	/* NAN when absent */
+	int rto_met;		/* 1, 0, or -1 when unknown */
+	double rpo_target_s, rpo_achieved_s;
+	int rpo_met;
+	char *rpo_status;	/* "met", "missed", "unmeasured", "none" */
+	int64_t recovery_point_ms;
+	double human_wait_s;
+	int exit_code;		/* -1 while running */
+	int strict_budgets;
+	char *error;		/* why the run failed, when it did */
+	struct phase_rec *phases;
+	size_t nphases;
+	struct note_rec *notes;
+	size_t nnotes;
+};
+
+void run_rec_init(struct run_rec *run);	/* all absent: TS_NONE, NAN, -1 */
+void run_rec_release(struct run_rec *run);	/* frees contents */
+void run_rec_free(struct run_rec *run);		/* contents and struct */
+void phase_rec_init(struct phase_rec *ph);
+void step_rec_init(struct step_rec *st);
+void attempt_rec_release(struct attempt_rec *a);
+void run_rec_add_note(struct run_rec *run, int64_t at_ms, const char *op, const char *text);
+
+#endif

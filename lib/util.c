@@ -1,0 +1,356 @@
+/*
+ * Allocation that gives up in one place, strbuf, durations and hashes.
+ * Running out of memory in the host is not something a runbook can recover
+ * from, so the x* allocators abort with a message rather than returning NULL
+ * into a hundred half-handled call sites.
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+void die_oom(size_t n)
+{
+	char msg[96];
+	int len = snprintf(msg, sizeof(msg), "lifeboat: out of memory allocating %zu bytes\n", n);
+	if (len > 0 && write(2, msg, (size_t)len) < 0)
+		abort();
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die_oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		die_oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		die_oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		n = 0;
+	strbuf_grow(&sb, (size_t)n + 1);
+	vsnprintf(sb.buf, (size_t)n + 1, fmt, ap);
+	sb.len = (size_t)n;
+	return strbuf_detach(&sb);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void strbuf_init(struct strbuf *sb, size_t hint)
+{
+	sb->len = 0;
+	sb->alloc = hint ? hint + 1 : 64;
+	sb->buf = xmalloc(sb->alloc);
+	sb->buf[0] = '\0';
+}
+
+void strbuf_grow(struct strbuf *sb, size_t extra)
+{
+	if (!sb->buf)
+		strbuf_init(sb, extra);
+	if (sb->len + extra + 1 <= sb->alloc)
+		return;
+	size_t want = sb->alloc * 2;
+	if (want < sb->len + extra + 1)
+		want = sb->len + extra + 1;
+	sb->buf = xrealloc(sb->buf, want);
+	sb->alloc = want;
+}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+	strbuf_grow(sb, len);
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void strbuf_addstr(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+void strbuf_addch(struct strbuf *sb, int c)
+{
+	char ch = (char)c;
+	strbuf_add(sb, &ch, 1);
+}
+
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n > 0) {
+		strbuf_grow(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+		sb->len += (size_t)n;
+	}
+	va_end(ap);
+}
+
+void strbuf_reset(struct strbuf *sb)
+{
+	if (!sb->buf)
+		strbuf_init(sb, 0);
+	sb->len = 0;
+	sb->buf[0] = '\0';
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->alloc = 0;
+}
+
+char *strbuf_detach(struct strbuf *sb)
+{
+	if (!sb->buf)
+		strbuf_init(sb, 0);
+	char *p = sb->buf;
+	sb->buf = NULL;
+	sb->len = sb->alloc = 0;
+	return p;
+}
+
+/*
+ * Units may be combined largest first ("1h30m", "2m30s", "1s500ms"); each
+ * unit at most once. A bare number is seconds. Spaces, signs, exponents and
+ * anything else are refused so "15 minutes" cannot slip through.
+ */
+int duration_parse(const char *s, double *secs)
+{
+	static const struct { const char *u; double mult; } units[] = {
+		{ "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 }, { "ms", 0.001 },
+	};
+	if (!s || !*s)
+		return -1;
+	const char *p = s;
+	int all_digits = 1;
+	for (const char *q = s; *q; q++)
+		if (!isdigit((unsigned char)*q) && *q != '.')
+			all_digits = 0;
+	if (all_digits) {
+		char *end;
+		double v = strtod(s, &end);
+		if (*end || end == s || !isfinite(v) || strchr(s, '.') != strrchr(s, '.'))
+			return -1;
+		*secs = v;
+		return 0;
+	}
+	double total = 0;
+	size_t next_unit = 0;
+	while (*p) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		const char *num = p;
+		while (isdigit((unsigned char)*p) || *p == '.')
+			p++;
+		char nbuf[32];
+		if ((size_t)(p - num) >= sizeof(nbuf))
+			return -1;
+		memcpy(nbuf, num, (size_t)(p - num));
+		nbuf[p - num] = '\0';
+		char *end;
+		double v = strtod(nbuf, &end);
+		if (*end)
+			return -1;
+		size_t ulen = 0;
+		while (isalpha((unsigned char)p[ulen]))
+			ulen++;
+		if (!ulen)
+			return -1;	/* "1h30": a number needs its unit once units are used */
+		size_t i;
+		for (i = next_unit; i < ARRAY_SIZE(units); i++)
+			if (strlen(units[i].u) == ulen && !strncmp(units[i].u, p, ulen))
+				break;
+		if (i == ARRAY_SIZE(units))
+			return -1;
+		total += v * units[i].mult;
+		next_unit = i + 1;
+		p += ulen;
+	}
+	if (!isfinite(total))
+		return -1;
+	*secs = total;
+	return 0;
+}
+
+const char *duration_format(double secs, char *buf, size_t n)
+{
+	if (isnan(secs)) {
+		snprintf(buf, n, "-");
+	} else if (secs < 0) {
+		char tmp[32];
+		snprintf(buf, n, "-%s", duration_format(-secs, tmp, sizeof(tmp)));
+	} else if (secs < 1) {
+		snprintf(buf, n, "%dms", (int)lround(secs * 1000));
+	} else if (secs < 60) {
+		snprintf(buf, n, "%.2fs", secs);
+	} else if (secs < 3600) {
+		long s = lround(secs);
+		snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+	} else {
+		long s = lround(secs);
+		snprintf(buf, n, "%ldh%02ldm%02lds", s / 3600, (s / 60) % 60, s % 60);
+	}
+	return buf;
+}
+
+static void hex_encode(const unsigned char *md, unsigned len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < len; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+		abort();
+	hex_encode(md, mdlen, out);
+}
+
+int sha256_file(const char *path, char out[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		die_oom(0);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	char buf[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	}
+	int saved = errno;
+	close(fd);
+	if (!rc) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+		hex_encode(md, mdlen, out);
+	}
+	EVP_MD_CTX_free(ctx);
+	errno = saved;
+	return rc;
+}
+
+char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 4096);
+	for (;;) {
+		strbuf_grow(&sb, 65536);
+		ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int saved = errno;
+			close(fd);
+			strbuf_release(&sb);
+			errno = saved;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		sb.len += (size_t)n;
+	}
+	sb.buf[sb.len] = '\0';
+	close(fd);
+	if (len)
+		*len = sb.len;
+	return strbuf_detach(&sb);
+}
+
+void random_hex(char *out, size_t n)
+{
+	unsigned char raw[32];
+	size_t got = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = read(fd, raw, sizeof(raw));
+		if (r > 0)
+			got = (size_t)r;
+		close(fd);
+	}
+	for (size_t i = got; i < sizeof(raw); i++)
+		raw[i] = (unsigned char)(rand() ^ (getpid() << 3) ^ (int)i);
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n && i < 64; i++)
+		out[i] = digits[(raw[i / 2] >> ((i & 1) ? 0 : 4)) & 15];
+	out[n < 64 ? n : 64] = '\0';
+}

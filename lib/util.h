@@ -1,0 +1,66 @@
+/*
+ * Small shared helpers: allocation that aborts in one place on failure (as tmux
+ * and htop do), a growable string buffer in git's strbuf style, durations,
+ * and SHA-256 over libcrypto.
+ */
+#ifndef LB_UTIL_H
+#define LB_UTIL_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define LB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define LB_NORETURN __attribute__((noreturn))
+#else
+#define LB_PRINTF(f, a)
+#define LB_NORETURN
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+LB_NORETURN void die_oom(size_t n);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);			/* NULL in, NULL out */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) LB_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) LB_PRINTF(1, 0);
+
+/* A growable, always NUL-terminated buffer. buf is never NULL after init. */
+struct strbuf {
+	char *buf;	/* xmalloc'd, owned */
+	size_t len;
+	size_t alloc;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) LB_PRINTF(2, 3);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);	/* frees contents, back to empty */
+char *strbuf_detach(struct strbuf *sb);	/* caller owns the result */
+
+/*
+ * Durations: "500ms", "90s", "15m", "1h30m", "2d", or a plain number of
+ * seconds ("30", "1.5"). Returns 0 and sets *secs, or -1 when s is not one.
+ */
+int duration_parse(const char *s, double *secs);
+/* "850ms", "12.3s", "4m12s", "1h02m": human form for summaries. */
+const char *duration_format(double secs, char *buf, size_t n);
+
+/* SHA-256 as 64 lowercase hex digits plus NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+int sha256_file(const char *path, char out[65]);	/* 0, or -1 with errno */
+
+/* Reads a whole file; NULL with errno on failure. *len may be NULL. */
+char *read_file(const char *path, size_t *len);
+
+/* Random lowercase hex id of n digits (n < 64) into out (n+1 bytes). */
+void random_hex(char *out, size_t n);
+
+#endif
