@@ -19,7 +19,7 @@
  * so services' and parallel siblings' output is always drained.
  *
  * lifeboat is a child subreaper (prctl PR_SET_CHILD_SUBREAPER, set by
- * procset_init), so orphans of a step are reparented to it and reaped here:
+ * procset_new), so orphans of a step are reparented to it and reaped here:
  * no zombies.
  */
 #ifndef LB_PROC_H
@@ -100,6 +100,10 @@ const struct proc_result *proc_result(const struct proc *p);
 char *proc_output(const struct proc *p, int64_t *cut);
 /* With capture_split: the stream's text; the pointer stays owned by p. */
 const char *proc_stream_text(const struct proc *p, enum proc_stream s, size_t *len);
+/* With capture_split: bytes of the stream dropped beyond split_limit (0 without). */
+int64_t proc_stream_cut(const struct proc *p, enum proc_stream s);
+/* Changes the on_output callback's data (a task that outlives its phase moves). */
+void proc_set_ud(struct proc *p, void *ud);
 /* Removes a PROC_DONE process from its set and frees it. */
 void proc_free(struct proc *p);
 

@@ -1,0 +1,1275 @@
+/*
+ * The engine: one run of one runbook.
+ *
+ * Shape of a run: fault phases (drill mode only), the recovery phases in
+ * order, then the cleanup phases whatever happened. Within a phase, a small
+ * scheduler keeps up to `parallel` steps going: sh steps run as processes
+ * served by one poll loop (procset_poll); run, http, manual and service
+ * steps run inline, but every wait they do (Lua's sh(), sleep, a manual
+ * prompt, a service's ready_after) goes through the same loop, so running
+ * siblings and services always have their output drained.
+ *
+ * Time: every timestamp is derived from one wall-clock reading at the start
+ * plus the monotonic clock, so durations, t0, t1 and the achieved RTO cannot
+ * be bent by a wall-clock jump in the middle of a recovery.
+ *
+ * History: the run, each phase and each step attempt is committed as it
+ * changes (store.c), so a crash loses at most the step in flight.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "http.h"
+#include "util.h"
+
+extern char **environ;
+
+#define KEEP_HEAD (32 * 1024)
+#define KEEP_TAIL (32 * 1024)
+#define LUA_SH_LIMIT (16u * 1024 * 1024)
+#define RECOVERY_POINT_FUTURE_MS (24LL * 3600 * 1000)
+
+static volatile sig_atomic_t abort_signal;	/* the first abort signal, 0 when none */
+static volatile sig_atomic_t abort_count;
+static volatile sig_atomic_t lua_abort;		/* what the Lua hook sees */
+static struct procset *current_ps;		/* for waking from a signal handler */
+
+void engine_request_abort(int sig)
+{
+	if (!abort_signal)
+		abort_signal = sig;
+	abort_count++;
+	lua_abort = 1;
+	if (current_ps)
+		procset_wake(current_ps);
+}
+
+volatile sig_atomic_t *engine_abort_flag(void)
+{
+	return &lua_abort;
+}
+
+int exit_code_precedence(int a, int b)
+{
+	static const int order[] = { 2, 5, 143, 130, 1, 3, 4, 6, 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (a == order[i] || b == order[i])
+			return order[i];
+	return a ? a : b;
+}
+
+/* Bounded text: head and tail kept, the middle counted. */
+struct boundbuf {
+	struct strbuf head, tail;
+	int64_t cut;
+};
+
+static void boundbuf_add(struct boundbuf *b, const char *data, size_t len)
+{
+	if (!b->head.buf) {
+		strbuf_init(&b->head, 256);
+		strbuf_init(&b->tail, 256);
+	}
+	size_t room = b->head.len < KEEP_HEAD ? KEEP_HEAD - b->head.len : 0;
+	size_t take = len < room ? len : room;
+	strbuf_add(&b->head, data, take);
+	data += take;
+	len -= take;
+	if (!len)
+		return;
+	strbuf_add(&b->tail, data, len);
+	if (b->tail.len > 2 * KEEP_TAIL) {
+		size_t drop = b->tail.len - KEEP_TAIL;
+		memmove(b->tail.buf, b->tail.buf + drop, KEEP_TAIL);
+		b->tail.len = KEEP_TAIL;
+		b->tail.buf[b->tail.len] = '\0';
+		b->cut += (int64_t)drop;
+	}
+}
+
+static char *boundbuf_take(struct boundbuf *b, int64_t *cut)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 0);
+	if (b->head.buf) {
+		strbuf_add(&sb, b->head.buf, b->head.len);
+		size_t tlen = b->tail.len, skip = 0;
+		if (tlen > KEEP_TAIL) {
+			skip = tlen - KEEP_TAIL;
+			b->cut += (int64_t)skip;
+		}
+		if (b->cut)
+			strbuf_addf(&sb, "\n[... %lld bytes cut ...]\n", (long long)b->cut);
+		strbuf_add(&sb, b->tail.buf + skip, tlen - skip);
+	}
+	*cut = b->cut;
+	strbuf_release(&b->head);
+	strbuf_release(&b->tail);
+	b->cut = 0;
+	return strbuf_detach(&sb);
+}
+
+enum task_state { T_IDLE, T_RUNNING, T_WAIT_RETRY, T_DONE };
+
+struct engine;
+
+struct task {
+	struct engine *e;
+	int pi, si;			/* phase index, index into the phase's step records */
+	const struct rb_step *def;
+	struct step_rec *rec;
+	enum task_state state;
+	int attempt;
+	struct attempt_rec att;
+	struct proc *proc;		/* the attempt's process (sh steps), owned */
+	int64_t first_mono, attempt_mono, retry_at_mono;
+	struct boundbuf out;		/* Lua steps: log() and sh() output */
+	int stopped_for_abort;
+};
+
+struct engine {
+	struct luahost *host;
+	struct runbook *rb;
+	struct store *st;
+	const struct engine_opts *o;
+	const struct engine_hooks *hk;
+	struct procset *ps;
+	struct run_rec *run;
+	int64_t start_mono, start_wall;
+	char **env_base;		/* environ without overridden names, plus params */
+	size_t nenv_base;
+	struct task *lua_task;		/* the step whose Lua code runs now */
+	struct task **services;		/* running service steps, heap allocated */
+	size_t nservices;
+	int in_cleanup;			/* cleanup/rollback-on-abort: aborts do not stop steps */
+	int rp_set;
+	int failed;			/* a step finally failed */
+	int aborted;			/* signal number once the abort was acted on */
+	int store_failed;
+	int lock_fd;
+};
+
+static int64_t wall_now(struct engine *e)
+{
+	return e->start_wall + (clock_mono_ns() - e->start_mono) / 1000000;
+}
+
+static int64_t mono_to_wall(struct engine *e, int64_t mono)
+{
+	return e->start_wall + (mono - e->start_mono) / 1000000;
+}
+
+static void emit(struct engine *e, enum engine_event_type type, int pi, int si)
+{
+	if (!e->hk || !e->hk->event)
+		return;
+	struct engine_event ev = { .type = type, .run = e->run, .phase = pi, .step = si };
+	e->hk->event(e->hk->ud, &ev);
+}
+
+static void message(struct engine *e, int level, int pi, int si, const char *fmt, ...)
+	LB_PRINTF(5, 6);
+static void message(struct engine *e, int level, int pi, int si, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (e->hk && e->hk->event) {
+		struct engine_event ev = { .type = EV_MESSAGE, .run = e->run, .phase = pi, .step = si,
+					   .data = text, .len = strlen(text), .level = level };
+		e->hk->event(e->hk->ud, &ev);
+	}
+	free(text);
+}
+
+/* A failed history write is reported once; the run goes on (the recovery matters more). */
+static void stored(struct engine *e, int rc)
+{
+	if (rc && !e->store_failed) {
+		e->store_failed = 1;
+		message(e, 2, -1, -1, "cannot write the history: %s", store_error(e->st));
+	}
+}
+
+/* Acts on an abort signal once: stops every running step (not during cleanup). */
+static void check_abort(struct engine *e, struct task *tasks, size_t n)
+{
+	if (!abort_signal)
+		return;
+	if (!e->aborted) {
+		e->aborted = abort_signal;
+		message(e, 1, -1, -1, "%s received: stopping the run",
+			abort_signal == SIGINT ? "SIGINT" : abort_signal == SIGTERM ? "SIGTERM" :
+			abort_signal == SIGHUP ? "SIGHUP" : "abort");
+	}
+	int hard = e->in_cleanup ? abort_count >= 3 : abort_count >= 2;
+	if (e->in_cleanup && !hard)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i].proc && proc_state(tasks[i].proc) != PROC_DONE &&
+		    (!tasks[i].stopped_for_abort || hard)) {
+			tasks[i].stopped_for_abort = 1;
+			proc_stop(tasks[i].proc, hard);
+		}
+}
+
+/* Serves processes for up to ms; -1 when the run has been aborted (outside cleanup). */
+static int serve(struct engine *e, int ms)
+{
+	procset_poll(e->ps, ms);
+	for (size_t i = 0; i < e->nservices; i++) {
+		struct task *t = e->services[i];
+		if (t->state == T_RUNNING && proc_state(t->proc) == PROC_DONE) {
+			t->state = T_DONE;
+			const struct proc_result *r = proc_result(t->proc);
+			message(e, 1, t->pi, t->si, "service '%s' exited with code %d while the run went on",
+				t->def->name, r->code);
+		}
+	}
+	if (abort_signal && !e->aborted)
+		check_abort(e, NULL, 0);
+	return abort_signal && !e->in_cleanup ? -1 : 0;
+}
+
+static int pump(void *eng, int ms)
+{
+	return serve(eng, ms);
+}
+
+/* ------------------------------------------------------------------------ */
+/* step environment and commands */
+
+static char **step_env(struct engine *e, struct task *t)
+{
+	char **env = xcalloc(e->nenv_base + 6, sizeof(char *));
+	memcpy(env, e->env_base, e->nenv_base * sizeof(char *));
+	size_t n = e->nenv_base;
+	env[n++] = xasprintf("LIFEBOAT_PHASE=%s", e->run->phases[t->pi].name);
+	env[n++] = xasprintf("LIFEBOAT_STEP=%s", t->def->name);
+	env[n] = NULL;
+	return env;
+}
+
+static void step_env_free(struct engine *e, char **env)
+{
+	for (size_t i = e->nenv_base; env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+static int env_name_overridden(struct engine *e, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+	if (len >= 9 && !strncmp(entry, "LIFEBOAT_", 9) && strncmp(entry, "LIFEBOAT_USER=", 14))
+		return 1;
+	for (size_t i = 0; i < e->o->nparams; i++)
+		if (strlen(e->o->params[i].name) == len && !strncmp(e->o->params[i].name, entry, len))
+			return 1;
+	return 0;
+}
+
+static void env_base_build(struct engine *e)
+{
+	size_t n = 0;
+	for (char **p = environ; p && *p; p++)
+		n++;
+	e->env_base = xcalloc(n + e->o->nparams + 5, sizeof(char *));
+	size_t k = 0;
+	for (char **p = environ; p && *p; p++)
+		if (!env_name_overridden(e, *p))
+			e->env_base[k++] = xstrdup(*p);
+	for (size_t i = 0; i < e->o->nparams; i++)
+		e->env_base[k++] = xasprintf("%s=%s", e->o->params[i].name, e->o->params[i].value);
+	e->env_base[k++] = xasprintf("LIFEBOAT_RUN_ID=%s", e->run->id);
+	e->env_base[k++] = xasprintf("LIFEBOAT_RUNBOOK=%s", e->rb->name);
+	e->env_base[k++] = xasprintf("LIFEBOAT_MODE=%s", e->run->mode);
+	e->nenv_base = k;
+}
+
+static char **shell_argv(struct engine *e, const struct rb_step *def, const char *cmd)
+{
+	char **shell = def && def->shell ? def->shell : e->rb->shell;
+	size_t n = 0;
+	while (shell[n])
+		n++;
+	char **argv = xcalloc(n + 2, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		argv[i] = shell[i];
+	argv[n] = (char *)(uintptr_t)cmd;	/* not modified by posix_spawn */
+	return argv;
+}
+
+static void on_output(void *ud, enum proc_stream stream, const char *data, size_t len)
+{
+	struct task *t = ud;
+	struct engine *e = t->e;
+	if (!e->hk || !e->hk->event)
+		return;
+	struct engine_event ev = { .type = EV_STEP_OUTPUT, .run = e->run, .phase = t->pi,
+				   .step = t->si, .attempt = t->attempt, .stream = (int)stream,
+				   .data = data, .len = len };
+	e->hk->event(e->hk->ud, &ev);
+}
+
+static double step_timeout(struct engine *e, const struct rb_step *def)
+{
+	if (!isnan(def->timeout_s))
+		return def->timeout_s;
+	return def->kind == STEP_MANUAL ? 0 : e->rb->step_timeout_s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* attempts and step results */
+
+static void attempt_begin(struct task *t)
+{
+	struct engine *e = t->e;
+	int64_t now = clock_mono_ns();
+	t->attempt++;
+	attempt_rec_release(&t->att);
+	memset(&t->att, 0, sizeof(t->att));
+	t->att.attempt = t->attempt;
+	t->att.status = ST_RUNNING;
+	t->att.started_ms = mono_to_wall(e, now);
+	t->att.ended_ms = TS_NONE;
+	t->att.duration_s = NAN;
+	t->att.exit_code = -1;
+	t->attempt_mono = now;
+	if (t->attempt == 1) {
+		t->first_mono = now;
+		t->rec->started_ms = t->att.started_ms;
+	}
+	t->rec->status = ST_RUNNING;
+	t->rec->attempts = t->attempt;
+	t->state = T_RUNNING;
+	luahost_ctx_where(e->host, e->run->phases[t->pi].name, t->def->name);
+	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+	struct engine_event ev = { .type = EV_STEP_STARTED, .run = e->run, .phase = t->pi,
+				   .step = t->si, .attempt = t->attempt };
+	if (e->hk && e->hk->event)
+		e->hk->event(e->hk->ud, &ev);
+}
+
+static void step_done(struct task *t, enum status st)
+{
+	struct engine *e = t->e;
+	int64_t now = clock_mono_ns();
+	struct step_rec *r = t->rec;
+	r->status = st;
+	r->ended_ms = mono_to_wall(e, now);
+	r->duration_s = (double)(now - t->first_mono) / 1e9;
+	r->exit_code = t->att.exit_code;
+	free(r->error);
+	r->error = xstrdup(t->att.error);
+	free(r->output);
+	r->output = xstrdup(t->att.output);
+	r->output_cut = t->att.output_cut;
+	free(r->state_json);
+	r->state_json = luahost_state_json(e->host);
+	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
+	t->state = T_DONE;
+	emit(e, EV_STEP_FINISHED, t->pi, t->si);
+}
+
+/*
+ * Ends the current attempt. Returns 1 when another attempt should follow
+ * (the task then waits for its retry delay), 0 when the step is finished.
+ */
+static int attempt_end(struct task *t, enum status st, int exit_code, char *error,
+		       char *output, int64_t cut)
+{
+	struct engine *e = t->e;
+	int64_t now = clock_mono_ns();
+	t->att.status = st;
+	t->att.ended_ms = mono_to_wall(e, now);
+	t->att.duration_s = (double)(now - t->attempt_mono) / 1e9;
+	t->att.exit_code = exit_code;
+	free(t->att.error);
+	t->att.error = error;
+	free(t->att.output);
+	t->att.output = output;
+	t->att.output_cut = cut;
+	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
+	int retry = st != ST_SUCCEEDED && st != ST_DECLINED && st != ST_INTERRUPTED &&
+		    t->attempt <= t->def->retries && !(abort_signal && !e->in_cleanup);
+	if (!retry) {
+		step_done(t, st);
+		return 0;
+	}
+	t->state = T_WAIT_RETRY;
+	t->retry_at_mono = now + (int64_t)(t->def->retry_delay_s * 1e9);
+	t->rec->status = ST_RUNNING;
+	struct engine_event ev = { .type = EV_STEP_RETRYING, .run = e->run, .phase = t->pi,
+				   .step = t->si, .attempt = t->attempt,
+				   .data = t->att.error, .len = t->att.error ? strlen(t->att.error) : 0,
+				   .retry_in_s = t->def->retry_delay_s };
+	if (e->hk && e->hk->event)
+		e->hk->event(e->hk->ud, &ev);
+	return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* sh steps: asynchronous */
+
+static int sh_start(struct task *t)
+{
+	struct engine *e = t->e;
+	attempt_begin(t);
+	char *cmd = NULL, *err = NULL;
+	if (luahost_eval(e->host, &t->def->value, 0, &cmd, &err)) {
+		attempt_end(t, ST_FAILED, -1, xasprintf("sh: %s", err), NULL, 0);
+		free(err);
+		return -1;
+	}
+	char **argv = shell_argv(e, t->def, cmd);
+	char **env = step_env(e, t);
+	double timeout = step_timeout(e, t->def);
+	struct proc_opts po = {
+		.argv = argv, .envp = env, .cwd = e->rb->workdir,
+		.timeout_ms = t->def->service ? 0 : (int64_t)(timeout * 1000),
+		.keep_head = KEEP_HEAD, .keep_tail = KEEP_TAIL,
+		.on_output = on_output, .ud = t,
+	};
+	int rc = proc_spawn(e->ps, &po, &t->proc);
+	int saved = errno;
+	free(argv);
+	step_env_free(e, env);
+	free(cmd);
+	if (rc) {
+		t->proc = NULL;
+		attempt_end(t, ST_FAILED, -1, xasprintf("cannot start '%s': %s", e->rb->shell[0],
+							strerror(saved)), NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* The process of an sh step is done: record the attempt. */
+static void sh_finish(struct task *t)
+{
+	struct engine *e = t->e;
+	const struct proc_result *r = proc_result(t->proc);
+	int64_t cut = 0;
+	char *out = proc_output(t->proc, &cut);
+	enum status st = ST_SUCCEEDED;
+	char *error = NULL;
+	if (t->stopped_for_abort || (r->killed && abort_signal)) {
+		st = ST_INTERRUPTED;
+		error = xstrdup("stopped: the run was aborted");
+	} else if (r->timed_out) {
+		st = ST_TIMED_OUT;
+		error = xasprintf("timed out after %gs (the whole process group was stopped)",
+				  step_timeout(e, t->def));
+	} else if (!r->exited) {
+		st = ST_FAILED;
+		error = xasprintf("killed by signal %d", r->signal);
+	} else if (r->code != 0) {
+		st = ST_FAILED;
+		error = xasprintf("exited with code %d", r->code);
+	}
+	int code = r->exited ? r->code : r->code;
+	proc_free(t->proc);
+	t->proc = NULL;
+	attempt_end(t, st, code, error, out, cut);
+}
+
+/* ------------------------------------------------------------------------ */
+/* inline steps: run, http, manual, service */
+
+static void run_attempt(struct task *t)
+{
+	struct engine *e = t->e;
+	char *err = NULL, *trace = NULL;
+	int timed_out = 0;
+	e->lua_task = t;
+	int rc = luahost_call_run(e->host, t->def->value.fn_ref, step_timeout(e, t->def), &err,
+				  &trace, &timed_out);
+	e->lua_task = NULL;
+	enum status st = ST_SUCCEEDED;
+	char *error = NULL;
+	if (rc) {
+		st = timed_out ? ST_TIMED_OUT : (abort_signal && !e->in_cleanup) ? ST_INTERRUPTED : ST_FAILED;
+		error = xstrdup(err);
+		if (trace) {
+			boundbuf_add(&t->out, "\n", 1);
+			boundbuf_add(&t->out, err, strlen(err));
+			boundbuf_add(&t->out, "\n", 1);
+			boundbuf_add(&t->out, trace, strlen(trace));
+			boundbuf_add(&t->out, "\n", 1);
+		}
+	}
+	free(err);
+	free(trace);
+	int64_t cut;
+	char *out = boundbuf_take(&t->out, &cut);
+	attempt_end(t, st, -1, error, out, cut);
+}
+
+static void http_attempt(struct task *t)
+{
+	struct engine *e = t->e;
+	const struct rb_step *d = t->def;
+	char *url = NULL, *body = NULL, *err = NULL;
+	char **headers = NULL;
+	if (luahost_eval(e->host, &d->value, 1, &url, &err) ||
+	    luahost_eval(e->host, &d->body, 1, &body, &err) ||
+	    luahost_eval_headers(e->host, d->headers_ref, &headers, &err)) {
+		attempt_end(t, ST_FAILED, -1, xasprintf("http: %s", err), NULL, 0);
+		free(err);
+		free(url);
+		free(body);
+		return;
+	}
+	double timeout = step_timeout(e, d);
+	struct http_request rq = {
+		.url = url, .method = d->method, .body = body, .body_len = body ? strlen(body) : 0,
+		.headers = headers, .timeout_s = timeout < HTTP_TIMEOUT_S ? timeout : HTTP_TIMEOUT_S,
+		.follow_redirects = d->redirects,
+	};
+	struct http_response rs;
+	enum status st = ST_SUCCEEDED;
+	char *error = NULL;
+	struct strbuf out = STRBUF_INIT;
+	strbuf_init(&out, 0);
+	if (http_perform(&rq, &rs, &err)) {
+		st = ST_FAILED;
+		error = err;
+	} else {
+		strbuf_addf(&out, "%s %s -> %ld in %.0fms\n", d->method ? d->method : body ? "POST" : "GET",
+			    url, rs.status, rs.duration_s * 1000);
+		size_t show = rs.body_len < 2048 ? rs.body_len : 2048;
+		strbuf_add(&out, rs.body, show);
+		if (show < rs.body_len)
+			strbuf_addf(&out, "\n[... %zu more bytes]", rs.body_len - show);
+		if (rs.status != d->expect) {
+			st = ST_FAILED;
+			error = xasprintf("%s returned %ld, expected %d", url, rs.status, d->expect);
+		} else if (d->contains && !strstr(rs.body, d->contains)) {
+			st = ST_FAILED;
+			error = xasprintf("%s: the response does not contain '%s'", url, d->contains);
+		}
+		on_output(t, PROC_STDOUT, out.buf, out.len);
+		http_response_release(&rs);
+	}
+	for (size_t i = 0; headers && headers[i]; i++)
+		free(headers[i]);
+	free(headers);
+	free(url);
+	free(body);
+	attempt_end(t, st, -1, error, strbuf_detach(&out), 0);
+}
+
+static void manual_attempt(struct task *t)
+{
+	struct engine *e = t->e;
+	char *text = NULL, *err = NULL;
+	if (luahost_eval(e->host, &t->def->value, 1, &text, &err)) {
+		attempt_end(t, ST_FAILED, -1, xasprintf("manual: %s", err), NULL, 0);
+		free(err);
+		return;
+	}
+	if (e->o->yes) {
+		free(t->rec->confirmed_by);
+		t->rec->confirmed_by = xasprintf("%s (--yes)", e->o->operator);
+		char *out = xasprintf("%s\nconfirmed automatically (--yes) as %s\n", text, e->o->operator);
+		free(text);
+		attempt_end(t, ST_SUCCEEDED, -1, NULL, out, 0);
+		return;
+	}
+	emit(e, EV_MANUAL_WAITING, t->pi, t->si);
+	double timeout = step_timeout(e, t->def);
+	struct manual_request req = {
+		.run = e->run, .phase = t->pi, .step = t->si, .text = text, .role = t->def->role,
+		.deadline_mono_ns = timeout > 0 ? clock_mono_ns() + (int64_t)(timeout * 1e9) : 0,
+		.pump = pump, .eng = e,
+	};
+	char *who = NULL, *why = NULL;
+	int64_t waited_from = clock_mono_ns();
+	enum manual_answer a = MANUAL_UNAVAILABLE;
+	if (e->hk && e->hk->manual)
+		a = e->hk->manual(e->hk->ud, &req, &who, &why);
+	double waited = (double)(clock_mono_ns() - waited_from) / 1e9;
+	t->rec->human_wait_s += waited;
+	enum status st;
+	char *error = NULL, *out;
+	switch (a) {
+	case MANUAL_CONFIRMED:
+		st = ST_SUCCEEDED;
+		free(t->rec->confirmed_by);
+		t->rec->confirmed_by = xstrdup(who ? who : e->o->operator);
+		out = xasprintf("%s\nconfirmed by %s after %.1fs\n", text, t->rec->confirmed_by, waited);
+		break;
+	case MANUAL_DECLINED:
+		st = ST_DECLINED;
+		error = xasprintf("declined by %s%s%s", who ? who : e->o->operator, why ? ": " : "",
+				  why ? why : "");
+		out = xasprintf("%s\n%s\n", text, error);
+		break;
+	case MANUAL_ABORTED:
+		st = ST_INTERRUPTED;
+		error = xstrdup("stopped: the run was aborted");
+		out = xstrdup(text);
+		break;
+	default:
+		st = timeout > 0 && clock_mono_ns() >= req.deadline_mono_ns ? ST_TIMED_OUT : ST_FAILED;
+		error = why ? xstrdup(why) :
+			xstrdup("this manual step needs a person: run with --yes to confirm it automatically, or use `lifeboat console`");
+		out = xasprintf("%s\n%s\n", text, error);
+		break;
+	}
+	free(who);
+	free(why);
+	free(text);
+	attempt_end(t, st, -1, error, out, 0);
+}
+
+/* A service step succeeds once its process is still alive after ready_after. */
+static void service_attempt(struct task *t)
+{
+	struct engine *e = t->e;
+	if (sh_start(t))
+		return;
+	int64_t ready = clock_mono_ns() + (int64_t)(t->def->ready_after_s * 1e9);
+	while (proc_state(t->proc) != PROC_DONE) {
+		int64_t left = (ready - clock_mono_ns()) / 1000000;
+		if (left <= 0)
+			break;
+		if (serve(e, (int)left) < 0) {
+			proc_stop(t->proc, 0);
+			t->stopped_for_abort = 1;
+			while (proc_state(t->proc) != PROC_DONE)
+				procset_poll(e->ps, -1);
+			break;
+		}
+	}
+	if (proc_state(t->proc) == PROC_DONE) {
+		sh_finish(t);
+		if (t->state == T_DONE && t->rec->status == ST_SUCCEEDED) {
+			/* it exited 0 before it was ready: a service must keep running */
+			t->rec->status = ST_FAILED;
+			free(t->rec->error);
+			t->rec->error = xasprintf("the service exited before it was ready (after %gs)",
+						  t->def->ready_after_s);
+			stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+		}
+		return;
+	}
+	/* running: the process outlives the phase; a heap copy of the task receives its output */
+	struct task *svc = xcalloc(1, sizeof(*svc));
+	svc->e = e;
+	svc->pi = t->pi;
+	svc->si = t->si;
+	svc->def = t->def;
+	svc->rec = t->rec;
+	svc->proc = t->proc;
+	svc->attempt = t->attempt;
+	svc->state = T_RUNNING;
+	t->proc = NULL;
+	proc_set_ud(svc->proc, svc);
+	e->services = xrealloc(e->services, (e->nservices + 1) * sizeof(*e->services));
+	e->services[e->nservices++] = svc;
+	int64_t cut = 0;
+	char *out = proc_output(svc->proc, &cut);
+	attempt_end(t, ST_SUCCEEDED, -1, NULL, out, cut);
+}
+
+/* Runs an inline step's attempts until it is done or waits for a retry. */
+static void inline_attempt(struct task *t)
+{
+	if (t->def->kind == STEP_SH && t->def->service) {
+		service_attempt(t);
+		return;
+	}
+	attempt_begin(t);
+	switch (t->def->kind) {
+	case STEP_RUN: run_attempt(t); break;
+	case STEP_HTTP: http_attempt(t); break;
+	case STEP_MANUAL: manual_attempt(t); break;
+	case STEP_SH: break;
+	}
+}
+
+static int is_async(const struct rb_step *d)
+{
+	return d->kind == STEP_SH && !d->service;
+}
+
+static void task_attempt(struct task *t)
+{
+	if (is_async(t->def))
+		sh_start(t);
+	else
+		inline_attempt(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* phases */
+
+/*
+ * Runs steps [0, n) of phase pi whose records start at rec_offset, up to
+ * `parallel` at once. Returns 0 when all succeeded (or failed with
+ * continue_on_error), 1 when one finally failed, 2 when aborted.
+ */
+static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_t n,
+		     size_t rec_offset, int parallel, int keep_going)
+{
+	struct task *tasks = xcalloc(n ? n : 1, sizeof(*tasks));
+	for (size_t i = 0; i < n; i++) {
+		tasks[i].e = e;
+		tasks[i].pi = pi;
+		tasks[i].si = (int)(rec_offset + i);
+		tasks[i].def = &defs[i];
+		tasks[i].rec = &e->run->phases[pi].steps[rec_offset + i];
+		tasks[i].state = T_IDLE;
+	}
+	size_t next = 0;
+	int failed = 0, aborted = 0;
+	for (;;) {
+		if (abort_signal && !e->in_cleanup) {
+			aborted = 1;
+			check_abort(e, tasks, n);
+		} else if (abort_signal) {
+			check_abort(e, tasks, n);
+		}
+		int active = 0;
+		int64_t now = clock_mono_ns(), wake = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct task *t = &tasks[i];
+			if (t->state == T_RUNNING && t->proc && proc_state(t->proc) == PROC_DONE)
+				sh_finish(t);
+			if (t->state == T_WAIT_RETRY) {
+				if (aborted) {
+					step_done(t, ST_INTERRUPTED);
+				} else if (now >= t->retry_at_mono) {
+					task_attempt(t);
+				} else if (!wake || t->retry_at_mono < wake) {
+					wake = t->retry_at_mono;
+				}
+			}
+			if (t->state == T_DONE && !t->def->continue_on_error && !keep_going &&
+			    t->rec->status != ST_SUCCEEDED && t->rec->status != ST_INTERRUPTED)
+				failed = 1;
+			if (t->state == T_RUNNING || t->state == T_WAIT_RETRY)
+				active++;
+		}
+		while (!failed && !aborted && next < n && active < parallel) {
+			struct task *t = &tasks[next++];
+			task_attempt(t);
+			if (t->state == T_RUNNING || t->state == T_WAIT_RETRY)
+				active++;
+			else if (!t->def->continue_on_error && !keep_going &&
+				 t->rec->status != ST_SUCCEEDED)
+				failed = 1;
+			if (t->state == T_WAIT_RETRY && (!wake || t->retry_at_mono < wake))
+				wake = t->retry_at_mono;
+		}
+		if (!active && (failed || aborted || next >= n))
+			break;
+		int ms = -1;
+		if (wake) {
+			int64_t d = (wake - clock_mono_ns()) / 1000000;
+			ms = d < 0 ? 0 : d > 1000 ? 1000 : (int)d + 1;
+		}
+		if (active)
+			serve(e, ms);
+	}
+	/* steps never started stay pending; the caller marks them skipped */
+	for (size_t i = 0; i < n; i++)
+		attempt_rec_release(&tasks[i].att);
+	free(tasks);
+	if (aborted || (abort_signal && !e->in_cleanup))
+		return 2;
+	return failed ? 1 : 0;
+}
+
+static void phase_begin(struct engine *e, int pi)
+{
+	struct phase_rec *p = &e->run->phases[pi];
+	p->status = ST_RUNNING;
+	p->started_ms = wall_now(e);
+	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	emit(e, EV_PHASE_STARTED, pi, -1);
+}
+
+static void phase_end(struct engine *e, int pi, enum status st, int64_t started_mono)
+{
+	struct phase_rec *p = &e->run->phases[pi];
+	int64_t now = clock_mono_ns();
+	p->status = st;
+	p->ended_ms = mono_to_wall(e, now);
+	p->duration_s = (double)(now - started_mono) / 1e9;
+	p->human_wait_s = 0;
+	for (size_t i = 0; i < p->nsteps; i++) {
+		p->human_wait_s += p->steps[i].human_wait_s;
+		if (p->steps[i].status == ST_PENDING)
+			p->steps[i].status = ST_SKIPPED;
+	}
+	for (size_t i = 0; i < p->nsteps; i++)
+		if (p->steps[i].status == ST_SKIPPED && p->steps[i].started_ms == TS_NONE)
+			stored(e, store_step_save(e->st, e->run->id, pi, (int)i, &p->steps[i]));
+	p->over_budget = !isnan(p->budget_s) && p->duration_s > p->budget_s;
+	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	emit(e, EV_PHASE_FINISHED, pi, -1);
+}
+
+static void phase_skip(struct engine *e, int pi)
+{
+	struct phase_rec *p = &e->run->phases[pi];
+	p->status = ST_SKIPPED;
+	for (size_t i = 0; i < p->nsteps; i++)
+		p->steps[i].status = ST_SKIPPED;
+	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	emit(e, EV_PHASE_FINISHED, pi, -1);
+}
+
+/* Runs phase pi fully (steps, and the rollback when a step finally fails). */
+static int run_phase(struct engine *e, int pi)
+{
+	const struct rb_phase *def = &e->rb->phases[pi];
+	int64_t started = clock_mono_ns();
+	phase_begin(e, pi);
+	int rc = run_steps(e, pi, def->steps, def->nsteps, 0, def->parallel, 0);
+	enum status st = rc == 0 ? ST_SUCCEEDED : rc == 2 ? ST_INTERRUPTED : ST_FAILED;
+	int rollback = def->nrollback && (rc == 1 || (rc == 2 && def->rollback_on_abort));
+	if (rollback) {
+		message(e, 1, pi, -1, "phase '%s' %s: running its rollback", def->name,
+			rc == 2 ? "was aborted" : "failed");
+		int was = e->in_cleanup;
+		e->in_cleanup = 1;
+		luahost_set_abort_flag(e->host, NULL);
+		run_steps(e, pi, def->rollback, def->nrollback, def->nsteps, 1, 1);
+		e->in_cleanup = was;
+		luahost_set_abort_flag(e->host, engine_abort_flag());
+		st = ST_ROLLED_BACK;
+	}
+	phase_end(e, pi, st, started);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lua API callbacks */
+
+static int lua_sh(void *eng, const char *cmd, double timeout_s, struct lua_sh_result *res,
+		  char **errmsg)
+{
+	struct engine *e = eng;
+	struct task *t = e->lua_task;
+	char **argv = shell_argv(e, NULL, cmd);
+	char **env = t ? step_env(e, t) : NULL;
+	struct proc_opts po = {
+		.argv = argv, .envp = env ? env : e->env_base, .cwd = e->rb->workdir,
+		.timeout_ms = timeout_s > 0 ? (int64_t)(timeout_s * 1000) : 0,
+		.keep_head = 1, .keep_tail = 1,
+		.capture_split = 1, .split_limit = LUA_SH_LIMIT,
+		.on_output = t ? on_output : NULL, .ud = t,
+	};
+	struct proc *p;
+	int rc = proc_spawn(e->ps, &po, &p);
+	int saved = errno;
+	free(argv);
+	if (env)
+		step_env_free(e, env);
+	if (rc) {
+		*errmsg = xasprintf("cannot start the shell: %s", strerror(saved));
+		return -1;
+	}
+	int stopped = 0;
+	while (proc_state(p) != PROC_DONE) {
+		if (serve(e, -1) < 0 && !stopped) {
+			proc_stop(p, 0);
+			stopped = 1;
+		}
+	}
+	const struct proc_result *r = proc_result(p);
+	size_t len;
+	const char *s = proc_stream_text(p, PROC_STDOUT, &len);
+	res->out = xstrndup(s ? s : "", s ? len : 0);
+	res->out_len = s ? len : 0;
+	if (t)
+		boundbuf_add(&t->out, res->out, res->out_len);
+	s = proc_stream_text(p, PROC_STDERR, &len);
+	res->err = xstrndup(s ? s : "", s ? len : 0);
+	res->err_len = s ? len : 0;
+	if (t)
+		boundbuf_add(&t->out, res->err, res->err_len);
+	res->code = r->code;
+	res->timed_out = r->timed_out;
+	res->duration_s = (double)r->duration_ns / 1e9;
+	proc_free(p);
+	return 0;
+}
+
+static void lua_log(void *eng, const char *text, size_t len)
+{
+	struct engine *e = eng;
+	struct task *t = e->lua_task;
+	if (!t)
+		return;
+	boundbuf_add(&t->out, text, len);
+	boundbuf_add(&t->out, "\n", 1);
+	on_output(t, PROC_STDOUT, text, len);
+	on_output(t, PROC_STDOUT, "\n", 1);
+}
+
+static int lua_recovery_point(void *eng, int64_t ms, char **errmsg)
+{
+	struct engine *e = eng;
+	int64_t now = wall_now(e);
+	if (ms > now + RECOVERY_POINT_FUTURE_MS) {
+		char iso[32];
+		*errmsg = xasprintf("%s is more than a day in the future (milliseconds instead of seconds?)",
+				    clock_iso8601(ms, iso));
+		return -1;
+	}
+	e->run->recovery_point_ms = ms;
+	e->rp_set = 1;
+	stored(e, store_run_save(e->st, e->run));
+	return 0;
+}
+
+static int lua_sleep(void *eng, double secs)
+{
+	struct engine *e = eng;
+	int64_t until = clock_mono_ns() + (int64_t)(secs * 1e9);
+	for (;;) {
+		int64_t left = (until - clock_mono_ns()) / 1000000;
+		if (left <= 0)
+			return 0;
+		if (serve(e, left > 1000 ? 1000 : (int)left) < 0)
+			return -1;
+	}
+}
+
+static const struct lua_engine_ops lua_ops = {
+	.sh = lua_sh, .log = lua_log, .recovery_point = lua_recovery_point, .sleep = lua_sleep,
+};
+
+/* ------------------------------------------------------------------------ */
+/* the run */
+
+static struct run_rec *record_new(struct engine *e)
+{
+	const struct runbook *rb = e->rb;
+	const struct engine_opts *o = e->o;
+	struct run_rec *r = xmalloc(sizeof(*r));
+	run_rec_init(r);
+	char id[17];
+	random_hex(id, 12);
+	r->id = xstrdup(id);
+	r->runbook = xstrdup(rb->name);
+	r->file = xstrdup(rb->abspath);
+	r->sha256 = xstrdup(rb->sha256);
+	r->mode = xstrdup(o->mode);
+	r->trigger = xstrdup(o->trigger ? o->trigger : "cli");
+	r->env = xstrdup(o->env);
+	r->operator = xstrdup(o->operator);
+	r->uid = (long)getuid();
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	r->host = xstrdup(host);
+	r->pid = (long)getpid();
+	json_t *params = json_object();
+	for (size_t i = 0; i < o->nparams; i++)
+		json_object_set_new(params, o->params[i].name, json_string(o->params[i].value));
+	r->params_json = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(params);
+	r->status = ST_RUNNING;
+	r->started_ms = e->start_wall;
+	r->rto_target_s = !isnan(o->rto_s) ? o->rto_s : rb->rto_s;
+	r->rpo_target_s = !isnan(o->rpo_s) ? o->rpo_s : rb->rpo_s;
+	r->strict_budgets = o->strict_budgets;
+	r->nphases = rb->nphases;
+	r->phases = xcalloc(rb->nphases, sizeof(*r->phases));
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *d = &rb->phases[i];
+		struct phase_rec *p = &r->phases[i];
+		phase_rec_init(p);
+		p->name = xstrdup(d->name);
+		p->role = xstrdup(d->role);
+		p->budget_s = d->budget_s;
+		p->fault = d->fault;
+		p->cleanup = d->cleanup;
+		p->restores_service = (int)i == rb->restoring;
+		p->parallel = d->parallel;
+		p->nsteps = d->nsteps + d->nrollback;
+		p->steps = xcalloc(p->nsteps ? p->nsteps : 1, sizeof(*p->steps));
+		for (size_t j = 0; j < p->nsteps; j++) {
+			const struct rb_step *sd = j < d->nsteps ? &d->steps[j] : &d->rollback[j - d->nsteps];
+			struct step_rec *s = &p->steps[j];
+			step_rec_init(s);
+			s->name = xstrdup(sd->name);
+			s->kind = xstrdup(step_kind_name(sd->kind));
+			s->role = xstrdup(sd->role);
+			s->section = j < d->nsteps ? SEC_MAIN : SEC_ROLLBACK;
+			s->idempotent = sd->idempotent;
+		}
+	}
+	return r;
+}
+
+/* flock-based exclusive lock per runbook name and environment: the kernel drops it when we die. */
+static int lock_acquire(struct engine *e, char **holder)
+{
+	if (!e->rb->exclusive || !e->o->lock_dir)
+		return 0;
+	mkdir(e->o->lock_dir, 0755);
+	struct strbuf name = STRBUF_INIT;
+	strbuf_addf(&name, "%s/", e->o->lock_dir);
+	for (const char *p = e->rb->name; *p; p++)
+		strbuf_addch(&name, (*p == '/' || *p == '.') ? '_' : *p);
+	strbuf_addf(&name, "@%s.lock", e->o->env ? e->o->env : "-");
+	int fd = open(name.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	strbuf_release(&name);
+	if (fd < 0)
+		return 0;	/* cannot lock: do not block a recovery over it */
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		char buf[64] = "";
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		*holder = xstrdup(buf[0] ? buf : "(unknown)");
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		char line[64];
+		int len = snprintf(line, sizeof(line), "%s\n", e->run->id);
+		if (pwrite(fd, line, (size_t)len, 0) < 0) {
+			/* the lock holds anyway; only the name in it is missing */
+		}
+	}
+	e->lock_fd = fd;
+	return 0;
+}
+
+static void stop_services(struct engine *e)
+{
+	for (size_t i = 0; i < e->nservices; i++) {
+		struct task *t = e->services[i];
+		if (proc_state(t->proc) != PROC_DONE)
+			proc_stop(t->proc, 0);
+	}
+	for (size_t i = 0; i < e->nservices; i++) {
+		struct task *t = e->services[i];
+		while (proc_state(t->proc) != PROC_DONE)
+			procset_poll(e->ps, abort_count >= 2 ? 0 : -1);
+		if (t->state == T_RUNNING)
+			message(e, 0, t->pi, t->si, "service '%s' stopped", t->def->name);
+		proc_free(t->proc);
+		attempt_rec_release(&t->att);
+		free(t);
+	}
+	free(e->services);
+	e->services = NULL;
+	e->nservices = 0;
+}
+
+static void judge(struct engine *e)
+{
+	struct run_rec *r = e->run;
+	if (r->restored_ms != TS_NONE && r->incident_ms != TS_NONE)
+		r->rto_achieved_s = (double)(r->restored_ms - r->incident_ms) / 1000.0;
+	if (!isnan(r->rto_target_s))
+		r->rto_met = !isnan(r->rto_achieved_s) && r->rto_achieved_s <= r->rto_target_s + 1e-9;
+	if (r->recovery_point_ms != TS_NONE && r->incident_ms != TS_NONE)
+		r->rpo_achieved_s = (double)(r->incident_ms - r->recovery_point_ms) / 1000.0;
+	free(r->rpo_status);
+	if (isnan(r->rpo_target_s)) {
+		r->rpo_status = xstrdup("none");
+		r->rpo_met = -1;
+	} else if (isnan(r->rpo_achieved_s)) {
+		r->rpo_status = xstrdup("unmeasured");
+		r->rpo_met = 0;
+	} else {
+		r->rpo_met = r->rpo_achieved_s <= r->rpo_target_s + 1e-9;
+		r->rpo_status = xstrdup(r->rpo_met ? "met" : "missed");
+	}
+	r->human_wait_s = 0;
+	for (size_t i = 0; i < r->nphases; i++)
+		r->human_wait_s += r->phases[i].human_wait_s;
+}
+
+static int exit_code_of(struct engine *e)
+{
+	struct run_rec *r = e->run;
+	int code = EXIT_OK;
+	if (e->aborted)
+		code = exit_code_precedence(code, e->aborted == SIGINT ? EXIT_ABORTED : EXIT_TERMINATED);
+	if (e->failed)
+		code = exit_code_precedence(code, EXIT_STEP_FAILED);
+	if (r->rto_met == 0)
+		code = exit_code_precedence(code, EXIT_RTO_MISSED);
+	if (r->rpo_met == 0)
+		code = exit_code_precedence(code, EXIT_RPO_MISSED);
+	if (r->strict_budgets)
+		for (size_t i = 0; i < r->nphases; i++)
+			if (r->phases[i].over_budget && !r->phases[i].cleanup)
+				code = exit_code_precedence(code, EXIT_OVER_BUDGET);
+	return code;
+}
+
+static void take_recovery_point(struct engine *e, int pi)
+{
+	if (e->rp_set || e->rb->recovery_point_ref == RB_NOREF)
+		return;
+	int64_t ms;
+	char *err = NULL;
+	luahost_ctx_where(e->host, e->run->phases[pi].name, NULL);
+	if (luahost_recovery_point(e->host, e->rb->recovery_point_ref, &ms, &err)) {
+		message(e, 1, pi, -1, "recovery_point: %s; the RPO is unmeasured", err);
+		free(err);
+		return;
+	}
+	if (lua_recovery_point(e, ms, &err)) {
+		message(e, 1, pi, -1, "recovery_point: %s; the RPO is unmeasured", err);
+		free(err);
+	}
+}
+
+int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
+		   const struct engine_opts *o, const struct engine_hooks *hooks,
+		   struct run_rec **out)
+{
+	struct engine eng = { .host = host, .rb = rb, .st = st, .o = o, .hk = hooks, .lock_fd = -1 };
+	struct engine *e = &eng;
+	e->start_mono = clock_mono_ns();
+	e->start_wall = clock_wall_ms();
+	e->run = record_new(e);
+	struct run_rec *r = e->run;
+	*out = r;
+
+	char *holder = NULL;
+	if (lock_acquire(e, &holder)) {
+		r->status = ST_REFUSED;
+		r->error = xasprintf("runbook '%s' is already running as run %s%s%s; wait for it to finish or stop it with `lifeboat abort %s`",
+				     rb->name, holder, o->env ? " in environment " : "",
+				     o->env ? o->env : "", holder);
+		r->ended_ms = r->started_ms;
+		r->exit_code = EXIT_REFUSED;
+		stored(e, store_run_insert(st, r));
+		free(holder);
+		return EXIT_REFUSED;
+	}
+	if (store_run_insert(st, r)) {
+		r->status = ST_FAILED;
+		r->error = xasprintf("cannot record the run in the history: %s", store_error(st));
+		r->exit_code = EXIT_STEP_FAILED;
+		if (e->lock_fd >= 0)
+			close(e->lock_fd);
+		return EXIT_STEP_FAILED;
+	}
+
+	e->ps = procset_new();
+	current_ps = e->ps;
+	env_base_build(e);
+	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, o->mode);
+	luahost_set_engine(host, &lua_ops, e);
+	luahost_set_abort_flag(host, engine_abort_flag());
+	emit(e, EV_RUN_STARTED, -1, -1);
+
+	int drill = !strcmp(o->mode, "drill");
+	int stop = 0;
+	r->incident_ms = o->incident_ms;
+	int t0_set = o->incident_ms != TS_NONE;
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *def = &rb->phases[i];
+		if (def->cleanup)
+			continue;
+		if ((def->fault && !drill) || stop) {
+			phase_skip(e, (int)i);
+			continue;
+		}
+		if (!def->fault && !t0_set) {
+			/* t0: the end of the last fault phase in a drill, else the run's start */
+			r->incident_ms = drill && i > 0 ? wall_now(e) : r->started_ms;
+			t0_set = 1;
+			stored(e, store_run_save(st, r));
+		}
+		int rc = run_phase(e, (int)i);
+		if (rc == 1) {
+			e->failed = 1;
+			stop = 1;
+			free(r->error);
+			r->error = xasprintf("phase '%s' failed", def->name);
+		} else if (rc == 2) {
+			stop = 1;
+		} else if ((int)i == rb->restoring) {
+			r->restored_ms = r->phases[i].ended_ms;
+			take_recovery_point(e, (int)i);
+			stored(e, store_run_save(st, r));
+		}
+	}
+	if (!t0_set)
+		r->incident_ms = r->started_ms;
+
+	/* cleanup phases run whatever happened, outside the RTO */
+	e->in_cleanup = 1;
+	luahost_set_abort_flag(host, NULL);
+	for (size_t i = 0; i < rb->nphases; i++) {
+		if (!rb->phases[i].cleanup)
+			continue;
+		int64_t started = clock_mono_ns();
+		phase_begin(e, (int)i);
+		int rc = run_steps(e, (int)i, rb->phases[i].steps, rb->phases[i].nsteps, 0,
+				   rb->phases[i].parallel, 1);
+		int any_failed = 0;
+		for (size_t j = 0; j < rb->phases[i].nsteps; j++)
+			if (r->phases[i].steps[j].status != ST_SUCCEEDED)
+				any_failed = 1;
+		if (any_failed)
+			message(e, 1, (int)i, -1, "cleanup phase '%s' had failures (the run's verdict does not change)",
+				rb->phases[i].name);
+		phase_end(e, (int)i, rc == 0 && !any_failed ? ST_SUCCEEDED : ST_FAILED, started);
+	}
+	stop_services(e);
+	if (abort_signal && !e->aborted)
+		e->aborted = abort_signal;
+
+	r->ended_ms = wall_now(e);
+	judge(e);
+	if (e->aborted)
+		r->status = ST_ABORTED;
+	else if (e->failed)
+		r->status = ST_FAILED;
+	else
+		r->status = ST_SUCCEEDED;
+	if (r->strict_budgets && r->status == ST_SUCCEEDED)
+		for (size_t i = 0; i < r->nphases; i++)
+			if (r->phases[i].over_budget && !r->phases[i].cleanup) {
+				r->status = ST_FAILED;
+				free(r->error);
+				r->error = xasprintf("phase '%s' went over its budget (--strict-budgets)",
+						     r->phases[i].name);
+				break;
+			}
+	if (e->aborted && !r->error)
+		r->error = xasprintf("aborted by %s", e->aborted == SIGINT ? "SIGINT" :
+				     e->aborted == SIGTERM ? "SIGTERM" : e->aborted == SIGHUP ? "SIGHUP" : "request");
+	r->exit_code = exit_code_of(e);
+	stored(e, store_run_save(st, r));
+	emit(e, EV_RUN_FINISHED, -1, -1);
+
+	luahost_set_engine(host, NULL, NULL);
+	current_ps = NULL;
+	procset_free(e->ps);
+	for (size_t i = 0; i < e->nenv_base; i++)
+		free(e->env_base[i]);
+	free(e->env_base);
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
+	return r->exit_code;
+}

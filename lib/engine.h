@@ -1,0 +1,111 @@
+/*
+ * The engine executes one run of a loaded runbook: phases in order, steps
+ * with retries, timeouts and parallelism, rollback, cleanup, services; it
+ * times everything on the monotonic clock, judges RTO, RPO and budgets, and
+ * commits every state change to the history as it happens.
+ *
+ * It prints nothing: what happens is reported through engine_hooks.event,
+ * and a person is asked through engine_hooks.manual; runner/ decides what
+ * anyone sees.
+ */
+#ifndef LB_ENGINE_H
+#define LB_ENGINE_H
+#include <signal.h>
+#include <stdint.h>
+
+#include "luahost.h"
+#include "proc.h"
+#include "record.h"
+#include "runbook.h"
+#include "store.h"
+
+/* Exit codes, SPEC 3. */
+enum {
+	EXIT_OK = 0,
+	EXIT_STEP_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_RTO_MISSED = 3,
+	EXIT_RPO_MISSED = 4,
+	EXIT_REFUSED = 5,
+	EXIT_OVER_BUDGET = 6,
+	EXIT_ABORTED = 130,
+	EXIT_TERMINATED = 143,
+};
+/* The first of a and b in SPEC 3's precedence: 2, 5, 143, 130, 1, 3, 4, 6, 0. */
+int exit_code_precedence(int a, int b);
+
+struct engine_opts {
+	const char *mode;		/* "run" or "drill" */
+	const char *trigger;		/* "cli", "console", "schedule", "resume" */
+	const char *env;		/* NULL: none */
+	const char *operator;
+	int yes;			/* confirm manual steps automatically */
+	int strict_budgets;
+	int64_t incident_ms;		/* --incident-start, TS_NONE when not given */
+	const struct rb_param *params;	/* the params in force, merged */
+	size_t nparams;
+	double rto_s, rpo_s;		/* NAN: the runbook's */
+	const char *lock_dir;		/* where exclusive locks live */
+};
+
+enum engine_event_type {
+	EV_RUN_STARTED,
+	EV_PHASE_STARTED,
+	EV_PHASE_FINISHED,		/* also for skipped phases */
+	EV_STEP_STARTED,		/* each attempt */
+	EV_STEP_OUTPUT,
+	EV_STEP_RETRYING,
+	EV_STEP_FINISHED,
+	EV_MANUAL_WAITING,
+	EV_MESSAGE,			/* data: text; level: 0 info, 1 warning, 2 error */
+	EV_RUN_FINISHED,
+};
+
+struct engine_event {
+	enum engine_event_type type;
+	const struct run_rec *run;
+	int phase;			/* index into run->phases, -1 when none */
+	int step;			/* index into that phase's steps, -1 when none */
+	int attempt;
+	int stream;			/* enum proc_stream, for output */
+	const char *data;
+	size_t len;
+	int level;
+	double retry_in_s;
+};
+
+enum manual_answer { MANUAL_CONFIRMED, MANUAL_DECLINED, MANUAL_UNAVAILABLE, MANUAL_ABORTED };
+
+struct manual_request {
+	const struct run_rec *run;
+	int phase, step;
+	const char *text;		/* expanded instruction */
+	const char *role;
+	int64_t deadline_mono_ns;	/* 0: wait without limit */
+	/* Serves running processes for up to ms; returns -1 once the run is aborted. */
+	int (*pump)(void *eng, int ms);
+	void *eng;
+};
+
+struct engine_hooks {
+	void (*event)(void *ud, const struct engine_event *ev);
+	/* Asks a person. On CONFIRMED *who is who confirmed; otherwise *why may say why. Both owned. */
+	enum manual_answer (*manual)(void *ud, const struct manual_request *req, char **who, char **why);
+	void *ud;
+};
+
+/*
+ * Executes the runbook and returns the exit code. *out receives the final
+ * record (caller frees with run_rec_free). A refused start (runbook busy)
+ * returns EXIT_REFUSED with the refusal recorded.
+ */
+int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
+		   const struct engine_opts *o, const struct engine_hooks *hooks,
+		   struct run_rec **out);
+
+/* Async-signal-safe: asks the run in progress to abort (SIGINT, SIGTERM, SIGHUP). */
+void engine_request_abort(int sig);
+/* The abort flag the Lua host watches. */
+volatile sig_atomic_t *engine_abort_flag(void);
+
+#endif

@@ -1,0 +1,444 @@
+-- The runbook DSL: `runbook`, `phase` and `step`, and the validation that
+-- turns what a runbook file returns into a plain, checked description the
+-- host reads. Every error names the runbook file and the line of the
+-- `phase`/`step`/`runbook` call it is about, says what is wrong and, where it
+-- can, what was probably meant.
+--
+-- This chunk runs in a private environment: it receives the host's helpers
+-- (debug.getinfo for line numbers, the C duration parser) as arguments, and
+-- runbooks only ever see the three constructor functions it returns.
+
+local H = ...
+local getinfo, parse_duration = H.getinfo, H.duration
+
+local KIND = {}         -- private key: what a constructed table is
+local M = {}
+
+local function fail(file, line, fmt, ...)
+  local where = file
+  if line and line > 0 then where = where .. ":" .. line end
+  error(where .. ": " .. string.format(fmt, ...), 0)
+end
+
+local function caller()
+  -- level 1 is this function, 2 the constructor, 3 the runbook's code
+  local info = getinfo(3, "Sl")
+  if not info then return "?", 0 end
+  local src = info.source or "?"
+  if src:sub(1, 1) == "@" then src = src:sub(2) end
+  return src, info.currentline or 0
+end
+
+local function is_name(s) return type(s) == "string" and s ~= "" end
+
+function M.step(name)
+  local file, line = caller()
+  if not is_name(name) then
+    fail(file, line, "step: the name must be a non-empty string, as in step \"copy snapshot\" { sh = \"...\" }")
+  end
+  return function(opts)
+    if type(opts) ~= "table" or opts[KIND] then
+      fail(file, line, "step '%s': expected a table of options after the name, as in step \"%s\" { sh = \"...\" }", name, name)
+    end
+    return { [KIND] = "step", name = name, opts = opts, file = file, line = line }
+  end
+end
+
+function M.phase(name)
+  local file, line = caller()
+  if not is_name(name) then
+    fail(file, line, "phase: the name must be a non-empty string, as in phase \"restore\" { ... }")
+  end
+  return function(opts)
+    if type(opts) ~= "table" or opts[KIND] then
+      fail(file, line, "phase '%s': expected a table of options and steps after the name", name)
+    end
+    return { [KIND] = "phase", name = name, opts = opts, file = file, line = line }
+  end
+end
+
+function M.runbook(opts)
+  local file, line = caller()
+  if type(opts) ~= "table" or opts[KIND] then
+    fail(file, line, "runbook: expected a table, as in return runbook { name = \"x\", phase \"p\" { ... } }")
+  end
+  return { [KIND] = "runbook", opts = opts, file = file, line = line }
+end
+
+-- validation -----------------------------------------------------------------
+
+local RUNBOOK_KEYS = { "name", "description", "rto", "rpo", "roles", "params", "recovery_point",
+  "step_timeout", "workdir", "shell", "exclusive" }
+local PHASE_KEYS = { "role", "budget", "fault", "restores_service", "parallel", "rollback",
+  "rollback_on_abort", "cleanup" }
+local STEP_KEYS = { "sh", "run", "http", "manual", "method", "body", "headers", "expect", "contains",
+  "timeout", "retries", "retry_delay", "role", "continue_on_error", "idempotent", "shell",
+  "service", "ready_after", "redirects" }
+local STEP_KINDS = { "sh", "run", "http", "manual" }
+local RESERVED_PARAMS = { PATH = true, IFS = true, HOME = true, SHELL = true, ENV = true,
+  BASH_ENV = true, CDPATH = true, SHELLOPTS = true, PS4 = true }
+
+local function set_of(list)
+  local s = {}
+  for _, k in ipairs(list) do s[k] = true end
+  return s
+end
+
+-- Levenshtein distance, for "did you mean".
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+local function suggest(word, list)
+  local best, bestd
+  for _, k in ipairs(list) do
+    local d = distance(word, k)
+    if d <= 2 and (not bestd or d < bestd) then best, bestd = k, d end
+  end
+  if best then return string.format(" (did you mean '%s'?)", best) end
+  return string.format(" (known keys: %s)", table.concat(list, ", "))
+end
+
+local function check_keys(t, allowed, list, file, line, what)
+  for k in pairs(t) do
+    if type(k) == "string" and not allowed[k] then
+      fail(file, line, "%s: unknown key '%s'%s", what, k, suggest(k, list))
+    elseif type(k) ~= "string" and type(k) ~= "number" then
+      fail(file, line, "%s: keys must be names, not %s", what, type(k))
+    end
+  end
+end
+
+local function duration(v, file, line, what, field)
+  if v == nil then return nil end
+  if type(v) == "number" then
+    if v < 0 or v ~= v or v == math.huge then
+      fail(file, line, "%s: %s = %s is not a duration (use a number of seconds >= 0, or \"500ms\", \"90s\", \"15m\", \"1h30m\", \"2d\")", what, field, tostring(v))
+    end
+    return v
+  end
+  if type(v) == "string" then
+    local s = parse_duration(v)
+    if s then return s end
+  end
+  fail(file, line, "%s: %s = %q is not a duration (use \"500ms\", \"90s\", \"15m\", \"1h30m\", \"2d\" or a number of seconds)", what, field, tostring(v))
+end
+
+local function boolean(v, file, line, what, field, default)
+  if v == nil then return default end
+  if type(v) ~= "boolean" then
+    fail(file, line, "%s: %s must be true or false, not %s", what, field, type(v) == "string" and string.format("%q", v) or type(v))
+  end
+  return v
+end
+
+local function integer(v, file, line, what, field, min, default)
+  if v == nil then return default end
+  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
+    fail(file, line, "%s: %s must be a whole number, not %s", what, field, tostring(v))
+  end
+  v = math.tointeger(v)
+  if v < min then fail(file, line, "%s: %s must be at least %d, not %d", what, field, min, v) end
+  return v
+end
+
+local function str_or_fn(v, file, line, what, field)
+  if v == nil then return nil end
+  if type(v) ~= "string" and type(v) ~= "function" then
+    fail(file, line, "%s: %s must be a string or a function(ctx), not %s", what, field, type(v))
+  end
+  return v
+end
+
+local function shell_argv(v, file, line, what)
+  if v == nil then return nil end
+  local argv = {}
+  if type(v) == "string" then
+    for w in v:gmatch("%S+") do argv[#argv + 1] = w end
+  elseif type(v) == "table" then
+    for i, w in ipairs(v) do
+      if type(w) ~= "string" then fail(file, line, "%s: shell[%d] must be a string", what, i) end
+      argv[#argv + 1] = w
+    end
+  else
+    fail(file, line, "%s: shell must be a string such as \"/bin/bash -c\" or a list of words", what)
+  end
+  if #argv == 0 then fail(file, line, "%s: shell is empty", what) end
+  return argv
+end
+
+-- ${name} references in static strings must name declared params.
+local function check_refs(s, params, file, line, what, field)
+  if type(s) ~= "string" then return end
+  for ref in s:gmatch("%${([^}]*)}") do
+    if params[ref] == nil then
+      fail(file, line, "%s: %s refers to ${%s}, which is not a declared param", what, field, ref)
+    end
+  end
+end
+
+local function validate_step(s, ctx)
+  local file, line = s.file, s.line
+  local what = string.format("step '%s'", s.name)
+  local o = s.opts
+  check_keys(o, ctx.step_keys, STEP_KEYS, file, line, what)
+  for i in pairs(o) do
+    if type(i) == "number" then
+      fail(file, line, "%s: unexpected positional entry #%d (steps take only named options)", what, i)
+    end
+  end
+  local kinds = {}
+  for _, k in ipairs(STEP_KINDS) do if o[k] ~= nil then kinds[#kinds + 1] = k end end
+  if #kinds == 0 then
+    fail(file, line, "%s: no kind: give exactly one of sh = \"cmd\", run = function(ctx) ... end, http = \"url\", manual = \"text\"", what)
+  elseif #kinds > 1 then
+    fail(file, line, "%s: two kinds (%s): a step does exactly one thing; split it into two steps", what, table.concat(kinds, " and "))
+  end
+  local kind = kinds[1]
+  local out = { name = s.name, line = line, kind = kind }
+  if kind == "run" then
+    if type(o.run) ~= "function" then
+      fail(file, line, "%s: run must be a function(ctx), not %s", what, type(o.run))
+    end
+    out.value = o.run
+  else
+    out.value = str_or_fn(o[kind], file, line, what, kind)
+    if kind ~= "sh" then check_refs(out.value, ctx.params, file, line, what, kind) end
+    if type(out.value) == "string" and out.value == "" then
+      fail(file, line, "%s: %s is empty", what, kind)
+    end
+  end
+  if kind ~= "http" then
+    for _, k in ipairs({ "method", "body", "headers", "expect", "contains", "redirects" }) do
+      if o[k] ~= nil then fail(file, line, "%s: '%s' only applies to http steps", what, k) end
+    end
+  else
+    if o.method ~= nil and (type(o.method) ~= "string" or not o.method:match("^%u+$")) then
+      fail(file, line, "%s: method must be an upper-case HTTP method such as \"POST\"", what)
+    end
+    out.method = o.method
+    out.body = str_or_fn(o.body, file, line, what, "body")
+    check_refs(out.body, ctx.params, file, line, what, "body")
+    if o.headers ~= nil then
+      if type(o.headers) == "table" then
+        for k, v in pairs(o.headers) do
+          if type(k) ~= "string" or type(v) ~= "string" then
+            fail(file, line, "%s: headers must map names to strings", what)
+          end
+          check_refs(v, ctx.params, file, line, what, "headers." .. k)
+        end
+      elseif type(o.headers) ~= "function" then
+        fail(file, line, "%s: headers must be a table of name = value or a function(ctx)", what)
+      end
+    end
+    out.headers = o.headers
+    out.expect = integer(o.expect, file, line, what, "expect", 100, 200)
+    if out.expect > 599 then fail(file, line, "%s: expect = %d is not an HTTP status", what, out.expect) end
+    if o.contains ~= nil and type(o.contains) ~= "string" then
+      fail(file, line, "%s: contains must be a string", what)
+    end
+    out.contains = o.contains
+    out.redirects = boolean(o.redirects, file, line, what, "redirects", false)
+  end
+  out.timeout = duration(o.timeout, file, line, what, "timeout")
+  out.retries = integer(o.retries, file, line, what, "retries", 0, 0)
+  out.retry_delay = duration(o.retry_delay, file, line, what, "retry_delay") or 1
+  if o.role ~= nil and not is_name(o.role) then fail(file, line, "%s: role must be a role name", what) end
+  out.role = o.role or ctx.phase_role
+  if o.role ~= nil and ctx.roles and not ctx.roles[o.role] then
+    fail(file, line, "%s: role '%s' is not in the runbook's roles (%s)", what, o.role, ctx.role_list)
+  end
+  out.continue_on_error = boolean(o.continue_on_error, file, line, what, "continue_on_error", false)
+  out.idempotent = boolean(o.idempotent, file, line, what, "idempotent", true)
+  out.service = boolean(o.service, file, line, what, "service", false)
+  if out.service and kind ~= "sh" then fail(file, line, "%s: service = true only applies to sh steps", what) end
+  if o.ready_after ~= nil and not out.service then
+    fail(file, line, "%s: ready_after only applies to service = true steps", what)
+  end
+  out.ready_after = duration(o.ready_after, file, line, what, "ready_after") or 0.2
+  if o.shell ~= nil and kind ~= "sh" then fail(file, line, "%s: shell only applies to sh steps", what) end
+  out.shell = shell_argv(o.shell, file, line, what)
+  return out
+end
+
+local function validate_steps(list, ctx, what, file, line, allow_opts)
+  local steps, seen = {}, {}
+  for i, s in ipairs(list) do
+    if type(s) ~= "table" or s[KIND] ~= "step" then
+      fail(file, line, "%s: entry #%d is not a step (write step \"name\" { ... })", what, i)
+    end
+    if seen[s.name] then
+      fail(s.file, s.line, "%s: step name '%s' is used twice (first at line %d); step names are unique in a phase", what, s.name, seen[s.name])
+    end
+    seen[s.name] = s.line
+    steps[#steps + 1] = validate_step(s, ctx)
+  end
+  if not allow_opts then
+    for k in pairs(list) do
+      if type(k) ~= "number" then fail(file, line, "%s: unexpected key '%s' (a list of steps is expected)", what, tostring(k)) end
+    end
+  end
+  return steps
+end
+
+local function validate_params(p, file, line)
+  local out, names, set = {}, {}, {}
+  if p == nil then return out, set end
+  if type(p) ~= "table" then fail(file, line, "runbook: params must be a table of name = value") end
+  for k, v in pairs(p) do
+    if type(k) ~= "string" or not k:match("^[A-Za-z_][A-Za-z0-9_]*$") then
+      fail(file, line, "runbook: param name %s is invalid (use letters, digits and _, not starting with a digit)", string.format("%q", tostring(k)))
+    end
+    if RESERVED_PARAMS[k] or k:match("^LD_") or k:match("^DYLD_") or k:match("^LIFEBOAT_") then
+      fail(file, line, "runbook: param name '%s' is reserved (it would change how commands run); choose another name", k)
+    end
+    local t = type(v)
+    if t == "number" then
+      v = math.type(v) == "integer" and string.format("%d", v) or tostring(v)
+    elseif t == "boolean" then
+      v = tostring(v)
+    elseif t ~= "string" then
+      fail(file, line, "runbook: param '%s' must be a string, number or boolean, not %s", k, t)
+    end
+    names[#names + 1] = k
+    set[k] = v
+  end
+  table.sort(names)
+  for _, k in ipairs(names) do out[#out + 1] = { k, set[k] } end
+  return out, set
+end
+
+function M.validate(rb, file)
+  if type(rb) ~= "table" or rb[KIND] ~= "runbook" then
+    fail(file, nil, "the file must end with `return runbook { ... }` (it returned %s)", type(rb) == "table" and "a plain table" or type(rb))
+  end
+  local o, line = rb.opts, rb.line
+  file = rb.file
+  check_keys(o, set_of(RUNBOOK_KEYS), RUNBOOK_KEYS, file, line, "runbook")
+  local out = {}
+  if not is_name(o.name) then fail(file, line, "runbook: name is missing (add name = \"my-runbook\")") end
+  out.name = o.name
+  if o.description ~= nil and type(o.description) ~= "string" then
+    fail(file, line, "runbook: description must be a string")
+  end
+  out.description = o.description
+  out.rto = duration(o.rto, file, line, "runbook", "rto")
+  out.rpo = duration(o.rpo, file, line, "runbook", "rpo")
+  out.step_timeout = duration(o.step_timeout, file, line, "runbook", "step_timeout") or 600
+  if o.workdir ~= nil and not is_name(o.workdir) then fail(file, line, "runbook: workdir must be a path") end
+  out.workdir = o.workdir
+  out.shell = shell_argv(o.shell, file, line, "runbook")
+  out.exclusive = boolean(o.exclusive, file, line, "runbook", "exclusive", true)
+  if o.recovery_point ~= nil and type(o.recovery_point) ~= "function" then
+    fail(file, line, "runbook: recovery_point must be a function(ctx) returning unix seconds or an ISO-8601 time")
+  end
+  out.recovery_point = o.recovery_point
+  local roles, role_list = nil, {}
+  if o.roles ~= nil then
+    if type(o.roles) ~= "table" then fail(file, line, "runbook: roles must be a list of names") end
+    roles = {}
+    for i, r in ipairs(o.roles) do
+      if not is_name(r) then fail(file, line, "runbook: roles[%d] must be a non-empty string", i) end
+      if roles[r] then fail(file, line, "runbook: role '%s' is listed twice", r) end
+      roles[r] = true
+      role_list[#role_list + 1] = r
+    end
+  end
+  out.roles = role_list
+  local params, param_set = validate_params(o.params, file, line)
+  out.params = params
+  local ctx = { roles = roles, role_list = table.concat(role_list, ", "), params = param_set,
+    step_keys = set_of(STEP_KEYS) }
+
+  local phases, seen = {}, {}
+  local seen_recovery, restoring = nil, nil
+  local phase_keys = set_of(PHASE_KEYS)
+  for i, p in ipairs(o) do
+    if type(p) ~= "table" or p[KIND] ~= "phase" then
+      local hint = type(p) == "table" and p[KIND] == "step" and " (steps go inside a phase)" or ""
+      fail(file, line, "runbook: entry #%d is not a phase%s", i, hint)
+    end
+    local pf, pl = p.file, p.line
+    local what = string.format("phase '%s'", p.name)
+    if seen[p.name] then
+      fail(pf, pl, "%s: the name is used twice (first at line %d); phase names are unique", what, seen[p.name])
+    end
+    seen[p.name] = pl
+    local po = p.opts
+    check_keys(po, phase_keys, PHASE_KEYS, pf, pl, what)
+    local ph = { name = p.name, line = pl }
+    if po.role ~= nil and not is_name(po.role) then fail(pf, pl, "%s: role must be a role name", what) end
+    if po.role ~= nil and roles and not roles[po.role] then
+      fail(pf, pl, "%s: role '%s' is not in the runbook's roles (%s)", what, po.role, ctx.role_list)
+    end
+    ph.role = po.role
+    ph.budget = duration(po.budget, pf, pl, what, "budget")
+    ph.fault = boolean(po.fault, pf, pl, what, "fault", false)
+    ph.cleanup = boolean(po.cleanup, pf, pl, what, "cleanup", false)
+    ph.restores_service = boolean(po.restores_service, pf, pl, what, "restores_service", false)
+    ph.rollback_on_abort = boolean(po.rollback_on_abort, pf, pl, what, "rollback_on_abort", false)
+    ph.parallel = integer(po.parallel, pf, pl, what, "parallel", 1, 1)
+    if ph.fault and ph.cleanup then fail(pf, pl, "%s: a phase cannot be both fault and cleanup", what) end
+    if ph.fault then
+      if seen_recovery then
+        fail(pf, pl, "%s: fault phases must come before all others, but it follows phase '%s'; move it to the top", what, seen_recovery)
+      end
+    elseif not ph.cleanup then
+      seen_recovery = seen_recovery or p.name
+    end
+    if ph.restores_service then
+      if ph.fault or ph.cleanup then
+        fail(pf, pl, "%s: restores_service cannot be set on a %s phase", what, ph.fault and "fault" or "cleanup")
+      end
+      if restoring then
+        fail(pf, pl, "%s: restores_service is already set on phase '%s'; at most one phase restores service", what, restoring)
+      end
+      restoring = p.name
+    end
+    ctx.phase_role = ph.role
+    local positional = {}
+    for k, v in pairs(po) do if type(k) == "number" then positional[k] = v end end
+    ph.steps = validate_steps(positional, ctx, what, pf, pl, true)
+    for k in pairs(positional) do
+      if math.type(k) ~= "integer" or k < 1 or k > #positional then
+        fail(pf, pl, "%s: steps must be a plain list", what)
+      end
+    end
+    if #ph.steps == 0 then fail(pf, pl, "%s: has no steps", what) end
+    if po.rollback ~= nil then
+      if type(po.rollback) ~= "table" or po.rollback[KIND] then
+        fail(pf, pl, "%s: rollback must be a list of steps: rollback = { step \"undo\" { ... } }", what)
+      end
+      ph.rollback = validate_steps(po.rollback, ctx, what .. " rollback", pf, pl, false)
+    else
+      ph.rollback = {}
+    end
+    if ph.rollback_on_abort and #ph.rollback == 0 then
+      fail(pf, pl, "%s: rollback_on_abort = true needs a rollback list", what)
+    end
+    phases[#phases + 1] = ph
+  end
+  for k in pairs(o) do
+    if type(k) == "number" and (math.type(k) ~= "integer" or k < 1 or k > #o) then
+      fail(file, line, "runbook: phases must be a plain list")
+    end
+  end
+  if #phases == 0 then fail(file, line, "runbook: has no phases") end
+  if not seen_recovery then
+    fail(file, line, "runbook: has no recovery phase (every phase is a fault or cleanup phase)")
+  end
+  out.phases = phases
+  return out
+end
+
+return M

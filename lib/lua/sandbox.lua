@@ -1,0 +1,105 @@
+-- Builds the environment one runbook sees, from an allow list: nothing of the
+-- host's global table leaks in unless named here. Library tables reach the
+-- runbook as read-only proxies, so a runbook cannot change `string.format`
+-- for the host or for another runbook.
+--
+-- Arguments (from luahost.c): the host's real global table, the table of C
+-- API functions, the DSL table from prelude.lua, the runbook's folder.
+
+local G, api, dsl, dir = ...
+local setmetatable, error, type, tostring, next = G.setmetatable, G.error, G.type, G.tostring, G.next
+
+local function readonly(name, real)
+  return setmetatable({}, {
+    __index = real,
+    __newindex = function(_, k)
+      error(string.format("'%s' is read-only: cannot set %s.%s", name, name, tostring(k)), 2)
+    end,
+    __pairs = function() return next, real, nil end,
+    __len = function() return #real end,
+    __metatable = false,
+  })
+end
+
+local env = {}
+for _, k in G.ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+  "tonumber", "tostring", "type", "xpcall", "rawequal", "rawlen", "rawget", "rawset",
+  "setmetatable", "getmetatable", "_VERSION" }) do
+  env[k] = G[k]
+end
+env.string = readonly("string", G.string)
+env.table = readonly("table", G.table)
+env.math = readonly("math", G.math)
+env.utf8 = readonly("utf8", G.utf8)
+env.coroutine = readonly("coroutine", G.coroutine)
+env.os = readonly("os", { time = G.os.time, clock = G.os.clock, date = G.os.date,
+  difftime = G.os.difftime })
+
+env.collectgarbage = function(opt, ...)
+  if opt == "count" then return G.collectgarbage("count") end
+  error("collectgarbage: only collectgarbage(\"count\") is available to runbooks", 2)
+end
+
+-- Text chunks only, and by default in this runbook's environment: a binary
+-- chunk could forge bytecode, another environment could reach the host.
+local real_load = G.load
+env.load = function(chunk, name, mode, e)
+  if mode ~= nil and mode ~= "t" then
+    error("load: only text chunks are allowed (mode \"t\")", 2)
+  end
+  if e == nil then e = env end
+  return real_load(chunk, name, "t", e)
+end
+
+-- require: Lua modules from the runbook's folder and the shipped library only.
+local loaded = {}
+env.require = function(name)
+  if type(name) ~= "string" or not name:match("^[%w_][%w_%.%-]*$") or name:find("..", 1, true) then
+    error(string.format("require: invalid module name %q", tostring(name)), 2)
+  end
+  if loaded[name] ~= nil then return loaded[name] end
+  local text, chunkname = api.module_source(dir, name)
+  if not text then
+    error(string.format("require: module '%s' not found (looked in %s and the shipped library); C modules cannot be loaded", name, dir), 2)
+  end
+  local fn, err = real_load(text, chunkname, "t", env)
+  if not fn then error(err, 2) end
+  local v = fn(name)
+  if v == nil then v = true end
+  loaded[name] = v
+  return v
+end
+
+env.runbook, env.phase, env.step = dsl.runbook, dsl.phase, dsl.step
+
+for k, v in next, api do
+  if k ~= "module_source" then env[k] = v end
+end
+env.print = function(...)
+  local parts = {}
+  for i = 1, G.select("#", ...) do parts[i] = tostring((G.select(i, ...))) end
+  api.log("%s", G.table.concat(parts, "\t"))
+end
+
+-- wait_until(fn, {timeout=, every=}): polls fn until it returns true; a raise
+-- counts as false; raises on timeout with the last error.
+env.wait_until = function(fn, opts)
+  if type(fn) ~= "function" then error("wait_until: expected a function", 2) end
+  opts = opts or {}
+  local timeout = api.seconds(opts.timeout or 30, "timeout")
+  local every = api.seconds(opts.every or 1, "every")
+  local deadline = api.now() + timeout
+  local last
+  while true do
+    local ok, res = G.pcall(fn)
+    if ok and res then return res end
+    if not ok then last = res end
+    if api.now() >= deadline then
+      error(string.format("wait_until: timed out after %gs%s", timeout,
+        last and (": last error: " .. tostring(last)) or ""), 2)
+    end
+    api.sleep(every)
+  end
+end
+
+return env

@@ -1,0 +1,1164 @@
+/*
+ * The Lua host. Each runbook gets its own lua_State whose libraries are
+ * opened one by one (never luaL_openlibs) and whose runbook code sees only
+ * the environment sandbox.lua builds from an allow list.
+ *
+ * Runaway code: a count hook is installed before anything of the runbook
+ * runs (coroutines inherit it). It checks the current deadline and the abort
+ * flag; once either trips it raises at every check, so a pcall in the
+ * runbook can catch the first error but not get any further. The allocator
+ * enforces the memory cap, keeping a reserve so the error path (traceback,
+ * rollback, cleanup) can still allocate after the cap tripped.
+ */
+#include "luahost.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "clock.h"
+#include "embedded.h"
+#include "util.h"
+
+#define HOOK_EVERY 1000			/* instructions between deadline checks */
+#define LOAD_TIMEOUT_S 10.0		/* loading a runbook is never allowed to loop */
+#define MEMORY_RESERVE (8u * 1024 * 1024)	/* for error handling after the cap trips */
+
+struct luahost {
+	lua_State *L;
+	size_t mem_used;
+	size_t mem_limit;
+	int mem_tripped;		/* the cap was hit in the current call */
+	int in_reserve;			/* allocations may use the reserve (error paths) */
+	int64_t deadline_ns;		/* 0: none */
+	int deadline_tripped;
+	double deadline_s;
+	volatile sig_atomic_t *abort_flag;
+	int loading;			/* side-effecting API functions refuse */
+	int env_ref;			/* the runbook's environment */
+	int dsl_ref;			/* the prelude's table (validate) */
+	int ctx_ref;			/* the ctx table, once a run starts */
+	const struct lua_engine_ops *ops;
+	void *eng;
+	char *dir;			/* runbook folder, for require */
+};
+
+/* ------------------------------------------------------------------------ */
+/* memory */
+
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct luahost *h = ud;
+	if (!ptr)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		h->mem_used -= osize;
+		return NULL;
+	}
+	size_t limit = h->mem_limit + (h->in_reserve ? MEMORY_RESERVE : 0);
+	if (nsize > osize && h->mem_used - osize + nsize > limit) {
+		h->mem_tripped = 1;
+		return NULL;
+	}
+	void *p = realloc(ptr, nsize);
+	if (!p)
+		return NULL;
+	h->mem_used = h->mem_used - osize + nsize;
+	return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the hook */
+
+static void host_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	struct luahost *h;
+	lua_getallocf(L, (void **)&h);
+	if (h->abort_flag && *h->abort_flag)
+		luaL_error(L, "aborted");
+	if (h->mem_tripped)
+		luaL_error(L, "the runbook's Lua memory limit (%d MiB) was reached",
+			   (int)(h->mem_limit >> 20));
+	if (h->deadline_ns && (h->deadline_tripped || clock_mono_ns() > h->deadline_ns)) {
+		h->deadline_tripped = 1;
+		luaL_error(L, "timed out after %gs", h->deadline_s);
+	}
+}
+
+static void deadline_set(struct luahost *h, double secs)
+{
+	h->deadline_tripped = 0;
+	h->mem_tripped = 0;
+	h->deadline_s = secs;
+	h->deadline_ns = secs > 0 ? clock_mono_ns() + (int64_t)(secs * 1e9) : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* helpers */
+
+static struct luahost *host_of(lua_State *L)
+{
+	struct luahost *h;
+	lua_getallocf(L, (void **)&h);
+	return h;
+}
+
+static void need_running(lua_State *L, const char *what)
+{
+	struct luahost *h = host_of(L);
+	if (h->loading)
+		luaL_error(L, "%s: not available while loading (loading a runbook never changes anything; call it inside a step)", what);
+	if (!h->ops)
+		luaL_error(L, "%s: not available outside a run", what);
+}
+
+/* Message handler: keep the message, add a traceback as a second value in the registry. */
+static int msgh(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			msg = lua_tostring(L, -1);
+		else
+			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, NULL, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "lifeboat.traceback");
+	lua_pushstring(L, msg);
+	return 1;
+}
+
+/*
+ * Runs the function at the top of the stack below its nargs arguments with
+ * the message handler. On error *err (and *trace when given) are owned copies.
+ */
+static int docall(struct luahost *h, int nargs, int nres, char **err, char **trace)
+{
+	lua_State *L = h->L;
+	int base = lua_gettop(L) - nargs;
+	lua_pushcfunction(L, msgh);
+	lua_insert(L, base);
+	int rc = lua_pcall(L, nargs, nres, base);
+	lua_remove(L, base);
+	if (rc == LUA_OK)
+		return 0;
+	h->in_reserve = 1;
+	const char *msg = lua_tostring(L, -1);
+	if (rc == LUA_ERRMEM)
+		msg = "not enough memory";
+	if (err)
+		*err = xstrdup(msg ? msg : "unknown error");
+	if (trace) {
+		lua_getfield(L, LUA_REGISTRYINDEX, "lifeboat.traceback");
+		*trace = xstrdup(lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "lifeboat.traceback");
+	h->in_reserve = 0;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON <-> Lua, shared by json.encode/decode and ctx.state snapshots */
+
+static json_t *lua_to_json(lua_State *L, int idx, int depth, char **err)
+{
+	idx = lua_absindex(L, idx);
+	if (depth > 64) {
+		*err = xstrdup("nested too deeply (or a cycle)");
+		return NULL;
+	}
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL:
+		return json_null();
+	case LUA_TBOOLEAN:
+		return json_boolean(lua_toboolean(L, idx));
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx))
+			return json_integer((json_int_t)lua_tointeger(L, idx));
+		else {
+			double d = lua_tonumber(L, idx);
+			if (!isfinite(d)) {
+				*err = xstrdup("NaN and infinity cannot be encoded");
+				return NULL;
+			}
+			return json_real(d);
+		}
+	case LUA_TSTRING: {
+		size_t len;
+		const char *s = lua_tolstring(L, idx, &len);
+		json_t *j = json_stringn(s, len);
+		if (!j)
+			*err = xstrdup("a string is not valid UTF-8");
+		return j;
+	}
+	case LUA_TTABLE: {
+		lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+		size_t count = 0;
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			count++;
+			lua_pop(L, 1);
+		}
+		if (n > 0 && (size_t)n == count) {
+			json_t *arr = json_array();
+			for (lua_Integer i = 1; i <= n; i++) {
+				lua_rawgeti(L, idx, i);
+				json_t *v = lua_to_json(L, -1, depth + 1, err);
+				lua_pop(L, 1);
+				if (!v) {
+					json_decref(arr);
+					return NULL;
+				}
+				json_array_append_new(arr, v);
+			}
+			return arr;
+		}
+		json_t *obj = json_object();
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			char keybuf[64];
+			const char *key;
+			if (lua_type(L, -2) == LUA_TSTRING) {
+				key = lua_tostring(L, -2);
+			} else if (lua_type(L, -2) == LUA_TNUMBER) {
+				if (lua_isinteger(L, -2))
+					snprintf(keybuf, sizeof(keybuf), "%lld", (long long)lua_tointeger(L, -2));
+				else
+					snprintf(keybuf, sizeof(keybuf), "%.17g", lua_tonumber(L, -2));
+				key = keybuf;
+			} else {
+				lua_pop(L, 2);
+				json_decref(obj);
+				*err = xasprintf("table keys must be strings or numbers, not %s",
+						 luaL_typename(L, -2));
+				return NULL;
+			}
+			json_t *v = lua_to_json(L, -1, depth + 1, err);
+			lua_pop(L, 1);
+			if (!v) {
+				lua_pop(L, 1);
+				json_decref(obj);
+				return NULL;
+			}
+			json_object_set_new(obj, key, v);
+		}
+		return obj;
+	}
+	default:
+		*err = xasprintf("a %s cannot be encoded", luaL_typename(L, idx));
+		return NULL;
+	}
+}
+
+static void json_to_lua(lua_State *L, json_t *j)
+{
+	luaL_checkstack(L, 4, "json too deep");
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		lua_createtable(L, 0, (int)json_object_size(j));
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			json_to_lua(L, v);
+			lua_setfield(L, -2, k);
+		}
+		break;
+	}
+	case JSON_ARRAY: {
+		lua_createtable(L, (int)json_array_size(j), 0);
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			json_to_lua(L, v);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		break;
+	}
+	case JSON_STRING:
+		lua_pushlstring(L, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		lua_pushinteger(L, (lua_Integer)json_integer_value(j));
+		break;
+	case JSON_REAL:
+		lua_pushnumber(L, json_real_value(j));
+		break;
+	case JSON_TRUE:
+		lua_pushboolean(L, 1);
+		break;
+	case JSON_FALSE:
+		lua_pushboolean(L, 0);
+		break;
+	case JSON_NULL:
+		lua_pushnil(L);
+		break;
+	}
+}
+
+static int api_json_encode(lua_State *L)
+{
+	luaL_checkany(L, 1);
+	char *err = NULL;
+	json_t *j = lua_to_json(L, 1, 0, &err);
+	if (!j) {
+		lua_pushfstring(L, "json.encode: %s", err);
+		free(err);
+		return lua_error(L);
+	}
+	char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	lua_pushstring(L, s);
+	free(s);
+	return 1;
+}
+
+static int api_json_decode(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	json_error_t e;
+	json_t *j = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+	if (!j) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "json.decode: %s at line %d column %d", e.text, e.line, e.column);
+		return 2;
+	}
+	json_to_lua(L, j);
+	json_decref(j);
+	return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the API bindings that act through the engine */
+
+static int api_sh(lua_State *L)
+{
+	const char *cmd = luaL_checkstring(L, 1);
+	need_running(L, "sh");
+	struct luahost *h = host_of(L);
+	int check = 1;
+	double timeout = 0;
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (lua_getfield(L, 2, "check") != LUA_TNIL)
+			check = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		if (lua_getfield(L, 2, "timeout") != LUA_TNIL) {
+			if (lua_type(L, -1) == LUA_TNUMBER) {
+				timeout = lua_tonumber(L, -1);
+			} else if (duration_parse(lua_tostring(L, -1), &timeout)) {
+				return luaL_error(L, "sh: timeout %s is not a duration", lua_tostring(L, -1));
+			}
+		}
+		lua_pop(L, 1);
+	}
+	/* never run past the step's own deadline */
+	if (h->deadline_ns) {
+		double left = (double)(h->deadline_ns - clock_mono_ns()) / 1e9;
+		if (left <= 0)
+			left = 0.001;
+		if (timeout <= 0 || timeout > left)
+			timeout = left;
+	}
+	struct lua_sh_result r = { 0 };
+	char *errmsg = NULL;
+	if (h->ops->sh(h->eng, cmd, timeout, &r, &errmsg)) {
+		lua_pushfstring(L, "sh: %s", errmsg ? errmsg : "cannot run");
+		free(errmsg);
+		return lua_error(L);
+	}
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, r.code);
+	lua_setfield(L, -2, "code");
+	lua_pushlstring(L, r.out ? r.out : "", r.out_len);
+	lua_setfield(L, -2, "stdout");
+	lua_pushlstring(L, r.err ? r.err : "", r.err_len);
+	lua_setfield(L, -2, "stderr");
+	lua_pushnumber(L, r.duration_s);
+	lua_setfield(L, -2, "duration");
+	free(r.out);
+	free(r.err);
+	if (check && r.code != 0) {
+		if (r.timed_out)
+			return luaL_error(L, "sh: '%s' timed out after %gs", cmd, timeout);
+		return luaL_error(L, "sh: '%s' exited with %d", cmd, r.code);
+	}
+	return 1;
+}
+
+static int api_log(lua_State *L)
+{
+	int n = lua_gettop(L);
+	luaL_checkstring(L, 1);
+	/* log(fmt, ...) is string.format: reuse Lua's own */
+	lua_getglobal(L, "string");
+	lua_getfield(L, -1, "format");
+	lua_remove(L, -2);
+	lua_insert(L, 1);
+	lua_call(L, n, 1);
+	size_t len;
+	const char *s = lua_tolstring(L, -1, &len);
+	struct luahost *h = host_of(L);
+	if (h->loading || !h->ops)
+		return 0;	/* logging has no effect to avoid while loading */
+	h->ops->log(h->eng, s, len);
+	return 0;
+}
+
+static int to_wall_ms(lua_State *L, int idx, int64_t *ms)
+{
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		double v = lua_tonumber(L, idx);
+		if (!isfinite(v))
+			return -1;
+		*ms = (int64_t)llround(v * 1000.0);
+		return 0;
+	}
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return clock_parse(lua_tostring(L, idx), 0, ms);
+	return -1;
+}
+
+static int api_recovery_point(lua_State *L)
+{
+	need_running(L, "recovery_point");
+	struct luahost *h = host_of(L);
+	int64_t ms;
+	if (to_wall_ms(L, 1, &ms))
+		return luaL_argerror(L, 1, "unix seconds or an ISO-8601 time expected");
+	char *errmsg = NULL;
+	if (h->ops->recovery_point(h->eng, ms, &errmsg)) {
+		lua_pushfstring(L, "recovery_point: %s", errmsg);
+		free(errmsg);
+		return lua_error(L);
+	}
+	return 0;
+}
+
+static int api_now(lua_State *L)
+{
+	lua_pushnumber(L, (double)clock_wall_ms() / 1000.0);
+	return 1;
+}
+
+static int api_sleep(lua_State *L)
+{
+	double s = luaL_checknumber(L, 1);
+	need_running(L, "sleep");
+	struct luahost *h = host_of(L);
+	if (h->deadline_ns) {
+		double left = (double)(h->deadline_ns - clock_mono_ns()) / 1e9;
+		if (s > left)
+			s = left > 0 ? left : 0;
+	}
+	if (h->ops->sleep(h->eng, s))
+		return luaL_error(L, "sleep: aborted");
+	return 0;
+}
+
+static int api_seconds(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TNUMBER) {
+		lua_pushnumber(L, lua_tonumber(L, 1));
+		return 1;
+	}
+	double s;
+	const char *v = luaL_checkstring(L, 1);
+	if (duration_parse(v, &s))
+		return luaL_error(L, "%s: '%s' is not a duration", luaL_optstring(L, 2, "value"), v);
+	lua_pushnumber(L, s);
+	return 1;
+}
+
+static int api_secret(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	need_running(L, "secret");
+	const char *v = getenv(name);
+	if (!v) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "secret '%s' is not set in the environment", name);
+		return 2;
+	}
+	lua_pushstring(L, v);
+	return 1;
+}
+
+static int api_notify(lua_State *L)
+{
+	luaL_checkstring(L, 1);
+	luaL_checkstring(L, 2);
+	need_running(L, "notify");
+	struct luahost *h = host_of(L);
+	static const char msg[] = "warning: notify() does nothing yet: webhooks come with the config file";
+	h->ops->log(h->eng, msg, sizeof(msg) - 1);
+	return 0;
+}
+
+/* require's loader: the source of a module from the runbook folder or the shipped library. */
+static int api_module_source(lua_State *L)
+{
+	const char *dir = luaL_checkstring(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct strbuf path = STRBUF_INIT;
+	strbuf_addf(&path, "%s/", dir);
+	for (const char *p = name; *p; p++)
+		strbuf_addch(&path, *p == '.' ? '/' : *p);
+	strbuf_addstr(&path, ".lua");
+	size_t len;
+	char *text = read_file(path.buf, &len);
+	if (text) {
+		lua_pushlstring(L, text, len);
+		lua_pushfstring(L, "@%s", path.buf);
+		free(text);
+		strbuf_release(&path);
+		return 2;
+	}
+	strbuf_release(&path);
+	struct strbuf lib = STRBUF_INIT;
+	strbuf_addf(&lib, "lib_%s", name);
+	const struct embedded_file *f = embedded_find(lib.buf);
+	strbuf_release(&lib);
+	if (f) {
+		lua_pushlstring(L, f->data, f->len);
+		lua_pushfstring(L, "=[lifeboat %s]", name);
+		return 2;
+	}
+	return 0;
+}
+
+static const luaL_Reg api_funcs[] = {
+	{ "sh", api_sh },
+	{ "log", api_log },
+	{ "recovery_point", api_recovery_point },
+	{ "now", api_now },
+	{ "sleep", api_sleep },
+	{ "secret", api_secret },
+	{ "notify", api_notify },
+	{ "seconds", api_seconds },
+	{ "module_source", api_module_source },
+	{ NULL, NULL }
+};
+
+static const luaL_Reg json_funcs[] = {
+	{ "encode", api_json_encode },
+	{ "decode", api_json_decode },
+	{ NULL, NULL }
+};
+
+/* ------------------------------------------------------------------------ */
+/* setting up a state */
+
+static int host_duration(lua_State *L)
+{
+	double s;
+	if (lua_type(L, 1) != LUA_TSTRING || duration_parse(lua_tostring(L, 1), &s))
+		return 0;
+	lua_pushnumber(L, s);
+	return 1;
+}
+
+static int load_embedded(struct luahost *h, const char *name)
+{
+	const struct embedded_file *f = embedded_find(name);
+	if (!f)
+		return luaL_error(h->L, "embedded Lua '%s' missing", name);
+	char chunk[64];
+	snprintf(chunk, sizeof(chunk), "=[lifeboat %s]", name);
+	return luaL_loadbufferx(h->L, f->data, f->len, chunk, "t");
+}
+
+/* Runs in protected mode: opens the allowed libraries and the prelude. */
+static int host_setup(lua_State *L)
+{
+	struct luahost *h = host_of(L);
+	static const luaL_Reg libs[] = {
+		{ LUA_GNAME, luaopen_base },	{ LUA_STRLIBNAME, luaopen_string },
+		{ LUA_TABLIBNAME, luaopen_table }, { LUA_MATHLIBNAME, luaopen_math },
+		{ LUA_UTF8LIBNAME, luaopen_utf8 }, { LUA_COLIBNAME, luaopen_coroutine },
+		{ LUA_OSLIBNAME, luaopen_os },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(libs); i++) {
+		luaL_requiref(L, libs[i].name, libs[i].func, 1);
+		lua_pop(L, 1);
+	}
+	/* debug stays private: the prelude needs getinfo for line numbers */
+	luaL_requiref(L, LUA_DBLIBNAME, luaopen_debug, 0);
+	lua_getfield(L, -1, "getinfo");
+	int getinfo = lua_gettop(L);
+
+	/* string.dump is gone from the real table, so ("").dump is gone too */
+	lua_getglobal(L, "string");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");
+	lua_pop(L, 1);
+	/* and the string metatable is hidden from getmetatable("") */
+	lua_pushliteral(L, "");
+	if (lua_getmetatable(L, -1)) {
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+
+	if (load_embedded(h, "prelude") != LUA_OK)
+		return lua_error(L);
+	lua_createtable(L, 0, 2);
+	lua_pushvalue(L, getinfo);
+	lua_setfield(L, -2, "getinfo");
+	lua_pushcfunction(L, host_duration);
+	lua_setfield(L, -2, "duration");
+	lua_call(L, 1, 1);
+	h->dsl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+int luahost_new(size_t memory_limit, struct luahost **out)
+{
+	struct luahost *h = xcalloc(1, sizeof(*h));
+	h->mem_limit = memory_limit ? memory_limit : LUAHOST_DEFAULT_MEMORY;
+	h->env_ref = h->dsl_ref = h->ctx_ref = LUA_NOREF;
+	h->L = lua_newstate(host_alloc, h);
+	if (!h->L) {
+		free(h);
+		return -1;
+	}
+	lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	lua_pushcfunction(h->L, host_setup);
+	char *err = NULL;
+	if (docall(h, 0, 0, &err, NULL)) {
+		free(err);
+		luahost_free(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+void luahost_free(struct luahost *h)
+{
+	if (!h)
+		return;
+	if (h->L)
+		lua_close(h->L);
+	free(h->dir);
+	free(h);
+}
+
+void luahost_set_abort_flag(struct luahost *h, volatile sig_atomic_t *flag)
+{
+	h->abort_flag = flag;
+}
+
+void luahost_set_engine(struct luahost *h, const struct lua_engine_ops *ops, void *eng)
+{
+	h->ops = ops;
+	h->eng = eng;
+}
+
+/* Builds the sandboxed environment for a runbook in dir; leaves it on the stack. */
+static int build_env(struct luahost *h, const char *dir, char **err)
+{
+	lua_State *L = h->L;
+	if (load_embedded(h, "sandbox") != LUA_OK) {
+		*err = xstrdup(lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return -1;
+	}
+	lua_pushglobaltable(L);
+	luaL_newlib(L, api_funcs);
+	luaL_newlib(L, json_funcs);
+	lua_setfield(L, -2, "json");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->dsl_ref);
+	lua_pushstring(L, dir);
+	return docall(h, 4, 1, err, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* reading the validated table into C */
+
+static char *field_str(lua_State *L, int idx, const char *key)
+{
+	char *s = NULL;
+	if (lua_getfield(L, idx, key) == LUA_TSTRING)
+		s = xstrdup(lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return s;
+}
+
+static double field_num(lua_State *L, int idx, const char *key, double dflt)
+{
+	double v = dflt;
+	if (lua_getfield(L, idx, key) == LUA_TNUMBER)
+		v = lua_tonumber(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static int field_bool(lua_State *L, int idx, const char *key)
+{
+	lua_getfield(L, idx, key);
+	int v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static int field_ref(lua_State *L, int idx, const char *key)
+{
+	if (lua_getfield(L, idx, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return RB_NOREF;
+	}
+	return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+static struct rb_value field_value(lua_State *L, int idx, const char *key)
+{
+	struct rb_value v = { NULL, RB_NOREF };
+	int t = lua_getfield(L, idx, key);
+	if (t == LUA_TSTRING) {
+		v.str = xstrdup(lua_tostring(L, -1));
+		lua_pop(L, 1);
+	} else if (t == LUA_TFUNCTION) {
+		v.fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	} else {
+		lua_pop(L, 1);
+	}
+	return v;
+}
+
+static char **field_argv(lua_State *L, int idx, const char *key)
+{
+	char **argv = NULL;
+	if (lua_getfield(L, idx, key) == LUA_TTABLE) {
+		size_t n = lua_rawlen(L, -1);
+		argv = xcalloc(n + 1, sizeof(*argv));
+		for (size_t i = 0; i < n; i++) {
+			lua_rawgeti(L, -1, (lua_Integer)i + 1);
+			argv[i] = xstrdup(lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	return argv;
+}
+
+static void read_steps(lua_State *L, int idx, const char *key, struct rb_step **out, size_t *n)
+{
+	lua_getfield(L, idx, key);
+	int t = lua_gettop(L);
+	*n = lua_rawlen(L, t);
+	*out = xcalloc(*n ? *n : 1, sizeof(**out));
+	for (size_t i = 0; i < *n; i++) {
+		struct rb_step *s = &(*out)[i];
+		lua_rawgeti(L, t, (lua_Integer)i + 1);
+		int si = lua_gettop(L);
+		s->name = field_str(L, si, "name");
+		s->line = (int)field_num(L, si, "line", 0);
+		char *kind = field_str(L, si, "kind");
+		s->kind = !strcmp(kind, "sh") ? STEP_SH : !strcmp(kind, "run") ? STEP_RUN :
+			  !strcmp(kind, "http") ? STEP_HTTP : STEP_MANUAL;
+		free(kind);
+		s->value = field_value(L, si, "value");
+		s->method = field_str(L, si, "method");
+		s->body = field_value(L, si, "body");
+		s->headers_ref = field_ref(L, si, "headers");
+		s->expect = (int)field_num(L, si, "expect", 200);
+		s->contains = field_str(L, si, "contains");
+		s->redirects = field_bool(L, si, "redirects");
+		s->timeout_s = field_num(L, si, "timeout", NAN);
+		s->retries = (int)field_num(L, si, "retries", 0);
+		s->retry_delay_s = field_num(L, si, "retry_delay", 1);
+		s->role = field_str(L, si, "role");
+		s->continue_on_error = field_bool(L, si, "continue_on_error");
+		s->idempotent = field_bool(L, si, "idempotent");
+		s->service = field_bool(L, si, "service");
+		s->ready_after_s = field_num(L, si, "ready_after", 0.2);
+		s->shell = field_argv(L, si, "shell");
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+static struct runbook *read_runbook(lua_State *L, int idx)
+{
+	struct runbook *rb = xcalloc(1, sizeof(*rb));
+	rb->name = field_str(L, idx, "name");
+	rb->description = field_str(L, idx, "description");
+	rb->rto_s = field_num(L, idx, "rto", NAN);
+	rb->rpo_s = field_num(L, idx, "rpo", NAN);
+	rb->step_timeout_s = field_num(L, idx, "step_timeout", 600);
+	rb->workdir = field_str(L, idx, "workdir");
+	rb->shell = field_argv(L, idx, "shell");
+	rb->exclusive = field_bool(L, idx, "exclusive");
+	rb->recovery_point_ref = field_ref(L, idx, "recovery_point");
+	rb->roles = field_argv(L, idx, "roles");
+
+	lua_getfield(L, idx, "params");
+	rb->nparams = lua_rawlen(L, -1);
+	rb->params = xcalloc(rb->nparams ? rb->nparams : 1, sizeof(*rb->params));
+	for (size_t i = 0; i < rb->nparams; i++) {
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		lua_rawgeti(L, -1, 1);
+		rb->params[i].name = xstrdup(lua_tostring(L, -1));
+		lua_rawgeti(L, -2, 2);
+		rb->params[i].value = xstrdup(lua_tostring(L, -1));
+		lua_pop(L, 3);
+	}
+	lua_pop(L, 1);
+
+	lua_getfield(L, idx, "phases");
+	int pt = lua_gettop(L);
+	rb->nphases = lua_rawlen(L, pt);
+	rb->phases = xcalloc(rb->nphases, sizeof(*rb->phases));
+	rb->restoring = -1;
+	for (size_t i = 0; i < rb->nphases; i++) {
+		struct rb_phase *p = &rb->phases[i];
+		lua_rawgeti(L, pt, (lua_Integer)i + 1);
+		int pi = lua_gettop(L);
+		p->name = field_str(L, pi, "name");
+		p->line = (int)field_num(L, pi, "line", 0);
+		p->role = field_str(L, pi, "role");
+		p->budget_s = field_num(L, pi, "budget", NAN);
+		p->fault = field_bool(L, pi, "fault");
+		p->cleanup = field_bool(L, pi, "cleanup");
+		p->restores_service = field_bool(L, pi, "restores_service");
+		p->rollback_on_abort = field_bool(L, pi, "rollback_on_abort");
+		p->parallel = (int)field_num(L, pi, "parallel", 1);
+		read_steps(L, pi, "steps", &p->steps, &p->nsteps);
+		read_steps(L, pi, "rollback", &p->rollback, &p->nrollback);
+		if (p->restores_service)
+			rb->restoring = (int)i;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	/* default: the last phase that is neither fault nor cleanup */
+	for (size_t i = rb->nphases; rb->restoring < 0 && i-- > 0;)
+		if (!rb->phases[i].fault && !rb->phases[i].cleanup)
+			rb->restoring = (int)i;
+	if (!rb->shell) {
+		rb->shell = xcalloc(3, sizeof(char *));
+		rb->shell[0] = xstrdup("/bin/sh");
+		rb->shell[1] = xstrdup("-c");
+	}
+	return rb;
+}
+
+static char *dirname_of(const char *abspath)
+{
+	const char *slash = strrchr(abspath, '/');
+	if (!slash || slash == abspath)
+		return xstrdup("/");
+	return xstrndup(abspath, (size_t)(slash - abspath));
+}
+
+static char *absolute(const char *path)
+{
+	char *r = realpath(path, NULL);
+	if (r) {
+		char *x = xstrdup(r);
+		free(r);
+		return x;
+	}
+	return xstrdup(path);
+}
+
+int luahost_load(struct luahost *h, const char *path, struct runbook **out, char **err)
+{
+	lua_State *L = h->L;
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		*err = xasprintf("%s: cannot read the runbook: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		free(text);
+		*err = xasprintf("%s: is a folder, not a runbook file", path);
+		return -1;
+	}
+	char *abspath = absolute(path);
+	free(h->dir);
+	h->dir = dirname_of(abspath);
+	int top = lua_gettop(L);
+	int rc = -1;
+	h->loading = 1;
+	deadline_set(h, LOAD_TIMEOUT_S);
+
+	if (build_env(h, h->dir, err))
+		goto out;
+	lua_pushvalue(L, -1);
+	h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	int env = lua_gettop(L);
+
+	char *chunkname = xasprintf("@%s", path);
+	int lrc = luaL_loadbufferx(L, text, len, chunkname, "t");
+	free(chunkname);
+	if (lrc != LUA_OK) {
+		*err = xstrdup(lua_tostring(L, -1));
+		goto out;
+	}
+	lua_pushvalue(L, env);
+	lua_setupvalue(L, -2, 1);
+	if (docall(h, 0, 1, err, NULL))
+		goto out;
+	int result = lua_gettop(L);
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->dsl_ref);
+	lua_getfield(L, -1, "validate");
+	lua_remove(L, -2);
+	lua_pushvalue(L, result);
+	lua_pushstring(L, path);
+	if (docall(h, 2, 1, err, NULL))
+		goto out;
+	struct runbook *rb = read_runbook(L, lua_gettop(L));
+	rb->path = xstrdup(path);
+	rb->abspath = abspath;
+	abspath = NULL;
+	rb->dir = xstrdup(h->dir);
+	sha256_hex(text, len, rb->sha256);
+	if (!rb->workdir) {
+		rb->workdir = xstrdup(rb->dir);
+	} else if (rb->workdir[0] != '/') {
+		char *w = xasprintf("%s/%s", rb->dir, rb->workdir);
+		free(rb->workdir);
+		rb->workdir = w;
+	}
+	*out = rb;
+	rc = 0;
+out:
+	h->loading = 0;
+	deadline_set(h, 0);
+	lua_settop(L, top);
+	free(abspath);
+	free(text);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* calling into a runbook during a run */
+
+void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t nparams,
+		      const char *run_id, const char *env, const char *operator, const char *mode)
+{
+	lua_State *L = h->L;
+	lua_createtable(L, 0, 10);
+	lua_createtable(L, 0, (int)nparams);
+	for (size_t i = 0; i < nparams; i++) {
+		lua_pushstring(L, params[i].value);
+		lua_setfield(L, -2, params[i].name);
+	}
+	lua_setfield(L, -2, "params");
+	lua_pushstring(L, run_id);
+	lua_setfield(L, -2, "run_id");
+	lua_pushstring(L, env);
+	lua_setfield(L, -2, "env");
+	lua_pushstring(L, operator);
+	lua_setfield(L, -2, "operator");
+	lua_pushstring(L, mode);
+	lua_setfield(L, -2, "mode");
+	lua_newtable(L);
+	lua_setfield(L, -2, "state");
+	if (h->ctx_ref != LUA_NOREF)
+		luaL_unref(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	h->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+void luahost_ctx_where(struct luahost *h, const char *phase, const char *step)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	lua_pushstring(L, phase);
+	lua_setfield(L, -2, "phase");
+	lua_pushstring(L, step);
+	lua_setfield(L, -2, "step");
+	lua_pop(L, 1);
+}
+
+/* Calls registry function fn_ref(ctx) with a deadline, leaving 1 result on success. */
+static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char **err,
+			 char **trace, int *timed_out)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	deadline_set(h, timeout_s);
+	int rc = docall(h, 1, 1, err, trace);
+	if (timed_out)
+		*timed_out = h->deadline_tripped;
+	if (rc && h->mem_tripped && err) {
+		free(*err);
+		*err = xasprintf("the runbook's Lua memory limit (%d MiB) was reached",
+				 (int)(h->mem_limit >> 20));
+	}
+	deadline_set(h, 0);
+	return rc;
+}
+
+int luahost_call_run(struct luahost *h, int fn_ref, double timeout_s, char **err, char **trace,
+		     int *timed_out)
+{
+	int top = lua_gettop(h->L);
+	int rc = call_with_ctx(h, fn_ref, timeout_s, err, trace, timed_out);
+	lua_settop(h->L, top);
+	return rc;
+}
+
+char *luahost_expand(struct luahost *h, const char *s)
+{
+	lua_State *L = h->L;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, strlen(s));
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	lua_getfield(L, -1, "params");
+	const char *p = s;
+	while (*p) {
+		const char *open = strstr(p, "${");
+		const char *close = open ? strchr(open + 2, '}') : NULL;
+		if (!open || !close) {
+			strbuf_addstr(&sb, p);
+			break;
+		}
+		strbuf_add(&sb, p, (size_t)(open - p));
+		lua_pushlstring(L, open + 2, (size_t)(close - open - 2));
+		if (lua_gettable(L, -2) == LUA_TSTRING)
+			strbuf_addstr(&sb, lua_tostring(L, -1));
+		else
+			strbuf_add(&sb, open, (size_t)(close - open + 1));
+		lua_pop(L, 1);
+		p = close + 1;
+	}
+	lua_pop(L, 2);
+	return strbuf_detach(&sb);
+}
+
+int luahost_eval(struct luahost *h, const struct rb_value *v, int expand, char **out, char **err)
+{
+	if (v->str) {
+		*out = expand ? luahost_expand(h, v->str) : xstrdup(v->str);
+		return 0;
+	}
+	if (v->fn_ref == RB_NOREF) {
+		*out = NULL;
+		return 0;
+	}
+	int top = lua_gettop(h->L);
+	if (call_with_ctx(h, v->fn_ref, 30, err, NULL, NULL))
+		return -1;
+	if (lua_type(h->L, -1) != LUA_TSTRING && lua_type(h->L, -1) != LUA_TNUMBER) {
+		*err = xasprintf("the function returned %s, not a string", luaL_typename(h->L, -1));
+		lua_settop(h->L, top);
+		return -1;
+	}
+	const char *s = lua_tostring(h->L, -1);
+	*out = expand ? luahost_expand(h, s) : xstrdup(s);
+	lua_settop(h->L, top);
+	return 0;
+}
+
+int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err)
+{
+	lua_State *L = h->L;
+	*out = NULL;
+	if (ref == RB_NOREF)
+		return 0;
+	int top = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+	if (lua_type(L, -1) == LUA_TFUNCTION) {
+		lua_pop(L, 1);
+		if (call_with_ctx(h, ref, 30, err, NULL, NULL))
+			return -1;
+		if (lua_type(L, -1) != LUA_TTABLE) {
+			*err = xstrdup("headers: the function must return a table");
+			lua_settop(L, top);
+			return -1;
+		}
+	}
+	size_t n = 0;
+	char **v = xcalloc(1, sizeof(char *));
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+			char *val = luahost_expand(h, lua_tostring(L, -1));
+			v = xrealloc(v, (n + 2) * sizeof(char *));
+			v[n++] = xasprintf("%s: %s", lua_tostring(L, -2), val);
+			v[n] = NULL;
+			free(val);
+		}
+		lua_pop(L, 1);
+	}
+	lua_settop(L, top);
+	*out = v;
+	return 0;
+}
+
+int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err)
+{
+	int top = lua_gettop(h->L);
+	if (call_with_ctx(h, fn_ref, 60, err, NULL, NULL))
+		return -1;
+	int rc = 0;
+	if (lua_isnil(h->L, -1)) {
+		*err = xstrdup("recovery_point returned nil (no data?)");
+		rc = -1;
+	} else if (to_wall_ms(h->L, -1, wall_ms)) {
+		*err = xasprintf("recovery_point returned %s, not unix seconds or an ISO-8601 time",
+				 lua_tostring(h->L, -1) ? lua_tostring(h->L, -1) : luaL_typename(h->L, -1));
+		rc = -1;
+	}
+	lua_settop(h->L, top);
+	return rc;
+}
+
+char *luahost_state_json(struct luahost *h)
+{
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	lua_getfield(L, -1, "state");
+	char *err = NULL;
+	json_t *j = lua_type(L, -1) == LUA_TTABLE ? lua_to_json(L, -1, 0, &err) : json_object();
+	lua_pop(L, 2);
+	if (!j) {
+		free(err);
+		return NULL;
+	}
+	if (json_is_array(j) && json_array_size(j) == 0) {
+		json_decref(j);
+		j = json_object();
+	}
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return s;
+}
+
+int luahost_state_restore(struct luahost *h, const char *text, char **err)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j) {
+		*err = xasprintf("ctx.state: %s", e.text);
+		return -1;
+	}
+	lua_State *L = h->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	json_to_lua(L, j);
+	lua_setfield(L, -2, "state");
+	lua_pop(L, 1);
+	json_decref(j);
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * The Lua host: one lua_State per loaded runbook, the sandboxed environment
+ * it runs in, loading and validating runbook files, and calling into the
+ * runbook (run steps, function-valued fields, recovery_point) with a
+ * deadline that a count hook enforces even through pcall and coroutines.
+ *
+ * The API functions that act on the world (sh, log, sleep, recovery_point)
+ * call back into whoever executes the run through struct lua_engine_ops, so
+ * the host itself never starts a process or touches the history.
+ */
+#ifndef LB_LUAHOST_H
+#define LB_LUAHOST_H
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runbook.h"
+
+struct luahost;
+
+struct lua_sh_result {
+	int code;
+	char *out, *err;	/* owned by the caller after the call */
+	size_t out_len, err_len;
+	double duration_s;
+	int timed_out;
+};
+
+struct lua_engine_ops {
+	/* Runs cmd like a sh step; 0, or -1 with *errmsg (owned) when it could not run. */
+	int (*sh)(void *eng, const char *cmd, double timeout_s, struct lua_sh_result *res,
+		  char **errmsg);
+	void (*log)(void *eng, const char *text, size_t len);
+	/* 0, or -1 with *errmsg (owned), e.g. a time more than a day ahead. */
+	int (*recovery_point)(void *eng, int64_t wall_ms, char **errmsg);
+	/* Sleeps; returns -1 when an abort interrupted it. */
+	int (*sleep)(void *eng, double secs);
+};
+
+#define LUAHOST_DEFAULT_MEMORY (256u * 1024 * 1024)
+
+int luahost_new(size_t memory_limit, struct luahost **out);
+void luahost_free(struct luahost *h);
+/* Aborts set this flag (from a signal handler); the count hook checks it. */
+void luahost_set_abort_flag(struct luahost *h, volatile sig_atomic_t *flag);
+void luahost_set_engine(struct luahost *h, const struct lua_engine_ops *ops, void *eng);
+
+/*
+ * Loads and validates a runbook. On error returns -1 and *err is a message
+ * "file:line: what is wrong" (caller frees). Loading has no side effects:
+ * the API functions that act raise "not available while loading".
+ */
+int luahost_load(struct luahost *h, const char *path, struct runbook **out, char **err);
+
+/*
+ * The ctx table passed to run functions: params (name/value pairs), run id,
+ * env, operator, mode, and an empty state table.
+ */
+void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t nparams,
+		      const char *run_id, const char *env, const char *operator, const char *mode);
+void luahost_ctx_where(struct luahost *h, const char *phase, const char *step);
+
+/*
+ * Calls a run function fn(ctx) with a deadline (secs <= 0: none). 0 on
+ * success; -1 with *err = "file:line: message" and *trace (traceback), both
+ * owned by the caller; *timed_out set when the deadline tripped.
+ */
+int luahost_call_run(struct luahost *h, int fn_ref, double timeout_s, char **err, char **trace,
+		     int *timed_out);
+/* A string-or-function field: *out is the string (owned), with ${name} expanded when expand. */
+int luahost_eval(struct luahost *h, const struct rb_value *v, int expand, char **out, char **err);
+/* Headers (table or function) as "Name: value" strings, NULL-terminated, owned. */
+int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err);
+/* Calls recovery_point(ctx): unix seconds or ISO-8601 into *wall_ms. */
+int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err);
+/* ${name} expansion from ctx.params; unknown names are left as they are. */
+char *luahost_expand(struct luahost *h, const char *s);
+/* ctx.state as JSON (owned), and back. */
+char *luahost_state_json(struct luahost *h);
+int luahost_state_restore(struct luahost *h, const char *json, char **err);
+
+#endif

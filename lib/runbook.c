@@ -1,0 +1,94 @@
+/* Freeing and small queries over a loaded runbook. */
+#include "runbook.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *step_kind_name(enum step_kind k)
+{
+	switch (k) {
+	case STEP_SH: return "sh";
+	case STEP_RUN: return "run";
+	case STEP_HTTP: return "http";
+	case STEP_MANUAL: return "manual";
+	}
+	return "?";
+}
+
+static void free_argv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void step_free(struct rb_step *s)
+{
+	free(s->name);
+	free(s->value.str);
+	free(s->method);
+	free(s->body.str);
+	free(s->contains);
+	free(s->role);
+	free_argv(s->shell);
+}
+
+void runbook_free(struct runbook *rb)
+{
+	if (!rb)
+		return;
+	for (size_t i = 0; i < rb->nphases; i++) {
+		struct rb_phase *p = &rb->phases[i];
+		for (size_t j = 0; j < p->nsteps; j++)
+			step_free(&p->steps[j]);
+		for (size_t j = 0; j < p->nrollback; j++)
+			step_free(&p->rollback[j]);
+		free(p->steps);
+		free(p->rollback);
+		free(p->name);
+		free(p->role);
+	}
+	free(rb->phases);
+	for (size_t i = 0; i < rb->nparams; i++) {
+		free(rb->params[i].name);
+		free(rb->params[i].value);
+	}
+	free(rb->params);
+	free_argv(rb->roles);
+	free_argv(rb->shell);
+	free(rb->path);
+	free(rb->abspath);
+	free(rb->dir);
+	free(rb->name);
+	free(rb->description);
+	free(rb->workdir);
+	free(rb);
+}
+
+struct rb_param *runbook_param(struct runbook *rb, const char *name)
+{
+	for (size_t i = 0; i < rb->nparams; i++)
+		if (!strcmp(rb->params[i].name, name))
+			return &rb->params[i];
+	return NULL;
+}
+
+double runbook_budget_sum(const struct runbook *rb, int *unbudgeted)
+{
+	double sum = NAN;
+	int missing = 0;
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *p = &rb->phases[i];
+		if (p->fault || p->cleanup)
+			continue;
+		if (isnan(p->budget_s)) {
+			missing++;
+			continue;
+		}
+		sum = isnan(sum) ? p->budget_s : sum + p->budget_s;
+	}
+	if (unbudgeted)
+		*unbudgeted = missing;
+	return sum;
+}

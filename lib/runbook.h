@@ -1,0 +1,89 @@
+/*
+ * A loaded, validated runbook. The Lua prelude checks every key and hands
+ * back a normalized table; luahost.c turns it into these structs, keeping
+ * functions (run steps, function-valued fields, recovery_point) as
+ * references into the Lua registry. Nothing here runs anything.
+ */
+#ifndef LB_RUNBOOK_H
+#define LB_RUNBOOK_H
+#include <stddef.h>
+
+enum step_kind { STEP_SH, STEP_RUN, STEP_HTTP, STEP_MANUAL };
+const char *step_kind_name(enum step_kind k);
+
+#define RB_NOREF (-2)	/* same value as LUA_NOREF */
+
+/* A field that is either a string or a function(ctx) returning one. */
+struct rb_value {
+	char *str;	/* owned; NULL when fn_ref is set */
+	int fn_ref;	/* registry reference, or RB_NOREF */
+};
+
+struct rb_step {
+	char *name;
+	int line;
+	enum step_kind kind;
+	struct rb_value value;		/* sh command, http url, manual text; run: fn_ref */
+	char *method;			/* http */
+	struct rb_value body;		/* http */
+	int headers_ref;		/* http: table or function in the registry, or RB_NOREF */
+	int expect;			/* http */
+	char *contains;			/* http */
+	int redirects;			/* http: follow redirects */
+	double timeout_s;		/* NAN: the runbook's step_timeout (manual: none) */
+	int retries;
+	double retry_delay_s;
+	char *role;			/* the step's or its phase's, may be NULL */
+	int continue_on_error;
+	int idempotent;
+	int service;
+	double ready_after_s;
+	char **shell;			/* NULL-terminated argv prefix, NULL: the runbook's */
+};
+
+struct rb_phase {
+	char *name;
+	int line;
+	char *role;
+	double budget_s;		/* NAN: none */
+	int fault, cleanup, restores_service, rollback_on_abort;
+	int parallel;
+	struct rb_step *steps;
+	size_t nsteps;
+	struct rb_step *rollback;
+	size_t nrollback;
+};
+
+struct rb_param {
+	char *name;
+	char *value;
+};
+
+struct runbook {
+	char *path;		/* as given on the command line */
+	char *abspath;
+	char *dir;		/* absolute folder of the file */
+	char sha256[65];	/* of the file's text */
+	char *name;
+	char *description;
+	double rto_s, rpo_s;	/* NAN: not declared */
+	char **roles;		/* NULL-terminated */
+	struct rb_param *params;
+	size_t nparams;
+	int recovery_point_ref;	/* RB_NOREF when none */
+	double step_timeout_s;
+	char *workdir;		/* absolute */
+	char **shell;		/* NULL-terminated argv prefix; default /bin/sh -c */
+	int exclusive;
+	struct rb_phase *phases;
+	size_t nphases;
+	int restoring;		/* index of the phase that restores service */
+};
+
+void runbook_free(struct runbook *rb);
+/* Looks up a param; NULL when not declared. */
+struct rb_param *runbook_param(struct runbook *rb, const char *name);
+/* Sum of the budgets of the recovery phases (not fault, not cleanup); NAN when none has one. */
+double runbook_budget_sum(const struct runbook *rb, int *unbudgeted);
+
+#endif

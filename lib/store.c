@@ -1,0 +1,1163 @@
+/*
+ * The history in SQLite: the only file that talks to SQLite.
+ *
+ * Each table's columns are listed once, as an enum and a name array; the
+ * INSERT/UPSERT/SELECT texts are built from those lists and the binders and
+ * readers index by the same enum, so a column cannot be bound in one place
+ * and read back from another. Statements are prepared once per connection
+ * and reused (the engine writes a few rows per step), and every write is its
+ * own BEGIN IMMEDIATE transaction so concurrent lifeboats queue on
+ * busy_timeout instead of failing with "database is locked".
+ *
+ * Values: timestamps are ISO-8601 UTC text with ms (SPEC 2), NULL when
+ * absent; NAN doubles, unknown tri-states and "no exit code" are NULL;
+ * statuses and sections are their names, so the file reads well in sqlite3.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 10000
+#define BUSY_RETRIES 5		/* each one after busy_timeout gave up */
+#define WAL_RETRY_MS 10
+#define WAL_RETRIES 1000	/* ~10 s, as busy_timeout */
+#define MAX_INDEX 1000000	/* bigger phase/step indexes read back mean a damaged file */
+
+/*
+ * Migration i takes the schema from user_version i to i + 1. Only append:
+ * a file written by an older lifeboat is brought up to date in place.
+ */
+static const char *const migrations[] = {
+	/* 1: the run tree */
+	"CREATE TABLE runs ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" runbook TEXT, file TEXT, sha256 TEXT, mode TEXT, \"trigger\" TEXT, env TEXT,"
+	" operator TEXT, uid INTEGER, host TEXT, pid INTEGER, params_json TEXT,"
+	" status TEXT NOT NULL,"
+	" started_at TEXT, ended_at TEXT, incident_at TEXT, restored_at TEXT,"
+	" rto_target_s REAL, rto_achieved_s REAL, rto_met INTEGER,"
+	" rpo_target_s REAL, rpo_achieved_s REAL, rpo_met INTEGER, rpo_status TEXT,"
+	" recovery_point_at TEXT, human_wait_s REAL, exit_code INTEGER,"
+	" strict_budgets INTEGER NOT NULL DEFAULT 0, error TEXT);"
+	"CREATE INDEX runs_runbook_started ON runs (runbook, started_at);"
+	"CREATE INDEX runs_started ON runs (started_at);"
+	"CREATE TABLE phases ("
+	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" name TEXT, role TEXT, budget_s REAL,"
+	" fault INTEGER NOT NULL DEFAULT 0, cleanup INTEGER NOT NULL DEFAULT 0,"
+	" restores_service INTEGER NOT NULL DEFAULT 0, parallel INTEGER NOT NULL DEFAULT 1,"
+	" status TEXT NOT NULL, started_at TEXT, ended_at TEXT,"
+	" duration_s REAL, human_wait_s REAL, over_budget INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (run_id, idx));"
+	"CREATE TABLE steps ("
+	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" phase_idx INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" name TEXT, kind TEXT, role TEXT, section TEXT NOT NULL DEFAULT 'main',"
+	" idempotent INTEGER NOT NULL DEFAULT 1, status TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, started_at TEXT, ended_at TEXT,"
+	" duration_s REAL, human_wait_s REAL, exit_code INTEGER, confirmed_by TEXT,"
+	" error TEXT, output TEXT, output_cut INTEGER NOT NULL DEFAULT 0, state_json TEXT,"
+	" PRIMARY KEY (run_id, phase_idx, idx));"
+	"CREATE TABLE attempts ("
+	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" phase_idx INTEGER NOT NULL, step_idx INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" status TEXT NOT NULL, started_at TEXT, ended_at TEXT, duration_s REAL,"
+	" exit_code INTEGER, error TEXT, output TEXT, output_cut INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (run_id, phase_idx, step_idx, attempt));"
+	"CREATE TABLE notes ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" at TEXT, operator TEXT, text TEXT);"
+	"CREATE INDEX notes_run ON notes (run_id, seq);",
+};
+#define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
+
+enum run_col {
+	RC_ID, RC_RUNBOOK, RC_FILE, RC_SHA256, RC_MODE, RC_TRIGGER, RC_ENV, RC_OPERATOR,
+	RC_UID, RC_HOST, RC_PID, RC_PARAMS, RC_STATUS, RC_STARTED, RC_ENDED, RC_INCIDENT,
+	RC_RESTORED, RC_RTO_TARGET, RC_RTO_ACHIEVED, RC_RTO_MET, RC_RPO_TARGET,
+	RC_RPO_ACHIEVED, RC_RPO_MET, RC_RPO_STATUS, RC_RECOVERY_POINT, RC_HUMAN_WAIT,
+	RC_EXIT_CODE, RC_STRICT_BUDGETS, RC_ERROR, RC__COUNT
+};
+static const char *const run_cols[RC__COUNT] = {
+	[RC_ID] = "id", [RC_RUNBOOK] = "runbook", [RC_FILE] = "file",
+	[RC_SHA256] = "sha256", [RC_MODE] = "mode", [RC_TRIGGER] = "trigger",
+	[RC_ENV] = "env", [RC_OPERATOR] = "operator", [RC_UID] = "uid",
+	[RC_HOST] = "host", [RC_PID] = "pid", [RC_PARAMS] = "params_json",
+	[RC_STATUS] = "status", [RC_STARTED] = "started_at", [RC_ENDED] = "ended_at",
+	[RC_INCIDENT] = "incident_at", [RC_RESTORED] = "restored_at",
+	[RC_RTO_TARGET] = "rto_target_s", [RC_RTO_ACHIEVED] = "rto_achieved_s",
+	[RC_RTO_MET] = "rto_met", [RC_RPO_TARGET] = "rpo_target_s",
+	[RC_RPO_ACHIEVED] = "rpo_achieved_s", [RC_RPO_MET] = "rpo_met",
+	[RC_RPO_STATUS] = "rpo_status", [RC_RECOVERY_POINT] = "recovery_point_at",
+	[RC_HUMAN_WAIT] = "human_wait_s", [RC_EXIT_CODE] = "exit_code",
+	[RC_STRICT_BUDGETS] = "strict_budgets", [RC_ERROR] = "error",
+};
+
+enum phase_col {
+	PC_RUN_ID, PC_IDX, PC_NAME, PC_ROLE, PC_BUDGET, PC_FAULT, PC_CLEANUP, PC_RESTORES,
+	PC_PARALLEL, PC_STATUS, PC_STARTED, PC_ENDED, PC_DURATION, PC_HUMAN_WAIT,
+	PC_OVER_BUDGET, PC__COUNT
+};
+static const char *const phase_cols[PC__COUNT] = {
+	[PC_RUN_ID] = "run_id", [PC_IDX] = "idx", [PC_NAME] = "name", [PC_ROLE] = "role",
+	[PC_BUDGET] = "budget_s", [PC_FAULT] = "fault", [PC_CLEANUP] = "cleanup",
+	[PC_RESTORES] = "restores_service", [PC_PARALLEL] = "parallel",
+	[PC_STATUS] = "status", [PC_STARTED] = "started_at", [PC_ENDED] = "ended_at",
+	[PC_DURATION] = "duration_s", [PC_HUMAN_WAIT] = "human_wait_s",
+	[PC_OVER_BUDGET] = "over_budget",
+};
+
+enum step_col {
+	SC_RUN_ID, SC_PHASE_IDX, SC_IDX, SC_NAME, SC_KIND, SC_ROLE, SC_SECTION,
+	SC_IDEMPOTENT, SC_STATUS, SC_ATTEMPTS, SC_STARTED, SC_ENDED, SC_DURATION,
+	SC_HUMAN_WAIT, SC_EXIT_CODE, SC_CONFIRMED_BY, SC_ERROR, SC_OUTPUT, SC_OUTPUT_CUT,
+	SC_STATE_JSON, SC__COUNT
+};
+static const char *const step_cols[SC__COUNT] = {
+	[SC_RUN_ID] = "run_id", [SC_PHASE_IDX] = "phase_idx", [SC_IDX] = "idx",
+	[SC_NAME] = "name", [SC_KIND] = "kind", [SC_ROLE] = "role",
+	[SC_SECTION] = "section", [SC_IDEMPOTENT] = "idempotent", [SC_STATUS] = "status",
+	[SC_ATTEMPTS] = "attempts", [SC_STARTED] = "started_at", [SC_ENDED] = "ended_at",
+	[SC_DURATION] = "duration_s", [SC_HUMAN_WAIT] = "human_wait_s",
+	[SC_EXIT_CODE] = "exit_code", [SC_CONFIRMED_BY] = "confirmed_by",
+	[SC_ERROR] = "error", [SC_OUTPUT] = "output", [SC_OUTPUT_CUT] = "output_cut",
+	[SC_STATE_JSON] = "state_json",
+};
+
+enum attempt_col {
+	AC_RUN_ID, AC_PHASE_IDX, AC_STEP_IDX, AC_ATTEMPT, AC_STATUS, AC_STARTED, AC_ENDED,
+	AC_DURATION, AC_EXIT_CODE, AC_ERROR, AC_OUTPUT, AC_OUTPUT_CUT, AC__COUNT
+};
+static const char *const attempt_cols[AC__COUNT] = {
+	[AC_RUN_ID] = "run_id", [AC_PHASE_IDX] = "phase_idx", [AC_STEP_IDX] = "step_idx",
+	[AC_ATTEMPT] = "attempt", [AC_STATUS] = "status", [AC_STARTED] = "started_at",
+	[AC_ENDED] = "ended_at", [AC_DURATION] = "duration_s", [AC_EXIT_CODE] = "exit_code",
+	[AC_ERROR] = "error", [AC_OUTPUT] = "output", [AC_OUTPUT_CUT] = "output_cut",
+};
+
+/* notes.seq is left to SQLite: the insert binds the others, in this order */
+enum note_col { NC_RUN_ID, NC_AT, NC_OPERATOR, NC_TEXT, NC__COUNT };
+static const char *const note_cols[NC__COUNT] = {
+	[NC_RUN_ID] = "run_id", [NC_AT] = "at", [NC_OPERATOR] = "operator", [NC_TEXT] = "text",
+};
+
+struct table {
+	const char *name;
+	const char *const *cols;
+	int ncols;
+	int nkey;	/* the first nkey columns are the primary key */
+};
+static const struct table t_runs = { "runs", run_cols, RC__COUNT, 1 };
+static const struct table t_phases = { "phases", phase_cols, PC__COUNT, 2 };
+static const struct table t_steps = { "steps", step_cols, SC__COUNT, 3 };
+static const struct table t_attempts = { "attempts", attempt_cols, AC__COUNT, 4 };
+static const struct table t_notes = { "notes", note_cols, NC__COUNT, 0 };
+
+enum query {
+	Q_BEGIN_WRITE, Q_BEGIN_READ, Q_COMMIT, Q_ROLLBACK,
+	Q_RUN_INSERT, Q_RUN_UPSERT, Q_PHASE_UPSERT, Q_STEP_UPSERT, Q_ATTEMPT_UPSERT,
+	Q_NOTE_INSERT,
+	Q_RUN_FIND, Q_RUN_GET, Q_PHASES_GET, Q_STEPS_GET, Q_NOTES_GET, Q_ATTEMPTS_GET,
+	Q_RUNS_LIST, Q_RUNS_LIST_RUNBOOK,
+	Q__COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;			/* xstrdup'd */
+	char *err;			/* last error, xmalloc'd; NULL before any */
+	sqlite3_stmt *stmt[Q__COUNT];	/* prepared on first use, finalized by store_close */
+};
+
+static void set_err(struct store *st, const char *fmt, ...) LB_PRINTF(2, 3);
+static void set_err(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	free(st->err);
+	st->err = msg;
+}
+
+/* "history 'x': cannot <what>: <sqlite's reason>"; returns -1 for `return db_fail(...)` */
+static int db_fail(struct store *st, const char *what)
+{
+	set_err(st, "history '%s': cannot %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* ---- SQL text, built from the column lists ---- */
+
+/* "a", "b" ... or, for an upsert's SET, "a" = excluded."a", ... */
+static void add_cols(struct strbuf *sb, const struct table *t, int from, int to, int set)
+{
+	for (int i = from; i < to; i++) {
+		if (i > from)
+			strbuf_addstr(sb, ", ");
+		if (set)
+			strbuf_addf(sb, "\"%s\" = excluded.\"%s\"", t->cols[i], t->cols[i]);
+		else
+			strbuf_addf(sb, "\"%s\"", t->cols[i]);
+	}
+}
+
+static char *insert_sql(const struct table *t, int upsert)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "INSERT INTO %s (", t->name);
+	add_cols(&sb, t, 0, t->ncols, 0);
+	strbuf_addstr(&sb, ") VALUES (");
+	for (int i = 0; i < t->ncols; i++)
+		strbuf_addf(&sb, i ? ", ?%d" : "?%d", i + 1);
+	strbuf_addch(&sb, ')');
+	if (upsert) {
+		strbuf_addstr(&sb, " ON CONFLICT (");
+		add_cols(&sb, t, 0, t->nkey, 0);
+		strbuf_addstr(&sb, ") DO UPDATE SET ");
+		add_cols(&sb, t, t->nkey, t->ncols, 1);
+	}
+	return strbuf_detach(&sb);
+}
+
+static char *select_sql(const struct table *t, const char *rest)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "SELECT ");
+	add_cols(&sb, t, 0, t->ncols, 0);
+	strbuf_addf(&sb, " FROM %s %s", t->name, rest);
+	return strbuf_detach(&sb);
+}
+
+static char *query_sql(enum query q)
+{
+	switch (q) {
+	case Q_BEGIN_WRITE: return xstrdup("BEGIN IMMEDIATE");
+	case Q_BEGIN_READ: return xstrdup("BEGIN");
+	case Q_COMMIT: return xstrdup("COMMIT");
+	case Q_ROLLBACK: return xstrdup("ROLLBACK");
+	case Q_RUN_INSERT: return insert_sql(&t_runs, 0);
+	case Q_RUN_UPSERT: return insert_sql(&t_runs, 1);
+	case Q_PHASE_UPSERT: return insert_sql(&t_phases, 1);
+	case Q_STEP_UPSERT: return insert_sql(&t_steps, 1);
+	case Q_ATTEMPT_UPSERT: return insert_sql(&t_attempts, 1);
+	case Q_NOTE_INSERT: return insert_sql(&t_notes, 0);
+	/*
+	 * Prefix match as a range, so the primary key index serves it: every
+	 * string that starts with ?1 sorts in [?1, ?1 || 0xff) under memcmp,
+	 * since no byte of valid UTF-8 is 0xff.
+	 */
+	case Q_RUN_FIND: return xstrdup("SELECT id FROM runs WHERE id >= ?1 AND id < ?2 "
+					"ORDER BY id LIMIT 2");
+	case Q_RUN_GET: return select_sql(&t_runs, "WHERE id = ?1");
+	case Q_PHASES_GET: return select_sql(&t_phases, "WHERE run_id = ?1 ORDER BY idx");
+	case Q_STEPS_GET:
+		return select_sql(&t_steps, "WHERE run_id = ?1 ORDER BY phase_idx, idx");
+	case Q_NOTES_GET: return select_sql(&t_notes, "WHERE run_id = ?1 ORDER BY seq");
+	case Q_ATTEMPTS_GET:
+		return select_sql(&t_attempts, "WHERE run_id = ?1 AND phase_idx = ?2 "
+					       "AND step_idx = ?3 ORDER BY attempt");
+	/* rowid breaks ties by insertion order and is part of every index, so no sort */
+	case Q_RUNS_LIST:
+		return select_sql(&t_runs, "ORDER BY started_at DESC, rowid DESC LIMIT ?1");
+	case Q_RUNS_LIST_RUNBOOK:
+		return select_sql(&t_runs, "WHERE runbook = ?2 "
+					   "ORDER BY started_at DESC, rowid DESC LIMIT ?1");
+	case Q__COUNT: break;
+	}
+	return NULL;
+}
+
+/* The cached statement for q, reset and unbound; NULL with the error set. */
+static sqlite3_stmt *q_get(struct store *st, enum query q)
+{
+	if (st->stmt[q])
+		return st->stmt[q];
+	char *sql = query_sql(q);
+	int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[q],
+				    NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		db_fail(st, "prepare a query");
+		sqlite3_finalize(st->stmt[q]);
+		st->stmt[q] = NULL;
+	}
+	return st->stmt[q];
+}
+
+static void q_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Steps a statement that returns no rows, then readies it for the next use. */
+static int q_exec(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		db_fail(st, what);
+	q_done(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- transactions ---- */
+
+/*
+ * busy_timeout already waits for the lock inside sqlite3_step; the loops
+ * here only cover the rare cases where SQLite reports BUSY without waiting
+ * (a deadlock it breaks, WAL recovery) or the wait ran out under a storm.
+ */
+static int tx_step(struct store *st, enum query q, const char *what)
+{
+	sqlite3_stmt *s = q_get(st, q);
+	if (!s)
+		return -1;
+	for (int tries = 0;; tries++) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(s);
+			return 0;
+		}
+		if ((rc & 0xff) != SQLITE_BUSY || tries >= BUSY_RETRIES) {
+			db_fail(st, what);
+			sqlite3_reset(s);
+			return -1;
+		}
+		sqlite3_reset(s);
+		clock_sleep_ms(WAL_RETRY_MS << tries);
+	}
+}
+
+static int tx_begin_write(struct store *st)
+{
+	return tx_step(st, Q_BEGIN_WRITE, "begin a transaction");
+}
+
+static void tx_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return;	/* SQLite already rolled back (or nothing began) */
+	sqlite3_stmt *s = q_get(st, Q_ROLLBACK);
+	if (s) {
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+}
+
+/* Commits when rc is 0, rolls back otherwise; returns 0 or -1. */
+static int tx_end(struct store *st, int rc)
+{
+	if (!rc && !tx_step(st, Q_COMMIT, "commit"))
+		return 0;
+	tx_rollback(st);
+	return -1;
+}
+
+/* ---- values in and out ---- */
+
+static void bind_text(sqlite3_stmt *s, int col, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, col + 1, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, col + 1);
+}
+
+static void bind_ts(sqlite3_stmt *s, int col, int64_t ms)
+{
+	char buf[32];
+	if (ms == TS_NONE)
+		sqlite3_bind_null(s, col + 1);
+	else
+		sqlite3_bind_text(s, col + 1, clock_iso8601(ms, buf), -1, SQLITE_TRANSIENT);
+}
+
+static void bind_real(sqlite3_stmt *s, int col, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, col + 1);
+	else
+		sqlite3_bind_double(s, col + 1, v);
+}
+
+/* none: the value that means absent (-1 for tri-states and exit codes) */
+static void bind_int(sqlite3_stmt *s, int col, int64_t v, int64_t none)
+{
+	if (v == none)
+		sqlite3_bind_null(s, col + 1);
+	else
+		sqlite3_bind_int64(s, col + 1, v);
+}
+
+static void bind_flag(sqlite3_stmt *s, int col, int v)
+{
+	sqlite3_bind_int(s, col + 1, v != 0);
+}
+
+static char *col_text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/*
+ * The stamps this file writes are always "YYYY-MM-DDTHH:MM:SS.mmmZ".
+ * Decoding that shape directly (days from the civil date, as in Howard
+ * Hinnant's algorithm) instead of through timegm() saves a sixth of the time
+ * `history` takes over 10 000 runs; anything else goes to clock_parse.
+ */
+static int iso_fast(const char *t, int64_t *ms)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	int v[7] = { 0 }, k = 0;
+	for (int i = 0; shape[i]; i++) {
+		if (shape[i] == 'd') {
+			if (t[i] < '0' || t[i] > '9')
+				return -1;
+			v[k] = v[k] * 10 + (t[i] - '0');
+		} else if (t[i] != shape[i]) {
+			return -1;
+		} else {
+			k++;
+		}
+	}
+	if (t[sizeof(shape) - 1])
+		return -1;
+	int64_t y = v[0], m = v[1], d = v[2];
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	y -= m <= 2;
+	int64_t era = y / 400;	/* y >= 0, so / is floor */
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	*ms = ((days * 24 + v[3]) * 60 + v[4]) * 60000 + (int64_t)v[5] * 1000 + v[6];
+	return 0;
+}
+
+static int64_t col_ts(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	int64_t ms;
+	if (!t || (iso_fast(t, &ms) && clock_parse(t, 0, &ms)))
+		return TS_NONE;
+	return ms;
+}
+
+static double col_real(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? NAN : sqlite3_column_double(s, col);
+}
+
+static int64_t col_int(sqlite3_stmt *s, int col, int64_t none)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? none : sqlite3_column_int64(s, col);
+}
+
+static int col_status(struct store *st, sqlite3_stmt *s, int col, const char *table,
+		      enum status *out)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	if (status_parse(t, out)) {
+		set_err(st, "history '%s': unknown status '%s' in %s", st->path, t ? t : "",
+			table);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- writers ---- */
+
+static int run_write(struct store *st, enum query q, const struct run_rec *r)
+{
+	if (!r->id) {
+		set_err(st, "history '%s': cannot save a run without an id", st->path);
+		return -1;
+	}
+	sqlite3_stmt *s = q_get(st, q);
+	if (!s)
+		return -1;
+	bind_text(s, RC_ID, r->id);
+	bind_text(s, RC_RUNBOOK, r->runbook);
+	bind_text(s, RC_FILE, r->file);
+	bind_text(s, RC_SHA256, r->sha256);
+	bind_text(s, RC_MODE, r->mode);
+	bind_text(s, RC_TRIGGER, r->trigger);
+	bind_text(s, RC_ENV, r->env);
+	bind_text(s, RC_OPERATOR, r->operator);
+	bind_int(s, RC_UID, r->uid, -1);
+	bind_text(s, RC_HOST, r->host);
+	bind_int(s, RC_PID, r->pid, 0);
+	bind_text(s, RC_PARAMS, r->params_json);
+	bind_text(s, RC_STATUS, status_name(r->status));
+	bind_ts(s, RC_STARTED, r->started_ms);
+	bind_ts(s, RC_ENDED, r->ended_ms);
+	bind_ts(s, RC_INCIDENT, r->incident_ms);
+	bind_ts(s, RC_RESTORED, r->restored_ms);
+	bind_real(s, RC_RTO_TARGET, r->rto_target_s);
+	bind_real(s, RC_RTO_ACHIEVED, r->rto_achieved_s);
+	bind_int(s, RC_RTO_MET, r->rto_met, -1);
+	bind_real(s, RC_RPO_TARGET, r->rpo_target_s);
+	bind_real(s, RC_RPO_ACHIEVED, r->rpo_achieved_s);
+	bind_int(s, RC_RPO_MET, r->rpo_met, -1);
+	bind_text(s, RC_RPO_STATUS, r->rpo_status);
+	bind_ts(s, RC_RECOVERY_POINT, r->recovery_point_ms);
+	bind_real(s, RC_HUMAN_WAIT, r->human_wait_s);
+	bind_int(s, RC_EXIT_CODE, r->exit_code, -1);
+	bind_flag(s, RC_STRICT_BUDGETS, r->strict_budgets);
+	bind_text(s, RC_ERROR, r->error);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		q_done(s);
+		return 0;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT && q == Q_RUN_INSERT)
+		set_err(st, "history '%s': run '%s' already exists", st->path, r->id);
+	else
+		db_fail(st, "save a run");
+	q_done(s);
+	return -1;
+}
+
+static int phase_write(struct store *st, const char *run_id, int idx, const struct phase_rec *p)
+{
+	sqlite3_stmt *s = q_get(st, Q_PHASE_UPSERT);
+	if (!s)
+		return -1;
+	bind_text(s, PC_RUN_ID, run_id);
+	sqlite3_bind_int(s, PC_IDX + 1, idx);
+	bind_text(s, PC_NAME, p->name);
+	bind_text(s, PC_ROLE, p->role);
+	bind_real(s, PC_BUDGET, p->budget_s);
+	bind_flag(s, PC_FAULT, p->fault);
+	bind_flag(s, PC_CLEANUP, p->cleanup);
+	bind_flag(s, PC_RESTORES, p->restores_service);
+	sqlite3_bind_int(s, PC_PARALLEL + 1, p->parallel);
+	bind_text(s, PC_STATUS, status_name(p->status));
+	bind_ts(s, PC_STARTED, p->started_ms);
+	bind_ts(s, PC_ENDED, p->ended_ms);
+	bind_real(s, PC_DURATION, p->duration_s);
+	bind_real(s, PC_HUMAN_WAIT, p->human_wait_s);
+	bind_flag(s, PC_OVER_BUDGET, p->over_budget);
+	return q_exec(st, s, "save a phase");
+}
+
+static int step_write(struct store *st, const char *run_id, int phase_idx, int idx,
+		      const struct step_rec *sr)
+{
+	sqlite3_stmt *s = q_get(st, Q_STEP_UPSERT);
+	if (!s)
+		return -1;
+	bind_text(s, SC_RUN_ID, run_id);
+	sqlite3_bind_int(s, SC_PHASE_IDX + 1, phase_idx);
+	sqlite3_bind_int(s, SC_IDX + 1, idx);
+	bind_text(s, SC_NAME, sr->name);
+	bind_text(s, SC_KIND, sr->kind);
+	bind_text(s, SC_ROLE, sr->role);
+	bind_text(s, SC_SECTION, sr->section == SEC_ROLLBACK ? "rollback" : "main");
+	bind_flag(s, SC_IDEMPOTENT, sr->idempotent);
+	bind_text(s, SC_STATUS, status_name(sr->status));
+	sqlite3_bind_int(s, SC_ATTEMPTS + 1, sr->attempts);
+	bind_ts(s, SC_STARTED, sr->started_ms);
+	bind_ts(s, SC_ENDED, sr->ended_ms);
+	bind_real(s, SC_DURATION, sr->duration_s);
+	bind_real(s, SC_HUMAN_WAIT, sr->human_wait_s);
+	bind_int(s, SC_EXIT_CODE, sr->exit_code, -1);
+	bind_text(s, SC_CONFIRMED_BY, sr->confirmed_by);
+	bind_text(s, SC_ERROR, sr->error);
+	bind_text(s, SC_OUTPUT, sr->output);
+	sqlite3_bind_int64(s, SC_OUTPUT_CUT + 1, sr->output_cut);
+	bind_text(s, SC_STATE_JSON, sr->state_json);
+	return q_exec(st, s, "save a step");
+}
+
+static int note_write(struct store *st, const char *run_id, const struct note_rec *n)
+{
+	sqlite3_stmt *s = q_get(st, Q_NOTE_INSERT);
+	if (!s)
+		return -1;
+	bind_text(s, NC_RUN_ID, run_id);
+	bind_ts(s, NC_AT, n->at_ms);
+	bind_text(s, NC_OPERATOR, n->operator);
+	bind_text(s, NC_TEXT, n->text);
+	return q_exec(st, s, "add a note");
+}
+
+static int need_run_id(struct store *st, const char *run_id)
+{
+	if (run_id)
+		return 0;
+	set_err(st, "history '%s': no run id given", st->path);
+	return -1;
+}
+
+int store_run_insert(struct store *st, const struct run_rec *run)
+{
+	if (tx_begin_write(st))
+		return -1;
+	int rc = run_write(st, Q_RUN_INSERT, run);
+	for (size_t i = 0; !rc && i < run->nphases; i++) {
+		const struct phase_rec *p = &run->phases[i];
+		rc = phase_write(st, run->id, (int)i, p);
+		for (size_t j = 0; !rc && j < p->nsteps; j++)
+			rc = step_write(st, run->id, (int)i, (int)j, &p->steps[j]);
+	}
+	for (size_t i = 0; !rc && i < run->nnotes; i++)
+		rc = note_write(st, run->id, &run->notes[i]);
+	return tx_end(st, rc);
+}
+
+int store_run_save(struct store *st, const struct run_rec *run)
+{
+	if (tx_begin_write(st))
+		return -1;
+	return tx_end(st, run_write(st, Q_RUN_UPSERT, run));
+}
+
+int store_phase_save(struct store *st, const char *run_id, int phase_idx,
+		     const struct phase_rec *ph)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	return tx_end(st, phase_write(st, run_id, phase_idx, ph));
+}
+
+int store_step_save(struct store *st, const char *run_id, int phase_idx, int step_idx,
+		    const struct step_rec *step)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	return tx_end(st, step_write(st, run_id, phase_idx, step_idx, step));
+}
+
+int store_attempt_save(struct store *st, const char *run_id, int phase_idx, int step_idx,
+		       const struct attempt_rec *a)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *s = q_get(st, Q_ATTEMPT_UPSERT);
+	if (s) {
+		bind_text(s, AC_RUN_ID, run_id);
+		sqlite3_bind_int(s, AC_PHASE_IDX + 1, phase_idx);
+		sqlite3_bind_int(s, AC_STEP_IDX + 1, step_idx);
+		sqlite3_bind_int(s, AC_ATTEMPT + 1, a->attempt);
+		bind_text(s, AC_STATUS, status_name(a->status));
+		bind_ts(s, AC_STARTED, a->started_ms);
+		bind_ts(s, AC_ENDED, a->ended_ms);
+		bind_real(s, AC_DURATION, a->duration_s);
+		bind_int(s, AC_EXIT_CODE, a->exit_code, -1);
+		bind_text(s, AC_ERROR, a->error);
+		bind_text(s, AC_OUTPUT, a->output);
+		sqlite3_bind_int64(s, AC_OUTPUT_CUT + 1, a->output_cut);
+		rc = q_exec(st, s, "save an attempt");
+	}
+	return tx_end(st, rc);
+}
+
+int store_note_add(struct store *st, const char *run_id, const struct note_rec *note)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	return tx_end(st, note_write(st, run_id, note));
+}
+
+/* ---- readers ---- */
+
+static int run_read(struct store *st, sqlite3_stmt *s, struct run_rec *r)
+{
+	r->id = col_text(s, RC_ID);
+	r->runbook = col_text(s, RC_RUNBOOK);
+	r->file = col_text(s, RC_FILE);
+	r->sha256 = col_text(s, RC_SHA256);
+	r->mode = col_text(s, RC_MODE);
+	r->trigger = col_text(s, RC_TRIGGER);
+	r->env = col_text(s, RC_ENV);
+	r->operator = col_text(s, RC_OPERATOR);
+	r->uid = (long)col_int(s, RC_UID, -1);
+	r->host = col_text(s, RC_HOST);
+	r->pid = (long)col_int(s, RC_PID, 0);
+	r->params_json = col_text(s, RC_PARAMS);
+	r->started_ms = col_ts(s, RC_STARTED);
+	r->ended_ms = col_ts(s, RC_ENDED);
+	r->incident_ms = col_ts(s, RC_INCIDENT);
+	r->restored_ms = col_ts(s, RC_RESTORED);
+	r->rto_target_s = col_real(s, RC_RTO_TARGET);
+	r->rto_achieved_s = col_real(s, RC_RTO_ACHIEVED);
+	r->rto_met = (int)col_int(s, RC_RTO_MET, -1);
+	r->rpo_target_s = col_real(s, RC_RPO_TARGET);
+	r->rpo_achieved_s = col_real(s, RC_RPO_ACHIEVED);
+	r->rpo_met = (int)col_int(s, RC_RPO_MET, -1);
+	r->rpo_status = col_text(s, RC_RPO_STATUS);
+	r->recovery_point_ms = col_ts(s, RC_RECOVERY_POINT);
+	r->human_wait_s = col_real(s, RC_HUMAN_WAIT);
+	r->exit_code = (int)col_int(s, RC_EXIT_CODE, -1);
+	r->strict_budgets = (int)col_int(s, RC_STRICT_BUDGETS, 0);
+	r->error = col_text(s, RC_ERROR);
+	return col_status(st, s, RC_STATUS, "runs", &r->status);
+}
+
+static int check_index(struct store *st, const struct run_rec *r, int64_t idx)
+{
+	if (idx >= 0 && idx < MAX_INDEX)
+		return 0;
+	set_err(st, "history '%s': run '%s' has a damaged index %lld", st->path, r->id,
+		(long long)idx);
+	return -1;
+}
+
+/* Makes r->phases[idx] exist; new entries are absent phases. */
+static struct phase_rec *phase_at(struct run_rec *r, size_t idx)
+{
+	if (idx >= r->nphases) {
+		r->phases = xrealloc(r->phases, (idx + 1) * sizeof(*r->phases));
+		for (size_t i = r->nphases; i <= idx; i++)
+			phase_rec_init(&r->phases[i]);
+		r->nphases = idx + 1;
+	}
+	return &r->phases[idx];
+}
+
+static struct step_rec *step_at(struct phase_rec *p, size_t idx)
+{
+	if (idx >= p->nsteps) {
+		p->steps = xrealloc(p->steps, (idx + 1) * sizeof(*p->steps));
+		for (size_t i = p->nsteps; i <= idx; i++)
+			step_rec_init(&p->steps[i]);
+		p->nsteps = idx + 1;
+	}
+	return &p->steps[idx];
+}
+
+static int phases_read(struct store *st, struct run_rec *r)
+{
+	sqlite3_stmt *s = q_get(st, Q_PHASES_GET);
+	if (!s)
+		return -1;
+	bind_text(s, 0, r->id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t idx = sqlite3_column_int64(s, PC_IDX);
+		if (check_index(st, r, idx))
+			goto fail;
+		struct phase_rec *p = phase_at(r, (size_t)idx);
+		p->name = col_text(s, PC_NAME);
+		p->role = col_text(s, PC_ROLE);
+		p->budget_s = col_real(s, PC_BUDGET);
+		p->fault = (int)col_int(s, PC_FAULT, 0);
+		p->cleanup = (int)col_int(s, PC_CLEANUP, 0);
+		p->restores_service = (int)col_int(s, PC_RESTORES, 0);
+		p->parallel = (int)col_int(s, PC_PARALLEL, 1);
+		p->started_ms = col_ts(s, PC_STARTED);
+		p->ended_ms = col_ts(s, PC_ENDED);
+		p->duration_s = col_real(s, PC_DURATION);
+		p->human_wait_s = col_real(s, PC_HUMAN_WAIT);
+		p->over_budget = (int)col_int(s, PC_OVER_BUDGET, 0);
+		if (col_status(st, s, PC_STATUS, "phases", &p->status))
+			goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st, "read phases");
+		goto fail;
+	}
+	q_done(s);
+	return 0;
+fail:
+	q_done(s);
+	return -1;
+}
+
+static int steps_read(struct store *st, struct run_rec *r)
+{
+	sqlite3_stmt *s = q_get(st, Q_STEPS_GET);
+	if (!s)
+		return -1;
+	bind_text(s, 0, r->id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t pidx = sqlite3_column_int64(s, SC_PHASE_IDX);
+		int64_t idx = sqlite3_column_int64(s, SC_IDX);
+		if (check_index(st, r, pidx) || check_index(st, r, idx))
+			goto fail;
+		struct step_rec *sr = step_at(phase_at(r, (size_t)pidx), (size_t)idx);
+		sr->name = col_text(s, SC_NAME);
+		sr->kind = col_text(s, SC_KIND);
+		sr->role = col_text(s, SC_ROLE);
+		const char *sec = (const char *)sqlite3_column_text(s, SC_SECTION);
+		sr->section = sec && !strcmp(sec, "rollback") ? SEC_ROLLBACK : SEC_MAIN;
+		sr->idempotent = (int)col_int(s, SC_IDEMPOTENT, 1);
+		sr->attempts = (int)col_int(s, SC_ATTEMPTS, 0);
+		sr->started_ms = col_ts(s, SC_STARTED);
+		sr->ended_ms = col_ts(s, SC_ENDED);
+		sr->duration_s = col_real(s, SC_DURATION);
+		sr->human_wait_s = col_real(s, SC_HUMAN_WAIT);
+		sr->exit_code = (int)col_int(s, SC_EXIT_CODE, -1);
+		sr->confirmed_by = col_text(s, SC_CONFIRMED_BY);
+		sr->error = col_text(s, SC_ERROR);
+		sr->output = col_text(s, SC_OUTPUT);
+		sr->output_cut = col_int(s, SC_OUTPUT_CUT, 0);
+		sr->state_json = col_text(s, SC_STATE_JSON);
+		if (col_status(st, s, SC_STATUS, "steps", &sr->status))
+			goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st, "read steps");
+		goto fail;
+	}
+	q_done(s);
+	return 0;
+fail:
+	q_done(s);
+	return -1;
+}
+
+static int notes_read(struct store *st, struct run_rec *r)
+{
+	sqlite3_stmt *s = q_get(st, Q_NOTES_GET);
+	if (!s)
+		return -1;
+	bind_text(s, 0, r->id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		run_rec_add_note(r, col_ts(s, NC_AT),
+				 (const char *)sqlite3_column_text(s, NC_OPERATOR),
+				 (const char *)sqlite3_column_text(s, NC_TEXT));
+	if (rc != SQLITE_DONE)
+		db_fail(st, "read notes");
+	q_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The full id of the one run id_or_prefix names: 0, 1 none, 2 ambiguous, -1 error. */
+static int run_find(struct store *st, const char *prefix, char **id)
+{
+	sqlite3_stmt *s = q_get(st, Q_RUN_FIND);
+	if (!s)
+		return -1;
+	char *upper = xasprintf("%s\xff", prefix);
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, upper, -1, SQLITE_STATIC);
+	int n = 0, rc = SQLITE_DONE, ret;
+	while (n < 2 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *got = (const char *)sqlite3_column_text(s, 0);
+		if (n++ == 0) {
+			*id = xstrdup(got);
+			if (got && !strcmp(got, prefix))
+				break;	/* an exact id wins over longer ids it prefixes */
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = db_fail(st, "look up a run");
+	else
+		ret = n == 0 ? 1 : n == 1 ? 0 : 2;
+	if (ret) {
+		free(*id);
+		*id = NULL;
+	}
+	q_done(s);
+	free(upper);
+	return ret;
+}
+
+int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **out)
+{
+	*out = NULL;
+	if (!id_or_prefix || !*id_or_prefix)
+		return 1;
+	if (tx_step(st, Q_BEGIN_READ, "begin a read"))
+		return -1;
+	/* one read transaction: the tree is a snapshot even while the engine writes */
+	char *id = NULL;
+	int rc = run_find(st, id_or_prefix, &id);
+	if (rc) {
+		tx_end(st, 0);
+		return rc;
+	}
+	struct run_rec *r = xmalloc(sizeof(*r));
+	run_rec_init(r);
+	rc = -1;
+	sqlite3_stmt *s = q_get(st, Q_RUN_GET);
+	if (s) {
+		bind_text(s, 0, id);
+		int src = sqlite3_step(s);
+		if (src == SQLITE_ROW)
+			rc = run_read(st, s, r);
+		else if (src == SQLITE_DONE)
+			set_err(st, "history '%s': run '%s' vanished while loading", st->path, id);
+		else
+			db_fail(st, "load a run");
+		q_done(s);
+	}
+	if (!rc)
+		rc = phases_read(st, r) || steps_read(st, r) || notes_read(st, r) ? -1 : 0;
+	free(id);
+	if (tx_end(st, rc)) {
+		run_rec_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+int store_attempts_load(struct store *st, const char *run_id, int phase_idx, int step_idx,
+			struct attempt_rec **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (need_run_id(st, run_id))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_ATTEMPTS_GET);
+	if (!s)
+		return -1;
+	bind_text(s, 0, run_id);
+	sqlite3_bind_int(s, 2, phase_idx);
+	sqlite3_bind_int(s, 3, step_idx);
+	struct attempt_rec *v = NULL;
+	size_t len = 0, alloc = 0;
+	int rc = SQLITE_DONE, bad = 0;
+	while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == alloc) {
+			alloc = alloc ? alloc * 2 : 4;
+			v = xrealloc(v, alloc * sizeof(*v));
+		}
+		struct attempt_rec *a = &v[len++];
+		a->attempt = (int)col_int(s, AC_ATTEMPT, 0);
+		a->started_ms = col_ts(s, AC_STARTED);
+		a->ended_ms = col_ts(s, AC_ENDED);
+		a->duration_s = col_real(s, AC_DURATION);
+		a->exit_code = (int)col_int(s, AC_EXIT_CODE, -1);
+		a->error = col_text(s, AC_ERROR);
+		a->output = col_text(s, AC_OUTPUT);
+		a->output_cut = col_int(s, AC_OUTPUT_CUT, 0);
+		bad = col_status(st, s, AC_STATUS, "attempts", &a->status);
+	}
+	if (!bad && rc != SQLITE_DONE)
+		bad = db_fail(st, "read attempts");
+	if (bad) {
+		q_done(s);
+		for (size_t i = 0; i < len; i++)
+			attempt_rec_release(&v[i]);
+		free(v);
+		return -1;
+	}
+	q_done(s);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_runs_list(struct store *st, const char *runbook, int limit,
+		    struct run_rec ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *s = q_get(st, runbook ? Q_RUNS_LIST_RUNBOOK : Q_RUNS_LIST);
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);	/* LIMIT -1: all */
+	if (runbook)
+		sqlite3_bind_text(s, 2, runbook, -1, SQLITE_STATIC);
+	struct run_rec **v = NULL;
+	size_t len = 0, alloc = 0;
+	int rc = SQLITE_DONE, bad = 0;
+	while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			v = xrealloc(v, alloc * sizeof(*v));
+		}
+		struct run_rec *r = xmalloc(sizeof(*r));
+		run_rec_init(r);
+		v[len++] = r;
+		bad = run_read(st, s, r);
+	}
+	if (!bad && rc != SQLITE_DONE) {
+		db_fail(st, "list runs");
+		bad = 1;
+	}
+	q_done(s);
+	if (bad) {
+		for (size_t i = 0; i < len; i++)
+			run_rec_free(v[i]);
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* ---- opening ---- */
+
+/* mkdir -p of the folder that will hold path */
+static int mkdir_parents(const char *path)
+{
+	char *dir = xstrdup(path);
+	int rc = 0;
+	for (char *p = dir + 1; *p && !rc; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0777) && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	int saved = errno;
+	free(dir);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Switching a brand-new file to WAL needs a lock SQLite does not wait for
+ * through busy_timeout, so several processes creating the history at once
+ * retry here. A file system without shared memory keeps the rollback
+ * journal: slower to share, still correct, so that is not an error.
+ */
+static int set_wal(struct store *st)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "switch to WAL");
+	int rc;
+	for (int tries = 0;; tries++) {
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			break;
+		int base = rc & 0xff;
+		if ((base != SQLITE_BUSY && base != SQLITE_LOCKED) || tries >= WAL_RETRIES)
+			break;
+		clock_sleep_ms(WAL_RETRY_MS);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(st, "switch to WAL");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int user_version(struct store *st, int *v)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "read the schema version");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	else
+		db_fail(st, "read the schema version");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int exec(struct store *st, const char *sql, const char *what)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_fail(st, what);
+}
+
+static int too_new(struct store *st, int v)
+{
+	set_err(st, "history '%s' has schema version %d, newer than this lifeboat knows (%d): "
+		"use a newer lifeboat or another --db", st->path, v, SCHEMA_VERSION);
+	return -1;
+}
+
+/*
+ * The version is checked again once BEGIN IMMEDIATE holds the write lock:
+ * of several processes opening a new file, one migrates, the others find
+ * the work done.
+ */
+static int migrate(struct store *st)
+{
+	int v;
+	if (user_version(st, &v))
+		return -1;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (v > SCHEMA_VERSION)
+		return too_new(st, v);
+	if (tx_begin_write(st))
+		return -1;
+	int rc = user_version(st, &v);
+	if (!rc && v > SCHEMA_VERSION)
+		rc = too_new(st, v);
+	for (; !rc && v < SCHEMA_VERSION; v++)
+		rc = exec(st, migrations[v], "create the history's tables");
+	if (!rc) {
+		char sql[48];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+		rc = exec(st, sql, "set the schema version");
+	}
+	return tx_end(st, rc);
+}
+
+int store_open(const char *path, int sync_full, struct store **out, char **errmsg)
+{
+	*out = NULL;
+	if (errmsg)
+		*errmsg = NULL;
+	struct store *st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path ? path : "");
+	int rc = -1;
+	if (!path || !*path) {
+		set_err(st, "no history file given");
+	} else if (mkdir_parents(path)) {
+		set_err(st, "cannot create the folder of history '%s': %s", path, strerror(errno));
+	} else if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (st->db)
+			db_fail(st, "open");
+		else
+			set_err(st, "history '%s': cannot open: out of memory", path);
+	} else {
+		/* first, so every lock taken from here on (WAL aside) waits its turn */
+		sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+		rc = set_wal(st) ||
+		     exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+			  "set synchronous") ||
+		     exec(st, "PRAGMA foreign_keys=ON", "enable foreign keys") ||
+		     migrate(st) ? -1 : 0;
+	}
+	if (rc) {
+		if (errmsg)
+			*errmsg = xstrdup(st->err);
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < Q__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st->err);
+	free(st);
+}
+
+const char *store_error(struct store *st)
+{
+	return st && st->err ? st->err : "no error";
+}
+
+const char *store_path(struct store *st)
+{
+	return st->path;
+}

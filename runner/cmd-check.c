@@ -1,0 +1,61 @@
+/*
+ * `lifeboat check FILE...`: loads and validates each runbook without running
+ * anything (loading has no side effects), then looks at what only makes
+ * sense across the whole runbook: budgets against the RTO.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "runner.h"
+
+static int check_one(const char *path)
+{
+	struct luahost *host = NULL;
+	struct runbook *rb = NULL;
+	if (load_runbook(path, &host, &rb))
+		return EXIT_USAGE;
+	size_t steps = 0;
+	for (size_t i = 0; i < rb->nphases; i++)
+		steps += rb->phases[i].nsteps + rb->phases[i].nrollback;
+	int unbudgeted = 0;
+	double sum = runbook_budget_sum(rb, &unbudgeted);
+	char a[32], b[32];
+	if (!isnan(rb->rto_s) && !isnan(sum) && sum > rb->rto_s)
+		warnf("%s: the recovery phases' budgets add up to %s, more than the RTO of %s: the plan cannot meet its objective",
+		      path, fmt_dur(sum, a, sizeof(a)), fmt_dur(rb->rto_s, b, sizeof(b)));
+	if (!g_opts.quiet)
+		printf("%s: ok (runbook '%s', %zu phases, %zu steps%s%s)\n", path, rb->name,
+		       rb->nphases, steps, isnan(rb->rto_s) ? "" : ", RTO ",
+		       isnan(rb->rto_s) ? "" : fmt_dur(rb->rto_s, a, sizeof(a)));
+	runbook_free(rb);
+	luahost_free(host);
+	return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	int nfiles = 0, rc = 0;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "check");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("check");
+			return 0;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("check", "unknown option '%s'", argv[i]);
+	}
+	for (int i = 1; i < argc; i++) {
+		if (global_option(argc, argv, &i, "check"))
+			continue;
+		nfiles++;
+		if (check_one(argv[i]))
+			rc = EXIT_USAGE;
+	}
+	if (!nfiles)
+		return usage_error("check", "no runbook file given");
+	return rc;
+}

@@ -1,0 +1,148 @@
+/*
+ * `lifeboat plan FILE`: what the runbook will do and whether it can meet its
+ * RTO. Without history it adds up the budgets; with history it uses each
+ * phase's median and p95 duration from past runs of the same runbook.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+#include "stats.h"
+
+#define PLAN_HISTORY 20
+
+struct phase_hist {
+	double *d;
+	size_t n;
+};
+
+static void collect(struct store *st, const struct runbook *rb, struct phase_hist *h)
+{
+	struct run_rec **runs = NULL;
+	size_t n = 0;
+	if (store_runs_list(st, rb->name, PLAN_HISTORY * 3, &runs, &n))
+		return;
+	size_t used = 0;
+	for (size_t i = 0; i < n && used < PLAN_HISTORY; i++) {
+		struct run_rec *full = NULL;
+		if (runs[i]->status != ST_SUCCEEDED || store_run_load(st, runs[i]->id, &full))
+			continue;
+		used++;
+		for (size_t p = 0; p < rb->nphases; p++)
+			for (size_t k = 0; k < full->nphases; k++)
+				if (!strcmp(full->phases[k].name, rb->phases[p].name) &&
+				    full->phases[k].status == ST_SUCCEEDED && !isnan(full->phases[k].duration_s)) {
+					h[p].d = xrealloc(h[p].d, (h[p].n + 1) * sizeof(double));
+					h[p].d[h[p].n++] = full->phases[k].duration_s;
+				}
+		run_rec_free(full);
+	}
+	for (size_t i = 0; i < n; i++)
+		run_rec_free(runs[i]);
+	free(runs);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	const char *file = NULL;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "plan");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("plan");
+			return 0;
+		} else if (!strcmp(argv[i], "--env")) {
+			if (i + 1 >= argc)
+				return usage_error("plan", "--env needs a name");
+			warnf("--env %s: environments come from the config file, which this version does not read yet", argv[++i]);
+		} else if (argv[i][0] == '-') {
+			return usage_error("plan", "unknown option '%s'", argv[i]);
+		} else if (!file) {
+			file = argv[i];
+		} else {
+			return usage_error("plan", "one runbook at a time");
+		}
+	}
+	if (!file)
+		return usage_error("plan", "no runbook file given");
+	struct luahost *host;
+	struct runbook *rb;
+	int rc = load_runbook(file, &host, &rb);
+	if (rc)
+		return rc;
+	struct store *st = NULL;
+	struct phase_hist *h = xcalloc(rb->nphases, sizeof(*h));
+	if (!open_store(&st))
+		collect(st, rb, h);
+	char a[32], b[32], c[32];
+	printf("%s%s%s%s%s\n", c_bold(), rb->name, c_reset(), rb->description ? ": " : "",
+	       rb->description ? rb->description : "");
+	printf("RTO %s, RPO %s\n\n", fmt_dur(rb->rto_s, a, sizeof(a)), fmt_dur(rb->rpo_s, b, sizeof(b)));
+	double sum_p95 = 0;
+	int have_hist = 0;
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *p = &rb->phases[i];
+		printf("%s%zu. %s%s", c_bold(), i + 1, p->name, c_reset());
+		printf("  role %s, budget %s", p->role ? p->role : "-",
+		       isnan(p->budget_s) ? "-" : fmt_dur(p->budget_s, a, sizeof(a)));
+		if (p->fault)
+			printf(", fault (drill only)");
+		if (p->cleanup)
+			printf(", cleanup (outside the RTO)");
+		if ((int)i == rb->restoring)
+			printf(", restores service");
+		if (p->parallel > 1)
+			printf(", parallel %d", p->parallel);
+		putchar('\n');
+		if (h[i].n) {
+			double p50 = percentile(h[i].d, h[i].n, 50), p95 = percentile(h[i].d, h[i].n, 95);
+			printf("   history: median %s, p95 %s over %zu runs%s\n", fmt_dur(p50, b, sizeof(b)),
+			       fmt_dur(p95, c, sizeof(c)), h[i].n,
+			       !isnan(p->budget_s) && p95 > p->budget_s ? " (p95 over budget)" : "");
+			if (!p->fault && !p->cleanup) {
+				sum_p95 += p95;
+				have_hist = 1;
+			}
+		}
+		for (size_t j = 0; j < p->nsteps; j++) {
+			const struct rb_step *s = &p->steps[j];
+			printf("   - %s [%s%s]%s%s\n", s->name, step_kind_name(s->kind),
+			       s->service ? ", service" : "", s->role ? " role " : "", s->role ? s->role : "");
+		}
+		for (size_t j = 0; j < p->nrollback; j++)
+			printf("   ↺ %s [rollback, %s]\n", p->rollback[j].name,
+			       step_kind_name(p->rollback[j].kind));
+	}
+	putchar('\n');
+	if (have_hist) {
+		printf("sum of the recovery phases' p95 durations: %s", fmt_dur(sum_p95, a, sizeof(a)));
+		if (!isnan(rb->rto_s))
+			printf(" against the RTO of %s: %s%s%s", fmt_dur(rb->rto_s, b, sizeof(b)),
+			       sum_p95 <= rb->rto_s ? c_green() : c_red(),
+			       sum_p95 <= rb->rto_s ? "fits" : "DOES NOT FIT", c_reset());
+		putchar('\n');
+	} else {
+		int unbudgeted = 0;
+		double sum = runbook_budget_sum(rb, &unbudgeted);
+		printf("no history yet; sum of the recovery phases' budgets: %s",
+		       fmt_dur(sum, a, sizeof(a)));
+		if (unbudgeted)
+			printf(" (%d phase%s without a budget)", unbudgeted, unbudgeted > 1 ? "s" : "");
+		if (!isnan(rb->rto_s) && !isnan(sum))
+			printf(" against the RTO of %s: %s%s%s", fmt_dur(rb->rto_s, b, sizeof(b)),
+			       sum <= rb->rto_s ? c_green() : c_red(), sum <= rb->rto_s ? "fits" : "DOES NOT FIT",
+			       c_reset());
+		putchar('\n');
+	}
+	for (size_t i = 0; i < rb->nphases; i++)
+		free(h[i].d);
+	free(h);
+	store_close(st);
+	runbook_free(rb);
+	luahost_free(host);
+	return 0;
+}

@@ -1,0 +1,470 @@
+/*
+ * `lifeboat run` and `lifeboat drill`: parse the options, load and check the
+ * runbook, execute it through the engine, print what happens as it happens
+ * and a summary at the end, write the reports asked for, exit with the
+ * code CI acts on.
+ *
+ * Live output is line-based: each step's partial lines wait in a buffer
+ * until their newline arrives so lines of parallel steps never interleave
+ * mid-line; every line carries the step's name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "report.h"
+#include "runner.h"
+
+struct run_args {
+	const char *cmd;
+	const char *file;
+	const char *env;
+	const char *junit;
+	const char *report;
+	int yes;
+	int strict_budgets;
+	int64_t incident_ms;
+	struct rb_param *overrides;	/* -p k=v, in order */
+	size_t noverrides;
+};
+
+/* Per-step partial lines for the live view. */
+struct view {
+	struct strbuf **partial;	/* [phase][step] */
+	const struct run_rec *run;
+	int quiet;
+};
+
+static struct strbuf *partial_of(struct view *v, int pi, int si)
+{
+	if (!v->partial) {
+		v->partial = xcalloc(v->run->nphases, sizeof(*v->partial));
+		for (size_t i = 0; i < v->run->nphases; i++)
+			v->partial[i] = xcalloc(v->run->phases[i].nsteps + 1, sizeof(struct strbuf));
+	}
+	return &v->partial[pi][si];
+}
+
+static void print_line(const struct run_rec *r, int pi, int si, const char *line, size_t len)
+{
+	const char *name = r->phases[pi].steps[si].name;
+	printf("    %s%s |%s %.*s\n", c_dim(), name, c_reset(), (int)len, line);
+}
+
+static void flush_partial(struct view *v, int pi, int si)
+{
+	if (!v->partial)
+		return;
+	struct strbuf *sb = &v->partial[pi][si];
+	if (sb->len) {
+		print_line(v->run, pi, si, sb->buf, sb->len);
+		strbuf_reset(sb);
+	}
+}
+
+static void on_output_text(struct view *v, const struct engine_event *ev)
+{
+	struct strbuf *sb = partial_of(v, ev->phase, ev->step);
+	const char *p = ev->data, *end = ev->data + ev->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			strbuf_add(sb, p, (size_t)(end - p));
+			if (sb->len > 4096) {
+				print_line(v->run, ev->phase, ev->step, sb->buf, sb->len);
+				strbuf_reset(sb);
+			}
+			break;
+		}
+		if (sb->len) {
+			strbuf_add(sb, p, (size_t)(nl - p));
+			print_line(v->run, ev->phase, ev->step, sb->buf, sb->len);
+			strbuf_reset(sb);
+		} else {
+			print_line(v->run, ev->phase, ev->step, p, (size_t)(nl - p));
+		}
+		p = nl + 1;
+	}
+}
+
+static void on_event(void *ud, const struct engine_event *ev)
+{
+	struct view *v = ud;
+	const struct run_rec *r = ev->run;
+	v->run = r;
+	char d[32], b[32];
+	if (ev->type == EV_MESSAGE) {
+		if (ev->level >= 2)
+			errorf("%.*s", (int)ev->len, ev->data);
+		else if (ev->level == 1)
+			warnf("%.*s", (int)ev->len, ev->data);
+		else if (!v->quiet)
+			printf("  %s%.*s%s\n", c_dim(), (int)ev->len, ev->data, c_reset());
+		return;
+	}
+	if (v->quiet && ev->type != EV_MANUAL_WAITING)
+		return;
+	const struct phase_rec *p = ev->phase >= 0 ? &r->phases[ev->phase] : NULL;
+	const struct step_rec *s = p && ev->step >= 0 ? &p->steps[ev->step] : NULL;
+	switch (ev->type) {
+	case EV_RUN_STARTED:
+		printf("%slifeboat %s%s %s · run %s · operator %s%s%s\n", c_bold(), r->mode, c_reset(),
+		       r->runbook, r->id, r->operator, r->env ? " · env " : "", r->env ? r->env : "");
+		break;
+	case EV_PHASE_STARTED: {
+		printf("%s▶ %s%s", c_bold(), p->name, c_reset());
+		int open = 0;
+		if (p->role) {
+			printf(" [role %s", p->role);
+			open = 1;
+		}
+		if (!isnan(p->budget_s)) {
+			printf("%sbudget %s", open ? ", " : " [", fmt_dur(p->budget_s, b, sizeof(b)));
+			open = 1;
+		}
+		if (p->fault) {
+			printf("%sfault", open ? ", " : " [");
+			open = 1;
+		}
+		if (p->cleanup) {
+			printf("%scleanup", open ? ", " : " [");
+			open = 1;
+		}
+		if (p->parallel > 1) {
+			printf("%sparallel %d", open ? ", " : " [", p->parallel);
+			open = 1;
+		}
+		printf("%s\n", open ? "]" : "");
+		break;
+	}
+	case EV_PHASE_FINISHED:
+		if (p->status == ST_SKIPPED) {
+			printf("%s▷ %s skipped%s%s\n", c_dim(), p->name,
+			       p->fault && !strcmp(r->mode, "run") ? " (fault phase: only in drill mode)" : "",
+			       c_reset());
+		} else {
+			printf("  %s%s%s %s in %s%s\n", status_color(p->status), status_symbol(p->status),
+			       c_reset(), p->name, fmt_dur(p->duration_s, d, sizeof(d)),
+			       p->over_budget ? " (over budget)" : "");
+		}
+		break;
+	case EV_STEP_STARTED:
+		if (ev->attempt > 1)
+			printf("  %s· %s%s (attempt %d)\n", c_dim(), s->name, c_reset(), ev->attempt);
+		else
+			printf("  %s· %s%s%s\n", c_dim(), s->name,
+			       s->section == SEC_ROLLBACK ? " (rollback)" : "", c_reset());
+		break;
+	case EV_STEP_OUTPUT:
+		on_output_text(v, ev);
+		break;
+	case EV_STEP_RETRYING:
+		flush_partial(v, ev->phase, ev->step);
+		printf("  %s↻ %s%s: %.*s; retrying in %s\n", c_yellow(), s->name, c_reset(),
+		       (int)ev->len, ev->data ? ev->data : "", fmt_dur(ev->retry_in_s, d, sizeof(d)));
+		break;
+	case EV_STEP_FINISHED:
+		flush_partial(v, ev->phase, ev->step);
+		printf("  %s%s%s %s %s%s", status_color(s->status),
+		       s->status == ST_SUCCEEDED ? "✓" : s->status == ST_SKIPPED ? "-" : "✗",
+		       c_reset(), s->name, c_dim(), fmt_dur(s->duration_s, d, sizeof(d)));
+		if (s->attempts > 1)
+			printf(", %d attempts", s->attempts);
+		if (s->confirmed_by)
+			printf(", confirmed by %s", s->confirmed_by);
+		printf("%s", c_reset());
+		if (s->status != ST_SUCCEEDED && s->error)
+			printf(" %s%s%s", c_red(), s->error, c_reset());
+		putchar('\n');
+		break;
+	case EV_MANUAL_WAITING:
+		break;
+	case EV_RUN_FINISHED:
+	case EV_MESSAGE:
+		break;
+	}
+	fflush(stdout);
+}
+
+/* y/N on a terminal; processes keep being served while the person reads. */
+static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, char **who,
+				     char **why)
+{
+	(void)ud;
+	if (!isatty(0)) {
+		*why = xstrdup("this manual step needs a person but lifeboat is not on a terminal: "
+			       "run with --yes to confirm it automatically, or use `lifeboat console`");
+		return MANUAL_UNAVAILABLE;
+	}
+	const struct step_rec *s = &rq->run->phases[rq->phase].steps[rq->step];
+	printf("\n  %s? %s%s: %s\n", c_yellow(), s->name, c_reset(), rq->text);
+	if (rq->role)
+		printf("    (role %s)\n", rq->role);
+	printf("    confirm as %s? [y/N] ", g_opts.operator);
+	fflush(stdout);
+	char line[256];
+	size_t len = 0;
+	for (;;) {
+		if (rq->deadline_mono_ns && clock_mono_ns() >= rq->deadline_mono_ns) {
+			printf("\n");
+			*why = xstrdup("nobody confirmed before the step's timeout");
+			return MANUAL_UNAVAILABLE;
+		}
+		struct pollfd pfd = { 0, POLLIN, 0 };
+		int n = poll(&pfd, 1, 0);
+		if (n > 0) {
+			ssize_t got = read(0, line + len, sizeof(line) - 1 - len);
+			if (got <= 0) {
+				*why = xstrdup("the terminal closed before anyone answered");
+				return MANUAL_UNAVAILABLE;
+			}
+			len += (size_t)got;
+			line[len] = '\0';
+			char *nl = strchr(line, '\n');
+			if (nl || len >= sizeof(line) - 1) {
+				if (nl)
+					*nl = '\0';
+				*who = xstrdup(g_opts.operator);
+				if (line[0] == 'y' || line[0] == 'Y')
+					return MANUAL_CONFIRMED;
+				return MANUAL_DECLINED;
+			}
+			continue;
+		}
+		if (rq->pump(rq->eng, 100) < 0) {
+			printf("\n");
+			return MANUAL_ABORTED;
+		}
+	}
+}
+
+static void on_signal(int sig)
+{
+	engine_request_abort(sig);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int parse_param(struct run_args *a, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return usage_error(a->cmd, "-p expects name=value, not '%s'", kv);
+	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
+	a->overrides[a->noverrides].name = xstrndup(kv, (size_t)(eq - kv));
+	a->overrides[a->noverrides].value = xstrdup(eq + 1);
+	a->noverrides++;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	a->cmd = argv[0];
+	a->incident_ms = TS_NONE;
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		int g = global_option(argc, argv, &i, a->cmd);
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(s)) {
+			print_cmd_help(a->cmd);
+			return -1;
+		}
+		const char *val = NULL;
+		const char *opts_with_value[] = { "-p", "--param", "--env", "--incident-start",
+						  "--junit", "--report" };
+		for (size_t k = 0; k < ARRAY_SIZE(opts_with_value); k++) {
+			size_t n = strlen(opts_with_value[k]);
+			if (!strcmp(s, opts_with_value[k])) {
+				if (i + 1 >= argc)
+					return usage_error(a->cmd, "option '%s' needs a value", s);
+				val = argv[++i];
+				break;
+			}
+			if (!strncmp(s, opts_with_value[k], n) && s[n] == '=' && n > 2) {
+				val = s + n + 1;
+				break;
+			}
+		}
+		if (!strcmp(s, "--yes") || !strcmp(s, "-y")) {
+			a->yes = 1;
+		} else if (!strcmp(s, "--strict-budgets")) {
+			a->strict_budgets = 1;
+		} else if (!strncmp(s, "-p", 2) && (val || s[2])) {
+			if (parse_param(a, val ? val : s + 2))
+				return EXIT_USAGE;
+		} else if (!strncmp(s, "--param", 7) && val) {
+			if (parse_param(a, val))
+				return EXIT_USAGE;
+		} else if (!strncmp(s, "--env", 5) && val) {
+			a->env = val;
+		} else if (!strncmp(s, "--incident-start", 16) && val) {
+			if (clock_parse(val, 1, &a->incident_ms))
+				return usage_error(a->cmd, "--incident-start '%s' is not a time: use ISO-8601 with a zone (2026-11-22T01:30:00Z) or unix seconds", val);
+		} else if (!strncmp(s, "--junit", 7) && val) {
+			a->junit = val;
+		} else if (!strncmp(s, "--report", 8) && val) {
+			const char *dot = strrchr(val, '.');
+			if (!dot || strcmp(dot, ".json"))
+				return usage_error(a->cmd, "--report '%s': this version writes JSON reports (.json); Markdown, HTML and Prometheus come with `lifeboat report`", val);
+			a->report = val;
+		} else if (s[0] == '-' && s[1]) {
+			return usage_error(a->cmd, "unknown option '%s'", s);
+		} else if (!a->file) {
+			a->file = s;
+		} else {
+			return usage_error(a->cmd, "only one runbook file at a time ('%s' and '%s')", a->file, s);
+		}
+	}
+	if (!a->file)
+		return usage_error(a->cmd, "no runbook file given");
+	return 0;
+}
+
+/* Params in force: the runbook's, then -p (each must name a declared param). */
+static int merge_params(struct run_args *a, struct runbook *rb, struct rb_param **out, size_t *n)
+{
+	struct rb_param *p = xcalloc(rb->nparams + 1, sizeof(*p));
+	for (size_t i = 0; i < rb->nparams; i++) {
+		p[i].name = rb->params[i].name;
+		p[i].value = rb->params[i].value;
+	}
+	for (size_t k = 0; k < a->noverrides; k++) {
+		size_t i;
+		for (i = 0; i < rb->nparams; i++)
+			if (!strcmp(p[i].name, a->overrides[k].name))
+				break;
+		if (i == rb->nparams) {
+			struct strbuf names = STRBUF_INIT;
+			strbuf_init(&names, 0);
+			for (size_t j = 0; j < rb->nparams; j++)
+				strbuf_addf(&names, "%s%s", j ? ", " : "", rb->params[j].name);
+			errorf("%s: -p %s: the runbook declares no param '%s' (declared: %s)", rb->path,
+			       a->overrides[k].name, a->overrides[k].name, names.len ? names.buf : "none");
+			strbuf_release(&names);
+			free(p);
+			return EXIT_USAGE;
+		}
+		p[i].value = a->overrides[k].value;
+	}
+	*out = p;
+	*n = rb->nparams;
+	return 0;
+}
+
+static char *lock_dir_for(const char *db)
+{
+	const char *slash = strrchr(db, '/');
+	if (!slash)
+		return xstrdup("locks");
+	return xasprintf("%.*s/locks", (int)(slash - db), db);
+}
+
+static int write_report(const char *path, char *text, const char *what)
+{
+	char *err = NULL;
+	int rc = report_write_file(path, text, &err);
+	free(text);
+	if (rc) {
+		errorf("cannot write the %s '%s': %s", what, path, err ? err : "unknown error");
+		free(err);
+		return -1;
+	}
+	if (!g_opts.quiet)
+		printf("%s written to %s\n", what, path);
+	return 0;
+}
+
+static int run_common(int argc, char **argv, const char *mode)
+{
+	struct run_args a = { 0 };
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (a.env)
+		warnf("--env %s: environments are defined in the config file, which this version does not read yet; using the runbook's values", a.env);
+	struct luahost *host = NULL;
+	struct runbook *rb = NULL;
+	if ((rc = load_runbook(a.file, &host, &rb)))
+		goto out_args;
+	struct rb_param *params = NULL;
+	size_t nparams = 0;
+	if ((rc = merge_params(&a, rb, &params, &nparams)))
+		goto out_rb;
+	struct store *st = NULL;
+	if ((rc = open_store(&st)))
+		goto out_params;
+	char *lock_dir = lock_dir_for(db_path());
+	struct engine_opts o = {
+		.mode = mode, .trigger = "cli", .env = a.env, .operator = g_opts.operator,
+		.yes = a.yes, .strict_budgets = a.strict_budgets, .incident_ms = a.incident_ms,
+		.params = params, .nparams = nparams, .rto_s = NAN, .rpo_s = NAN,
+		.lock_dir = lock_dir,
+	};
+	struct view v = { .quiet = g_opts.quiet };
+	struct engine_hooks hooks = { .event = on_event, .manual = ask_manual, .ud = &v };
+	install_signals();
+	struct run_rec *r = NULL;
+	rc = engine_execute(host, rb, st, &o, &hooks, &r);
+	if (r->status == ST_REFUSED) {
+		errorf("%s", r->error);
+	} else {
+		print_summary(stdout, r);
+		if (a.report && write_report(a.report, report_json_string(r, 1), "report"))
+			rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
+		if (a.junit && write_report(a.junit, report_junit_string(r), "JUnit report"))
+			rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
+		printf("%srun %s %s%s%s · exit %d · lifeboat show %s%s\n", c_bold(), r->id,
+		       status_color(r->status), status_name(r->status), c_bold(), rc, r->id, c_reset());
+	}
+	if (v.partial) {
+		for (size_t i = 0; i < r->nphases; i++) {
+			for (size_t j = 0; j <= r->phases[i].nsteps; j++)
+				strbuf_release(&v.partial[i][j]);
+			free(v.partial[i]);
+		}
+		free(v.partial);
+	}
+	run_rec_free(r);
+	free(lock_dir);
+	store_close(st);
+out_params:
+	free(params);
+out_rb:
+	runbook_free(rb);
+	luahost_free(host);
+out_args:
+	for (size_t i = 0; i < a.noverrides; i++) {
+		free(a.overrides[i].name);
+		free(a.overrides[i].value);
+	}
+	free(a.overrides);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_common(argc, argv, "run");
+}
+
+int cmd_drill(int argc, char **argv)
+{
+	return run_common(argc, argv, "drill");
+}

@@ -1,0 +1,163 @@
+/*
+ * `lifeboat show RUN_ID [--json]`: one run's timeline from the history
+ * alone: phases, steps with their attempts, who confirmed, notes, and the
+ * tail of what failed steps printed.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "report.h"
+#include "runner.h"
+
+static void print_tail(const char *out, int lines)
+{
+	if (!out || !*out)
+		return;
+	const char *end = out + strlen(out);
+	while (end > out && end[-1] == '\n')
+		end--;
+	const char *p = end;
+	int n = 0;
+	while (p > out && n < lines) {
+		p--;
+		if (*p == '\n')
+			n++;
+	}
+	if (*p == '\n')
+		p++;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		printf("        %s|%s %.*s\n", c_dim(), c_reset(), (int)len, p);
+		p += len + 1;
+	}
+}
+
+static void print_timeline(struct store *st, const struct run_rec *r)
+{
+	char iso[32], iso2[32], d[32];
+	printf("%srun %s%s · %s · %s · %s%s%s\n", c_bold(), r->id, c_reset(), r->runbook, r->mode,
+	       status_color(r->status), status_name(r->status), c_reset());
+	printf("  file %s (sha256 %.12s)\n", r->file ? r->file : "-", r->sha256 ? r->sha256 : "-");
+	printf("  operator %s (uid %ld) on %s, trigger %s%s%s\n", r->operator ? r->operator : "-",
+	       r->uid, r->host ? r->host : "-", r->trigger ? r->trigger : "-",
+	       r->env ? ", env " : "", r->env ? r->env : "");
+	printf("  started %s, ended %s\n", clock_iso8601(r->started_ms, iso),
+	       r->ended_ms == TS_NONE ? "-" : clock_iso8601(r->ended_ms, iso2));
+	printf("  incident (t0) %s, restored (t1) %s\n",
+	       r->incident_ms == TS_NONE ? "-" : clock_iso8601(r->incident_ms, iso),
+	       r->restored_ms == TS_NONE ? "-" : clock_iso8601(r->restored_ms, iso2));
+	if (r->recovery_point_ms != TS_NONE)
+		printf("  recovery point %s\n", clock_iso8601(r->recovery_point_ms, iso));
+	if (r->params_json)
+		printf("  params %s\n", r->params_json);
+	if (r->error)
+		printf("  %s%s%s\n", c_red(), r->error, c_reset());
+	for (size_t i = 0; i < r->nphases; i++) {
+		const struct phase_rec *p = &r->phases[i];
+		printf("\n%s%s%s %s%s%s %s", c_bold(), p->name, c_reset(), status_color(p->status),
+		       status_symbol(p->status), c_reset(), fmt_dur(p->duration_s, d, sizeof(d)));
+		if (!isnan(p->budget_s)) {
+			char b[32];
+			printf(" of %s%s", fmt_dur(p->budget_s, b, sizeof(b)),
+			       p->over_budget ? " (OVER BUDGET)" : "");
+		}
+		if (p->role)
+			printf(", role %s", p->role);
+		printf("%s%s\n", p->fault ? ", fault" : "", p->cleanup ? ", cleanup" : "");
+		for (size_t j = 0; j < p->nsteps; j++) {
+			const struct step_rec *s = &p->steps[j];
+			printf("  %s%-11s%s %s%s [%s] %s", status_color(s->status), status_symbol(s->status),
+			       c_reset(), s->section == SEC_ROLLBACK ? "(rollback) " : "", s->name,
+			       s->kind ? s->kind : "?", fmt_dur(s->duration_s, d, sizeof(d)));
+			if (s->attempts > 1)
+				printf(", %d attempts", s->attempts);
+			if (s->exit_code >= 0 && s->kind && !strcmp(s->kind, "sh"))
+				printf(", exit %d", s->exit_code);
+			if (s->human_wait_s > 0)
+				printf(", waited %s for a person", fmt_dur(s->human_wait_s, d, sizeof(d)));
+			if (s->confirmed_by)
+				printf(", confirmed by %s", s->confirmed_by);
+			putchar('\n');
+			if (s->error && s->status != ST_SUCCEEDED)
+				printf("        %s%s%s\n", c_red(), s->error, c_reset());
+			if (s->attempts > 1) {
+				struct attempt_rec *att = NULL;
+				size_t na = 0;
+				if (!store_attempts_load(st, r->id, (int)i, (int)j, &att, &na)) {
+					for (size_t k = 0; k < na; k++) {
+						printf("        attempt %d: %s %s%s%s\n", att[k].attempt,
+						       status_name(att[k].status),
+						       fmt_dur(att[k].duration_s, d, sizeof(d)),
+						       att[k].error ? ", " : "", att[k].error ? att[k].error : "");
+						attempt_rec_release(&att[k]);
+					}
+					free(att);
+				}
+			}
+			if (s->status == ST_FAILED || s->status == ST_TIMED_OUT)
+				print_tail(s->output, 10);
+		}
+	}
+	if (r->nnotes) {
+		printf("\n%snotes%s\n", c_bold(), c_reset());
+		for (size_t i = 0; i < r->nnotes; i++)
+			printf("  %s %s: %s\n", clock_iso8601(r->notes[i].at_ms, iso),
+			       r->notes[i].operator, r->notes[i].text);
+	}
+	print_summary(stdout, r);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *id = NULL;
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "show");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("show");
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (argv[i][0] == '-') {
+			return usage_error("show", "unknown option '%s'", argv[i]);
+		} else if (!id) {
+			id = argv[i];
+		} else {
+			return usage_error("show", "only one run at a time");
+		}
+	}
+	if (!id)
+		return usage_error("show", "no run id given (see `lifeboat history`)");
+	struct store *st;
+	int rc = open_store(&st);
+	if (rc)
+		return rc;
+	struct run_rec *r = NULL;
+	int lr = store_run_load(st, id, &r);
+	if (lr == 1) {
+		errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
+		rc = EXIT_USAGE;
+	} else if (lr == 2) {
+		errorf("'%s' matches several runs: give more of the id", id);
+		rc = EXIT_USAGE;
+	} else if (lr) {
+		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+		rc = 1;
+	} else if (json) {
+		char *s = report_json_string(r, 1);
+		puts(s);
+		free(s);
+	} else {
+		print_timeline(st, r);
+	}
+	run_rec_free(r);
+	store_close(st);
+	return rc;
+}

@@ -1,0 +1,193 @@
+/*
+ * lifeboat: the command table and the setup every command shares. Like
+ * git.c, main only finds the command, resolves global options, and makes
+ * sure what was written to stdout really got out (a full disk or a closed
+ * pipe must not look like success to a CI job).
+ */
+#include <errno.h>
+#include <locale.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "runner.h"
+
+struct global_opts g_opts;
+
+static const struct cmd commands[] = {
+	{ "run", cmd_run, "run FILE [-p k=v]... [--env E] [--yes] [--incident-start T] [--strict-budgets] [--junit F] [--report F.json]",
+	  "run a runbook (fault phases skipped) and judge its RTO/RPO" },
+	{ "drill", cmd_drill, "drill FILE [same options as run]",
+	  "run a runbook with its fault phases: a chaos drill" },
+	{ "check", cmd_check, "check FILE...", "validate runbooks without running anything" },
+	{ "plan", cmd_plan, "plan FILE [--env E]", "show phases, budgets and how past runs fit the RTO" },
+	{ "history", cmd_history, "history [RUNBOOK] [--limit N] [--json]", "list past runs, newest first" },
+	{ "show", cmd_show, "show RUN_ID [--json]", "one run's timeline" },
+};
+
+static const char global_usage[] =
+	"global options: --db PATH  --config FILE  --as NAME  --no-color  -q  --help  --version";
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "usage: lifeboat [global options] <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n%s\n\nexit codes: 0 ok, 1 step failed, 2 invalid input, 3 RTO missed, 4 RPO missed,\n"
+		   "5 refused, 6 over budget (--strict-budgets), 130 aborted, 143 SIGTERM/SIGHUP\n",
+		global_usage);
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+void print_cmd_help(const char *name)
+{
+	const struct cmd *c = find_cmd(name);
+	if (!c)
+		return;
+	printf("usage: lifeboat %s\n\n%s\n\n%s\n", c->usage, c->summary, global_usage);
+}
+
+int usage_error(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("lifeboat: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	const struct cmd *c = name ? find_cmd(name) : NULL;
+	if (c)
+		fprintf(stderr, "usage: lifeboat %s\n", c->usage);
+	else
+		print_usage(stderr);
+	return EXIT_USAGE;
+}
+
+int is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+int global_option(int argc, char **argv, int *i, const char *cmd)
+{
+	const char *a = argv[*i];
+	const char **target = NULL;
+	if (!strcmp(a, "--db"))
+		target = &g_opts.db;
+	else if (!strcmp(a, "--config"))
+		target = &g_opts.config;
+	else if (!strcmp(a, "--as"))
+		target = &g_opts.as;
+	if (target) {
+		if (*i + 1 >= argc || !argv[*i + 1][0]) {
+			usage_error(cmd, "option '%s' needs a value", a);
+			return -1;
+		}
+		*target = argv[++*i];
+		return 1;
+	}
+	if (!strncmp(a, "--db=", 5)) {
+		g_opts.db = a + 5;
+		return 1;
+	}
+	if (!strncmp(a, "--config=", 9)) {
+		g_opts.config = a + 9;
+		return 1;
+	}
+	if (!strncmp(a, "--as=", 5)) {
+		g_opts.as = a + 5;
+		return 1;
+	}
+	if (!strcmp(a, "--no-color")) {
+		g_opts.no_color = 1;
+		return 1;
+	}
+	if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+		g_opts.quiet = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void resolve_globals(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	g_opts.color = !g_opts.no_color && !(nc && *nc) && isatty(1);
+	const char *name = g_opts.as;
+	if (!name || !*name)
+		name = getenv("LIFEBOAT_USER");
+	if (!name || !*name) {
+		struct passwd *pw = getpwuid(getuid());
+		name = pw ? pw->pw_name : NULL;
+	}
+	if (!name || !*name)
+		name = getenv("USER");
+	g_opts.operator = xstrdup(name && *name ? name : "unknown");
+}
+
+/* Flushes stdout and reports a failed write: a CI log must not silently lose the verdict. */
+static int finish_stdout(int rc)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "lifeboat: error: cannot write to standard output: %s\n",
+				strerror(errno));
+		return rc ? rc : 1;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* Numbers print with a dot whatever the locale: Lua and the reports rely on it. */
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+	signal(SIGPIPE, SIG_IGN);
+	http_global_init();
+
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		int g = global_option(argc, argv, &i, NULL);
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("lifeboat %s\n", LIFEBOAT_VERSION);
+			return finish_stdout(0);
+		}
+		if (is_help(a) || !strcmp(a, "help")) {
+			if (!strcmp(a, "help") && i + 1 < argc && find_cmd(argv[i + 1])) {
+				print_cmd_help(argv[i + 1]);
+				return finish_stdout(0);
+			}
+			print_usage(stdout);
+			return finish_stdout(0);
+		}
+		if (a[0] == '-')
+			return usage_error(NULL, "unknown option '%s'", a);
+		break;
+	}
+	if (i >= argc)
+		return usage_error(NULL, "no command given");
+	const struct cmd *c = find_cmd(argv[i]);
+	if (!c)
+		return usage_error(NULL, "'%s' is not a lifeboat command", argv[i]);
+	resolve_globals();
+	int rc = c->fn(argc - i, argv + i);
+	rc = finish_stdout(rc);
+	free(g_opts.operator);
+	return rc;
+}

@@ -1,0 +1,171 @@
+/*
+ * The one place user-facing messages and colours come from. Messages read
+ * like git's: lowercase, no full stop, what is wrong and then what to do.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "clock.h"
+#include "runner.h"
+
+static void vmsg(const char *kind, const char *color, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	int tty = g_opts.color && isatty(2);
+	fprintf(stderr, "lifeboat: %s%s%s", tty ? color : "", kind, tty ? "\033[0m" : "");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void errorf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("error: ", "\033[31m", fmt, ap);
+	va_end(ap);
+}
+
+void warnf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("warning: ", "\033[33m", fmt, ap);
+	va_end(ap);
+}
+
+void notef(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("", "", fmt, ap);
+	va_end(ap);
+}
+
+const char *c_green(void) { return g_opts.color ? "\033[32m" : ""; }
+const char *c_red(void) { return g_opts.color ? "\033[31m" : ""; }
+const char *c_yellow(void) { return g_opts.color ? "\033[33m" : ""; }
+const char *c_bold(void) { return g_opts.color ? "\033[1m" : ""; }
+const char *c_dim(void) { return g_opts.color ? "\033[2m" : ""; }
+const char *c_reset(void) { return g_opts.color ? "\033[0m" : ""; }
+
+const char *db_path(void)
+{
+	return g_opts.db ? g_opts.db : ".lifeboat/history.db";
+}
+
+int open_store(struct store **out)
+{
+	char *err = NULL;
+	if (store_open(db_path(), 0, out, &err)) {
+		errorf("cannot open the history '%s': %s", db_path(), err ? err : "unknown error");
+		free(err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int load_runbook(const char *path, struct luahost **host, struct runbook **rb)
+{
+	if (luahost_new(0, host)) {
+		errorf("cannot start the Lua interpreter");
+		return EXIT_USAGE;
+	}
+	char *err = NULL;
+	if (luahost_load(*host, path, rb, &err)) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		luahost_free(*host);
+		*host = NULL;
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+const char *fmt_dur(double secs, char *buf, size_t n)
+{
+	return duration_format(secs, buf, n);
+}
+
+const char *status_symbol(enum status st)
+{
+	switch (st) {
+	case ST_SUCCEEDED: return "ok";
+	case ST_FAILED: return "FAILED";
+	case ST_TIMED_OUT: return "TIMED OUT";
+	case ST_DECLINED: return "DECLINED";
+	case ST_SKIPPED: return "skipped";
+	case ST_ROLLED_BACK: return "ROLLED BACK";
+	case ST_INTERRUPTED: return "interrupted";
+	case ST_ABORTED: return "ABORTED";
+	case ST_REFUSED: return "REFUSED";
+	case ST_RUNNING: return "running";
+	default: return status_name(st);
+	}
+}
+
+const char *status_color(enum status st)
+{
+	switch (st) {
+	case ST_SUCCEEDED: return c_green();
+	case ST_SKIPPED: case ST_PENDING: return c_dim();
+	case ST_RUNNING: case ST_INTERRUPTED: return c_yellow();
+	default: return c_red();
+	}
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void verdict_line(FILE *f, const char *what, double achieved, double target, int met,
+			 const char *status)
+{
+	char a[32], t[32];
+	fprintf(f, "%s  achieved %-10s target %-10s ", what, fmt_dur(achieved, a, sizeof(a)),
+		fmt_dur(target, t, sizeof(t)));
+	if (status && !strcmp(status, "unmeasured"))
+		fprintf(f, "%sUNMEASURED (counts as missed)%s\n", c_red(), c_reset());
+	else if (met == 1)
+		fprintf(f, "%smet%s\n", c_green(), c_reset());
+	else if (met == 0)
+		fprintf(f, "%sMISSED%s\n", c_red(), c_reset());
+	else
+		fprintf(f, "%s(no target)%s\n", c_dim(), c_reset());
+}
+
+void print_summary(FILE *f, const struct run_rec *r)
+{
+	size_t w = 5;
+	for (size_t i = 0; i < r->nphases; i++)
+		if (strlen(r->phases[i].name) > w)
+			w = strlen(r->phases[i].name);
+	if (w > 40)
+		w = 40;
+	fprintf(f, "\n%s%-*s  %-10s %9s %9s %9s  %s%s\n", c_bold(), (int)w, "phase", "role",
+		"duration", "budget", "human", "verdict", c_reset());
+	for (size_t i = 0; i < r->nphases; i++) {
+		const struct phase_rec *p = &r->phases[i];
+		char d[32], b[32], h[32];
+		const char *tag = p->fault ? " (fault)" : p->cleanup ? " (cleanup)" : "";
+		fprintf(f, "%-*.*s  %-10s %9s %9s %9s  %s%s%s%s%s\n", (int)w, (int)w, p->name,
+			or_dash(p->role), fmt_dur(p->duration_s, d, sizeof(d)),
+			isnan(p->budget_s) ? "-" : fmt_dur(p->budget_s, b, sizeof(b)),
+			p->human_wait_s > 0 ? fmt_dur(p->human_wait_s, h, sizeof(h)) : "-",
+			status_color(p->status), status_symbol(p->status), c_reset(),
+			p->over_budget ? (g_opts.color ? "  \033[33mOVER BUDGET\033[0m" : "  OVER BUDGET") : "",
+			tag);
+	}
+	fputc('\n', f);
+	verdict_line(f, "RTO", r->rto_achieved_s, r->rto_target_s, r->rto_met, NULL);
+	verdict_line(f, "RPO", r->rpo_achieved_s, r->rpo_target_s, r->rpo_met, r->rpo_status);
+	if (r->human_wait_s > 0) {
+		char h[32];
+		fprintf(f, "human wait %s (apart from machine time)\n",
+			fmt_dur(r->human_wait_s, h, sizeof(h)));
+	}
+}

@@ -1,0 +1,80 @@
+/*
+ * The executable's shared pieces: global options, the command table, the
+ * one place user-facing messages go through (errorf/warnf/notef, curl's
+ * tool_msgs.h idea), colours, and helpers every command needs (opening the
+ * history, loading a runbook).
+ */
+#ifndef LB_RUNNER_H
+#define LB_RUNNER_H
+#include <stdio.h>
+
+#include "engine.h"
+#include "luahost.h"
+#include "record.h"
+#include "runbook.h"
+#include "store.h"
+#include "util.h"
+
+struct global_opts {
+	const char *db;			/* --db, NULL: default */
+	const char *config;		/* --config */
+	const char *as;			/* --as */
+	int no_color;
+	int quiet;
+	int color;			/* resolved: colour on stdout */
+	char *operator;			/* resolved operator name, owned */
+};
+
+extern struct global_opts g_opts;
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;		/* one line after "usage: lifeboat " */
+	const char *summary;
+};
+
+/* The commands, one file each. */
+int cmd_run(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* Messages: "lifeboat: error: ..." on stderr. */
+void errorf(const char *fmt, ...) LB_PRINTF(1, 2);
+void warnf(const char *fmt, ...) LB_PRINTF(1, 2);
+void notef(const char *fmt, ...) LB_PRINTF(1, 2);
+/* Prints "usage: ..." for the command and returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) LB_PRINTF(2, 3);
+void print_cmd_help(const char *cmd);
+
+/*
+ * Consumes a global option at argv[*i] (and its value); returns 1 when it
+ * was one, 0 when not, -1 on a usage error (already reported).
+ */
+int global_option(int argc, char **argv, int *i, const char *cmd);
+int is_help(const char *arg);
+
+/* Colour helpers: empty strings when colour is off. */
+const char *c_green(void);
+const char *c_red(void);
+const char *c_yellow(void);
+const char *c_bold(void);
+const char *c_dim(void);
+const char *c_reset(void);
+
+/* The history database path in force (--db, else .lifeboat/history.db). */
+const char *db_path(void);
+int open_store(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
+/* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
+int load_runbook(const char *path, struct luahost **host, struct runbook **rb);
+
+/* Formatting shared by run, show and history. */
+const char *fmt_dur(double secs, char *buf, size_t n);
+const char *status_symbol(enum status st);
+const char *status_color(enum status st);
+void print_summary(FILE *f, const struct run_rec *r);
+
+#endif

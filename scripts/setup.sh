@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what lifeboat needs to build, test and run on Debian 12 — and does nothing when it is
+# all there, so every other script can call it first. Run as root, or with sudo at hand.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git python3 tmux ca-certificates
+  liblua5.4-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libyaml-dev libncurses-dev
+  libjansson-dev libssl-dev libcmocka-dev
+  libxml2-utils # xmllint, to check JUnit reports
+  procps psmisc # ps, pgrep, pkill, killall: the tests look for stray processes
+  time          # GNU /usr/bin/time, for peak memory in the benchmarks
+)
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "setup.sh: not a Debian system (no dpkg-query); make sure the equivalents of these are installed:" >&2
+  echo "  ${packages[*]}" >&2
+  exit 0
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}\n' "$pkg" 2>/dev/null || true)
+  grep -qx installed <<<"$status" || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup.sh: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "setup.sh: missing ${missing[*]}"
+if [[ $(id -u) == 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "setup.sh: not root and no sudo; as root, run:" >&2
+  echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+
+# Wait for a dpkg lock held by another apt (unattended upgrades on a fresh machine) instead of failing.
+apt_opts=(-q -o DPkg::Lock::Timeout=300)
+"${as_root[@]}" apt-get "${apt_opts[@]}" update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
+
+still=()
+for pkg in "${missing[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}\n' "$pkg" 2>/dev/null || true)
+  grep -qx installed <<<"$status" || still+=("$pkg")
+done
+if ((${#still[@]})); then
+  echo "setup.sh: still not installed: ${still[*]}" >&2
+  exit 1
+fi
+echo "setup.sh: installed ${missing[*]}"

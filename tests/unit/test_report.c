@@ -1,0 +1,739 @@
+/*
+ * Reports from hand-built run records: the JSON is parsed back and every
+ * SPEC 7 field checked (absent values as null, keys in the spec's order);
+ * the JUnit XML is checked for structure, escaping and the RTO/RPO cases,
+ * and validated with xmllint against the junit-10 schema CI readers use.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "clock.h"
+#include "record.h"
+#include "report.h"
+#include "util.h"
+
+#define T0 1763776380123LL	/* 2025-11-22T01:53:00.123Z */
+#define T0_ISO "2025-11-22T01:53:00.123Z"
+
+static void step_fill(struct step_rec *s, const char *name, enum section sec,
+		      enum status st, double secs)
+{
+	step_rec_init(s);
+	s->name = xstrdup(name);
+	s->kind = xstrdup(sec == SEC_MAIN ? "sh" : "run");
+	s->role = xstrdup("data-eng");
+	s->section = sec;
+	s->status = st;
+	s->attempts = 1;
+	s->started_ms = T0;
+	s->ended_ms = T0 + (int64_t)(secs * 1000);
+	s->duration_s = secs;
+	s->exit_code = st == ST_SUCCEEDED ? 0 : 1;
+}
+
+static struct run_rec *full_run(void)
+{
+	struct run_rec *r = xmalloc(sizeof(*r));
+	run_rec_init(r);
+	r->id = xstrdup("0f3a9c2d1e7b");
+	r->runbook = xstrdup("feature-store");
+	r->file = xstrdup("/srv/runbooks/feature-store.lua");
+	r->sha256 = xstrdup("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	r->mode = xstrdup("drill");
+	r->trigger = xstrdup("cli");
+	r->env = xstrdup("staging");
+	r->operator = xstrdup("alice");
+	r->uid = 1000;
+	r->host = xstrdup("db-1");
+	r->pid = 4242;
+	r->params_json = xstrdup("{\"store\":\"demo/state/features.db\",\"port\":\"8080\"}");
+	r->status = ST_FAILED;
+	r->started_ms = T0;
+	r->ended_ms = T0 + 62500;
+	r->incident_ms = T0 + 100;
+	r->restored_ms = T0 + 50101;
+	r->rto_target_s = 900;
+	r->rto_achieved_s = 50.001;
+	r->rto_met = 1;
+	r->rpo_target_s = 3600;
+	r->rpo_achieved_s = 4000.12345;
+	r->rpo_met = 0;
+	r->rpo_status = xstrdup("missed");
+	r->recovery_point_ms = T0 - 3900000;
+	r->human_wait_s = 12.3456;
+	r->exit_code = 1;
+	r->error = xstrdup("step 'copy snapshot' failed");
+
+	r->nphases = 2;
+	r->phases = xcalloc(2, sizeof(*r->phases));
+	struct phase_rec *p = &r->phases[0];
+	phase_rec_init(p);
+	p->name = xstrdup("break the store");
+	p->role = xstrdup("sre");
+	p->fault = 1;
+	p->status = ST_SUCCEEDED;
+	p->duration_s = 0.1;
+	p->nsteps = 1;
+	p->steps = xcalloc(1, sizeof(*p->steps));
+	step_fill(&p->steps[0], "delete the online store", SEC_MAIN, ST_SUCCEEDED, 0.1);
+
+	p = &r->phases[1];
+	phase_rec_init(p);
+	p->name = xstrdup("restore");
+	p->role = xstrdup("data-eng");
+	p->budget_s = 300;
+	p->restores_service = 1;
+	p->status = ST_ROLLED_BACK;
+	p->started_ms = T0 + 100;
+	p->ended_ms = T0 + 50101;
+	p->duration_s = 50.00149;
+	p->human_wait_s = 3.5;
+	p->over_budget = 1;
+	p->nsteps = 4;
+	p->steps = xcalloc(4, sizeof(*p->steps));
+	step_fill(&p->steps[0], "commander signs off", SEC_MAIN, ST_SUCCEEDED, 5);
+	p->steps[0].kind = (free(p->steps[0].kind), xstrdup("manual"));
+	p->steps[0].confirmed_by = xstrdup("alice (--yes)");
+	p->steps[0].human_wait_s = 4.9;
+	p->steps[0].exit_code = -1;
+	step_fill(&p->steps[1], "copy snapshot", SEC_MAIN, ST_FAILED, 1.23456);
+	p->steps[1].attempts = 3;
+	p->steps[1].error = xstrdup("exit status 1");
+	p->steps[1].output = xstrdup("cp: cannot stat 'demo/backups/latest.db'\n");
+	step_fill(&p->steps[2], "warm cache", SEC_MAIN, ST_PENDING, NAN);
+	p->steps[2].started_ms = p->steps[2].ended_ms = TS_NONE;
+	p->steps[2].exit_code = -1;
+	step_fill(&p->steps[3], "put the store aside", SEC_ROLLBACK, ST_SUCCEEDED, 0.02);
+
+	run_rec_add_note(r, T0 + 10, "bob", "paged the data team");
+	return r;
+}
+
+/* ---- JSON ---- */
+
+static json_t *parse(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j)
+		fail_msg("invalid JSON at line %d: %s\n%s", e.line, e.text, text);
+	return j;
+}
+
+static json_t *get(json_t *o, const char *key)
+{
+	assert_true(json_is_object(o));
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		fail_msg("key '%s' missing", key);
+	return v;
+}
+
+static void is_str(json_t *o, const char *key, const char *want)
+{
+	json_t *v = get(o, key);
+	if (!json_is_string(v))
+		fail_msg("'%s' is not a string", key);
+	assert_string_equal(json_string_value(v), want);
+}
+
+static void is_null(json_t *o, const char *key)
+{
+	if (!json_is_null(get(o, key)))
+		fail_msg("'%s' is not null", key);
+}
+
+static void is_real(json_t *o, const char *key, double want)
+{
+	json_t *v = get(o, key);
+	if (!json_is_real(v))
+		fail_msg("'%s' is not a real", key);
+	if (fabs(json_real_value(v) - want) > 1e-9)
+		fail_msg("'%s': %.17g, want %.17g", key, json_real_value(v), want);
+}
+
+static void is_int(json_t *o, const char *key, long long want)
+{
+	json_t *v = get(o, key);
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer", key);
+	assert_int_equal(json_integer_value(v), want);
+}
+
+static void is_bool(json_t *o, const char *key, int want)
+{
+	json_t *v = get(o, key);
+	if (!json_is_boolean(v))
+		fail_msg("'%s' is not a boolean", key);
+	assert_int_equal(json_is_true(v), want);
+}
+
+/* The spec's keys appear in the spec's order (extra keys may sit between them). */
+static void in_order(json_t *o, const char *const *keys)
+{
+	size_t k = 0;
+	for (void *it = json_object_iter(o); it && keys[k]; it = json_object_iter_next(o, it))
+		if (!strcmp(json_object_iter_key(it), keys[k]))
+			k++;
+	if (keys[k])
+		fail_msg("key '%s' missing or out of the spec's order", keys[k]);
+}
+
+static const char *const run_keys[] = {
+	"schema_version", "run_id", "runbook", "mode", "trigger", "env", "operator", "status",
+	"started_at", "ended_at", "runbook_sha256", "incident_at", "restored_at",
+	"human_wait_s", "rto", "rpo", "phases", "notes", NULL
+};
+static const char *const phase_keys[] = {
+	"name", "role", "budget_s", "duration_s", "human_wait_s", "over_budget", "status",
+	"steps", NULL
+};
+static const char *const step_keys[] = {
+	"name", "kind", "role", "status", "attempts", "duration_s", "exit_code", "confirmed_by",
+	NULL
+};
+
+static void test_json_full(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	char *text = report_json_string(r, 1);
+	assert_true(strlen(text) > 0 && text[strlen(text) - 1] == '\n');
+	assert_non_null(strstr(text, "\n  \"run_id\""));	/* indented */
+	/* rounded to the ms and printed as such */
+	assert_non_null(strstr(text, "\"duration_s\": 1.235,"));
+	assert_non_null(strstr(text, "\"achieved_s\": 4000.123,"));
+	json_t *j = parse(text);
+	free(text);
+
+	in_order(j, run_keys);
+	is_int(j, "schema_version", REPORT_SCHEMA_VERSION);
+	is_str(j, "run_id", "0f3a9c2d1e7b");
+	is_str(j, "runbook", "feature-store");
+	is_str(j, "mode", "drill");
+	is_str(j, "trigger", "cli");
+	is_str(j, "env", "staging");
+	is_str(j, "operator", "alice");
+	is_str(j, "status", "failed");
+	is_str(j, "started_at", T0_ISO);
+	is_str(j, "ended_at", "2025-11-22T01:54:02.623Z");
+	is_str(j, "runbook_sha256", r->sha256);
+	is_str(j, "incident_at", "2025-11-22T01:53:00.223Z");
+	is_str(j, "restored_at", "2025-11-22T01:53:50.224Z");
+	is_real(j, "human_wait_s", 12.346);
+
+	json_t *rto = get(j, "rto");
+	static const char *const rto_keys[] = { "target_s", "achieved_s", "met", NULL };
+	in_order(rto, rto_keys);
+	is_real(rto, "target_s", 900);
+	is_real(rto, "achieved_s", 50.001);
+	is_bool(rto, "met", 1);
+	json_t *rpo = get(j, "rpo");
+	static const char *const rpo_keys[] = { "target_s", "achieved_s", "met", "status", NULL };
+	in_order(rpo, rpo_keys);
+	is_real(rpo, "target_s", 3600);
+	is_real(rpo, "achieved_s", 4000.123);
+	is_bool(rpo, "met", 0);
+	is_str(rpo, "status", "missed");
+
+	/* extras */
+	is_str(j, "recovery_point", "2025-11-22T00:48:00.123Z");
+	is_str(get(j, "params"), "port", "8080");
+	is_int(j, "uid", 1000);
+	is_str(j, "host", "db-1");
+	is_int(j, "exit_code", 1);
+	is_str(j, "error", "step 'copy snapshot' failed");
+
+	json_t *phases = get(j, "phases");
+	assert_int_equal(json_array_size(phases), 2);
+	json_t *p0 = json_array_get(phases, 0), *p1 = json_array_get(phases, 1);
+	in_order(p0, phase_keys);
+	in_order(p1, phase_keys);
+	is_str(p0, "name", "break the store");
+	is_null(p0, "budget_s");
+	is_real(p0, "duration_s", 0.1);
+	is_real(p0, "human_wait_s", 0);
+	is_bool(p0, "over_budget", 0);
+	is_str(p0, "status", "succeeded");
+	is_bool(p0, "fault", 1);
+	is_null(p0, "started_at");
+	is_str(p1, "role", "data-eng");
+	is_real(p1, "budget_s", 300);
+	is_real(p1, "duration_s", 50.001);
+	is_real(p1, "human_wait_s", 3.5);
+	is_bool(p1, "over_budget", 1);
+	is_str(p1, "status", "rolled_back");
+	is_bool(p1, "restores_service", 1);
+	is_str(p1, "started_at", "2025-11-22T01:53:00.223Z");
+
+	json_t *steps = get(p1, "steps");
+	assert_int_equal(json_array_size(steps), 4);
+	for (size_t i = 0; i < 4; i++)
+		in_order(json_array_get(steps, i), step_keys);
+	json_t *s0 = json_array_get(steps, 0);
+	is_str(s0, "name", "commander signs off");
+	is_str(s0, "kind", "manual");
+	is_str(s0, "role", "data-eng");
+	is_str(s0, "status", "succeeded");
+	is_int(s0, "attempts", 1);
+	is_real(s0, "duration_s", 5);
+	is_null(s0, "exit_code");
+	is_str(s0, "confirmed_by", "alice (--yes)");
+	is_real(s0, "human_wait_s", 4.9);
+	is_str(s0, "section", "main");
+	json_t *s1 = json_array_get(steps, 1);
+	is_str(s1, "status", "failed");
+	is_int(s1, "attempts", 3);
+	is_real(s1, "duration_s", 1.235);
+	is_int(s1, "exit_code", 1);
+	is_null(s1, "confirmed_by");
+	is_str(s1, "error", "exit status 1");
+	json_t *s2 = json_array_get(steps, 2);
+	is_str(s2, "status", "pending");
+	is_null(s2, "duration_s");
+	is_null(s2, "started_at");
+	json_t *s3 = json_array_get(steps, 3);
+	is_str(s3, "name", "put the store aside");
+	is_str(s3, "section", "rollback");
+	is_str(s3, "kind", "run");
+
+	json_t *notes = get(j, "notes");
+	assert_int_equal(json_array_size(notes), 1);
+	json_t *n = json_array_get(notes, 0);
+	static const char *const note_keys[] = { "at", "operator", "text", NULL };
+	in_order(n, note_keys);
+	is_str(n, "at", "2025-11-22T01:53:00.133Z");
+	is_str(n, "operator", "bob");
+	is_str(n, "text", "paged the data team");
+	json_decref(j);
+	run_rec_free(r);
+}
+
+static void test_json_absent(void **state)
+{
+	(void)state;
+	struct run_rec r;
+	run_rec_init(&r);
+	r.id = xstrdup("abc");
+	r.runbook = xstrdup("bad \xff\xfe utf-8 \xc3");
+	r.status = ST_RUNNING;
+	r.human_wait_s = NAN;
+	r.params_json = xstrdup("{not json");
+	char *text = report_json_string(&r, 0);
+	assert_null(strchr(text, '\n'));	/* compact */
+	assert_null(strstr(text, ": "));
+	json_t *j = parse(text);
+	free(text);
+	in_order(j, run_keys);
+	is_str(j, "status", "running");
+	is_str(j, "runbook", "bad \xef\xbf\xbd\xef\xbf\xbd utf-8 \xef\xbf\xbd");
+	static const char *const nulls[] = {
+		"mode", "trigger", "env", "operator", "started_at", "ended_at", "runbook_sha256",
+		"incident_at", "restored_at", "human_wait_s", "recovery_point", "params", "uid",
+		"host", "exit_code", "error",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++)
+		is_null(j, nulls[i]);
+	json_t *rto = get(j, "rto"), *rpo = get(j, "rpo");
+	is_null(rto, "target_s");
+	is_null(rto, "achieved_s");
+	is_null(rto, "met");
+	is_null(rpo, "target_s");
+	is_null(rpo, "achieved_s");
+	is_null(rpo, "met");
+	is_str(rpo, "status", "none");	/* no RPO declared */
+	assert_int_equal(json_array_size(get(j, "phases")), 0);
+	assert_int_equal(json_array_size(get(j, "notes")), 0);
+	json_decref(j);
+
+	/* declared but not yet measured: status unknown, not "none" */
+	r.rpo_target_s = 60;
+	text = report_json_string(&r, 0);
+	j = parse(text);
+	is_null(get(j, "rpo"), "status");
+	json_decref(j);
+	free(text);
+	run_rec_release(&r);
+}
+
+/* ---- JUnit ---- */
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The testcase element whose name attribute is name, as a new string. */
+static char *testcase_of(const char *xml, const char *name)
+{
+	char *needle = xasprintf(" name=\"%s\"", name);
+	const char *p = strstr(xml, needle);
+	free(needle);
+	if (!p)
+		fail_msg("no testcase named '%s' in\n%s", name, xml);
+	while (p > xml && strncmp(p, "<testcase", 9))
+		p--;
+	const char *end = strstr(p, ">");
+	if (end[-1] != '/')
+		end = strstr(p, "</testcase>") + strlen("</testcase>");
+	else
+		end++;
+	return xstrndup(p, (size_t)(end - p));
+}
+
+static const char *schema_path(void)
+{
+	static char path[4096];
+	const char *env = getenv("LIFEBOAT_JUNIT_XSD");
+	if (env)
+		return env;
+	/* shared/ sits beside the project: this file is <project>/tests/unit/test_report.c */
+	snprintf(path, sizeof(path), "%s", __FILE__);
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(path, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			snprintf(path, sizeof(path), ".");
+	}
+	size_t len = strlen(path);
+	snprintf(path + len, sizeof(path) - len, "/../shared/schemas/junit-10.xsd");
+	return path;
+}
+
+static char tmpdir[64];
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lb-report-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* Writes xml to a file and validates it with xmllint: exit status 0 or the test fails. */
+static void validate(const char *xml, const char *name)
+{
+	const char *xsd = schema_path();
+	struct stat sb;
+	if (stat(xsd, &sb))
+		fail_msg("junit schema '%s' not found (set LIFEBOAT_JUNIT_XSD)", xsd);
+	char *path = xasprintf("%s/junit/%s.xml", tmpdir, name);
+	char *log = xasprintf("%s/junit/%s.log", tmpdir, name);
+	char *err = NULL;
+	if (report_write_file(path, xml, &err))
+		fail_msg("%s", err);
+	char *cmd = xasprintf("xmllint --noout --schema '%s' '%s' >'%s' 2>&1", xsd, path, log);
+	int rc = system(cmd);
+	if (rc != 0) {
+		char *out = read_file(log, NULL);
+		fail_msg("xmllint failed (%d) on %s:\n%s\n%s", rc, path, out ? out : "", xml);
+	}
+	free(cmd);
+	free(log);
+	free(path);
+}
+
+static void test_junit_structure(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	char *xml = report_junit_string(r);
+	assert_true(!strncmp(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", 50));
+	assert_int_equal(count(xml, "<testsuite "), 1);
+	/* 5 steps + RTO + RPO; failures: the failed step and the missed RPO; skipped: pending */
+	assert_non_null(strstr(xml, "<testsuite name=\"feature-store\" tests=\"7\" failures=\"2\" "
+				    "errors=\"0\" skipped=\"1\" time=\"62.500\" "
+				    "timestamp=\"" T0_ISO "\""));
+	assert_int_equal(count(xml, "<testcase "), 7);
+	assert_non_null(strstr(xml, "<property name=\"run_id\" value=\"0f3a9c2d1e7b\"/>"));
+
+	char *tc = testcase_of(xml, "copy snapshot");
+	assert_non_null(strstr(tc, "classname=\"restore\""));
+	assert_non_null(strstr(tc, "time=\"1.235\""));
+	assert_non_null(strstr(tc, "<failure type=\"failed\" message=\"exit status 1\">"));
+	assert_non_null(strstr(tc, "cp: cannot stat &apos;demo/backups/latest.db&apos;"));
+	free(tc);
+	tc = testcase_of(xml, "commander signs off");
+	assert_non_null(strstr(tc, "<system-out>confirmed by alice (--yes)</system-out>"));
+	assert_null(strstr(tc, "<failure"));
+	free(tc);
+	tc = testcase_of(xml, "warm cache");
+	assert_non_null(strstr(tc, "<skipped message=\"not run\"/>"));
+	free(tc);
+	tc = testcase_of(xml, "rollback: put the store aside");
+	assert_non_null(strstr(tc, "classname=\"restore\""));
+	free(tc);
+	tc = testcase_of(xml, "delete the online store");
+	assert_non_null(strstr(tc, "classname=\"break the store\""));
+	assert_non_null(strstr(tc, "/>"));
+	free(tc);
+	tc = testcase_of(xml, "RTO");
+	assert_non_null(strstr(tc, "classname=\"feature-store\""));
+	assert_null(strstr(tc, "<failure"));
+	assert_non_null(strstr(tc, "achieved 50.00s vs target 15m00s"));
+	free(tc);
+	tc = testcase_of(xml, "RPO");
+	assert_non_null(strstr(tc, "<failure type=\"objective\" message=\"RPO missed: achieved "
+				   "1h06m40s vs target 1h00m00s\"/>"));
+	free(tc);
+	assert_non_null(strstr(xml, "note by bob: paged the data team"));
+	assert_non_null(strstr(xml, "<system-err>step &apos;copy snapshot&apos; failed"
+				    "</system-err>"));
+	validate(xml, "structure");
+	free(xml);
+	run_rec_free(r);
+}
+
+static void test_junit_escaping(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	free(r->runbook);
+	r->runbook = xstrdup("a<b>&\"c\" 'd'");
+	struct phase_rec *p = &r->phases[1];
+	free(p->name);
+	p->name = xstrdup("ph\x01\x02\x1f" "ase \xe2\x9c\x93");
+	struct step_rec *s = &p->steps[1];
+	free(s->name);
+	s->name = xstrdup("x<y & \"z\"\ttab");
+	free(s->error);
+	s->error = xstrdup("boom <here> & \"there\"\nstack traceback:\n\t[C]: in ?");
+	free(s->output);
+	/* a terminal color code, a bell, bad UTF-8, a form feed and U+FFFE */
+	s->output = xstrdup("\x1b[31mred\x1b[0m \x07 bad\xff \x0c ok \xef\xbf\xbe end ]]> \r\n");
+	char *xml = report_junit_string(r);
+
+	assert_non_null(strstr(xml, "<testsuite name=\"a&lt;b&gt;&amp;&quot;c&quot; "
+				    "&apos;d&apos;\""));
+	assert_non_null(strstr(xml, "classname=\"phase \xe2\x9c\x93\""));
+	char *tc = testcase_of(xml, "x&lt;y &amp; &quot;z&quot;&#9;tab");
+	/* the message is the first line; the whole error and the output are the body */
+	assert_non_null(strstr(tc, "message=\"boom &lt;here&gt; &amp; &quot;there&quot;\">"));
+	assert_non_null(strstr(tc, "stack traceback:\n\t[C]: in ?"));
+	assert_non_null(strstr(tc, "in ?\n\nred  bad\xef\xbf\xbd  ok  end ]]&gt; &#13;\n"
+				   "</failure>"));
+	free(tc);
+	for (const char *c = xml; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u < 0x20 && u != '\n' && u != '\t')
+			fail_msg("control byte 0x%02x left in the XML", u);
+	}
+	validate(xml, "escaping");
+	free(xml);
+	run_rec_free(r);
+}
+
+static void test_junit_output_tail(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	struct step_rec *s = &r->phases[1].steps[1];
+	free(s->output);
+	size_t n = 20000;
+	s->output = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		s->output[i] = i < 100 ? 'H' : (char)('a' + i % 26);
+	memcpy(s->output + n - 7, "THE-END", 7);
+	/* a multibyte character straddling the cut must not be split */
+	memcpy(s->output + n - 4096 - 1, "\xe2\x9c\x93", 3);
+	s->output[n] = '\0';
+	char *xml = report_junit_string(r);
+	char *tc = testcase_of(xml, "copy snapshot");
+	assert_non_null(strstr(tc, "THE-END"));
+	assert_null(strstr(tc, "HHH"));
+	assert_non_null(strstr(tc, "output cut"));
+	assert_true(strlen(tc) < 4096 + 1024);
+	free(tc);
+	validate(xml, "tail");
+	free(xml);
+	run_rec_free(r);
+}
+
+/* How RTO and RPO become testcases: declared or not, met, missed, unmeasured. */
+static void test_junit_objectives(void **state)
+{
+	(void)state;
+	static const struct {
+		enum status run_status;
+		double rto_t, rto_a;
+		int rto_met;
+		double rpo_t, rpo_a;
+		int rpo_met;
+		const char *rpo_status;
+		const char *rto_want, *rpo_want;	/* a substring of each testcase */
+		int failures;
+	} cases[] = {
+		{ ST_SUCCEEDED, 900, 100, 1, 3600, 60, 1, "met",
+		  "RTO met: achieved 1m40s vs target 15m00s", "RPO met: achieved 1m00s vs target "
+		  "1h00m00s", 0 },
+		{ ST_SUCCEEDED, 900, 1000, 0, 3600, 60, 1, "met",
+		  "<failure type=\"objective\" message=\"RTO missed: achieved 16m40s vs target "
+		  "15m00s\"/>", "<system-out>RPO met", 1 },
+		{ ST_SUCCEEDED, 900, 100, 1, 3600, NAN, -1, "unmeasured", "RTO met",
+		  "<failure type=\"objective\" message=\"RPO unmeasured: no recovery point was "
+		  "reported; achieved none vs target 1h00m00s\"/>", 1 },
+		{ ST_SUCCEEDED, 900, 100, 1, 3600, 7200, 0, "missed", "RTO met",
+		  "message=\"RPO missed: achieved 2h00m00s vs target 1h00m00s\"", 1 },
+		{ ST_SUCCEEDED, NAN, 100, -1, NAN, NAN, -1, "none",
+		  "<system-out>no RTO declared; achieved 1m40s</system-out>",
+		  "<system-out>no RPO declared</system-out>", 0 },
+		{ ST_SUCCEEDED, NAN, NAN, -1, NAN, NAN, -1, NULL,
+		  "<system-out>no RTO declared</system-out>",
+		  "<system-out>no RPO declared</system-out>", 0 },
+		{ ST_FAILED, 900, NAN, 0, 3600, NAN, -1, "unmeasured",
+		  "message=\"RTO missed: service not restored; achieved none vs target 15m00s\"",
+		  "RPO unmeasured", 2 },
+		{ ST_FAILED, 900, NAN, -1, NAN, NAN, -1, "none",
+		  "message=\"RTO not measured: service not restored; achieved none vs target "
+		  "15m00s\"", "no RPO declared", 1 },
+		{ ST_RUNNING, 900, NAN, -1, 3600, NAN, -1, NULL,
+		  "<skipped message=\"run still in progress; target 15m00s\"/>",
+		  "<skipped message=\"run still in progress; target 1h00m00s\"/>", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct run_rec r;
+		run_rec_init(&r);
+		r.id = xstrdup("id");
+		r.runbook = xstrdup("rb");
+		r.status = cases[i].run_status;
+		r.rto_target_s = cases[i].rto_t;
+		r.rto_achieved_s = cases[i].rto_a;
+		r.rto_met = cases[i].rto_met;
+		r.rpo_target_s = cases[i].rpo_t;
+		r.rpo_achieved_s = cases[i].rpo_a;
+		r.rpo_met = cases[i].rpo_met;
+		r.rpo_status = xstrdup(cases[i].rpo_status);
+		char *xml = report_junit_string(&r);
+		char *rto = testcase_of(xml, "RTO"), *rpo = testcase_of(xml, "RPO");
+		if (!strstr(rto, cases[i].rto_want))
+			fail_msg("case %zu: RTO lacks '%s':\n%s", i, cases[i].rto_want, rto);
+		if (!strstr(rpo, cases[i].rpo_want))
+			fail_msg("case %zu: RPO lacks '%s':\n%s", i, cases[i].rpo_want, rpo);
+		assert_non_null(strstr(rto, "classname=\"rb\""));
+		char *want = xasprintf("tests=\"2\" failures=\"%d\"", cases[i].failures);
+		if (!strstr(xml, want))
+			fail_msg("case %zu: want %s in\n%s", i, want, xml);
+		free(want);
+		char name[32];
+		snprintf(name, sizeof(name), "objectives-%zu", i);
+		validate(xml, name);
+		free(rto);
+		free(rpo);
+		free(xml);
+		run_rec_release(&r);
+	}
+}
+
+static void test_junit_minimal(void **state)
+{
+	(void)state;
+	struct run_rec r;
+	run_rec_init(&r);	/* nothing known: no name, no times */
+	struct phase_rec ph;
+	phase_rec_init(&ph);
+	struct step_rec st;
+	step_rec_init(&st);
+	st.status = ST_INTERRUPTED;
+	ph.steps = &st;
+	ph.nsteps = 1;
+	r.phases = &ph;
+	r.nphases = 1;
+	char *xml = report_junit_string(&r);
+	/* no times known: no time attribute rather than a made-up one */
+	assert_non_null(strstr(xml, "<testsuite name=\"lifeboat\" tests=\"3\" failures=\"0\" "
+				    "errors=\"1\" skipped=\"0\">"));
+	assert_non_null(strstr(xml, "<error type=\"interrupted\" message=\"interrupted\"/>"));
+	validate(xml, "minimal");
+	free(xml);
+}
+
+static void test_write_file(void **state)
+{
+	(void)state;
+	char *path = xasprintf("%s/deep/er/report.json", tmpdir);
+	char *err = (char *)"untouched";
+	assert_int_equal(report_write_file(path, "{\"a\": 1}\n", &err), 0);
+	assert_null(err);
+	size_t len;
+	char *got = read_file(path, &len);
+	assert_non_null(got);
+	assert_string_equal(got, "{\"a\": 1}\n");
+	free(got);
+	/* replaced whole, and no temporary file left beside it */
+	assert_int_equal(report_write_file(path, "second", &err), 0);
+	got = read_file(path, &len);
+	assert_string_equal(got, "second");
+	free(got);
+	char *dir = xasprintf("%s/deep/er", tmpdir);
+	char *cmd = xasprintf("test $(ls -A '%s' | wc -l) -eq 1", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(dir);
+
+	/* a folder that cannot exist: the message names the file and why */
+	char *bad = xasprintf("%s/sub/x.xml", path);
+	assert_int_equal(report_write_file(bad, "x", &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err, bad));
+	assert_non_null(strstr(err, strerror(ENOTDIR)));
+	free(err);
+	free(bad);
+	/* a folder where the file should go: rename fails, the temporary file goes */
+	bad = xasprintf("%s/deep", tmpdir);
+	assert_int_equal(report_write_file(bad, "x", &err), -1);
+	assert_non_null(strstr(err, bad));
+	free(err);
+	assert_int_equal(report_write_file(bad, "x", NULL), -1);
+	cmd = xasprintf("test $(ls -A '%s' | wc -l) -eq 1", bad);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(bad);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_full),
+		cmocka_unit_test(test_json_absent),
+		cmocka_unit_test(test_junit_structure),
+		cmocka_unit_test(test_junit_escaping),
+		cmocka_unit_test(test_junit_output_tail),
+		cmocka_unit_test(test_junit_objectives),
+		cmocka_unit_test(test_junit_minimal),
+		cmocka_unit_test(test_write_file),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
