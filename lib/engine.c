@@ -736,7 +736,7 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		tasks[i].rec = &e->run->phases[pi].steps[rec_offset + i];
 		tasks[i].state = T_IDLE;
 	}
-	size_t next = 0;
+	size_t next = 0, lo = 0;	/* tasks before lo are done: the scan stays O(active) */
 	int failed = 0, aborted = 0;
 	for (;;) {
 		if (abort_signal && !e->in_cleanup) {
@@ -747,7 +747,9 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		}
 		int active = 0;
 		int64_t now = clock_mono_ns(), wake = 0;
-		for (size_t i = 0; i < n; i++) {
+		while (lo < next && tasks[lo].state == T_DONE)
+			lo++;
+		for (size_t i = lo; i < next; i++) {
 			struct task *t = &tasks[i];
 			if (t->state == T_RUNNING && t->proc && proc_state(t->proc) == PROC_DONE)
 				sh_finish(t);

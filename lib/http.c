@@ -2,10 +2,17 @@
  * The one file that talks to libcurl. Bodies are bounded while they arrive
  * (a health endpoint that streams forever cannot exhaust memory), header
  * lines are kept for the last response only (redirects reset them).
+ *
+ * libcurl is loaded with dlopen on the first request, not linked: with its
+ * TLS, LDAP, Kerberos and SSH dependencies it costs every lifeboat process
+ * about 4.5 MiB of resident memory and most of its start-up time, and most
+ * commands (and most runbooks) never make a request. The headers still come
+ * from the libcurl development package found by pkg-config.
  */
 #include "http.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,16 +74,70 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
+#define CURL_SONAME "libcurl.so.4"
+
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+static char *load_error;
+
+static int load_sym(void *lib, void *fnp, const char *name)
+{
+	void *sym = dlsym(lib, name);
+	if (!sym) {
+		load_error = xasprintf("%s has no %s", CURL_SONAME, name);
+		return -1;
+	}
+	memcpy(fnp, &sym, sizeof(sym));	/* object to function pointer, as POSIX allows */
+	return 0;
+}
+
 int http_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	static int state;	/* 0 not tried, 1 ready, -1 failed */
+	if (state)
+		return state > 0 ? 0 : -1;
+	state = -1;
+	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		load_error = xasprintf("cannot load %s (install libcurl4): %s", CURL_SONAME, dlerror());
+		return -1;
+	}
+	if (load_sym(lib, &cu.global_init, "curl_global_init") ||
+	    load_sym(lib, &cu.easy_init, "curl_easy_init") ||
+	    load_sym(lib, &cu.easy_setopt, "curl_easy_setopt") ||
+	    load_sym(lib, &cu.easy_perform, "curl_easy_perform") ||
+	    load_sym(lib, &cu.easy_getinfo, "curl_easy_getinfo") ||
+	    load_sym(lib, &cu.easy_cleanup, "curl_easy_cleanup") ||
+	    load_sym(lib, &cu.easy_strerror, "curl_easy_strerror") ||
+	    load_sym(lib, &cu.slist_append, "curl_slist_append") ||
+	    load_sym(lib, &cu.slist_free_all, "curl_slist_free_all"))
+		return -1;
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		load_error = xstrdup("curl_global_init failed");
+		return -1;
+	}
+	state = 1;
+	return 0;
 }
 
 int http_perform(const struct http_request *rq, struct http_response *rs, char **err)
 {
 	memset(rs, 0, sizeof(*rs));
 	const char *method = rq->method ? rq->method : rq->body ? "POST" : "GET";
-	CURL *c = curl_easy_init();
+	if (http_global_init()) {
+		*err = xasprintf("%s %s: %s", method, rq->url, load_error);
+		return -1;
+	}
+	CURL *c = cu.easy_init();
 	if (!c) {
 		*err = xasprintf("%s %s: cannot initialise libcurl", method, rq->url);
 		return -1;
@@ -86,54 +147,54 @@ int http_perform(const struct http_request *rq, struct http_response *rs, char *
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
 	for (size_t i = 0; rq->headers && rq->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, rq->headers[i]);
+		hdrs = cu.slist_append(hdrs, rq->headers[i]);
 	double ct = rq->connect_timeout_s > 0 ? rq->connect_timeout_s : HTTP_CONNECT_TIMEOUT_S;
 	double tt = rq->timeout_s > 0 ? rq->timeout_s : HTTP_TIMEOUT_S;
 
-	curl_easy_setopt(c, CURLOPT_URL, rq->url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(ct * 1000));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(tt * 1000));
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, rq->follow_redirects ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "lifeboat/" LIFEBOAT_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	cu.easy_setopt(c, CURLOPT_URL, rq->url);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(ct * 1000));
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(tt * 1000));
+	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, rq->follow_redirects ? 1L : 0L);
+	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	cu.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c, CURLOPT_USERAGENT, "lifeboat/" LIFEBOAT_VERSION);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(c, CURLOPT_HEADERDATA, &s);
 	if (hdrs)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (rq->body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
 	}
 	if (strcmp(method, "GET") && !(rq->body && !strcmp(method, "POST")))
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		cu.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "HEAD"))
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		cu.easy_setopt(c, CURLOPT_NOBODY, 1L);
 
 	int64_t t0 = clock_mono_ns();
-	CURLcode rc = curl_easy_perform(c);
+	CURLcode rc = cu.easy_perform(c);
 	rs->duration_s = (double)(clock_mono_ns() - t0) / 1e9;
 	int ret = 0;
 	if (rc != CURLE_OK) {
-		*err = xasprintf("%s %s: %s", method, rq->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		*err = xasprintf("%s %s: %s", method, rq->url, errbuf[0] ? errbuf : cu.easy_strerror(rc));
 		strbuf_release(&s.body);
 		http_response_release(rs);
 		ret = -1;
 	} else {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+		cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
 		rs->body_len = s.body.len;
 		rs->body = strbuf_detach(&s.body);
 		rs->body_truncated = s.truncated;
 	}
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+	cu.slist_free_all(hdrs);
+	cu.easy_cleanup(c);
 	return ret;
 }
 

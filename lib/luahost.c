@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "embedded.h"
+#include "lua_api.h"
 #include "util.h"
 
 #define HOOK_EVERY 1000			/* instructions between deadline checks */
@@ -50,6 +51,7 @@ struct luahost {
 	const struct lua_engine_ops *ops;
 	void *eng;
 	char *dir;			/* runbook folder, for require */
+	char *workdir;			/* where relative paths resolve */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -114,13 +116,28 @@ static struct luahost *host_of(lua_State *L)
 	return h;
 }
 
-static void need_running(lua_State *L, const char *what)
+void luahost_need_running(lua_State *L, const char *what)
 {
 	struct luahost *h = host_of(L);
 	if (h->loading)
 		luaL_error(L, "%s: not available while loading (loading a runbook never changes anything; call it inside a step)", what);
 	if (!h->ops)
 		luaL_error(L, "%s: not available outside a run", what);
+}
+
+const char *luahost_workdir(lua_State *L)
+{
+	struct luahost *h = host_of(L);
+	return h->workdir ? h->workdir : h->dir ? h->dir : ".";
+}
+
+double luahost_time_left(lua_State *L)
+{
+	struct luahost *h = host_of(L);
+	if (!h->deadline_ns)
+		return 0;
+	double left = (double)(h->deadline_ns - clock_mono_ns()) / 1e9;
+	return left > 0.001 ? left : 0.001;
 }
 
 /* Message handler: keep the message, add a traceback as a second value in the registry. */
@@ -348,7 +365,7 @@ static int api_json_decode(lua_State *L)
 static int api_sh(lua_State *L)
 {
 	const char *cmd = luaL_checkstring(L, 1);
-	need_running(L, "sh");
+	luahost_need_running(L, "sh");
 	struct luahost *h = host_of(L);
 	int check = 1;
 	double timeout = 0;
@@ -435,7 +452,7 @@ static int to_wall_ms(lua_State *L, int idx, int64_t *ms)
 
 static int api_recovery_point(lua_State *L)
 {
-	need_running(L, "recovery_point");
+	luahost_need_running(L, "recovery_point");
 	struct luahost *h = host_of(L);
 	int64_t ms;
 	if (to_wall_ms(L, 1, &ms))
@@ -458,7 +475,7 @@ static int api_now(lua_State *L)
 static int api_sleep(lua_State *L)
 {
 	double s = luaL_checknumber(L, 1);
-	need_running(L, "sleep");
+	luahost_need_running(L, "sleep");
 	struct luahost *h = host_of(L);
 	if (h->deadline_ns) {
 		double left = (double)(h->deadline_ns - clock_mono_ns()) / 1e9;
@@ -487,7 +504,7 @@ static int api_seconds(lua_State *L)
 static int api_secret(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
-	need_running(L, "secret");
+	luahost_need_running(L, "secret");
 	const char *v = getenv(name);
 	if (!v) {
 		luaL_pushfail(L);
@@ -502,7 +519,7 @@ static int api_notify(lua_State *L)
 {
 	luaL_checkstring(L, 1);
 	luaL_checkstring(L, 2);
-	need_running(L, "notify");
+	luahost_need_running(L, "notify");
 	struct luahost *h = host_of(L);
 	static const char msg[] = "warning: notify() does nothing yet: webhooks come with the config file";
 	h->ops->log(h->eng, msg, sizeof(msg) - 1);
@@ -656,6 +673,7 @@ void luahost_free(struct luahost *h)
 	if (h->L)
 		lua_close(h->L);
 	free(h->dir);
+	free(h->workdir);
 	free(h);
 }
 
@@ -683,6 +701,7 @@ static int build_env(struct luahost *h, const char *dir, char **err)
 	luaL_newlib(L, api_funcs);
 	luaL_newlib(L, json_funcs);
 	lua_setfield(L, -2, "json");
+	lua_api_register(L, lua_gettop(L));
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->dsl_ref);
 	lua_pushstring(L, dir);
 	return docall(h, 4, 1, err, NULL);
@@ -939,8 +958,12 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 		free(rb->workdir);
 		rb->workdir = w;
 	}
+	free(h->workdir);
+	h->workdir = xstrdup(rb->workdir);
 	*out = rb;
 	rc = 0;
+	lua_settop(L, top);
+	lua_gc(L, LUA_GCCOLLECT);	/* the validation's tables are garbage now */
 out:
 	h->loading = 0;
 	deadline_set(h, 0);

@@ -390,7 +390,7 @@ static char *failure_text(const struct step_rec *s)
 		const char *out = s->output;
 		size_t n = strlen(out);
 		if (n > TAIL_BYTES || s->output_cut > 0)
-			strbuf_addstr(&sb, "[... output cut: its last part follows ...]\n");
+			strbuf_addstr(&sb, "[... output shortened; its end follows ...]\n");
 		if (n > TAIL_BYTES) {
 			out += n - TAIL_BYTES;
 			while (((unsigned char)*out & 0xc0) == 0x80)

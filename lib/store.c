@@ -29,7 +29,7 @@
 
 #define BUSY_TIMEOUT_MS 10000
 #define BUSY_RETRIES 5		/* each one after busy_timeout gave up */
-#define WAL_RETRY_MS 10
+#define RETRY_SLEEP_MS 10
 #define WAL_RETRIES 1000	/* ~10 s, as busy_timeout */
 #define MAX_INDEX 1000000	/* bigger phase/step indexes read back mean a damaged file */
 
@@ -192,10 +192,13 @@ static void set_err(struct store *st, const char *fmt, ...)
 	st->err = msg;
 }
 
-/* "history 'x': cannot <what>: <sqlite's reason>"; returns -1 for `return db_fail(...)` */
+/*
+ * "cannot <what>: <sqlite's reason>"; returns -1 for `return db_fail(...)`.
+ * Messages say why, not which file: callers name the history themselves.
+ */
 static int db_fail(struct store *st, const char *what)
 {
-	set_err(st, "history '%s': cannot %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	set_err(st, "cannot %s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
 }
 
@@ -337,7 +340,7 @@ static int tx_step(struct store *st, enum query q, const char *what)
 			return -1;
 		}
 		sqlite3_reset(s);
-		clock_sleep_ms(WAL_RETRY_MS << tries);
+		clock_sleep_ms(RETRY_SLEEP_MS << tries);
 	}
 }
 
@@ -472,8 +475,7 @@ static int col_status(struct store *st, sqlite3_stmt *s, int col, const char *ta
 {
 	const char *t = (const char *)sqlite3_column_text(s, col);
 	if (status_parse(t, out)) {
-		set_err(st, "history '%s': unknown status '%s' in %s", st->path, t ? t : "",
-			table);
+		set_err(st, "unknown status '%s' in table %s", t ? t : "", table);
 		return -1;
 	}
 	return 0;
@@ -484,7 +486,7 @@ static int col_status(struct store *st, sqlite3_stmt *s, int col, const char *ta
 static int run_write(struct store *st, enum query q, const struct run_rec *r)
 {
 	if (!r->id) {
-		set_err(st, "history '%s': cannot save a run without an id", st->path);
+		set_err(st, "cannot save a run without an id");
 		return -1;
 	}
 	sqlite3_stmt *s = q_get(st, q);
@@ -525,7 +527,7 @@ static int run_write(struct store *st, enum query q, const struct run_rec *r)
 		return 0;
 	}
 	if ((rc & 0xff) == SQLITE_CONSTRAINT && q == Q_RUN_INSERT)
-		set_err(st, "history '%s': run '%s' already exists", st->path, r->id);
+		set_err(st, "run '%s' already exists", r->id);
 	else
 		db_fail(st, "save a run");
 	q_done(s);
@@ -600,7 +602,7 @@ static int need_run_id(struct store *st, const char *run_id)
 {
 	if (run_id)
 		return 0;
-	set_err(st, "history '%s': no run id given", st->path);
+	set_err(st, "no run id given");
 	return -1;
 }
 
@@ -714,8 +716,7 @@ static int check_index(struct store *st, const struct run_rec *r, int64_t idx)
 {
 	if (idx >= 0 && idx < MAX_INDEX)
 		return 0;
-	set_err(st, "history '%s': run '%s' has a damaged index %lld", st->path, r->id,
-		(long long)idx);
+	set_err(st, "run '%s' has a damaged index %lld", r->id, (long long)idx);
 	return -1;
 }
 
@@ -896,7 +897,7 @@ int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **
 		if (src == SQLITE_ROW)
 			rc = run_read(st, s, r);
 		else if (src == SQLITE_DONE)
-			set_err(st, "history '%s': run '%s' vanished while loading", st->path, id);
+			set_err(st, "run '%s' vanished while loading", id);
 		else
 			db_fail(st, "load a run");
 		q_done(s);
@@ -1001,23 +1002,22 @@ int store_runs_list(struct store *st, const char *runbook, int limit,
 
 /* ---- opening ---- */
 
-/* mkdir -p of the folder that will hold path */
-static int mkdir_parents(const char *path)
+/* mkdir -p of the folder that will hold path; on failure *failed (caller frees) is the one */
+static int mkdir_parents(const char *path, char **failed)
 {
 	char *dir = xstrdup(path);
-	int rc = 0;
-	for (char *p = dir + 1; *p && !rc; p++) {
+	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0777) && errno != EEXIST)
-			rc = -1;
+		if (mkdir(dir, 0777) && errno != EEXIST) {
+			*failed = dir;
+			return -1;
+		}
 		*p = '/';
 	}
-	int saved = errno;
 	free(dir);
-	errno = saved;
-	return rc;
+	return 0;
 }
 
 /*
@@ -1040,7 +1040,7 @@ static int set_wal(struct store *st)
 		int base = rc & 0xff;
 		if ((base != SQLITE_BUSY && base != SQLITE_LOCKED) || tries >= WAL_RETRIES)
 			break;
-		clock_sleep_ms(WAL_RETRY_MS);
+		clock_sleep_ms(RETRY_SLEEP_MS);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		db_fail(st, "switch to WAL");
@@ -1069,8 +1069,8 @@ static int exec(struct store *st, const char *sql, const char *what)
 
 static int too_new(struct store *st, int v)
 {
-	set_err(st, "history '%s' has schema version %d, newer than this lifeboat knows (%d): "
-		"use a newer lifeboat or another --db", st->path, v, SCHEMA_VERSION);
+	set_err(st, "its schema version %d is newer than this lifeboat knows (%d): "
+		"use a newer lifeboat or another --db", v, SCHEMA_VERSION);
 	return -1;
 }
 
@@ -1110,17 +1110,18 @@ int store_open(const char *path, int sync_full, struct store **out, char **errms
 		*errmsg = NULL;
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path ? path : "");
+	char *dir = NULL;
 	int rc = -1;
 	if (!path || !*path) {
 		set_err(st, "no history file given");
-	} else if (mkdir_parents(path)) {
-		set_err(st, "cannot create the folder of history '%s': %s", path, strerror(errno));
+	} else if (mkdir_parents(path, &dir)) {
+		set_err(st, "cannot create folder '%s': %s", dir, strerror(errno));
 	} else if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		if (st->db)
 			db_fail(st, "open");
 		else
-			set_err(st, "history '%s': cannot open: out of memory", path);
+			set_err(st, "cannot open: out of memory");
 	} else {
 		/* first, so every lock taken from here on (WAL aside) waits its turn */
 		sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
@@ -1130,6 +1131,7 @@ int store_open(const char *path, int sync_full, struct store **out, char **errms
 		     exec(st, "PRAGMA foreign_keys=ON", "enable foreign keys") ||
 		     migrate(st) ? -1 : 0;
 	}
+	free(dir);
 	if (rc) {
 		if (errmsg)
 			*errmsg = xstrdup(st->err);

@@ -242,7 +242,10 @@ const char *duration_format(double secs, char *buf, size_t n)
 	} else if (secs < 1) {
 		snprintf(buf, n, "%dms", (int)lround(secs * 1000));
 	} else if (secs < 60) {
-		snprintf(buf, n, "%.2fs", secs);
+		if (fabs(secs - round(secs)) < 0.005)
+			snprintf(buf, n, "%.0fs", secs);
+		else
+			snprintf(buf, n, "%.2fs", secs);
 	} else if (secs < 3600) {
 		long s = lround(secs);
 		snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);

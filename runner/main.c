@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
 #include "runner.h"
 
 struct global_opts g_opts;
@@ -154,7 +153,6 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");
 	signal(SIGPIPE, SIG_IGN);
-	http_global_init();
 
 	int i = 1;
 	for (; i < argc; i++) {

@@ -8,6 +8,7 @@ bash scripts/setup.sh
 bash scripts/build.sh
 
 rc=0
-./build/lifeboat drill --yes runbooks/feature-store.lua || rc=$?
-echo "hint: ./build/lifeboat history lists the runs; ./build/lifeboat report RUN_ID --format html writes a report under reports/"
+./build/lifeboat drill --yes runbooks/feature-store.lua \
+  --report reports/feature-store.json --junit reports/feature-store.xml || rc=$?
+echo "next: ./build/lifeboat history lists the runs; ./build/lifeboat show RUN_ID shows one"
 exit "$rc"

@@ -329,7 +329,11 @@ static void test_open_errors(void **state)
 	assert_int_equal(store_open(path, 0, &st, &err), -1);
 	assert_null(st);
 	assert_non_null(err);
-	assert_non_null(strstr(err, path));
+	/* the message says why; the caller names the history file */
+	char *dir = xasprintf("cannot create folder '%s/sub': ", file);
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, strerror(ENOTDIR)));
+	free(dir);
 	free(err);
 	free(path);
 
@@ -340,7 +344,7 @@ static void test_open_errors(void **state)
 		fputs("this is not an sqlite file\n", fp);
 	fclose(fp);
 	assert_int_equal(store_open(file, 0, &st, &err), -1);
-	assert_non_null(strstr(err, file));
+	assert_non_null(strstr(err, "not a database"));
 	free(err);
 	/* errmsg may be NULL */
 	assert_int_equal(store_open(file, 0, &st, NULL), -1);
@@ -361,7 +365,7 @@ static void test_schema_too_new(void **state)
 	fclose(fp);
 	char *err = NULL;
 	assert_int_equal(store_open(f->db, 0, &f->st, &err), -1);
-	assert_non_null(strstr(err, "schema version 99"));
+	assert_non_null(strstr(err, "schema version 99 is newer"));
 	free(err);
 }
 
@@ -768,7 +772,9 @@ static void test_concurrent_new_file(void **state)
 			close(gate[1]);
 			while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 				;	/* EOF when the parent opens the gate */
-			_exit(child_work(db, k));
+			int rc = child_work(db, k);
+			free(db);
+			_exit(rc);
 		}
 	}
 	close(gate[0]);

@@ -1,0 +1,152 @@
+"""The demo's ingest: keeps appending feature rows to the online store, the
+way a stream consumer would. When the store cannot be written (deleted,
+corrupted) it stops writing for good and says so, rather than creating an
+empty store or writing into a broken one; it stays up, paused, until it is
+stopped. Its pid and status live beside the store.
+
+usage: ingest.py run STORE [--rate N]     (the service; stop it with SIGTERM)
+       ingest.py wait-halted STORE [--timeout S]
+       ingest.py stop STORE"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import sys
+import time
+
+import common
+
+
+def pid_file(store):
+    return os.path.join(os.path.dirname(store) or ".", "ingest.pid")
+
+
+def status_file(store):
+    return os.path.join(os.path.dirname(store) or ".", "ingest.status")
+
+
+def write_json(path, value):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f)
+    os.replace(tmp, path)
+
+
+def run(args):
+    pidf = pid_file(args.store)
+    rows, last_event = 0, None
+
+    def on_signal(signum, frame):
+        try:
+            with open(pidf) as f:
+                if f.read().strip() == str(os.getpid()):
+                    os.remove(pidf)
+        except OSError:
+            pass
+        common.say("ingest: stopped (%d rows written by this process)", rows)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with open(pidf, "w") as f:
+        f.write("%d\n" % os.getpid())
+    write_json(status_file(args.store), {"state": "running", "pid": os.getpid()})
+    common.say("ingest: appending ~%g feature rows a second to %s (pid %d)",
+               args.rate, args.store, os.getpid())
+    rng = random.Random()
+    while True:
+        try:
+            db = common.connect(args.store)
+            try:
+                with db:
+                    event = common.iso()
+                    db.execute(common.INSERT, common.churn_row(rng, rng.randrange(1, 5000), event))
+            finally:
+                db.close()
+            rows, last_event = rows + 1, event
+        except sqlite3.Error as e:
+            if "locked" in str(e) or "busy" in str(e):
+                continue
+            write_json(status_file(args.store), {
+                "state": "halted", "pid": os.getpid(), "at": common.iso(), "error": str(e),
+                "rows": rows, "last_event": last_event})
+            common.say("ingest: cannot write to the store (%s): writes stopped; "
+                       "the last row written has event time %s", e, last_event)
+            while True:
+                signal.pause()
+        time.sleep(1.0 / args.rate)
+
+
+def wait_halted(args):
+    deadline = time.time() + args.timeout
+    while time.time() < deadline:
+        try:
+            with open(status_file(args.store)) as f:
+                st = json.load(f)
+        except (OSError, ValueError):
+            st = {}
+        if st.get("state") == "halted":
+            common.say("ingest stopped writing at %s (%s) after %d rows; "
+                       "the newest event it wrote is %s", st["at"], st["error"], st["rows"],
+                       st["last_event"])
+            return
+        time.sleep(0.05)
+    common.die("ingest is still writing to %s after %gs", args.store, args.timeout)
+
+
+def alive_ingest(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return b"ingest.py" in f.read()
+    except OSError:
+        return False
+
+
+def stop(store, quiet=False):
+    pidf = pid_file(store)
+    try:
+        with open(pidf) as f:
+            pid = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        pid = 0
+    if pid and alive_ingest(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(60):
+            if not alive_ingest(pid):
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        common.say("stopped ingest (pid %d)", pid)
+    elif not quiet:
+        common.say("ingest is not running")
+    for path in (pidf, status_file(store), status_file(store) + ".tmp"):
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("store")
+    r.add_argument("--rate", type=float, default=10)
+    w = sub.add_parser("wait-halted")
+    w.add_argument("store")
+    w.add_argument("--timeout", type=float, default=5)
+    s = sub.add_parser("stop")
+    s.add_argument("store")
+    args = p.parse_args()
+    if args.cmd == "run":
+        run(args)
+    elif args.cmd == "wait-halted":
+        wait_halted(args)
+    else:
+        stop(args.store)
+
+
+if __name__ == "__main__":
+    main()
