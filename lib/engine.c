@@ -364,7 +364,8 @@ static void attempt_begin(struct task *t)
 		e->hk->event(e->hk->ud, &ev);
 }
 
-static void step_done(struct task *t, enum status st)
+/* Final state of the step; with att, its last attempt is committed with it. */
+static void step_done_with(struct task *t, enum status st, const struct attempt_rec *att)
 {
 	struct engine *e = t->e;
 	int64_t now = clock_mono_ns();
@@ -380,9 +381,17 @@ static void step_done(struct task *t, enum status st)
 	r->output_cut = t->att.output_cut;
 	free(r->state_json);
 	r->state_json = luahost_state_json(e->host);
-	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
+	if (att)
+		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
+	else
+		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
 	t->state = T_DONE;
 	emit(e, EV_STEP_FINISHED, t->pi, t->si);
+}
+
+static void step_done(struct task *t, enum status st)
+{
+	step_done_with(t, st, NULL);
 }
 
 /*
@@ -403,13 +412,13 @@ static int attempt_end(struct task *t, enum status st, int exit_code, char *erro
 	free(t->att.output);
 	t->att.output = output;
 	t->att.output_cut = cut;
-	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
 	int retry = st != ST_SUCCEEDED && st != ST_DECLINED && st != ST_INTERRUPTED &&
 		    t->attempt <= t->def->retries && !(abort_signal && !e->in_cleanup);
 	if (!retry) {
-		step_done(t, st);
+		step_done_with(t, st, &t->att);
 		return 0;
 	}
+	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
 	t->state = T_WAIT_RETRY;
 	t->retry_at_mono = now + (int64_t)(t->def->retry_delay_s * 1e9);
 	t->rec->status = ST_RUNNING;

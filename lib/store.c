@@ -645,28 +645,43 @@ int store_step_save(struct store *st, const char *run_id, int phase_idx, int ste
 	return tx_end(st, step_write(st, run_id, phase_idx, step_idx, step));
 }
 
+static int attempt_write(struct store *st, const char *run_id, int phase_idx, int step_idx,
+			 const struct attempt_rec *a)
+{
+	sqlite3_stmt *s = q_get(st, Q_ATTEMPT_UPSERT);
+	if (!s)
+		return -1;
+	bind_text(s, AC_RUN_ID, run_id);
+	sqlite3_bind_int(s, AC_PHASE_IDX + 1, phase_idx);
+	sqlite3_bind_int(s, AC_STEP_IDX + 1, step_idx);
+	sqlite3_bind_int(s, AC_ATTEMPT + 1, a->attempt);
+	bind_text(s, AC_STATUS, status_name(a->status));
+	bind_ts(s, AC_STARTED, a->started_ms);
+	bind_ts(s, AC_ENDED, a->ended_ms);
+	bind_real(s, AC_DURATION, a->duration_s);
+	bind_int(s, AC_EXIT_CODE, a->exit_code, -1);
+	bind_text(s, AC_ERROR, a->error);
+	bind_text(s, AC_OUTPUT, a->output);
+	sqlite3_bind_int64(s, AC_OUTPUT_CUT + 1, a->output_cut);
+	return q_exec(st, s, "save an attempt");
+}
+
 int store_attempt_save(struct store *st, const char *run_id, int phase_idx, int step_idx,
 		       const struct attempt_rec *a)
 {
 	if (need_run_id(st, run_id) || tx_begin_write(st))
 		return -1;
-	int rc = -1;
-	sqlite3_stmt *s = q_get(st, Q_ATTEMPT_UPSERT);
-	if (s) {
-		bind_text(s, AC_RUN_ID, run_id);
-		sqlite3_bind_int(s, AC_PHASE_IDX + 1, phase_idx);
-		sqlite3_bind_int(s, AC_STEP_IDX + 1, step_idx);
-		sqlite3_bind_int(s, AC_ATTEMPT + 1, a->attempt);
-		bind_text(s, AC_STATUS, status_name(a->status));
-		bind_ts(s, AC_STARTED, a->started_ms);
-		bind_ts(s, AC_ENDED, a->ended_ms);
-		bind_real(s, AC_DURATION, a->duration_s);
-		bind_int(s, AC_EXIT_CODE, a->exit_code, -1);
-		bind_text(s, AC_ERROR, a->error);
-		bind_text(s, AC_OUTPUT, a->output);
-		sqlite3_bind_int64(s, AC_OUTPUT_CUT + 1, a->output_cut);
-		rc = q_exec(st, s, "save an attempt");
-	}
+	return tx_end(st, attempt_write(st, run_id, phase_idx, step_idx, a));
+}
+
+int store_step_finish(struct store *st, const char *run_id, int phase_idx, int step_idx,
+		      const struct step_rec *step, const struct attempt_rec *a)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	int rc = attempt_write(st, run_id, phase_idx, step_idx, a);
+	if (!rc)
+		rc = step_write(st, run_id, phase_idx, step_idx, step);
 	return tx_end(st, rc);
 }
 

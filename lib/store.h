@@ -31,6 +31,9 @@ int store_step_save(struct store *st, const char *run_id, int phase_idx, int ste
 		    const struct step_rec *step);
 int store_attempt_save(struct store *st, const char *run_id, int phase_idx, int step_idx,
 		       const struct attempt_rec *a);
+/* A step's last attempt and its final state, in one transaction (the hot path). */
+int store_step_finish(struct store *st, const char *run_id, int phase_idx, int step_idx,
+		      const struct step_rec *step, const struct attempt_rec *a);
 int store_note_add(struct store *st, const char *run_id, const struct note_rec *note);
 
 /*

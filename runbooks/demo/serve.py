@@ -49,7 +49,7 @@ class Handler(BaseHTTPRequestHandler):
                                     "model_sha256": self.server.sha}))
 
     def log_message(self, fmt, *args):
-        common.say("serve: %s %s", self.address_string(), fmt % args)
+        pass
 
 
 def main():

@@ -816,7 +816,10 @@ static double ms_since(const struct timespec *t)
 	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
-/* Prints the time; the bound is loose so a busy CI box does not fail it. */
+/*
+ * Prints the times and asserts only correctness: a timed assertion would
+ * fail on a busy CI box or under valgrind (benchmarks live in tests/bench).
+ */
 static void test_list_10000(void **state)
 {
 	struct fixture *f = *state;
@@ -863,7 +866,6 @@ static void test_list_10000(void **state)
 	fprintf(stderr, "# 10000 run saves %.0f ms; list all %.1f ms; list one runbook "
 		"(20) %.2f ms; 1000 prefix loads %.1f ms\n", insert_ms, list_ms, filter_ms,
 		load_ms);
-	assert_true(list_ms < 2000);
 	r->nphases = 2;
 	run_rec_free(r);
 }

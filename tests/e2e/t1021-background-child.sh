@@ -1,0 +1,54 @@
+#!/bin/sh
+# When a sh step's shell exits, what it left in its group is stopped and its pipes are drained for
+# at most 1 s: a step never hangs on a background child (SPEC 1).
+# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+. "$(dirname "$0")/lib.sh"
+
+# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+jv () {
+	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+}
+
+test_expect_success 'a step that backgrounds a child and exits finishes at once' '
+	write_runbook bg.lua <<-\EOF &&
+	return runbook { name = "bg",
+		phase "p" { step "s" { sh = "sleep 30.111 & echo done" } },
+		phase "q" { step "t" { sh = "echo next" } },
+	}
+	EOF
+	elapsed_ms expect_code 0 lb run --yes bg.lua --report r.json >out &&
+	test "$LAST_CODE" = 0 &&
+	test "$ELAPSED_MS" -lt 1500 &&
+	no_process_matching "sleep 30.111" &&
+	test "$(jv r.json phases.0.steps.0.status)" = succeeded &&
+	test "$(jv r.json phases.0.steps.0.exit_code)" = 0 &&
+	test "$(jv r.json phases.1.steps.0.status)" = succeeded &&
+	assert_contains out "done"
+'
+
+test_expect_success 'a background child that holds stdout and stderr open does not hang the step' '
+	write_runbook holder.lua <<-\EOF &&
+	return runbook { name = "holder",
+		phase "p" { step "s" { sh = "(exec sleep 30.112) & (exec sleep 30.113 >&2) & echo out" } },
+	}
+	EOF
+	elapsed_ms expect_code 0 lb run --yes holder.lua >out &&
+	test "$LAST_CODE" = 0 &&
+	test "$ELAPSED_MS" -lt 1500 &&
+	no_process_matching "sleep 30.11[23]"
+'
+
+test_expect_success 'a failing step with a background child fails at once with its exit code' '
+	write_runbook bgfail.lua <<-\EOF &&
+	return runbook { name = "bgfail",
+		phase "p" { step "s" { sh = "sleep 30.114 & exit 4" } },
+	}
+	EOF
+	elapsed_ms expect_code 1 lb run --yes bgfail.lua --report r.json >out &&
+	test "$LAST_CODE" = 0 &&
+	test "$ELAPSED_MS" -lt 1500 &&
+	no_process_matching "sleep 30.114" &&
+	test "$(jv r.json phases.0.steps.0.exit_code)" = 4
+'
+
+test_done

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Lots of output on stdout and stderr at once does not deadlock a step, and what the history keeps
+# of it is bounded (SPEC 1, 5).
+# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+. "$(dirname "$0")/lib.sh"
+
+# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+jv () {
+	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+}
+
+write_runbook big.lua <<-\EOF
+return runbook { name = "big",
+	phase "p" {
+		step "flood" { timeout = "15s", sh = [[
+			head -c 4194304 /dev/zero | tr "\0" a &
+			head -c 4194304 /dev/zero | tr "\0" b >&2
+			wait
+			echo; echo the-end
+		]] },
+		step "after" { sh = "echo after-ran" },
+	},
+}
+EOF
+
+Q="'"	# a single quote, for SQL strings in the test bodies
+
+test_expect_success '4 MiB on stdout and 4 MiB on stderr at once: exit 0, no deadlock' '
+	expect_code 0 lb --db h.db -q run --yes big.lua --report r.json >out 2>err &&
+	test "$(jv r.json status)" = succeeded &&
+	test "$(jv r.json phases.0.steps.0.status)" = succeeded &&
+	test "$(jv r.json phases.0.steps.1.status)" = succeeded
+'
+
+test_expect_success 'the output kept in the history is bounded, with its head and its tail' '
+	run=$(sql h.db "select id from runs order by started_at desc limit 1") &&
+	len=$(sql h.db "select length(output) from steps where run_id = $Q$run$Q and phase_idx = 0 and idx = 0") &&
+	test "$len" -gt 1000 &&
+	test "$len" -lt 204800 &&
+	sql h.db "select output from steps where run_id = $Q$run$Q and phase_idx = 0 and idx = 0" >kept &&
+	assert_contains kept "the-end" &&
+	test "$(sql h.db "select output_cut > 0 from steps where run_id = $Q$run$Q and phase_idx = 0 and idx = 0")" = 1 &&
+	alen=$(sql h.db "select max(length(output)) from attempts where run_id = $Q$run$Q") &&
+	test "$alen" -lt 204800 &&
+	lb --db h.db show "$run" --json >show.json &&
+	test "$(wc -c <show.json)" -lt 204800
+'
+
+test_expect_success 'without -q the live output carries the lines, all the way to the end' '
+	expect_code 0 lb --db h2.db run --yes big.lua >out 2>err &&
+	assert_contains out "flood |" &&
+	assert_contains out "the-end" &&
+	assert_contains out "after-ran"
+'
+
+test_done

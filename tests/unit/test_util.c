@@ -1,0 +1,128 @@
+/* Table-driven unit tests: durations, timestamps, exit-code precedence. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "util.h"
+
+static void test_duration_parse(void **state)
+{
+	(void)state;
+	static const struct { const char *in; double out; } good[] = {
+		{ "500ms", 0.5 }, { "90s", 90 }, { "15m", 900 }, { "1h30m", 5400 }, { "2d", 172800 },
+		{ "30", 30 }, { "1.5", 1.5 }, { "0", 0 }, { "1h", 3600 }, { "2m30s", 150 },
+		{ "1s500ms", 1.5 }, { "1d2h3m4s", 93784 }, { "0.5s", 0.5 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		double v = -1;
+		assert_int_equal(duration_parse(good[i].in, &v), 0);
+		assert_true(fabs(v - good[i].out) < 1e-9);
+	}
+	static const char *const bad[] = {
+		"15 minutes", "", "m", "1h30", "30m1h", "1x", "-5s", "1.2.3", "1hh", " 5s", "5s ",
+		"1e3", "15min", "1m1m", "abc", "1,5s",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		double v;
+		if (duration_parse(bad[i], &v) != -1)
+			fail_msg("'%s' should not parse", bad[i]);
+	}
+}
+
+static void test_duration_format(void **state)
+{
+	(void)state;
+	static const struct { double in; const char *out; } cases[] = {
+		{ 0.25, "250ms" }, { 5, "5s" }, { 1.234, "1.23s" }, { 90, "1m30s" },
+		{ 3725, "1h02m05s" }, { NAN, "-" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[32];
+		assert_string_equal(duration_format(cases[i].in, buf, sizeof(buf)), cases[i].out);
+	}
+}
+
+static void test_clock_parse(void **state)
+{
+	(void)state;
+	static const struct { const char *in; int zone_required; int64_t ms; } good[] = {
+		{ "2026-11-22T01:53:00Z", 1, 1795312380000LL },
+		{ "2026-11-22T01:53:00.5Z", 1, 1795312380500LL },
+		{ "2026-11-22T03:53:00+02:00", 1, 1795312380000LL },
+		{ "2026-11-21T20:53:00-0500", 1, 1795312380000LL },
+		{ "2026-11-22 01:53:00", 0, 1795312380000LL },
+		{ "1795312380", 1, 1795312380000LL },
+		{ "1795312380.25", 1, 1795312380250LL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		int64_t ms = 0;
+		if (clock_parse(good[i].in, good[i].zone_required, &ms))
+			fail_msg("'%s' should parse", good[i].in);
+		assert_int_equal(ms, good[i].ms);
+	}
+	static const char *const bad[] = { "2026-11-22T01:53:00", "yesterday", "2026-13-01T00:00Z",
+					   "2026-11-22T25:00:00Z", "", "12:00" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		int64_t ms;
+		if (!clock_parse(bad[i], 1, &ms))
+			fail_msg("'%s' should not parse with a zone required", bad[i]);
+	}
+	char iso[32];
+	assert_string_equal(clock_iso8601(1795312380007LL, iso), "2026-11-22T01:53:00.007Z");
+	assert_string_equal(clock_iso8601(TS_NONE, iso), "");
+}
+
+static void test_exit_precedence(void **state)
+{
+	(void)state;
+	static const struct { int a, b, want; } cases[] = {
+		{ 0, 0, 0 }, { 1, 3, 1 }, { 3, 4, 3 }, { 4, 6, 4 }, { 6, 0, 6 }, { 130, 1, 130 },
+		{ 143, 130, 143 }, { 5, 143, 5 }, { 2, 5, 2 }, { 0, 4, 4 }, { 6, 3, 3 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(exit_code_precedence(cases[i].a, cases[i].b), cases[i].want);
+		assert_int_equal(exit_code_precedence(cases[i].b, cases[i].a), cases[i].want);
+	}
+}
+
+static void test_sha256(void **state)
+{
+	(void)state;
+	char hex[65];
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_strbuf(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "%d,", i);
+	assert_int_equal(sb.len, strlen(sb.buf));
+	assert_memory_equal(sb.buf, "0,1,2,", 6);
+	char *s = strbuf_detach(&sb);
+	assert_null(sb.buf);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_clock_parse),
+		cmocka_unit_test(test_exit_precedence),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_strbuf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
