@@ -385,6 +385,17 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
 	else
 		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
+	/*
+	 * The history has them now; in memory only what the end-of-run reports
+	 * use stays (the output of steps that did not succeed), so a run of
+	 * 10 000 steps does not hold 10 000 outputs and state snapshots.
+	 */
+	free(r->state_json);
+	r->state_json = NULL;
+	if (st == ST_SUCCEEDED) {
+		free(r->output);
+		r->output = NULL;
+	}
 	t->state = T_DONE;
 	emit(e, EV_STEP_FINISHED, t->pi, t->si);
 }

@@ -736,6 +736,15 @@ static int field_bool(lua_State *L, int idx, const char *key)
 	return v;
 }
 
+static int field_bool_default(lua_State *L, int idx, const char *key, int dflt)
+{
+	int v = dflt;
+	if (lua_getfield(L, idx, key) == LUA_TBOOLEAN)
+		v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
 static int field_ref(lua_State *L, int idx, const char *key)
 {
 	if (lua_getfield(L, idx, key) == LUA_TNIL) {
@@ -804,7 +813,7 @@ static void read_steps(lua_State *L, int idx, const char *key, struct rb_step **
 		s->retry_delay_s = field_num(L, si, "retry_delay", 1);
 		s->role = field_str(L, si, "role");
 		s->continue_on_error = field_bool(L, si, "continue_on_error");
-		s->idempotent = field_bool(L, si, "idempotent");
+		s->idempotent = field_bool_default(L, si, "idempotent", 1);
 		s->service = field_bool(L, si, "service");
 		s->ready_after_s = field_num(L, si, "ready_after", 0.2);
 		s->shell = field_argv(L, si, "shell");
@@ -936,6 +945,7 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	lua_setupvalue(L, -2, 1);
 	if (docall(h, 0, 1, err, NULL))
 		goto out;
+	lua_gc(L, LUA_GCCOLLECT);	/* building the runbook left garbage: keep the peak low */
 	int result = lua_gettop(L);
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->dsl_ref);

@@ -31,6 +31,17 @@ end
 
 local function is_name(s) return type(s) == "string" and s ~= "" end
 
+-- The constructors tag the option table itself instead of wrapping it, with
+-- private (non-string) keys no runbook can write: a runbook of 10 000 steps
+-- then costs one table per step while it is read.
+local NAME, FILE, LINE = {}, {}, {}
+local PRIVATE = { [KIND] = true, [NAME] = true, [FILE] = true, [LINE] = true }
+
+local function tag(t, kind, name, file, line)
+  t[KIND], t[NAME], t[FILE], t[LINE] = kind, name, file, line
+  return t
+end
+
 function M.step(name)
   local file, line = caller()
   if not is_name(name) then
@@ -40,7 +51,7 @@ function M.step(name)
     if type(opts) ~= "table" or opts[KIND] then
       fail(file, line, "step '%s': expected a table of options after the name, as in step \"%s\" { sh = \"...\" }", name, name)
     end
-    return { [KIND] = "step", name = name, opts = opts, file = file, line = line }
+    return tag(opts, "step", name, file, line)
   end
 end
 
@@ -53,7 +64,7 @@ function M.phase(name)
     if type(opts) ~= "table" or opts[KIND] then
       fail(file, line, "phase '%s': expected a table of options and steps after the name", name)
     end
-    return { [KIND] = "phase", name = name, opts = opts, file = file, line = line }
+    return tag(opts, "phase", name, file, line)
   end
 end
 
@@ -62,7 +73,7 @@ function M.runbook(opts)
   if type(opts) ~= "table" or opts[KIND] then
     fail(file, line, "runbook: expected a table, as in return runbook { name = \"x\", phase \"p\" { ... } }")
   end
-  return { [KIND] = "runbook", opts = opts, file = file, line = line }
+  return tag(opts, "runbook", nil, file, line)
 end
 
 -- validation -----------------------------------------------------------------
@@ -111,7 +122,9 @@ end
 
 local function check_keys(t, allowed, list, file, line, what)
   for k in pairs(t) do
-    if type(k) == "string" and not allowed[k] then
+    if PRIVATE[k] then
+      -- the constructors' own tags
+    elseif type(k) == "string" and not allowed[k] then
       fail(file, line, "%s: unknown key '%s'%s", what, k, suggest(k, list))
     elseif type(k) ~= "string" and type(k) ~= "number" then
       fail(file, line, "%s: keys must be names, not %s", what, type(k))
@@ -187,10 +200,9 @@ local function check_refs(s, params, file, line, what, field)
   end
 end
 
-local function validate_step(s, ctx)
-  local file, line = s.file, s.line
-  local what = string.format("step '%s'", s.name)
-  local o = s.opts
+local function validate_step(o, ctx)
+  local file, line, name = o[FILE], o[LINE], o[NAME]
+  local what = string.format("step '%s'", name)
   check_keys(o, ctx.step_keys, STEP_KEYS, file, line, what)
   for i in pairs(o) do
     if type(i) == "number" then
@@ -205,7 +217,7 @@ local function validate_step(s, ctx)
     fail(file, line, "%s: two kinds (%s): a step does exactly one thing; split it into two steps", what, table.concat(kinds, " and "))
   end
   local kind = kinds[1]
-  local out = { name = s.name, line = line, kind = kind }
+  local out = { name = name, line = line, kind = kind }
   if kind == "run" then
     if type(o.run) ~= "function" then
       fail(file, line, "%s: run must be a function(ctx), not %s", what, type(o.run))
@@ -250,22 +262,28 @@ local function validate_step(s, ctx)
     out.contains = o.contains
     out.redirects = boolean(o.redirects, file, line, what, "redirects", false)
   end
+  -- Defaults are left out of `out` (the host applies them): a 10 000-step
+  -- runbook then costs a few hundred bytes per step while it is read.
   out.timeout = duration(o.timeout, file, line, what, "timeout")
-  out.retries = integer(o.retries, file, line, what, "retries", 0, 0)
-  out.retry_delay = duration(o.retry_delay, file, line, what, "retry_delay") or 1
+  local retries = integer(o.retries, file, line, what, "retries", 0, 0)
+  if retries > 0 then out.retries = retries end
+  out.retry_delay = duration(o.retry_delay, file, line, what, "retry_delay")
   if o.role ~= nil and not is_name(o.role) then fail(file, line, "%s: role must be a role name", what) end
   out.role = o.role or ctx.phase_role
   if o.role ~= nil and ctx.roles and not ctx.roles[o.role] then
     fail(file, line, "%s: role '%s' is not in the runbook's roles (%s)", what, o.role, ctx.role_list)
   end
-  out.continue_on_error = boolean(o.continue_on_error, file, line, what, "continue_on_error", false)
-  out.idempotent = boolean(o.idempotent, file, line, what, "idempotent", true)
-  out.service = boolean(o.service, file, line, what, "service", false)
-  if out.service and kind ~= "sh" then fail(file, line, "%s: service = true only applies to sh steps", what) end
-  if o.ready_after ~= nil and not out.service then
+  if boolean(o.continue_on_error, file, line, what, "continue_on_error", false) then
+    out.continue_on_error = true
+  end
+  if not boolean(o.idempotent, file, line, what, "idempotent", true) then out.idempotent = false end
+  local service = boolean(o.service, file, line, what, "service", false)
+  if service and kind ~= "sh" then fail(file, line, "%s: service = true only applies to sh steps", what) end
+  if service then out.service = true end
+  if o.ready_after ~= nil and not service then
     fail(file, line, "%s: ready_after only applies to service = true steps", what)
   end
-  out.ready_after = duration(o.ready_after, file, line, what, "ready_after") or 0.2
+  out.ready_after = duration(o.ready_after, file, line, what, "ready_after")
   if o.shell ~= nil and kind ~= "sh" then fail(file, line, "%s: shell only applies to sh steps", what) end
   out.shell = shell_argv(o.shell, file, line, what)
   return out
@@ -277,11 +295,12 @@ local function validate_steps(list, ctx, what, file, line, allow_opts)
     if type(s) ~= "table" or s[KIND] ~= "step" then
       fail(file, line, "%s: entry #%d is not a step (write step \"name\" { ... })", what, i)
     end
-    if seen[s.name] then
-      fail(s.file, s.line, "%s: step name '%s' is used twice (first at line %d); step names are unique in a phase", what, s.name, seen[s.name])
+    if seen[s[NAME]] then
+      fail(s[FILE], s[LINE], "%s: step name '%s' is used twice (first at line %d); step names are unique in a phase", what, s[NAME], seen[s[NAME]])
     end
-    seen[s.name] = s.line
+    seen[s[NAME]] = s[LINE]
     steps[#steps + 1] = validate_step(s, ctx)
+    list[i] = false   -- read: let the collector have it while the rest is validated
   end
   if not allow_opts then
     for k in pairs(list) do
@@ -322,8 +341,8 @@ function M.validate(rb, file)
   if type(rb) ~= "table" or rb[KIND] ~= "runbook" then
     fail(file, nil, "the file must end with `return runbook { ... }` (it returned %s)", type(rb) == "table" and "a plain table" or type(rb))
   end
-  local o, line = rb.opts, rb.line
-  file = rb.file
+  local o, line = rb, rb[LINE]
+  file = rb[FILE]
   check_keys(o, set_of(RUNBOOK_KEYS), RUNBOOK_KEYS, file, line, "runbook")
   local out = {}
   if not is_name(o.name) then fail(file, line, "runbook: name is missing (add name = \"my-runbook\")") end
@@ -368,15 +387,15 @@ function M.validate(rb, file)
       local hint = type(p) == "table" and p[KIND] == "step" and " (steps go inside a phase)" or ""
       fail(file, line, "runbook: entry #%d is not a phase%s", i, hint)
     end
-    local pf, pl = p.file, p.line
-    local what = string.format("phase '%s'", p.name)
-    if seen[p.name] then
-      fail(pf, pl, "%s: the name is used twice (first at line %d); phase names are unique", what, seen[p.name])
+    local pf, pl, pname = p[FILE], p[LINE], p[NAME]
+    local what = string.format("phase '%s'", pname)
+    if seen[pname] then
+      fail(pf, pl, "%s: the name is used twice (first at line %d); phase names are unique", what, seen[pname])
     end
-    seen[p.name] = pl
-    local po = p.opts
+    seen[pname] = pl
+    local po = p
     check_keys(po, phase_keys, PHASE_KEYS, pf, pl, what)
-    local ph = { name = p.name, line = pl }
+    local ph = { name = pname, line = pl }
     if po.role ~= nil and not is_name(po.role) then fail(pf, pl, "%s: role must be a role name", what) end
     if po.role ~= nil and roles and not roles[po.role] then
       fail(pf, pl, "%s: role '%s' is not in the runbook's roles (%s)", what, po.role, ctx.role_list)
@@ -394,7 +413,7 @@ function M.validate(rb, file)
         fail(pf, pl, "%s: fault phases must come before all others, but it follows phase '%s'; move it to the top", what, seen_recovery)
       end
     elseif not ph.cleanup then
-      seen_recovery = seen_recovery or p.name
+      seen_recovery = seen_recovery or pname
     end
     if ph.restores_service then
       if ph.fault or ph.cleanup then
@@ -403,17 +422,16 @@ function M.validate(rb, file)
       if restoring then
         fail(pf, pl, "%s: restores_service is already set on phase '%s'; at most one phase restores service", what, restoring)
       end
-      restoring = p.name
+      restoring = pname
     end
     ctx.phase_role = ph.role
-    local positional = {}
-    for k, v in pairs(po) do if type(k) == "number" then positional[k] = v end end
-    ph.steps = validate_steps(positional, ctx, what, pf, pl, true)
-    for k in pairs(positional) do
-      if math.type(k) ~= "integer" or k < 1 or k > #positional then
+    local nsteps = #po
+    for k in pairs(po) do
+      if type(k) == "number" and (math.type(k) ~= "integer" or k < 1 or k > nsteps) then
         fail(pf, pl, "%s: steps must be a plain list", what)
       end
     end
+    ph.steps = validate_steps(po, ctx, what, pf, pl, true)
     if #ph.steps == 0 then fail(pf, pl, "%s: has no steps", what) end
     if po.rollback ~= nil then
       if type(po.rollback) ~= "table" or po.rollback[KIND] then
