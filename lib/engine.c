@@ -158,6 +158,9 @@ struct engine {
 	int failed;			/* a step finally failed */
 	int aborted;			/* signal number once the abort was acted on */
 	int store_failed;
+	int batch_open;			/* a step's result waits to be committed with what follows */
+	char *state_json;		/* ctx.state as last encoded, owned */
+	unsigned long state_gen;	/* luahost_generation() when it was */
 	int lock_fd;
 };
 
@@ -204,6 +207,21 @@ static void stored(struct engine *e, int rc)
 	}
 }
 
+/*
+ * Commits what the batch holds. A finished step's result is committed
+ * together with the start of the next step, just before that one is
+ * spawned, or before the engine waits for anything: one transaction per
+ * step on the hot path, and nothing is ever left uncommitted while time
+ * passes.
+ */
+static void flush(struct engine *e)
+{
+	if (e->batch_open) {
+		e->batch_open = 0;
+		stored(e, store_batch_end(e->st));
+	}
+}
+
 /* Acts on an abort signal once: stops every running step (not during cleanup). */
 static void check_abort(struct engine *e, struct task *tasks, size_t n)
 {
@@ -229,6 +247,7 @@ static void check_abort(struct engine *e, struct task *tasks, size_t n)
 /* Serves processes for up to ms; -1 when the run has been aborted (outside cleanup). */
 static int serve(struct engine *e, int ms)
 {
+	flush(e);
 	procset_poll(e->ps, ms);
 	for (size_t i = 0; i < e->nservices; i++) {
 		struct task *t = e->services[i];
@@ -358,6 +377,7 @@ static void attempt_begin(struct task *t)
 	t->state = T_RUNNING;
 	luahost_ctx_where(e->host, e->run->phases[t->pi].name, t->def->name);
 	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+	flush(e);
 	struct engine_event ev = { .type = EV_STEP_STARTED, .run = e->run, .phase = t->pi,
 				   .step = t->si, .attempt = t->attempt };
 	if (e->hk && e->hk->event)
@@ -380,7 +400,16 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 	r->output = xstrdup(t->att.output);
 	r->output_cut = t->att.output_cut;
 	free(r->state_json);
-	r->state_json = luahost_state_json(e->host);
+	if (!e->state_json || e->state_gen != luahost_generation(e->host)) {
+		free(e->state_json);
+		e->state_json = luahost_state_json(e->host);
+		e->state_gen = luahost_generation(e->host);
+	}
+	r->state_json = xstrdup(e->state_json);
+	if (!e->batch_open) {
+		store_batch_begin(e->st);
+		e->batch_open = 1;
+	}
 	if (att)
 		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
 	else
@@ -809,6 +838,7 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		if (active)
 			serve(e, ms);
 	}
+	flush(e);
 	/* steps never started stay pending; the caller marks them skipped */
 	for (size_t i = 0; i < n; i++)
 		attempt_rec_release(&tasks[i].att);
@@ -824,6 +854,7 @@ static void phase_begin(struct engine *e, int pi)
 	p->status = ST_RUNNING;
 	p->started_ms = wall_now(e);
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	flush(e);
 	emit(e, EV_PHASE_STARTED, pi, -1);
 }
 
@@ -845,6 +876,7 @@ static void phase_end(struct engine *e, int pi, enum status st, int64_t started_
 			stored(e, store_step_save(e->st, e->run->id, pi, (int)i, &p->steps[i]));
 	p->over_budget = !isnan(p->budget_s) && p->duration_s > p->budget_s;
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	flush(e);
 	emit(e, EV_PHASE_FINISHED, pi, -1);
 }
 
@@ -1283,6 +1315,7 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 				     e->aborted == SIGTERM ? "SIGTERM" : e->aborted == SIGHUP ? "SIGHUP" : "request");
 	r->exit_code = exit_code_of(e);
 	stored(e, store_run_save(st, r));
+	flush(e);
 	emit(e, EV_RUN_FINISHED, -1, -1);
 
 	luahost_set_engine(host, NULL, NULL);
@@ -1291,6 +1324,7 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	for (size_t i = 0; i < e->nenv_base; i++)
 		free(e->env_base[i]);
 	free(e->env_base);
+	free(e->state_json);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
 	return r->exit_code;

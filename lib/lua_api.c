@@ -1,8 +1,128 @@
-/* Placeholder registration until the fs, sql and http bindings land. */
+/*
+ * The runbook standard library beyond the core: registers the fs, sql and
+ * http tables (lua_fs.c, lua_sql.c, lua_http.c) and holds what those
+ * bindings share: paths relative to the runbook's workdir, option checking,
+ * and a to-be-closed "scratch" slot that owns a C resource while results
+ * are pushed, so a memory error halfway leaks nothing (the liolib pattern of
+ * creating the owner first and acquiring second).
+ */
 #include "lua_api.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "util.h"
+
+#define SCRATCH_MT "lifeboat.scratch"
+
+struct scratch {
+	void (*release)(void *);	/* NULL once released */
+	union {				/* aligned as Lua aligns userdata */
+		void *p;
+		double d;
+		long long ll;
+	} data[];
+};
+
+static int scratch_close(lua_State *L)
+{
+	struct scratch *s = luaL_checkudata(L, 1, SCRATCH_MT);
+	void (*release)(void *) = s->release;
+	s->release = NULL;
+	if (release)
+		release(s->data);
+	return 0;
+}
+
+void *lua_api_scratch(lua_State *L, size_t size, void (*release)(void *))
+{
+	size_t units = (size + sizeof(s->data[0]) - 1) / sizeof(s->data[0]);
+	struct scratch *s = lua_newuserdatauv(L, sizeof(*s) + units * sizeof(s->data[0]), 0);
+	memset(s, 0, sizeof(*s) + units * sizeof(s->data[0]));
+	if (luaL_newmetatable(L, SCRATCH_MT)) {
+		lua_pushcfunction(L, scratch_close);
+		lua_setfield(L, -2, "__close");
+		lua_pushcfunction(L, scratch_close);
+		lua_setfield(L, -2, "__gc");
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+	}
+	lua_setmetatable(L, -2);
+	s->release = release;
+	lua_toclose(L, -1);
+	return s->data;
+}
+
+const char *lua_api_path(lua_State *L, int arg)
+{
+	size_t len;
+	const char *p = luaL_checklstring(L, arg, &len);
+	if (len == 0)
+		luaL_argerror(L, arg, "empty path");
+	if (strlen(p) != len)
+		luaL_argerror(L, arg, "the path contains a NUL byte");
+	if (p[0] == '/')
+		lua_pushvalue(L, arg);
+	else
+		lua_pushfstring(L, "%s/%s", luahost_workdir(L), p);
+	return lua_tostring(L, -1);
+}
+
+double lua_api_opt_seconds(lua_State *L, int idx, const char *key, double dflt)
+{
+	double s = dflt;
+	int t = lua_getfield(L, idx, key);
+	if (t == LUA_TNUMBER) {
+		s = lua_tonumber(L, -1);
+		if (!(s > 0))
+			luaL_error(L, "%s: must be more than 0 seconds, not %s", key, lua_tostring(L, -1));
+	} else if (t == LUA_TSTRING) {
+		if (duration_parse(lua_tostring(L, -1), &s) || !(s > 0))
+			luaL_error(L, "%s: '%s' is not a duration (as in \"500ms\", \"30s\", \"2m\")",
+				   key, lua_tostring(L, -1));
+	} else if (t != LUA_TNIL) {
+		luaL_error(L, "%s: a duration expected, got %s", key, luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+	return s;
+}
+
+void lua_api_check_keys(lua_State *L, int arg, const char *const known[])
+{
+	lua_pushnil(L);
+	while (lua_next(L, arg)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		size_t i = 0;
+		while (k && known[i] && strcmp(known[i], k))
+			i++;
+		if (!k || !known[i]) {
+			int key = lua_gettop(L);
+			luaL_Buffer b;
+			luaL_buffinit(L, &b);
+			for (i = 0; known[i]; i++) {
+				luaL_addstring(&b, i ? ", " : "");
+				luaL_addstring(&b, known[i]);
+			}
+			luaL_pushresult(&b);
+			const char *msg = k ?
+				lua_pushfstring(L, "unknown option '%s' (known: %s)", k, lua_tostring(L, -1)) :
+				lua_pushfstring(L, "options are named (%s), not a %s key", lua_tostring(L, -1),
+						luaL_typename(L, key));
+			luaL_argerror(L, arg, msg);
+		}
+	}
+}
 
 void lua_api_register(lua_State *L, int idx)
 {
-	(void)L;
-	(void)idx;
+	idx = lua_absindex(L, idx);
+	lua_fs_register(L);
+	lua_setfield(L, idx, "fs");
+	lua_sql_register(L);
+	lua_setfield(L, idx, "sql");
+	lua_http_register(L);
+	lua_setfield(L, idx, "http");
 }

@@ -52,6 +52,7 @@ struct luahost {
 	void *eng;
 	char *dir;			/* runbook folder, for require */
 	char *workdir;			/* where relative paths resolve */
+	unsigned long generation;	/* bumped whenever runbook code may have run */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1030,6 +1031,7 @@ static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char *
 	lua_State *L = h->L;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+	h->generation++;
 	deadline_set(h, timeout_s);
 	int rc = docall(h, 1, 1, err, trace);
 	if (timed_out)
@@ -1179,8 +1181,14 @@ char *luahost_state_json(struct luahost *h)
 	return s;
 }
 
+unsigned long luahost_generation(const struct luahost *h)
+{
+	return h->generation;
+}
+
 int luahost_state_restore(struct luahost *h, const char *text, char **err)
 {
+	h->generation++;
 	json_error_t e;
 	json_t *j = json_loads(text, 0, &e);
 	if (!j) {

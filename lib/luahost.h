@@ -75,6 +75,11 @@ int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err);
 int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err);
 /* ${name} expansion from ctx.params; unknown names are left as they are. */
 char *luahost_expand(struct luahost *h, const char *s);
+/*
+ * Changes whenever runbook code may have run (and so may have changed
+ * ctx.state): a caller can skip re-encoding the state when it did not.
+ */
+unsigned long luahost_generation(const struct luahost *h);
 /* ctx.state as JSON (owned), and back. */
 char *luahost_state_json(struct luahost *h);
 int luahost_state_restore(struct luahost *h, const char *json, char **err);

@@ -179,6 +179,7 @@ struct store {
 	char *path;			/* xstrdup'd */
 	char *err;			/* last error, xmalloc'd; NULL before any */
 	sqlite3_stmt *stmt[Q__COUNT];	/* prepared on first use, finalized by store_close */
+	int batch;			/* store_batch_begin: writes share one transaction */
 };
 
 static void set_err(struct store *st, const char *fmt, ...) LB_PRINTF(2, 3);
@@ -346,6 +347,8 @@ static int tx_step(struct store *st, enum query q, const char *what)
 
 static int tx_begin_write(struct store *st)
 {
+	if (st->batch && !sqlite3_get_autocommit(st->db))
+		return 0;	/* joins the batch's open transaction */
 	return tx_step(st, Q_BEGIN_WRITE, "begin a transaction");
 }
 
@@ -363,10 +366,25 @@ static void tx_rollback(struct store *st)
 /* Commits when rc is 0, rolls back otherwise; returns 0 or -1. */
 static int tx_end(struct store *st, int rc)
 {
+	if (!rc && st->batch)
+		return 0;	/* store_batch_end commits */
 	if (!rc && !tx_step(st, Q_COMMIT, "commit"))
 		return 0;
 	tx_rollback(st);
 	return -1;
+}
+
+void store_batch_begin(struct store *st)
+{
+	st->batch = 1;
+}
+
+int store_batch_end(struct store *st)
+{
+	st->batch = 0;
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return tx_end(st, 0);
 }
 
 /* ---- values in and out ---- */
@@ -1179,4 +1197,231 @@ const char *store_error(struct store *st)
 const char *store_path(struct store *st)
 {
 	return st->path;
+}
+
+/* ---- runbook databases (the Lua sql API) ---- */
+
+#define USERDB_BUSY_MS 5000
+#define USERDB_PROGRESS_OPS 1000	/* VM instructions between deadline checks */
+#define USERDB_SOFT_HEAP (64 * 1024 * 1024)
+
+struct userdb {
+	sqlite3 *db;			/* NULL when opening ran out of memory */
+	sqlite3_stmt *stmt;		/* the statement being run, or NULL */
+	char *err;			/* last error, xmalloc'd; NULL before any */
+	int64_t deadline_ns;		/* 0: none */
+	int timed_out;			/* the progress handler stopped the statement */
+};
+
+static void userdb_set_err(struct userdb *db, const char *fmt, ...) LB_PRINTF(2, 3);
+static void userdb_set_err(struct userdb *db, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	free(db->err);
+	db->err = msg;
+}
+
+static int userdb_fail(struct userdb *db)
+{
+	if (db->timed_out)
+		userdb_set_err(db, "interrupted: the step ran out of time");
+	else
+		userdb_set_err(db, "%s", db->db ? sqlite3_errmsg(db->db) : "out of memory");
+	return -1;
+}
+
+/* SQLite calls this every USERDB_PROGRESS_OPS instructions; non-zero interrupts. */
+static int userdb_progress(void *ud)
+{
+	struct userdb *db = ud;
+	if (db->deadline_ns && clock_mono_ns() > db->deadline_ns)
+		db->timed_out = 1;
+	return db->timed_out;
+}
+
+int userdb_open(const char *path, int flags, struct userdb **out)
+{
+	static int heap_limited;
+	struct userdb *db = xcalloc(1, sizeof(*db));
+	*out = db;
+	if (!heap_limited) {
+		/* soft: SQLite gives back cache sooner, no allocation fails */
+		sqlite3_soft_heap_limit64(USERDB_SOFT_HEAP);
+		heap_limited = 1;
+	}
+	struct stat sb;
+	int memory = !strcmp(path, ":memory:");
+	if (!memory && !(flags & USERDB_CREATE) && stat(path, &sb)) {
+		userdb_set_err(db, "cannot open '%s': %s%s", path, strerror(errno),
+			       errno == ENOENT ? " (create = true makes a new database)" : "");
+		return -1;
+	}
+	if (!memory && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		userdb_set_err(db, "cannot open '%s': it is a folder", path);
+		return -1;
+	}
+	int oflags = SQLITE_OPEN_NOMUTEX | ((flags & USERDB_READONLY) ? SQLITE_OPEN_READONLY :
+		     SQLITE_OPEN_READWRITE | ((flags & USERDB_CREATE) ? SQLITE_OPEN_CREATE : 0));
+	if (sqlite3_open_v2(path, &db->db, oflags, NULL) != SQLITE_OK) {
+		userdb_set_err(db, "cannot open '%s': %s", path,
+			       db->db ? sqlite3_errmsg(db->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_busy_timeout(db->db, USERDB_BUSY_MS);
+	sqlite3_extended_result_codes(db->db, 1);
+	/* a runbook may write any SQL, but not corrupt the file through the schema */
+	sqlite3_db_config(db->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	sqlite3_progress_handler(db->db, USERDB_PROGRESS_OPS, userdb_progress, db);
+	/* SQLite opens lazily: read the schema now, so "not a database" shows here */
+	char *msg = NULL;
+	if (sqlite3_exec(db->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &msg) !=
+	    SQLITE_OK) {
+		userdb_set_err(db, "cannot open '%s': %s", path, msg ? msg : sqlite3_errmsg(db->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+void userdb_close(struct userdb *db)
+{
+	if (!db)
+		return;
+	sqlite3_finalize(db->stmt);
+	sqlite3_close(db->db);
+	free(db->err);
+	free(db);
+}
+
+const char *userdb_error(const struct userdb *db)
+{
+	return db && db->err ? db->err : "no error";
+}
+
+void userdb_set_deadline(struct userdb *db, int64_t mono_ns)
+{
+	db->deadline_ns = mono_ns;
+	db->timed_out = 0;
+}
+
+void userdb_finish(struct userdb *db)
+{
+	sqlite3_finalize(db->stmt);
+	db->stmt = NULL;
+}
+
+int userdb_prepare(struct userdb *db, const char *sql, size_t len, size_t *used)
+{
+	userdb_finish(db);
+	*used = len;
+	if (!db->db)
+		return userdb_fail(db);
+	if (len >= INT32_MAX) {
+		userdb_set_err(db, "the SQL text is too long");
+		return -1;
+	}
+	const char *tail = NULL;
+	if (sqlite3_prepare_v2(db->db, sql, (int)len, &db->stmt, &tail) != SQLITE_OK) {
+		userdb_fail(db);
+		userdb_finish(db);
+		return -1;
+	}
+	if (tail)
+		*used = (size_t)(tail - sql);
+	return db->stmt ? 0 : 1;
+}
+
+int userdb_param_count(struct userdb *db)
+{
+	return db->stmt ? sqlite3_bind_parameter_count(db->stmt) : 0;
+}
+
+int userdb_bind(struct userdb *db, int idx, const struct userdb_value *v)
+{
+	int rc;
+	switch (v->type) {
+	case USERDB_INTEGER:
+		rc = sqlite3_bind_int64(db->stmt, idx, v->i);
+		break;
+	case USERDB_REAL:
+		rc = sqlite3_bind_double(db->stmt, idx, v->d);
+		break;
+	case USERDB_TEXT:
+		rc = sqlite3_bind_text64(db->stmt, idx, v->p, v->len, SQLITE_TRANSIENT, SQLITE_UTF8);
+		break;
+	case USERDB_BLOB:
+		rc = sqlite3_bind_blob64(db->stmt, idx, v->p, v->len, SQLITE_TRANSIENT);
+		break;
+	case USERDB_NULL:
+	default:
+		rc = sqlite3_bind_null(db->stmt, idx);
+		break;
+	}
+	return rc == SQLITE_OK ? 0 : userdb_fail(db);
+}
+
+int userdb_step(struct userdb *db)
+{
+	if (!db->stmt) {
+		userdb_set_err(db, "no statement to run");
+		return -1;
+	}
+	int rc = sqlite3_step(db->stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	userdb_fail(db);
+	return -1;
+}
+
+int userdb_column_count(struct userdb *db)
+{
+	return db->stmt ? sqlite3_column_count(db->stmt) : 0;
+}
+
+const char *userdb_column_name(struct userdb *db, int i)
+{
+	const char *name = sqlite3_column_name(db->stmt, i);
+	return name ? name : "?";
+}
+
+void userdb_column(struct userdb *db, int i, struct userdb_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (sqlite3_column_type(db->stmt, i)) {
+	case SQLITE_INTEGER:
+		v->type = USERDB_INTEGER;
+		v->i = sqlite3_column_int64(db->stmt, i);
+		break;
+	case SQLITE_FLOAT:
+		v->type = USERDB_REAL;
+		v->d = sqlite3_column_double(db->stmt, i);
+		break;
+	case SQLITE_TEXT:
+		v->type = USERDB_TEXT;
+		v->p = (const char *)sqlite3_column_text(db->stmt, i);
+		v->len = (size_t)sqlite3_column_bytes(db->stmt, i);
+		break;
+	case SQLITE_BLOB:
+		v->type = USERDB_BLOB;
+		v->p = sqlite3_column_blob(db->stmt, i);
+		v->len = (size_t)sqlite3_column_bytes(db->stmt, i);
+		break;
+	default:
+		v->type = USERDB_NULL;
+		break;
+	}
+	/* out of memory turns a value into NULL; better an error than a silent nil */
+	if (!v->p && (v->type == USERDB_TEXT || v->type == USERDB_BLOB) &&
+	    sqlite3_errcode(db->db) == SQLITE_NOMEM)
+		die_oom(v->len);
+}
+
+int64_t userdb_total_changes(struct userdb *db)
+{
+	return db->db ? (int64_t)sqlite3_total_changes64(db->db) : 0;
 }

@@ -39,7 +39,10 @@ struct view {
 	struct strbuf **partial;	/* [phase][step] */
 	const struct run_rec *run;
 	int quiet;
+	int tty;			/* stdout is a terminal: flush every event */
+	int64_t flushed_ns;		/* otherwise at most every FLUSH_NS */
 };
+#define FLUSH_NS 200000000LL	/* 200 ms: a CI log stays live, 1000 steps do not cost 3000 writes */
 
 static struct strbuf *partial_of(struct view *v, int pi, int si)
 {
@@ -189,7 +192,12 @@ static void on_event(void *ud, const struct engine_event *ev)
 	case EV_MESSAGE:
 		break;
 	}
-	fflush(stdout);
+	int64_t now = clock_mono_ns();
+	if (v->tty || ev->type == EV_PHASE_FINISHED || ev->type == EV_STEP_RETRYING ||
+	    now - v->flushed_ns >= FLUSH_NS) {
+		fflush(stdout);
+		v->flushed_ns = now;
+	}
 }
 
 /* y/N on a terminal; processes keep being served while the person reads. */
@@ -418,7 +426,7 @@ static int run_common(int argc, char **argv, const char *mode)
 		.params = params, .nparams = nparams, .rto_s = NAN, .rpo_s = NAN,
 		.lock_dir = lock_dir,
 	};
-	struct view v = { .quiet = g_opts.quiet };
+	struct view v = { .quiet = g_opts.quiet, .tty = isatty(1), .flushed_ns = clock_mono_ns() };
 	struct engine_hooks hooks = { .event = on_event, .manual = ask_manual, .ud = &v };
 	install_signals();
 	struct run_rec *r = NULL;
