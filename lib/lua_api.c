@@ -17,13 +17,15 @@
 
 #define SCRATCH_MT "lifeboat.scratch"
 
+union scratch_unit {			/* aligned as Lua aligns userdata */
+	void *p;
+	double d;
+	long long ll;
+};
+
 struct scratch {
 	void (*release)(void *);	/* NULL once released */
-	union {				/* aligned as Lua aligns userdata */
-		void *p;
-		double d;
-		long long ll;
-	} data[];
+	union scratch_unit data[];
 };
 
 static int scratch_close(lua_State *L)
@@ -38,9 +40,11 @@ static int scratch_close(lua_State *L)
 
 void *lua_api_scratch(lua_State *L, size_t size, void (*release)(void *))
 {
-	size_t units = (size + sizeof(s->data[0]) - 1) / sizeof(s->data[0]);
-	struct scratch *s = lua_newuserdatauv(L, sizeof(*s) + units * sizeof(s->data[0]), 0);
-	memset(s, 0, sizeof(*s) + units * sizeof(s->data[0]));
+	size_t bytes = sizeof(struct scratch) +
+		       (size + sizeof(union scratch_unit) - 1) / sizeof(union scratch_unit) *
+		       sizeof(union scratch_unit);
+	struct scratch *s = lua_newuserdatauv(L, bytes, 0);
+	memset(s, 0, bytes);
 	if (luaL_newmetatable(L, SCRATCH_MT)) {
 		lua_pushcfunction(L, scratch_close);
 		lua_setfield(L, -2, "__close");

@@ -83,24 +83,38 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 /* ------------------------------------------------------------------------ */
 /* the hook */
 
+/*
+ * Once tripped, the hook fires on every instruction of the thread that hit
+ * it: with a count of 1000 the error would always land inside the inner
+ * function of `while true do pcall(function() while true do end end) end`
+ * and the outer loop would never get far enough to see it. (Redis switches
+ * its hook the same way.) deadline_set puts the main thread back to normal.
+ */
 static void host_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
 	struct luahost *h;
 	lua_getallocf(L, (void **)&h);
+	int tripped = (h->abort_flag && *h->abort_flag) || h->mem_tripped;
+	if (!tripped && h->deadline_ns &&
+	    (h->deadline_tripped || clock_mono_ns() > h->deadline_ns)) {
+		h->deadline_tripped = 1;
+		tripped = 1;
+	}
+	if (!tripped)
+		return;
+	lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
 	if (h->abort_flag && *h->abort_flag)
 		luaL_error(L, "aborted");
 	if (h->mem_tripped)
 		luaL_error(L, "the runbook's Lua memory limit (%d MiB) was reached",
 			   (int)(h->mem_limit >> 20));
-	if (h->deadline_ns && (h->deadline_tripped || clock_mono_ns() > h->deadline_ns)) {
-		h->deadline_tripped = 1;
-		luaL_error(L, "timed out after %gs", h->deadline_s);
-	}
+	luaL_error(L, "timed out after %gs", h->deadline_s);
 }
 
 static void deadline_set(struct luahost *h, double secs)
 {
+	lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	h->deadline_tripped = 0;
 	h->mem_tripped = 0;
 	h->deadline_s = secs;
@@ -954,7 +968,8 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	lua_remove(L, -2);
 	lua_pushvalue(L, result);
 	lua_pushstring(L, path);
-	if (docall(h, 2, 1, err, NULL))
+	lua_pushlstring(L, text, len);
+	if (docall(h, 3, 1, err, NULL))
 		goto out;
 	struct runbook *rb = read_runbook(L, lua_gettop(L));
 	rb->path = xstrdup(path);

@@ -9,32 +9,11 @@
 -- snapshots 3-2-1, one of them torn on purpose), then corrupt the store.
 -- `lifeboat run` skips them and recovers whatever demo/state/ holds.
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function list(dir)
-  local names = {}
-  for name in sh("ls -1A " .. quote(dir), { check = false }).stdout:gmatch("[^\n]+") do
-    names[#names + 1] = name
-  end
-  return names
-end
-
-local function sha256(path)
-  return sh("sha256sum " .. quote(path)).stdout:match("^%x+")
-end
-
-local function exists(path)
-  return sh("test -e " .. quote(path), { check = false }).code == 0
-end
-
-local function inspect(path)
-  return json.decode(sh("python3 demo/inspect.py " .. quote(path)).stdout)
-end
-
-local function join(dir, name)
-  return dir .. "/" .. name
+local function verify(path)
+  local manifest = fs.read(path .. ".sha256")
+  local want = manifest and manifest:match("^%x+")
+  local got = assert(fs.sha256(path))
+  return got == want, got, want
 end
 
 return runbook {
@@ -53,7 +32,7 @@ return runbook {
     min_accuracy = 0.8,
   },
   recovery_point = function(ctx)
-    return inspect(ctx.params.store).newest
+    return sql.open(ctx.params.store, { readonly = true }):scalar("select max(event_time) from features")
   end,
 
   phase "set up the demo" { fault = true, role = "sre",
@@ -84,43 +63,37 @@ return runbook {
     step "verify snapshot manifests" {
       run = function(ctx)
         local p = ctx.params
-        local snapshots, copies = {}, {}
+        local names, copies = {}, {}
         for _, where in ipairs({ "backups", "offsite" }) do
-          for _, name in ipairs(list(p[where])) do
+          for _, name in ipairs(fs.list(p[where]) or {}) do
             if name:match("%.db$") then
               if not copies[name] then
                 copies[name] = {}
-                snapshots[#snapshots + 1] = name
+                names[#names + 1] = name
               end
-              table.insert(copies[name], { where = where, path = join(p[where], name) })
+              table.insert(copies[name], { where = where, path = p[where] .. "/" .. name })
             end
           end
         end
-        if #snapshots == 0 then
-          error(string.format("no snapshots in %s or %s; the drill creates them: lifeboat drill --yes runbooks/feature-store.lua",
+        if #names == 0 then
+          error(string.format("no snapshots in %s or %s (the drill makes some: lifeboat drill --yes runbooks/feature-store.lua)",
             p.backups, p.offsite))
         end
-        table.sort(snapshots, function(a, b) return a > b end)
-        log("%d snapshots, newest %s", #snapshots, snapshots[1])
-        for _, name in ipairs(snapshots) do
+        table.sort(names, function(a, b) return a > b end)
+        log("%d snapshots in %s and %s; verifying, newest first", #names, p.backups, p.offsite)
+        for _, name in ipairs(names) do
           for _, copy in ipairs(copies[name]) do
-            local manifest = copy.path .. ".sha256"
-            if not exists(manifest) then
-              log("✗ %s (%s): no manifest, skipped", name, copy.where)
-            else
-              local want = sh("cat " .. quote(manifest)).stdout:match("^%x+")
-              local got = sha256(copy.path)
-              if got == want then
-                log("✓ %s (%s): sha256 %s… matches its manifest", name, copy.where, got:sub(1, 12))
-                ctx.state.snapshot = { name = name, where = copy.where, path = copy.path, sha256 = got }
-                return
-              end
-              log("✗ %s (%s): sha256 %s… does not match its manifest %s…, skipped",
-                name, copy.where, got:sub(1, 12), (want or "?"):sub(1, 12))
+            local ok, got, want = verify(copy.path)
+            if ok then
+              log("✓ %s (%s): sha256 %s… matches its manifest", name, copy.where, got:sub(1, 12))
+              ctx.state.snapshot = { name = name, where = copy.where, path = copy.path, sha256 = got }
+              return
             end
+            log("✗ %s (%s): sha256 %s… does not match its manifest (%s…): skipped",
+              name, copy.where, got:sub(1, 12), want and want:sub(1, 12) or "missing")
           end
         end
-        error("no snapshot matches its manifest: nothing safe to restore")
+        error("no snapshot matches its manifest: nothing is safe to restore")
       end,
     },
     step "put the broken store aside" {
@@ -136,25 +109,27 @@ return runbook {
     step "copy the snapshot into place" {
       run = function(ctx)
         local snap, store = ctx.state.snapshot, ctx.params.store
-        sh("cp " .. quote(snap.path) .. ' "$store.restoring" && chmod u+w "$store.restoring"')
-        if sha256(store .. ".restoring") ~= snap.sha256 then
-          error("the copy of " .. snap.name .. " does not match its manifest")
+        assert(fs.copy(snap.path, store))
+        sh('chmod u+w "$store"')
+        if fs.sha256(store) ~= snap.sha256 then
+          error(store .. " does not match the manifest of " .. snap.name)
         end
-        sh('mv "$store.restoring" "$store"')
-        log("copied %s (%s) to %s", snap.name, snap.where, store)
+        log("copied %s (%s copy, %d bytes) to %s", snap.name, snap.where, fs.size(store), store)
       end,
     },
     step "check integrity and rows" {
       run = function(ctx)
         local p, snap = ctx.params, ctx.state.snapshot
-        local facts = inspect(p.store)
-        if facts.integrity ~= "ok" then
-          error("integrity_check: " .. facts.integrity)
+        local db <close> = sql.open(p.store, { readonly = true })
+        local integrity = db:scalar("pragma integrity_check")
+        if integrity ~= "ok" then
+          error("integrity_check: " .. integrity)
         end
-        if facts.rows < tonumber(p.min_rows) then
-          error(string.format("only %d rows, expected at least %s", facts.rows, p.min_rows))
+        local facts = db:query("select count(*) as n, max(event_time) as newest from features")[1]
+        if facts.n < tonumber(p.min_rows) then
+          error(string.format("only %d rows, expected at least %s", facts.n, p.min_rows))
         end
-        log("restored snapshot %s: %d rows, newest event %s, integrity ok", snap.name, facts.rows, facts.newest)
+        log("restored snapshot %s: %d rows, newest event %s, integrity ok", snap.name, facts.n, facts.newest)
       end,
     },
   },
@@ -167,12 +142,12 @@ return runbook {
     step "verify the model artifact" {
       run = function(ctx)
         local model = ctx.params.model
-        local want = sh("cat " .. quote(model .. ".sha256")).stdout:match("^%x+")
-        if sha256(model) ~= want then
+        local ok, got = verify(model)
+        if not ok then
           error(model .. " does not match its manifest")
         end
-        ctx.state.model_sha256 = want
-        log("model artifact %s, sha256 %s", model, want)
+        ctx.state.model_sha256 = got
+        log("model artifact %s: %d bytes, sha256 %s", model, fs.size(model), got)
       end,
     },
   },
@@ -185,10 +160,19 @@ return runbook {
       http = "http://127.0.0.1:${port}/health", expect = 200, contains = "ok",
       retries = 20, retry_delay = "250ms",
     },
+    step "serves the retrained model" {
+      run = function(ctx)
+        local r = http.get("http://127.0.0.1:" .. ctx.params.port .. "/health")
+        if not r.body:find(ctx.state.model_sha256, 1, true) then
+          error("the server does not run the retrained model: " .. r.body)
+        end
+        log("the model server runs model %s…", ctx.state.model_sha256:sub(1, 12))
+      end,
+    },
     step "model answers predictions" {
       http = "http://127.0.0.1:${port}/predict", method = "POST",
       headers = { ["Content-Type"] = "application/json" },
-      body = '{"features": [1, 24.0, 45, 3]}', contains = '"prediction"',
+      body = '{"features": [4, 35.0, 14, 1]}', contains = '"prediction"',
     },
     step "commander signs off" {
       manual = "The model server at http://127.0.0.1:${port} serves the retrained model: confirm the recovery",

@@ -337,12 +337,28 @@ local function validate_params(p, file, line)
   return out, set
 end
 
-function M.validate(rb, file)
+-- `return runbook { ... }` is a tail call, so the call's own line is gone by
+-- the time runbook() asks for it: find it in the source instead.
+local function runbook_line(text)
+  local n = 1
+  for l in (text or ""):gmatch("([^\n]*)\n?") do
+    local code = l:gsub("%-%-.*$", "")
+    if code:find("runbook%s*[{(]") then return n end
+    n = n + 1
+  end
+  return 0
+end
+
+function M.validate(rb, file, text)
   if type(rb) ~= "table" or rb[KIND] ~= "runbook" then
     fail(file, nil, "the file must end with `return runbook { ... }` (it returned %s)", type(rb) == "table" and "a plain table" or type(rb))
   end
   local o, line = rb, rb[LINE]
-  file = rb[FILE]
+  if rb[FILE] == "?" or not line or line <= 0 then
+    line = runbook_line(text)
+  else
+    file = rb[FILE]
+  end
   check_keys(o, set_of(RUNBOOK_KEYS), RUNBOOK_KEYS, file, line, "runbook")
   local out = {}
   if not is_name(o.name) then fail(file, line, "runbook: name is missing (add name = \"my-runbook\")") end
