@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "util.h"
 
@@ -80,6 +81,24 @@ static const char *const migrations[] = {
 	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
 	" at TEXT, operator TEXT, text TEXT);"
 	"CREATE INDEX notes_run ON notes (run_id, seq);",
+	/*
+	 * 2: resuming, acting from other terminals, the audit chain. The
+	 * audit table has no foreign key (it outlives what it describes) and
+	 * triggers refuse changes: append-only, and `audit verify` catches
+	 * whoever drops the triggers.
+	 */
+	"CREATE TABLE requests ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" run_id TEXT NOT NULL, kind TEXT NOT NULL, step TEXT, operator TEXT, uid INTEGER,"
+	" text TEXT, created_at TEXT, handled_at TEXT, result TEXT);"
+	"CREATE INDEX requests_pending ON requests (run_id, handled_at);"
+	"CREATE TABLE audit ("
+	" seq INTEGER PRIMARY KEY, at TEXT NOT NULL, run_id TEXT, event TEXT NOT NULL,"
+	" operator TEXT, uid INTEGER, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -171,6 +190,8 @@ enum query {
 	Q_NOTE_INSERT,
 	Q_RUN_FIND, Q_RUN_GET, Q_PHASES_GET, Q_STEPS_GET, Q_NOTES_GET, Q_ATTEMPTS_GET,
 	Q_RUNS_LIST, Q_RUNS_LIST_RUNBOOK,
+	Q_REQUEST_ADD, Q_REQUESTS_PENDING, Q_REQUEST_DONE, Q_REQUEST_RESULT,
+	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL,
 	Q__COUNT
 };
 
@@ -279,6 +300,24 @@ static char *query_sql(enum query q)
 	case Q_RUNS_LIST_RUNBOOK:
 		return select_sql(&t_runs, "WHERE runbook = ?2 "
 					   "ORDER BY started_at DESC, rowid DESC LIMIT ?1");
+	case Q_REQUEST_ADD:
+		return xstrdup("INSERT INTO requests (run_id, kind, step, operator, uid, text, created_at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	case Q_REQUESTS_PENDING:
+		return xstrdup("SELECT id, run_id, kind, step, operator, uid, text, created_at"
+			       " FROM requests WHERE run_id = ?1 AND handled_at IS NULL ORDER BY id");
+	case Q_REQUEST_DONE:
+		return xstrdup("UPDATE requests SET handled_at = ?2, result = ?3 WHERE id = ?1");
+	case Q_REQUEST_RESULT:
+		return xstrdup("SELECT handled_at IS NOT NULL, result FROM requests WHERE id = ?1");
+	case Q_AUDIT_LAST:
+		return xstrdup("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+	case Q_AUDIT_ADD:
+		return xstrdup("INSERT INTO audit (seq, at, run_id, event, operator, uid, detail,"
+			       " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	case Q_AUDIT_ALL:
+		return xstrdup("SELECT seq, at, run_id, event, operator, uid, detail, prev_hash, hash"
+			       " FROM audit ORDER BY rowid");
 	case Q__COUNT: break;
 	}
 	return NULL;
@@ -1030,6 +1069,187 @@ int store_runs_list(struct store *st, const char *runbook, int limit,
 	}
 	*out = v;
 	*n = len;
+	return 0;
+}
+
+/* ---- requests from other terminals, and the audit chain ---- */
+
+static char *now_iso(char buf[32])
+{
+	clock_iso8601(clock_wall_ms(), buf);
+	return buf;
+}
+
+int store_request_add(struct store *st, const char *run_id, const char *kind, const char *step,
+		      const char *operator, long uid, const char *text, long *id)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_REQUEST_ADD);
+	int rc = -1;
+	if (s) {
+		char iso[32];
+		bind_text(s, 0, run_id);
+		bind_text(s, 1, kind);
+		bind_text(s, 2, step);
+		bind_text(s, 3, operator);
+		sqlite3_bind_int64(s, 5, uid);
+		bind_text(s, 5, text);
+		bind_text(s, 6, now_iso(iso));
+		rc = q_exec(st, s, "add a request");
+		if (!rc && id)
+			*id = (long)sqlite3_last_insert_rowid(st->db);
+	}
+	return tx_end(st, rc);
+}
+
+int store_requests_pending(struct store *st, const char *run_id, struct request **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *s = q_get(st, Q_REQUESTS_PENDING);
+	if (!s)
+		return -1;
+	bind_text(s, 0, run_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct request *r = &(*out)[(*n)++];
+		r->id = (long)sqlite3_column_int64(s, 0);
+		r->run_id = col_text(s, 1);
+		r->kind = col_text(s, 2);
+		r->step = col_text(s, 3);
+		r->operator = col_text(s, 4);
+		r->uid = (long)col_int(s, 5, -1);
+		r->text = col_text(s, 6);
+		r->created_ms = col_ts(s, 7);
+	}
+	q_done(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, "read requests");
+	return 0;
+}
+
+int store_request_done(struct store *st, long id, const char *result)
+{
+	if (tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_REQUEST_DONE);
+	int rc = -1;
+	if (s) {
+		char iso[32];
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 1, now_iso(iso));
+		bind_text(s, 2, result);
+		rc = q_exec(st, s, "answer a request");
+	}
+	return tx_end(st, rc);
+}
+
+int store_request_result(struct store *st, long id, char **result)
+{
+	*result = NULL;
+	sqlite3_stmt *s = q_get(st, Q_REQUEST_RESULT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s), handled = 0;
+	if (rc == SQLITE_ROW) {
+		handled = sqlite3_column_int(s, 0);
+		if (handled)
+			*result = col_text(s, 1);
+	}
+	q_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, "read a request");
+	return handled ? 1 : 0;
+}
+
+void request_release(struct request *r)
+{
+	free(r->run_id);
+	free(r->kind);
+	free(r->step);
+	free(r->operator);
+	free(r->text);
+}
+
+/*
+ * Appends inside a write transaction (joining a batch), so the entry and
+ * the state change it describes commit together, and two processes can
+ * never both read the same previous hash.
+ */
+int store_audit_append(struct store *st, const char *run_id, const char *event,
+		       const char *operator, long uid, const char *detail)
+{
+	if (tx_begin_write(st))
+		return -1;
+	int rc = -1;
+	struct audit_entry e = { 0 };
+	char iso[32];
+	e.at = now_iso(iso);
+	e.run_id = (char *)(uintptr_t)run_id;
+	e.event = (char *)(uintptr_t)event;
+	e.operator = (char *)(uintptr_t)operator;
+	e.uid = uid;
+	e.detail = (char *)(uintptr_t)detail;
+	sqlite3_stmt *s = q_get(st, Q_AUDIT_LAST);
+	if (!s)
+		return tx_end(st, -1);
+	int step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		e.seq = sqlite3_column_int64(s, 0) + 1;
+		const char *h = (const char *)sqlite3_column_text(s, 1);
+		snprintf(e.prev_hash, sizeof(e.prev_hash), "%s", h ? h : "");
+	} else {
+		e.seq = 1;
+		snprintf(e.prev_hash, sizeof(e.prev_hash), "%s", AUDIT_GENESIS);
+	}
+	q_done(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return tx_end(st, db_fail(st, "read the audit head"));
+	audit_hash(&e, e.hash);
+	s = q_get(st, Q_AUDIT_ADD);
+	if (s) {
+		sqlite3_bind_int64(s, 1, e.seq);
+		bind_text(s, 1, e.at);
+		bind_text(s, 2, run_id);
+		bind_text(s, 3, event);
+		bind_text(s, 4, operator);
+		sqlite3_bind_int64(s, 6, uid);
+		bind_text(s, 6, detail);
+		bind_text(s, 7, e.prev_hash);
+		bind_text(s, 8, e.hash);
+		rc = q_exec(st, s, "append to the audit log");
+	}
+	return tx_end(st, rc);
+}
+
+int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud)
+{
+	sqlite3_stmt *s = q_get(st, Q_AUDIT_ALL);
+	if (!s)
+		return -1;
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct audit_entry e = { 0 };
+		e.seq = sqlite3_column_int64(s, 0);
+		e.at = col_text(s, 1);
+		e.run_id = col_text(s, 2);
+		e.event = col_text(s, 3);
+		e.operator = col_text(s, 4);
+		e.uid = col_int(s, 5, -1);
+		e.detail = col_text(s, 6);
+		const char *ph = (const char *)sqlite3_column_text(s, 7);
+		const char *hh = (const char *)sqlite3_column_text(s, 8);
+		snprintf(e.prev_hash, sizeof(e.prev_hash), "%s", ph ? ph : "");
+		snprintf(e.hash, sizeof(e.hash), "%s", hh ? hh : "");
+		stop = fn(ud, &e);
+		audit_entry_release(&e);
+	}
+	q_done(s);
+	if (!stop && rc != SQLITE_DONE)
+		return db_fail(st, "read the audit log");
 	return 0;
 }
 

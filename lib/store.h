@@ -41,6 +41,31 @@ int store_step_finish(struct store *st, const char *run_id, int phase_idx, int s
 int store_note_add(struct store *st, const char *run_id, const struct note_rec *note);
 
 /*
+ * Requests from other processes (`lifeboat confirm`, the console, ...):
+ * written by anyone, picked up and answered by the process executing the run.
+ * kind: "confirm", "decline", "note", "abort", "retry", "skip".
+ */
+struct request {
+	long id;
+	char *run_id, *kind, *step, *operator, *text;
+	long uid;
+	int64_t created_ms;
+};
+int store_request_add(struct store *st, const char *run_id, const char *kind, const char *step,
+		      const char *operator, long uid, const char *text, long *id);
+int store_requests_pending(struct store *st, const char *run_id, struct request **out, size_t *n);
+int store_request_done(struct store *st, long id, const char *result);
+/* 1 and *result (owned) once answered, 0 while pending, -1 on error. */
+int store_request_result(struct store *st, long id, char **result);
+void request_release(struct request *r);
+
+/* The audit chain (audit.h): append joins an open batch; walk goes in storage order. */
+struct audit_entry;
+int store_audit_append(struct store *st, const char *run_id, const char *event,
+		       const char *operator, long uid, const char *detail);
+int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud);
+
+/*
  * Batching: between store_batch_begin and store_batch_end the writes above
  * share one transaction, committed by store_batch_end. The engine uses it
  * to commit a step's result together with the start of the next step,

@@ -154,7 +154,7 @@ return runbook {
 
   phase "redeploy" { role = "sre", budget = "30s", restores_service = true,
     step "start the model server" {
-      sh = 'exec python3 demo/serve.py "$port" "$model"', service = true, ready_after = "300ms",
+      sh = 'exec python3 demo/serve.py "$port" "$model"', service = true, ready_after = "1s",
     },
     step "model server healthy" {
       http = "http://127.0.0.1:${port}/health", expect = 200, contains = "ok",

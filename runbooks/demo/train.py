@@ -99,7 +99,7 @@ def main():
     f = sub.add_parser("fit")
     f.add_argument("store")
     f.add_argument("model")
-    f.add_argument("--epochs", type=int, default=150)
+    f.add_argument("--epochs", type=int, default=100)
     f.add_argument("--rate", type=float, default=1.0)
     e = sub.add_parser("evaluate")
     e.add_argument("store")

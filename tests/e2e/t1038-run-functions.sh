@@ -79,7 +79,22 @@ test_expect_success 'a function-valued sh that raises fails the step, naming the
 	case $e in *fnraise.lua:4:*"cannot build the command"*) ;; *) echo "error: $e"; exit 1 ;; esac
 '
 
-test_expect_success 'a looping run function is stopped at its timeout, even inside pcall' '
+# The runs below are bounded with timeout(1): a bug here would otherwise hang the suite.
+test_expect_success 'a looping run function is stopped at its timeout' '
+	write_runbook spin.lua <<-\EOF &&
+	return runbook { name = "spin",
+		phase "p" {
+			step "spin" { timeout = "300ms", run = function(ctx) while true do end end },
+		},
+	}
+	EOF
+	elapsed_ms expect_code 1 timeout -s KILL 8 "$LIFEBOAT" run --yes spin.lua --report r.json >out 2>err &&
+	test "$LAST_CODE" = 0 &&
+	test "$ELAPSED_MS" -lt 5000 &&
+	test "$(jv r.json phases.0.steps.0.status)" = timed_out
+'
+
+test_expect_success 'a looping run function is stopped at its timeout even inside pcall' '
 	write_runbook loop.lua <<-\EOF &&
 	return runbook { name = "loop",
 		phase "p" {
@@ -89,7 +104,7 @@ test_expect_success 'a looping run function is stopped at its timeout, even insi
 		},
 	}
 	EOF
-	elapsed_ms expect_code 1 lb run --yes loop.lua --report r.json >out 2>err &&
+	elapsed_ms expect_code 1 timeout -s KILL 8 "$LIFEBOAT" run --yes loop.lua --report r.json >out 2>err &&
 	test "$LAST_CODE" = 0 &&
 	test "$ELAPSED_MS" -lt 5000 &&
 	test "$(jv r.json phases.0.steps.0.status)" = timed_out

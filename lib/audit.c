@@ -1,0 +1,62 @@
+/* The audit chain's hash: SHA-256 over length-prefixed, domain-separated fields. */
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+static void put_field(EVP_MD_CTX *ctx, const char *s)
+{
+	unsigned char len[8];
+	uint64_t n = s ? (uint64_t)strlen(s) : UINT64_MAX;	/* NULL is not "" */
+	for (int i = 0; i < 8; i++)
+		len[i] = (unsigned char)(n >> (56 - 8 * i));
+	EVP_DigestUpdate(ctx, len, sizeof(len));
+	if (s)
+		EVP_DigestUpdate(ctx, s, strlen(s));
+}
+
+void audit_hash(const struct audit_entry *e, char out[65])
+{
+	static const char domain[] = "lifeboat-audit-v1";
+	char seq[32], uid[32];
+	snprintf(seq, sizeof(seq), "%lld", (long long)e->seq);
+	snprintf(uid, sizeof(uid), "%lld", (long long)e->uid);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		die_oom(0);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	put_field(ctx, domain);
+	put_field(ctx, seq);
+	put_field(ctx, e->at);
+	put_field(ctx, e->run_id);
+	put_field(ctx, e->event);
+	put_field(ctx, e->operator);
+	put_field(ctx, uid);
+	put_field(ctx, e->detail);
+	put_field(ctx, e->prev_hash);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < mdlen && i < 32; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+void audit_entry_release(struct audit_entry *e)
+{
+	free(e->at);
+	free(e->run_id);
+	free(e->event);
+	free(e->operator);
+	free(e->detail);
+	e->at = e->run_id = e->event = e->operator = e->detail = NULL;
+}
