@@ -32,6 +32,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "runlock.h"
 #include "util.h"
 
 extern char **environ;
@@ -45,6 +46,10 @@ static volatile sig_atomic_t abort_signal;	/* the first abort signal, 0 when non
 static volatile sig_atomic_t abort_count;
 static volatile sig_atomic_t lua_abort;		/* what the Lua hook sees */
 static struct procset *current_ps;		/* for waking from a signal handler */
+static volatile sig_atomic_t wake_requested;	/* look for requests now */
+static volatile sig_atomic_t abort_remote;	/* the abort came from `lifeboat abort` */
+
+#define REQUEST_POLL_NS 1000000000LL	/* requests are picked up within a second */
 
 void engine_request_abort(int sig)
 {
@@ -52,6 +57,13 @@ void engine_request_abort(int sig)
 		abort_signal = sig;
 	abort_count++;
 	lua_abort = 1;
+	if (current_ps)
+		procset_wake(current_ps);
+}
+
+void engine_wake(void)
+{
+	wake_requested = 1;
 	if (current_ps)
 		procset_wake(current_ps);
 }
@@ -160,8 +172,17 @@ struct engine {
 	int store_failed;
 	int batch_open;			/* a step's result waits to be committed with what follows */
 	char *state_json;		/* ctx.state as last encoded, owned */
+	int64_t requests_checked_ns;	/* when pending requests were last read */
+	struct task *manual_task;	/* the manual step waiting for a person */
+	enum manual_answer remote_answer;
+	char *remote_who;		/* who answered from elsewhere, owned */
+	struct task *paused_task;	/* a failed step waiting for retry/skip/fail */
+	char *pause_decision;		/* "retry", "skip" or "fail", owned */
+	char *pause_who;
 	unsigned long state_gen;	/* luahost_generation() when it was */
 	int lock_fd;
+	int run_lock_fd;		/* runlock: says we are alive */
+	char *run_lock_dir;
 };
 
 static int64_t wall_now(struct engine *e)
@@ -222,6 +243,130 @@ static void flush(struct engine *e)
 	}
 }
 
+/* An audit entry, in the same transaction as what it describes when a batch is open. */
+static void audit(struct engine *e, const char *event, const char *who, const char *fmt, ...)
+	LB_PRINTF(4, 5);
+static void audit(struct engine *e, const char *event, const char *who, const char *fmt, ...)
+{
+	char *detail = NULL;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		char *raw = xvasprintf(fmt, ap);
+		va_end(ap);
+		detail = raw;
+	}
+	stored(e, store_audit_append(e->st, e->run->id, event, who ? who : e->o->operator,
+				     (long)getuid(), detail));
+	free(detail);
+}
+
+/* A JSON string literal of s, for audit details. */
+static char *jstr(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	return out ? out : xstrdup("\"\"");
+}
+
+static int allowed(struct engine *e, const char *action, const char *role, const char *who,
+		   char **why)
+{
+	*why = NULL;
+	if (!e->o->authorize)
+		return 1;
+	return e->o->authorize(e->o->authorize_ud, action, role, who, why);
+}
+
+static int step_matches(struct task *t, const char *name)
+{
+	return !name || !*name || !strcmp(name, t->def->name);
+}
+
+/* Answers what other terminals asked for: notes, aborts, confirmations, retry/skip. */
+static void handle_requests(struct engine *e)
+{
+	struct request *rq = NULL;
+	size_t n = 0;
+	if (store_requests_pending(e->st, e->run->id, &rq, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct request *q = &rq[i];
+		const char *who = q->operator ? q->operator : "unknown";
+		char *result = NULL, *why = NULL;
+		if (!strcmp(q->kind, "note")) {
+			if (!q->text || !*q->text) {
+				result = xstrdup("refused: the note is empty");
+			} else {
+				int64_t now = wall_now(e);
+				run_rec_add_note(e->run, now, who, q->text);
+				stored(e, store_note_add(e->st, e->run->id, &e->run->notes[e->run->nnotes - 1]));
+				char *js = jstr(q->text);
+				audit(e, "note", who, "{\"text\":%s}", js);
+				free(js);
+				struct engine_event ev = { .type = EV_NOTE, .run = e->run, .phase = -1,
+							   .step = -1, .data = q->text,
+							   .len = strlen(q->text) };
+				if (e->hk && e->hk->event)
+					e->hk->event(e->hk->ud, &ev);
+				result = xstrdup("noted");
+			}
+		} else if (!strcmp(q->kind, "abort")) {
+			if (!allowed(e, "abort", NULL, who, &why)) {
+				result = xasprintf("refused: %s", why);
+			} else {
+				audit(e, "abort", who, NULL);
+				message(e, 1, -1, -1, "abort requested by %s", who);
+				abort_remote = 1;
+				engine_request_abort(SIGINT);
+				result = xstrdup("aborting");
+			}
+		} else if (!strcmp(q->kind, "confirm") || !strcmp(q->kind, "decline")) {
+			struct task *t = e->manual_task;
+			int confirm = !strcmp(q->kind, "confirm");
+			if (!t || e->remote_answer != MANUAL_PENDING) {
+				result = xstrdup("refused: no manual step is waiting");
+			} else if (!step_matches(t, q->step)) {
+				result = xasprintf("refused: step '%s' is not waiting; '%s' is", q->step,
+						   t->def->name);
+			} else if (!allowed(e, q->kind, t->def->role, who, &why)) {
+				result = xasprintf("refused: %s", why);
+				audit(e, "refused", who, "{\"action\":\"%s\",\"step\":\"%s\"}", q->kind,
+				      t->def->name);
+			} else {
+				e->remote_answer = confirm ? MANUAL_CONFIRMED : MANUAL_DECLINED;
+				free(e->remote_who);
+				e->remote_who = xstrdup(who);
+				result = xasprintf("%s '%s'", confirm ? "confirmed" : "declined", t->def->name);
+			}
+		} else if (!strcmp(q->kind, "retry") || !strcmp(q->kind, "skip") ||
+			   !strcmp(q->kind, "fail")) {
+			struct task *t = e->paused_task;
+			if (!t || e->pause_decision) {
+				result = xstrdup("refused: no failed step is waiting for a decision");
+			} else if (!step_matches(t, q->step)) {
+				result = xasprintf("refused: step '%s' is not waiting; '%s' is", q->step,
+						   t->def->name);
+			} else if (!allowed(e, q->kind, t->def->role, who, &why)) {
+				result = xasprintf("refused: %s", why);
+			} else {
+				e->pause_decision = xstrdup(q->kind);
+				free(e->pause_who);
+				e->pause_who = xstrdup(who);
+				result = xasprintf("%s '%s'", q->kind, t->def->name);
+			}
+		} else {
+			result = xasprintf("refused: unknown request '%s'", q->kind);
+		}
+		stored(e, store_request_done(e->st, q->id, result));
+		free(result);
+		free(why);
+		request_release(q);
+	}
+	free(rq);
+}
+
 /* Acts on an abort signal once: stops every running step (not during cleanup). */
 static void check_abort(struct engine *e, struct task *tasks, size_t n)
 {
@@ -248,7 +393,16 @@ static void check_abort(struct engine *e, struct task *tasks, size_t n)
 static int serve(struct engine *e, int ms)
 {
 	flush(e);
+	if (ms < 0 || ms > 1000)
+		ms = 1000;	/* requests are read at least once a second */
 	procset_poll(e->ps, ms);
+	int64_t now = clock_mono_ns();
+	if (wake_requested || now - e->requests_checked_ns >= REQUEST_POLL_NS) {
+		wake_requested = 0;
+		e->requests_checked_ns = now;
+		handle_requests(e);
+		flush(e);
+	}
 	for (size_t i = 0; i < e->nservices; i++) {
 		struct task *t = e->services[i];
 		if (t->state == T_RUNNING && proc_state(t->proc) == PROC_DONE) {
@@ -263,10 +417,6 @@ static int serve(struct engine *e, int ms)
 	return abort_signal && !e->in_cleanup ? -1 : 0;
 }
 
-static int pump(void *eng, int ms)
-{
-	return serve(eng, ms);
-}
 
 /* ------------------------------------------------------------------------ */
 /* step environment and commands */
@@ -377,6 +527,11 @@ static void attempt_begin(struct task *t)
 	t->state = T_RUNNING;
 	luahost_ctx_where(e->host, e->run->phases[t->pi].name, t->def->name);
 	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
+	audit(e, "step_started", NULL, "{\"phase\":%s,\"step\":%s,\"attempt\":%d}", jp, jn,
+	      t->attempt);
+	free(jn);
+	free(jp);
 	flush(e);
 	struct engine_event ev = { .type = EV_STEP_STARTED, .run = e->run, .phase = t->pi,
 				   .step = t->si, .attempt = t->attempt };
@@ -414,6 +569,11 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
 	else
 		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
+	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
+	audit(e, "step_result", NULL, "{\"phase\":%s,\"step\":%s,\"status\":\"%s\",\"attempts\":%d}",
+	      jp, jn, status_name(st), r->attempts);
+	free(jn);
+	free(jp);
 	/*
 	 * The history has them now; in memory only what the end-of-run reports
 	 * use stays (the output of steps that did not succeed), so a run of
@@ -432,6 +592,36 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 static void step_done(struct task *t, enum status st)
 {
 	step_done_with(t, st, NULL);
+}
+
+/*
+ * A failed step in the console: wait for a person to retry it, skip it or
+ * let it fail. Returns 1 retry, 2 skip, 0 fail (or aborted).
+ */
+static int pause_for_decision(struct task *t)
+{
+	struct engine *e = t->e;
+	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
+	e->paused_task = t;
+	free(e->pause_decision);
+	e->pause_decision = NULL;
+	emit(e, EV_STEP_PAUSED, t->pi, t->si);
+	while (!e->pause_decision)
+		if (serve(e, 100) < 0)
+			break;
+	e->paused_task = NULL;
+	int r = 0;
+	if (e->pause_decision) {
+		const char *d = e->pause_decision;
+		char *jn = jstr(t->def->name);
+		audit(e, d, e->pause_who, "{\"step\":%s}", jn);
+		free(jn);
+		r = !strcmp(d, "retry") ? 1 : !strcmp(d, "skip") ? 2 : 0;
+		if (r)
+			message(e, 0, t->pi, t->si, "%s: %s by %s", t->def->name,
+				r == 1 ? "retried" : "skipped", e->pause_who);
+	}
+	return r;
 }
 
 /*
@@ -454,6 +644,21 @@ static int attempt_end(struct task *t, enum status st, int exit_code, char *erro
 	t->att.output_cut = cut;
 	int retry = st != ST_SUCCEEDED && st != ST_DECLINED && st != ST_INTERRUPTED &&
 		    t->attempt <= t->def->retries && !(abort_signal && !e->in_cleanup);
+	if (!retry && st != ST_SUCCEEDED && st != ST_INTERRUPTED && e->o->pause_on_failure &&
+	    !t->def->continue_on_error && !e->in_cleanup && !abort_signal) {
+		switch (pause_for_decision(t)) {
+		case 1:
+			retry = 1;
+			break;
+		case 2:
+			free(t->att.error);
+			t->att.error = xasprintf("skipped by %s after it failed", e->pause_who);
+			st = ST_SKIPPED;
+			break;
+		default:
+			break;
+		}
+	}
 	if (!retry) {
 		step_done_with(t, st, &t->att);
 		return 0;
@@ -644,13 +849,65 @@ static void manual_attempt(struct task *t)
 	struct manual_request req = {
 		.run = e->run, .phase = t->pi, .step = t->si, .text = text, .role = t->def->role,
 		.deadline_mono_ns = timeout > 0 ? clock_mono_ns() + (int64_t)(timeout * 1e9) : 0,
-		.pump = pump, .eng = e,
 	};
 	char *who = NULL, *why = NULL;
 	int64_t waited_from = clock_mono_ns();
-	enum manual_answer a = MANUAL_UNAVAILABLE;
-	if (e->hk && e->hk->manual)
-		a = e->hk->manual(e->hk->ud, &req, &who, &why);
+	enum manual_answer a = MANUAL_PENDING;
+	e->manual_task = t;
+	e->remote_answer = MANUAL_PENDING;
+	int first = 1;
+	/*
+	 * Whoever answers first wins: the terminal (polled through the hook,
+	 * never blocking) or a `lifeboat confirm` from elsewhere (a request
+	 * read by serve()). Processes keep being served meanwhile.
+	 */
+	for (;;) {
+		if (e->hk && e->hk->manual) {
+			a = e->hk->manual(e->hk->ud, &req, first, &who, &why);
+			first = 0;
+		} else {
+			a = MANUAL_PENDING;
+		}
+		if (a == MANUAL_CONFIRMED || a == MANUAL_DECLINED) {
+			char *deny = NULL;
+			const char *action = a == MANUAL_CONFIRMED ? "confirm" : "decline";
+			if (allowed(e, action, t->def->role, who ? who : e->o->operator, &deny))
+				break;
+			message(e, 1, t->pi, t->si, "%s may not %s '%s': %s", who ? who : e->o->operator,
+				action, t->def->name, deny ? deny : "not allowed");
+			char *jn = jstr(t->def->name);
+			audit(e, "refused", who, "{\"action\":\"%s\",\"step\":%s}", action, jn);
+			free(jn);
+			free(deny);
+			free(who);
+			who = NULL;
+			first = 1;	/* ask again */
+			a = MANUAL_PENDING;
+		}
+		if (a != MANUAL_PENDING)
+			break;
+		if (e->remote_answer != MANUAL_PENDING) {
+			a = e->remote_answer;
+			who = xstrdup(e->remote_who);
+			break;
+		}
+		if (req.deadline_mono_ns && clock_mono_ns() >= req.deadline_mono_ns) {
+			a = MANUAL_UNAVAILABLE;
+			free(why);
+			why = xasprintf("nobody confirmed within the step's timeout of %gs", timeout);
+			break;
+		}
+		if (serve(e, 100) < 0) {
+			a = MANUAL_ABORTED;
+			break;
+		}
+	}
+	e->manual_task = NULL;
+	if (a == MANUAL_CONFIRMED || a == MANUAL_DECLINED) {
+		char *jn = jstr(t->def->name);
+		audit(e, a == MANUAL_CONFIRMED ? "confirm" : "decline", who, "{\"step\":%s}", jn);
+		free(jn);
+	}
 	double waited = (double)(clock_mono_ns() - waited_from) / 1e9;
 	t->rec->human_wait_s += waited;
 	enum status st;
@@ -1215,19 +1472,32 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		r->ended_ms = r->started_ms;
 		r->exit_code = EXIT_REFUSED;
 		stored(e, store_run_insert(st, r));
+		audit(e, "refused", NULL, "{\"reason\":\"busy\",\"holder\":\"%s\"}", holder);
 		free(holder);
 		return EXIT_REFUSED;
 	}
+	e->run_lock_dir = runlock_dir(store_path(st));
+	e->run_lock_fd = runlock_acquire(e->run_lock_dir, r->id);
 	if (store_run_insert(st, r)) {
 		r->status = ST_FAILED;
 		r->error = xasprintf("cannot record the run in the history: %s", store_error(st));
 		r->exit_code = EXIT_STEP_FAILED;
+		runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
+		free(e->run_lock_dir);
 		if (e->lock_fd >= 0)
 			close(e->lock_fd);
 		return EXIT_STEP_FAILED;
 	}
 
+	{
+		char *jf = jstr(rb->abspath), *jp = r->params_json;
+		audit(e, "run_started", NULL,
+		      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s}",
+		      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}");
+		free(jf);
+	}
 	e->ps = procset_new();
+	e->requests_checked_ns = clock_mono_ns();
 	current_ps = e->ps;
 	env_base_build(e);
 	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, o->mode);
@@ -1311,11 +1581,14 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 				break;
 			}
 	if (e->aborted && !r->error)
-		r->error = xasprintf("aborted by %s", e->aborted == SIGINT ? "SIGINT" :
+		r->error = xasprintf("aborted by %s", abort_remote ? "`lifeboat abort`" : e->aborted == SIGINT ? "SIGINT" :
 				     e->aborted == SIGTERM ? "SIGTERM" : e->aborted == SIGHUP ? "SIGHUP" : "request");
 	r->exit_code = exit_code_of(e);
 	stored(e, store_run_save(st, r));
+	audit(e, "run_finished", NULL, "{\"status\":\"%s\",\"exit_code\":%d}",
+	      status_name(r->status), r->exit_code);
 	flush(e);
+	handle_requests(e);	/* answer what arrived too late, so nobody waits in vain */
 	emit(e, EV_RUN_FINISHED, -1, -1);
 
 	luahost_set_engine(host, NULL, NULL);
@@ -1325,6 +1598,11 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		free(e->env_base[i]);
 	free(e->env_base);
 	free(e->state_json);
+	free(e->remote_who);
+	free(e->pause_decision);
+	free(e->pause_who);
+	runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
+	free(e->run_lock_dir);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
 	return r->exit_code;

@@ -46,6 +46,15 @@ struct engine_opts {
 	size_t nparams;
 	double rto_s, rpo_s;		/* NAN: the runbook's */
 	const char *lock_dir;		/* where exclusive locks live */
+	int pause_on_failure;		/* console: a failed step waits for retry, skip or fail */
+	/*
+	 * Who may do what (config roles): action is "confirm", "decline",
+	 * "abort", "retry", "skip", "note"; role may be NULL. NULL hook: anyone.
+	 * Returns 1 when allowed, else 0 with *why (owned).
+	 */
+	int (*authorize)(void *ud, const char *action, const char *role, const char *operator,
+			 char **why);
+	void *authorize_ud;
 };
 
 enum engine_event_type {
@@ -58,6 +67,8 @@ enum engine_event_type {
 	EV_STEP_FINISHED,
 	EV_MANUAL_WAITING,
 	EV_MESSAGE,			/* data: text; level: 0 info, 1 warning, 2 error */
+	EV_STEP_PAUSED,			/* failed; waits for retry, skip or fail (pause_on_failure) */
+	EV_NOTE,			/* data: the note's text, the newest in run->notes */
 	EV_RUN_FINISHED,
 };
 
@@ -74,7 +85,13 @@ struct engine_event {
 	double retry_in_s;
 };
 
-enum manual_answer { MANUAL_CONFIRMED, MANUAL_DECLINED, MANUAL_UNAVAILABLE, MANUAL_ABORTED };
+enum manual_answer {
+	MANUAL_PENDING,		/* nobody answered yet: ask again later */
+	MANUAL_CONFIRMED,
+	MANUAL_DECLINED,
+	MANUAL_UNAVAILABLE,	/* nobody can answer (why says so): the step fails */
+	MANUAL_ABORTED,
+};
 
 struct manual_request {
 	const struct run_rec *run;
@@ -82,15 +99,19 @@ struct manual_request {
 	const char *text;		/* expanded instruction */
 	const char *role;
 	int64_t deadline_mono_ns;	/* 0: wait without limit */
-	/* Serves running processes for up to ms; returns -1 once the run is aborted. */
-	int (*pump)(void *eng, int ms);
-	void *eng;
 };
 
 struct engine_hooks {
 	void (*event)(void *ud, const struct engine_event *ev);
-	/* Asks a person. On CONFIRMED *who is who confirmed; otherwise *why may say why. Both owned. */
-	enum manual_answer (*manual)(void *ud, const struct manual_request *req, char **who, char **why);
+	/*
+	 * Polled (about every 100 ms, never blocking) while a manual step
+	 * waits; first is set on the first call (print the question then).
+	 * Returns MANUAL_PENDING to keep waiting: meanwhile a `lifeboat
+	 * confirm` from another terminal may answer. On CONFIRMED or DECLINED
+	 * *who is who answered; *why may say why. Both owned.
+	 */
+	enum manual_answer (*manual)(void *ud, const struct manual_request *req, int first,
+				     char **who, char **why);
 	void *ud;
 };
 
@@ -105,6 +126,8 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 
 /* Async-signal-safe: asks the run in progress to abort (SIGINT, SIGTERM, SIGHUP). */
 void engine_request_abort(int sig);
+/* Async-signal-safe and thread-safe: makes the engine look for requests now. */
+void engine_wake(void);
 /* The abort flag the Lua host watches. */
 volatile sig_atomic_t *engine_abort_flag(void);
 

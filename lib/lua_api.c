@@ -68,10 +68,10 @@ const char *lua_api_path(lua_State *L, int arg)
 	if (strlen(p) != len)
 		luaL_argerror(L, arg, "the path contains a NUL byte");
 	if (p[0] == '/')
-		lua_pushvalue(L, arg);
-	else
-		lua_pushfstring(L, "%s/%s", luahost_workdir(L), p);
-	return lua_tostring(L, -1);
+		return p;
+	lua_pushfstring(L, "%s/%s", luahost_workdir(L), p);
+	lua_replace(L, arg);
+	return lua_tostring(L, arg);
 }
 
 double lua_api_opt_seconds(lua_State *L, int idx, const char *key, double dflt)

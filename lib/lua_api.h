@@ -31,7 +31,8 @@ void lua_http_register(lua_State *L);
 
 /*
  * Argument arg as a path: checked (a string without NUL bytes), resolved
- * against luahost_workdir when relative, pushed and returned.
+ * against luahost_workdir when relative; the result replaces the argument
+ * (so the stack keeps its shape) and is returned.
  */
 const char *lua_api_path(lua_State *L, int arg);
 

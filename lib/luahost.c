@@ -39,6 +39,7 @@ struct luahost {
 	size_t mem_used;
 	size_t mem_limit;
 	int mem_tripped;		/* the cap was hit in the current call */
+	int mem_refused;		/* the last growing allocation was refused */
 	int in_reserve;			/* allocations may use the reserve (error paths) */
 	int64_t deadline_ns;		/* 0: none */
 	int deadline_tripped;
@@ -70,12 +71,21 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	}
 	size_t limit = h->mem_limit + (h->in_reserve ? MEMORY_RESERVE : 0);
 	if (nsize > osize && h->mem_used - osize + nsize > limit) {
-		h->mem_tripped = 1;
+		/*
+		 * Lua answers a refusal with an emergency full collection and asks
+		 * again: only a second refusal in a row means the live data is over
+		 * the cap (garbage waiting for the collector must not fail a step).
+		 */
+		if (h->mem_refused)
+			h->mem_tripped = 1;
+		h->mem_refused = 1;
 		return NULL;
 	}
 	void *p = realloc(ptr, nsize);
 	if (!p)
 		return NULL;
+	if (nsize > osize)
+		h->mem_refused = 0;
 	h->mem_used = h->mem_used - osize + nsize;
 	return p;
 }
@@ -117,6 +127,7 @@ static void deadline_set(struct luahost *h, double secs)
 	lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	h->deadline_tripped = 0;
 	h->mem_tripped = 0;
+	h->mem_refused = 0;
 	h->deadline_s = secs;
 	h->deadline_ns = secs > 0 ? clock_mono_ns() + (int64_t)(secs * 1e9) : 0;
 }
@@ -158,6 +169,7 @@ double luahost_time_left(lua_State *L)
 /* Message handler: keep the message, add a traceback as a second value in the registry. */
 static int msgh(lua_State *L)
 {
+	host_of(L)->in_reserve = 1;	/* the traceback must fit after the cap tripped */
 	const char *msg = lua_tostring(L, 1);
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -659,9 +671,38 @@ static int host_setup(lua_State *L)
 	return 0;
 }
 
+/*
+ * LIFEBOAT_LUA_MEMORY ("32MiB", "512KiB", "1GiB" or bytes): the cap when the
+ * caller gives none, until the config file's lua_memory lands; the tests use
+ * it to trip the cap in a second. 0 when unset or not a size of 8 MiB or more.
+ */
+static size_t memory_from_env(void)
+{
+	const char *v = getenv("LIFEBOAT_LUA_MEMORY");
+	if (!v || !*v)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned shift = 0;
+	if (!strcmp(end, "KiB") || !strcmp(end, "K"))
+		shift = 10;
+	else if (!strcmp(end, "MiB") || !strcmp(end, "M"))
+		shift = 20;
+	else if (!strcmp(end, "GiB") || !strcmp(end, "G"))
+		shift = 30;
+	else if (*end)
+		return 0;
+	if (errno || end == v || n > (SIZE_MAX >> shift) || (n << shift) < (8u << 20))
+		return 0;
+	return (size_t)(n << shift);
+}
+
 int luahost_new(size_t memory_limit, struct luahost **out)
 {
 	struct luahost *h = xcalloc(1, sizeof(*h));
+	if (!memory_limit)
+		memory_limit = memory_from_env();
 	h->mem_limit = memory_limit ? memory_limit : LUAHOST_DEFAULT_MEMORY;
 	h->env_ref = h->dsl_ref = h->ctx_ref = LUA_NOREF;
 	h->L = lua_newstate(host_alloc, h);

@@ -28,19 +28,15 @@ double percentile(const double *v, size_t n, double pct)
 	return r;
 }
 
-int rto_at_risk(const double *v, size_t n, double target, char **why)
+int rto_risk(const double *v, size_t n, double target, struct rto_risk *out)
 {
-	*why = NULL;
-	if (!n || isnan(target) || target <= 0)
+	*out = (struct rto_risk){ 0, NAN, NAN, NAN, NAN, 0 };
+	const double *last = n > RISK_WINDOW ? v + (n - RISK_WINDOW) : v;
+	size_t m = n > RISK_WINDOW ? RISK_WINDOW : n;
+	out->n = m;
+	if (!m)
 		return 0;
-	const double *last = n > 10 ? v + (n - 10) : v;
-	size_t m = n > 10 ? 10 : n;
-	double p95 = percentile(last, m, 95);
-	if (p95 > 0.8 * target) {
-		*why = xasprintf("p95 of the last %zu achieved RTOs is %.0f%% of the target", m,
-				 100.0 * p95 / target);
-		return 1;
-	}
+	out->p95 = percentile(last, m, 95);
 	if (m >= 3) {
 		double sx = 0, sy = 0, sxx = 0, sxy = 0;
 		for (size_t i = 0; i < m; i++) {
@@ -50,21 +46,58 @@ int rto_at_risk(const double *v, size_t n, double target, char **why)
 			sxy += (double)i * last[i];
 		}
 		double den = (double)m * sxx - sx * sx;
-		if (den != 0) {
-			double slope = ((double)m * sxy - sx * sy) / den;
-			double icpt = (sy - slope * sx) / (double)m;
-			if (slope > 0) {
-				double at5 = icpt + slope * (double)(m - 1 + 5);
-				if (at5 >= target) {
-					double runs = (target - (icpt + slope * (double)(m - 1))) / slope;
-					*why = xasprintf("the trend reaches the target in about %.0f more runs",
-							 ceil(runs));
-					return 1;
-				}
-			}
+		out->slope = ((double)m * sxy - sx * sy) / den;	/* den > 0 for m >= 2 */
+		double icpt = (sy - out->slope * sx) / (double)m;
+		if (out->slope > 0 && isfinite(target) && target > 0)
+			out->runs_left = (target - (icpt + out->slope * (double)(m - 1))) / out->slope;
+	}
+	if (isnan(target) || target <= 0)
+		return 0;
+	out->share = out->p95 / target;
+	out->at_risk = out->p95 > RISK_P95_SHARE * target ||
+		       (isfinite(out->runs_left) && out->runs_left <= RISK_HORIZON);
+	return out->at_risk;
+}
+
+int rto_at_risk(const double *v, size_t n, double target, char **why)
+{
+	struct rto_risk r;
+	*why = NULL;
+	if (!rto_risk(v, n, target, &r))
+		return 0;
+	if (r.p95 > RISK_P95_SHARE * target)
+		*why = xasprintf("p95 of the last %zu achieved RTOs is %.0f%% of the target", r.n,
+				 100.0 * r.share);
+	else
+		*why = xasprintf("the trend reaches the target in about %.0f more runs",
+				 ceil(r.runs_left));
+	return 1;
+}
+
+char *rto_risk_describe(const struct rto_risk *r)
+{
+	if (!r->n || isnan(r->share))
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 128);
+	strbuf_addf(&sb, "p95 of the last %zu achieved RTO%s is %.0f%% of the target (at risk above %.0f%%)",
+		    r->n, r->n > 1 ? "s" : "", 100.0 * r->share, 100.0 * RISK_P95_SHARE);
+	if (isfinite(r->slope)) {
+		char d[32];
+		if (r->slope > 0 && r->p95 > 0 && r->slope >= 0.005 * r->p95) {
+			strbuf_addf(&sb, ", rising %s a run", duration_format(r->slope, d, sizeof(d)));
+			if (isfinite(r->runs_left) && r->runs_left > 0)
+				strbuf_addf(&sb, ", reaching the target in about %.0f run%s",
+					    ceil(r->runs_left), ceil(r->runs_left) > 1 ? "s" : "");
+			else if (isfinite(r->runs_left))
+				strbuf_addstr(&sb, ", already past the target");
+		} else if (r->slope < 0 && r->p95 > 0 && -r->slope >= 0.005 * r->p95) {
+			strbuf_addf(&sb, ", falling %s a run", duration_format(-r->slope, d, sizeof(d)));
+		} else {
+			strbuf_addstr(&sb, ", steady");
 		}
 	}
-	return 0;
+	return strbuf_detach(&sb);
 }
 
 void sparkline(const double *v, size_t n, char *out, size_t outlen)
@@ -78,8 +111,9 @@ void sparkline(const double *v, size_t n, char *out, size_t outlen)
 			hi = v[i];
 	}
 	size_t len = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < n && len + 4 < outlen; i++) {
+	if (outlen)
+		out[0] = '\0';
+	for (size_t i = 0; i < n && len + 4 <= outlen; i++) {
 		int k = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7.0 + 0.5) : 3;
 		memcpy(out + len, bars[k], 3);
 		len += 3;

@@ -146,4 +146,25 @@ void userdb_finish(struct userdb *db);	/* finalizes the statement, if any */
 /* Rows changed by INSERT, UPDATE and DELETE since the handle was opened. */
 int64_t userdb_total_changes(struct userdb *db);
 
+/*
+ * Trends, read narrowly (no run is loaded whole). store_objectives: the
+ * achieved and target RTO/RPO of runbook's last `limit` runs (limit <= 0:
+ * all) that started no later than until_ms (TS_NONE: any time) and achieved
+ * an RTO or an RPO, oldest first; caller frees *out.
+ */
+struct objective_point {
+	int64_t started_ms;
+	double rto_s, rto_target_s;	/* achieved and target; NAN when absent */
+	double rpo_s, rpo_target_s;
+};
+int store_objectives(struct store *st, const char *runbook, int64_t until_ms, int limit,
+		     struct objective_point **out, size_t *n);
+/*
+ * The durations of the phases that succeeded in runbook's last `limit`
+ * succeeded runs, newest run first, each phase in order, in one query
+ * (plan). fn returns non-zero to stop early.
+ */
+int store_phase_durations(struct store *st, const char *runbook, int limit,
+			  int (*fn)(void *ud, const char *phase, double duration_s), void *ud);
+
 #endif

@@ -25,7 +25,7 @@ return runbook {
       sh = 'python3 demo/pricing.py install "$releases" "$version" --broken="$break_deploy"',
     },
     step "start the pricing service" {
-      sh = 'exec python3 demo/pricing.py serve "$releases" "$port"', service = true,
+      sh = 'exec python3 demo/pricing.py serve "$releases" "$port"', service = true, ready_after = "500ms",
     },
     step "current release healthy" {
       http = "http://127.0.0.1:${port}/health", contains = "ok", retries = 20, retry_delay = "100ms",
@@ -36,7 +36,7 @@ return runbook {
     step "switch to the new release" { sh = 'python3 demo/pricing.py switch "$releases" "$version"' },
     step "new release healthy" {
       http = "http://127.0.0.1:${port}/health?version=${version}", contains = "ok",
-      retries = 5, retry_delay = "200ms",
+      retries = 3, retry_delay = "300ms",
     },
     rollback = {
       step "switch back to the previous release" { sh = 'python3 demo/pricing.py rollback "$releases"' },

@@ -40,6 +40,8 @@ struct view {
 	const struct run_rec *run;
 	int quiet;
 	int tty;			/* stdout is a terminal: flush every event */
+	char answer[256];		/* a y/N answer being typed */
+	size_t answer_len;
 	int64_t flushed_ns;		/* otherwise at most every FLUSH_NS */
 };
 #define FLUSH_NS 200000000LL	/* 200 ms: a CI log stays live, 1000 steps do not cost 3000 writes */
@@ -187,6 +189,11 @@ static void on_event(void *ud, const struct engine_event *ev)
 		putchar('\n');
 		break;
 	case EV_MANUAL_WAITING:
+	case EV_NOTE:
+		break;
+	case EV_STEP_PAUSED:
+		printf("  %s%s failed: waiting for a decision (lifeboat retry/skip from the console)%s\n",
+		       c_yellow(), s->name, c_reset());
 		break;
 	case EV_RUN_FINISHED:
 	case EV_MESSAGE:
@@ -200,61 +207,62 @@ static void on_event(void *ud, const struct engine_event *ev)
 	}
 }
 
-/* y/N on a terminal; processes keep being served while the person reads. */
-static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, char **who,
-				     char **why)
+/*
+ * A waiting manual step: the y/N question on a terminal, and in any case the
+ * command that answers it from another terminal. Polled by the engine,
+ * never blocking, so whichever answer comes first wins.
+ */
+static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, int first,
+				     char **who, char **why)
 {
-	(void)ud;
-	if (!isatty(0)) {
-		*why = xstrdup("this manual step needs a person but lifeboat is not on a terminal: "
-			       "run with --yes to confirm it automatically, or use `lifeboat console`");
-		return MANUAL_UNAVAILABLE;
+	struct view *v = ud;
+	(void)why;
+	int tty = isatty(0);
+	if (first) {
+		const struct step_rec *s = &rq->run->phases[rq->phase].steps[rq->step];
+		char *db = absolute_db();
+		printf("\n  %s? %s%s: %s\n", c_yellow(), s->name, c_reset(), rq->text);
+		if (rq->role)
+			printf("    role %s\n", rq->role);
+		printf("    from any terminal: lifeboat --db %s confirm %s '%s'   (or decline)\n", db,
+		       rq->run->id, s->name);
+		if (tty)
+			printf("    confirm here as %s? [y/N] ", g_opts.operator);
+		fflush(stdout);
+		free(db);
+		v->answer_len = 0;
 	}
-	const struct step_rec *s = &rq->run->phases[rq->phase].steps[rq->step];
-	printf("\n  %s? %s%s: %s\n", c_yellow(), s->name, c_reset(), rq->text);
-	if (rq->role)
-		printf("    (role %s)\n", rq->role);
-	printf("    confirm as %s? [y/N] ", g_opts.operator);
-	fflush(stdout);
-	char line[256];
-	size_t len = 0;
-	for (;;) {
-		if (rq->deadline_mono_ns && clock_mono_ns() >= rq->deadline_mono_ns) {
-			printf("\n");
-			*why = xstrdup("nobody confirmed before the step's timeout");
-			return MANUAL_UNAVAILABLE;
-		}
-		struct pollfd pfd = { 0, POLLIN, 0 };
-		int n = poll(&pfd, 1, 0);
-		if (n > 0) {
-			ssize_t got = read(0, line + len, sizeof(line) - 1 - len);
-			if (got <= 0) {
-				*why = xstrdup("the terminal closed before anyone answered");
-				return MANUAL_UNAVAILABLE;
-			}
-			len += (size_t)got;
-			line[len] = '\0';
-			char *nl = strchr(line, '\n');
-			if (nl || len >= sizeof(line) - 1) {
-				if (nl)
-					*nl = '\0';
-				*who = xstrdup(g_opts.operator);
-				if (line[0] == 'y' || line[0] == 'Y')
-					return MANUAL_CONFIRMED;
-				return MANUAL_DECLINED;
-			}
+	if (!tty)
+		return MANUAL_PENDING;
+	struct pollfd pfd = { 0, POLLIN, 0 };
+	while (poll(&pfd, 1, 0) > 0) {
+		if (v->answer_len >= sizeof(v->answer) - 1)
+			v->answer_len = 0;
+		ssize_t got = read(0, v->answer + v->answer_len, sizeof(v->answer) - 1 - v->answer_len);
+		if (got <= 0)
+			return MANUAL_PENDING;	/* the terminal went away: others can still answer */
+		v->answer_len += (size_t)got;
+		v->answer[v->answer_len] = '\0';
+		char *nl = strchr(v->answer, '\n');
+		if (!nl)
 			continue;
-		}
-		if (rq->pump(rq->eng, 100) < 0) {
-			printf("\n");
-			return MANUAL_ABORTED;
-		}
+		*nl = '\0';
+		*who = xstrdup(g_opts.operator);
+		return v->answer[0] == 'y' || v->answer[0] == 'Y' ? MANUAL_CONFIRMED : MANUAL_DECLINED;
 	}
+	return MANUAL_PENDING;
 }
 
 static void on_signal(int sig)
 {
 	engine_request_abort(sig);
+}
+
+/* `lifeboat confirm` and friends on this host nudge us so the answer is immediate. */
+static void on_wake(int sig)
+{
+	(void)sig;
+	engine_wake();
 }
 
 static void install_signals(void)
@@ -266,6 +274,9 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_wake;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 static int parse_param(struct run_args *a, const char *kv)

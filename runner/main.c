@@ -26,6 +26,10 @@ static const struct cmd commands[] = {
 	{ "plan", cmd_plan, "plan FILE [--env E]", "show phases, budgets and how past runs fit the RTO" },
 	{ "history", cmd_history, "history [RUNBOOK] [--limit N] [--json]", "list past runs, newest first" },
 	{ "show", cmd_show, "show RUN_ID [--json]", "one run's timeline" },
+	{ "confirm", cmd_confirm, "confirm RUN_ID [STEP]", "confirm a waiting manual step, from any terminal" },
+	{ "decline", cmd_decline, "decline RUN_ID [STEP]", "decline a waiting manual step" },
+	{ "note", cmd_note, "note RUN_ID TEXT", "add a note to a run's timeline" },
+	{ "abort", cmd_abort, "abort RUN_ID", "abort a running run (cleanup phases still run)" },
 };
 
 static const char global_usage[] =

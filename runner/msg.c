@@ -56,6 +56,17 @@ const char *db_path(void)
 	return g_opts.db ? g_opts.db : ".lifeboat/history.db";
 }
 
+char *absolute_db(void)
+{
+	const char *db = db_path();
+	if (db[0] == '/')
+		return xstrdup(db);
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return xstrdup(db);
+	return xasprintf("%s/%s", cwd, db);
+}
+
 int open_store(struct store **out)
 {
 	char *err = NULL;

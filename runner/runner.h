@@ -41,6 +41,10 @@ int cmd_check(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_decline(int argc, char **argv);
+int cmd_note(int argc, char **argv);
+int cmd_abort(int argc, char **argv);
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);
@@ -67,6 +71,7 @@ const char *c_reset(void);
 
 /* The history database path in force (--db, else .lifeboat/history.db). */
 const char *db_path(void);
+char *absolute_db(void);			/* db_path() made absolute, owned */
 int open_store(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
 /* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb);

@@ -9,22 +9,27 @@
 local G, api, dsl, dir = ...
 local setmetatable, error, type, tostring, next = G.setmetatable, G.error, G.type, G.tostring, G.next
 
+local proxies = setmetatable({}, { __mode = "k" })  -- the read-only tables, for rawset
+
 local function readonly(name, real)
-  return setmetatable({}, {
+  local proxy = setmetatable({}, {
     __index = real,
     __newindex = function(_, k)
       error(string.format("'%s' is read-only: cannot set %s.%s", name, name, tostring(k)), 2)
     end,
-    __pairs = function() return next, real, nil end,
+    -- pairs(t) returns its state: hand out the proxy, never the real table
+    __pairs = function(t) return function(_, k) return next(real, k) end, t, nil end,
     __len = function() return #real end,
     __metatable = false,
   })
+  proxies[proxy] = name
+  return proxy
 end
 
 local env = {}
 for _, k in G.ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
-  "tonumber", "tostring", "type", "xpcall", "rawequal", "rawlen", "rawget", "rawset",
-  "setmetatable", "getmetatable", "_VERSION" }) do
+  "tonumber", "tostring", "type", "xpcall", "rawequal", "rawlen", "rawget",
+  "getmetatable", "_VERSION" }) do
   env[k] = G[k]
 end
 env.string = readonly("string", G.string)
@@ -34,6 +39,29 @@ env.utf8 = readonly("utf8", G.utf8)
 env.coroutine = readonly("coroutine", G.coroutine)
 env.os = readonly("os", { time = G.os.time, clock = G.os.clock, date = G.os.date,
   difftime = G.os.difftime })
+
+env._G = env
+
+-- rawset would write past __newindex into a library table's proxy
+env.rawset = function(t, k, v)
+  if proxies[t] then
+    error(string.format("'%s' is read-only: cannot set %s.%s", proxies[t], proxies[t], tostring(k)), 2)
+  end
+  return G.rawset(t, k, v)
+end
+
+-- A __gc metamethod would run with the hook off (Lua stops hooks during
+-- finalizers), so a loop in it could hang the host: finalizers are refused.
+-- Lua marks an object for finalization only in setmetatable, so checking
+-- here is enough.
+env.setmetatable = function(t, mt)
+  if type(mt) == "table" and G.rawget(mt, "__gc") ~= nil then
+    error("setmetatable: __gc metamethods are not available to runbooks (use a <close> variable)", 2)
+  end
+  local ok, r = G.pcall(setmetatable, t, mt)
+  if not ok then error(r, 2) end  -- at the runbook's line, not this one
+  return r
+end
 
 env.collectgarbage = function(opt, ...)
   if opt == "count" then return G.collectgarbage("count") end
@@ -73,7 +101,11 @@ end
 env.runbook, env.phase, env.step = dsl.runbook, dsl.phase, dsl.step
 
 for k, v in next, api do
-  if k ~= "module_source" then env[k] = v end
+  if type(v) == "table" then
+    env[k] = readonly(k, v)  -- json, fs, sql, http
+  elseif k ~= "module_source" then
+    env[k] = v
+  end
 end
 env.print = function(...)
   local parts = {}

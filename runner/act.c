@@ -1,0 +1,77 @@
+/*
+ * The remote-action channel: a request row in the history that the process
+ * executing the run reads within a second (engine.c, handle_requests),
+ * checks against the roles, applies, and answers. So the commander can sign
+ * off from any terminal that reaches the history file.
+ */
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act.h"
+#include "clock.h"
+#include "runner.h"
+
+#define ANSWER_WAIT_MS 5000
+
+int act_on_run(const char *cmd, const char *run_id, const char *kind, const char *step,
+	       const char *text)
+{
+	struct store *st;
+	int rc = open_store(&st);
+	if (rc)
+		return rc;
+	struct run_rec *r = NULL;
+	int lr = store_run_load(st, run_id, &r);
+	if (lr) {
+		if (lr == 1)
+			errorf("no run '%s' in %s (see `lifeboat history`)", run_id, db_path());
+		else if (lr == 2)
+			errorf("'%s' matches several runs: give more of the id", run_id);
+		else
+			errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+		store_close(st);
+		return lr == -1 ? 1 : EXIT_USAGE;
+	}
+	if (r->status != ST_RUNNING) {
+		errorf("run %s is %s, not running: there is nothing to %s", r->id, status_name(r->status),
+		       cmd);
+		run_rec_free(r);
+		store_close(st);
+		return EXIT_REFUSED;
+	}
+	long id = 0;
+	if (store_request_add(st, r->id, kind, step, g_opts.operator, (long)getuid(), text, &id)) {
+		errorf("cannot write the request into '%s': %s", db_path(), store_error(st));
+		run_rec_free(r);
+		store_close(st);
+		return 1;
+	}
+	/* on this host, nudge the executing process so it reads the request now */
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	if (r->pid > 0 && r->host && !strcmp(r->host, host))
+		kill((pid_t)r->pid, SIGUSR1);
+	char *answer = NULL;
+	int64_t until = clock_mono_ns() + (int64_t)ANSWER_WAIT_MS * 1000000;
+	int got = 0;
+	while ((got = store_request_result(st, id, &answer)) == 0 && clock_mono_ns() < until)
+		clock_sleep_ms(20);
+	if (got == 1) {
+		if (!strncmp(answer, "refused", 7)) {
+			errorf("run %s: %s", r->id, answer);
+			rc = EXIT_REFUSED;
+		} else {
+			printf("run %s: %s (as %s)\n", r->id, answer, g_opts.operator);
+		}
+	} else {
+		warnf("run %s did not answer within %d s: its process may be gone; the request stays queued",
+		      r->id, ANSWER_WAIT_MS / 1000);
+		rc = 1;
+	}
+	free(answer);
+	run_rec_free(r);
+	store_close(st);
+	return rc;
+}
