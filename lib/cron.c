@@ -132,6 +132,8 @@ static int parse_item(const struct field *f, const char *s, size_t len, uint64_t
 		if (dash) {
 			if (parse_value(f, dash + 1, base_len - (size_t)(dash - s) - 1, &hi, err))
 				return -1;
+			if (hi == 0 && lo > 0 && f->names == day_names)
+				hi = 7;		/* "fri-sun": Sunday as 7 */
 			if (hi < lo) {
 				*err = xasprintf("%s range '%.*s' runs backwards: write the smaller value first", f->name,
 						 (int)(base_len < 15 ? base_len : 15), s);

@@ -4,6 +4,8 @@
  * steps (*, N, N-M, each with an optional /S; a lone N/S means N-max/S as in
  * cronie), month names jan-dec and day names sun-sat (0 and 7 both Sunday),
  * and the @hourly/@daily/@midnight/@weekly/@monthly/@yearly/@annually forms.
+ * A day-of-week range may end on Sunday ("fri-sun", "5-0"); other ranges
+ * must not run backwards.
  *
  * Vixie's day rule: when both day fields are restricted, a day matching
  * either runs the job; when either field begins with '*', both must match

@@ -61,6 +61,20 @@ void engine_request_abort(int sig)
 		procset_wake(current_ps);
 }
 
+static void (*crash_hook)(const char *point);
+
+void engine_set_crash_hook(void (*hook)(const char *point))
+{
+	crash_hook = hook;
+}
+
+/* Named places where a test build may kill the process, to prove resume works from each. */
+static void crash_point(const char *point)
+{
+	if (crash_hook)
+		crash_hook(point);
+}
+
 void engine_wake(void)
 {
 	wake_requested = 1;
@@ -170,7 +184,6 @@ struct engine {
 	int failed;			/* a step finally failed */
 	int aborted;			/* signal number once the abort was acted on */
 	int store_failed;
-	int batch_open;			/* a step's result waits to be committed with what follows */
 	char *state_json;		/* ctx.state as last encoded, owned */
 	int64_t requests_checked_ns;	/* when pending requests were last read */
 	struct task *manual_task;	/* the manual step waiting for a person */
@@ -182,6 +195,7 @@ struct engine {
 	unsigned long state_gen;	/* luahost_generation() when it was */
 	int lock_fd;
 	int run_lock_fd;		/* runlock: says we are alive */
+	int resuming;			/* continuing an interrupted run: keep what finished */
 	char *run_lock_dir;
 };
 
@@ -228,22 +242,7 @@ static void stored(struct engine *e, int rc)
 	}
 }
 
-/*
- * Commits what the batch holds. A finished step's result is committed
- * together with the start of the next step, just before that one is
- * spawned, or before the engine waits for anything: one transaction per
- * step on the hot path, and nothing is ever left uncommitted while time
- * passes.
- */
-static void flush(struct engine *e)
-{
-	if (e->batch_open) {
-		e->batch_open = 0;
-		stored(e, store_batch_end(e->st));
-	}
-}
-
-/* An audit entry, in the same transaction as what it describes when a batch is open. */
+/* An audit entry for what just happened. */
 static void audit(struct engine *e, const char *event, const char *who, const char *fmt, ...)
 	LB_PRINTF(4, 5);
 static void audit(struct engine *e, const char *event, const char *who, const char *fmt, ...)
@@ -392,7 +391,6 @@ static void check_abort(struct engine *e, struct task *tasks, size_t n)
 /* Serves processes for up to ms; -1 when the run has been aborted (outside cleanup). */
 static int serve(struct engine *e, int ms)
 {
-	flush(e);
 	if (ms < 0 || ms > 1000)
 		ms = 1000;	/* requests are read at least once a second */
 	procset_poll(e->ps, ms);
@@ -401,8 +399,7 @@ static int serve(struct engine *e, int ms)
 		wake_requested = 0;
 		e->requests_checked_ns = now;
 		handle_requests(e);
-		flush(e);
-	}
+		}
 	for (size_t i = 0; i < e->nservices; i++) {
 		struct task *t = e->services[i];
 		if (t->state == T_RUNNING && proc_state(t->proc) == PROC_DONE) {
@@ -507,6 +504,7 @@ static double step_timeout(struct engine *e, const struct rb_step *def)
 static void attempt_begin(struct task *t)
 {
 	struct engine *e = t->e;
+	crash_point("before_step");
 	int64_t now = clock_mono_ns();
 	t->attempt++;
 	attempt_rec_release(&t->att);
@@ -526,13 +524,14 @@ static void attempt_begin(struct task *t)
 	t->rec->attempts = t->attempt;
 	t->state = T_RUNNING;
 	luahost_ctx_where(e->host, e->run->phases[t->pi].name, t->def->name);
-	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
 	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
+	store_unit_begin(e->st);
+	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
 	audit(e, "step_started", NULL, "{\"phase\":%s,\"step\":%s,\"attempt\":%d}", jp, jn,
 	      t->attempt);
+	stored(e, store_unit_end(e->st));
 	free(jn);
 	free(jp);
-	flush(e);
 	struct engine_event ev = { .type = EV_STEP_STARTED, .run = e->run, .phase = t->pi,
 				   .step = t->si, .attempt = t->attempt };
 	if (e->hk && e->hk->event)
@@ -561,17 +560,15 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 		e->state_gen = luahost_generation(e->host);
 	}
 	r->state_json = xstrdup(e->state_json);
-	if (!e->batch_open) {
-		store_batch_begin(e->st);
-		e->batch_open = 1;
-	}
+	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
+	store_unit_begin(e->st);	/* the result, its last attempt and its audit entry: one commit */
 	if (att)
 		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
 	else
 		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
-	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
 	audit(e, "step_result", NULL, "{\"phase\":%s,\"step\":%s,\"status\":\"%s\",\"attempts\":%d}",
 	      jp, jn, status_name(st), r->attempts);
+	stored(e, store_unit_end(e->st));
 	free(jn);
 	free(jp);
 	/*
@@ -703,6 +700,8 @@ static int sh_start(struct task *t)
 	free(argv);
 	step_env_free(e, env);
 	free(cmd);
+	if (!rc)
+		crash_point("after_spawn");
 	if (rc) {
 		t->proc = NULL;
 		attempt_end(t, ST_FAILED, -1, xasprintf("cannot start '%s': %s", e->rb->shell[0],
@@ -716,6 +715,7 @@ static int sh_start(struct task *t)
 static void sh_finish(struct task *t)
 {
 	struct engine *e = t->e;
+	crash_point("after_exit");
 	const struct proc_result *r = proc_result(t->proc);
 	int64_t cut = 0;
 	char *out = proc_output(t->proc, &cut);
@@ -1026,6 +1026,46 @@ static void task_attempt(struct task *t)
 /* phases */
 
 /*
+ * A step of the phase a crash interrupted: finished ones are kept, the one
+ * in flight gets its attempt recorded as interrupted and runs again (its
+ * attempt count goes on).
+ */
+static void resume_task(struct task *t)
+{
+	struct engine *e = t->e;
+	struct step_rec *r = t->rec;
+	switch (r->status) {
+	case ST_SUCCEEDED:
+	case ST_SKIPPED:
+	case ST_FAILED:
+	case ST_TIMED_OUT:
+	case ST_DECLINED:
+		t->state = T_DONE;
+		break;
+	case ST_RUNNING:
+	case ST_INTERRUPTED: {
+		struct attempt_rec a = { 0 };
+		a.attempt = r->attempts > 0 ? r->attempts : 1;
+		a.status = ST_INTERRUPTED;
+		a.started_ms = r->started_ms;
+		a.ended_ms = wall_now(e);
+		a.duration_s = NAN;
+		a.exit_code = -1;
+		a.error = "interrupted: lifeboat stopped while the step ran; resumed";
+		stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &a));
+		r->status = ST_INTERRUPTED;
+		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
+		t->attempt = r->attempts;
+		message(e, 1, t->pi, t->si, "step '%s' was in flight when lifeboat stopped: running it again",
+			t->def->name);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/*
  * Runs steps [0, n) of phase pi whose records start at rec_offset, up to
  * `parallel` at once. Returns 0 when all succeeded (or failed with
  * continue_on_error), 1 when one finally failed, 2 when aborted.
@@ -1041,6 +1081,8 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		tasks[i].def = &defs[i];
 		tasks[i].rec = &e->run->phases[pi].steps[rec_offset + i];
 		tasks[i].state = T_IDLE;
+		if (e->resuming)
+			resume_task(&tasks[i]);
 	}
 	size_t next = 0, lo = 0;	/* tasks before lo are done: the scan stays O(active) */
 	int failed = 0, aborted = 0;
@@ -1076,6 +1118,15 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		}
 		while (!failed && !aborted && next < n && active < parallel) {
 			struct task *t = &tasks[next++];
+			if (t->state == T_DONE) {
+				/* finished before the crash that this run resumes from */
+				if (!t->def->continue_on_error && !keep_going &&
+				    t->rec->status != ST_SUCCEEDED && t->rec->status != ST_SKIPPED)
+					failed = 1;
+				continue;
+			}
+			if (keep_going && rec_offset)
+				crash_point("during_rollback");
 			task_attempt(t);
 			if (t->state == T_RUNNING || t->state == T_WAIT_RETRY)
 				active++;
@@ -1095,7 +1146,6 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		if (active)
 			serve(e, ms);
 	}
-	flush(e);
 	/* steps never started stay pending; the caller marks them skipped */
 	for (size_t i = 0; i < n; i++)
 		attempt_rec_release(&tasks[i].att);
@@ -1111,7 +1161,6 @@ static void phase_begin(struct engine *e, int pi)
 	p->status = ST_RUNNING;
 	p->started_ms = wall_now(e);
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
-	flush(e);
 	emit(e, EV_PHASE_STARTED, pi, -1);
 }
 
@@ -1133,7 +1182,6 @@ static void phase_end(struct engine *e, int pi, enum status st, int64_t started_
 			stored(e, store_step_save(e->st, e->run->id, pi, (int)i, &p->steps[i]));
 	p->over_budget = !isnan(p->budget_s) && p->duration_s > p->budget_s;
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
-	flush(e);
 	emit(e, EV_PHASE_FINISHED, pi, -1);
 }
 
@@ -1152,7 +1200,16 @@ static int run_phase(struct engine *e, int pi)
 {
 	const struct rb_phase *def = &e->rb->phases[pi];
 	int64_t started = clock_mono_ns();
-	phase_begin(e, pi);
+	struct phase_rec *pr = &e->run->phases[pi];
+	if (e->resuming && pr->started_ms != TS_NONE) {
+		/* resumed mid-phase: its clock started before the crash, the gap included */
+		started = e->start_mono - (e->start_wall - pr->started_ms) * 1000000;
+		pr->status = ST_RUNNING;
+		stored(e, store_phase_save(e->st, e->run->id, pi, pr));
+		emit(e, EV_PHASE_STARTED, pi, -1);
+	} else {
+		phase_begin(e, pi);
+	}
 	int rc = run_steps(e, pi, def->steps, def->nsteps, 0, def->parallel, 0);
 	enum status st = rc == 0 ? ST_SUCCEEDED : rc == 2 ? ST_INTERRUPTED : ST_FAILED;
 	int rollback = def->nrollback && (rc == 1 || (rc == 2 && def->rollback_on_abort));
@@ -1168,6 +1225,7 @@ static int run_phase(struct engine *e, int pi)
 		st = ST_ROLLED_BACK;
 	}
 	phase_end(e, pi, st, started);
+	crash_point("between_phases");
 	return rc;
 }
 
@@ -1451,68 +1509,43 @@ static void take_recovery_point(struct engine *e, int pi)
 	}
 }
 
-int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
-		   const struct engine_opts *o, const struct engine_hooks *hooks,
-		   struct run_rec **out)
+static void resume_prepare(struct engine *e);
+
+/* Executes (or continues, when resuming) the run in e->run to the end. */
+static int execute(struct engine *e)
 {
-	struct engine eng = { .host = host, .rb = rb, .st = st, .o = o, .hk = hooks, .lock_fd = -1 };
-	struct engine *e = &eng;
-	e->start_mono = clock_mono_ns();
-	e->start_wall = clock_wall_ms();
-	e->run = record_new(e);
+	struct runbook *rb = e->rb;
+	struct store *st = e->st;
+	const struct engine_opts *o = e->o;
+	struct luahost *host = e->host;
 	struct run_rec *r = e->run;
-	*out = r;
-
-	char *holder = NULL;
-	if (lock_acquire(e, &holder)) {
-		r->status = ST_REFUSED;
-		r->error = xasprintf("runbook '%s' is already running as run %s%s%s; wait for it to finish or stop it with `lifeboat abort %s`",
-				     rb->name, holder, o->env ? " in environment " : "",
-				     o->env ? o->env : "", holder);
-		r->ended_ms = r->started_ms;
-		r->exit_code = EXIT_REFUSED;
-		stored(e, store_run_insert(st, r));
-		audit(e, "refused", NULL, "{\"reason\":\"busy\",\"holder\":\"%s\"}", holder);
-		free(holder);
-		return EXIT_REFUSED;
-	}
-	e->run_lock_dir = runlock_dir(store_path(st));
-	e->run_lock_fd = runlock_acquire(e->run_lock_dir, r->id);
-	if (store_run_insert(st, r)) {
-		r->status = ST_FAILED;
-		r->error = xasprintf("cannot record the run in the history: %s", store_error(st));
-		r->exit_code = EXIT_STEP_FAILED;
-		runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
-		free(e->run_lock_dir);
-		if (e->lock_fd >= 0)
-			close(e->lock_fd);
-		return EXIT_STEP_FAILED;
-	}
-
-	{
-		char *jf = jstr(rb->abspath), *jp = r->params_json;
-		audit(e, "run_started", NULL,
-		      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s}",
-		      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}");
-		free(jf);
-	}
 	e->ps = procset_new();
 	e->requests_checked_ns = clock_mono_ns();
 	current_ps = e->ps;
 	env_base_build(e);
-	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, o->mode);
+	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, r->mode);
 	luahost_set_engine(host, &lua_ops, e);
 	luahost_set_abort_flag(host, engine_abort_flag());
+	if (e->resuming)
+		resume_prepare(e);
 	emit(e, EV_RUN_STARTED, -1, -1);
 
-	int drill = !strcmp(o->mode, "drill");
+	int drill = !strcmp(r->mode, "drill");
 	int stop = 0;
-	r->incident_ms = o->incident_ms;
-	int t0_set = o->incident_ms != TS_NONE;
+	int t0_set = r->incident_ms != TS_NONE;
 	for (size_t i = 0; i < rb->nphases; i++) {
 		const struct rb_phase *def = &rb->phases[i];
+		struct phase_rec *p = &r->phases[i];
 		if (def->cleanup)
 			continue;
+		if (p->status != ST_PENDING && p->status != ST_RUNNING && p->status != ST_INTERRUPTED) {
+			/* finished before the crash this run resumes from */
+			if (p->status == ST_FAILED || p->status == ST_ROLLED_BACK) {
+				e->failed = 1;
+				stop = 1;
+			}
+			continue;
+		}
 		if ((def->fault && !drill) || stop) {
 			phase_skip(e, (int)i);
 			continue;
@@ -1546,7 +1579,12 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	for (size_t i = 0; i < rb->nphases; i++) {
 		if (!rb->phases[i].cleanup)
 			continue;
+		struct phase_rec *p = &r->phases[i];
+		if (p->status != ST_PENDING && p->status != ST_RUNNING && p->status != ST_INTERRUPTED)
+			continue;
 		int64_t started = clock_mono_ns();
+		if (e->resuming && p->started_ms != TS_NONE)
+			started = e->start_mono - (e->start_wall - p->started_ms) * 1000000;
 		phase_begin(e, (int)i);
 		int rc = run_steps(e, (int)i, rb->phases[i].steps, rb->phases[i].nsteps, 0,
 				   rb->phases[i].parallel, 1);
@@ -1587,7 +1625,6 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	stored(e, store_run_save(st, r));
 	audit(e, "run_finished", NULL, "{\"status\":\"%s\",\"exit_code\":%d}",
 	      status_name(r->status), r->exit_code);
-	flush(e);
 	handle_requests(e);	/* answer what arrived too late, so nobody waits in vain */
 	emit(e, EV_RUN_FINISHED, -1, -1);
 
@@ -1606,4 +1643,162 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
 	return r->exit_code;
+}
+
+int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
+		   const struct engine_opts *o, const struct engine_hooks *hooks,
+		   struct run_rec **out)
+{
+	struct engine eng = { .host = host, .rb = rb, .st = st, .o = o, .hk = hooks, .lock_fd = -1 };
+	struct engine *e = &eng;
+	e->start_mono = clock_mono_ns();
+	e->start_wall = clock_wall_ms();
+	e->run = record_new(e);
+	struct run_rec *r = e->run;
+	*out = r;
+	r->incident_ms = o->incident_ms;
+
+	char *holder = NULL;
+	if (lock_acquire(e, &holder)) {
+		r->status = ST_REFUSED;
+		r->error = xasprintf("runbook '%s' is already running as run %s%s%s; wait for it to finish or stop it with `lifeboat abort %s`",
+				     rb->name, holder, o->env ? " in environment " : "",
+				     o->env ? o->env : "", holder);
+		r->ended_ms = r->started_ms;
+		r->exit_code = EXIT_REFUSED;
+		stored(e, store_run_insert(st, r));
+		audit(e, "refused", NULL, "{\"reason\":\"busy\",\"holder\":\"%s\"}", holder);
+		free(holder);
+		return EXIT_REFUSED;
+	}
+	e->run_lock_dir = runlock_dir(store_path(st));
+	e->run_lock_fd = runlock_acquire(e->run_lock_dir, r->id);
+	if (store_run_insert(st, r)) {
+		r->status = ST_FAILED;
+		r->error = xasprintf("cannot record the run in the history: %s", store_error(st));
+		r->exit_code = EXIT_STEP_FAILED;
+		runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
+		free(e->run_lock_dir);
+		if (e->lock_fd >= 0)
+			close(e->lock_fd);
+		return EXIT_STEP_FAILED;
+	}
+	char *jf = jstr(rb->abspath), *jp = r->params_json;
+	audit(e, "run_started", NULL,
+	      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s}",
+	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}");
+	free(jf);
+	return execute(e);
+}
+
+/* Latest ctx.state, services to start again, the gap: what a resumed run needs first. */
+static void resume_prepare(struct engine *e)
+{
+	struct run_rec *r = e->run;
+	const char *state = NULL;
+	int64_t newest = TS_NONE, last_activity = r->started_ms;
+	for (size_t i = 0; i < r->nphases; i++) {
+		struct phase_rec *p = &r->phases[i];
+		if (p->started_ms != TS_NONE && p->started_ms > last_activity)
+			last_activity = p->started_ms;
+		if (p->ended_ms != TS_NONE && p->ended_ms > last_activity)
+			last_activity = p->ended_ms;
+		for (size_t j = 0; j < p->nsteps; j++) {
+			struct step_rec *sr = &p->steps[j];
+			if (sr->started_ms != TS_NONE && sr->started_ms > last_activity)
+				last_activity = sr->started_ms;
+			if (sr->ended_ms == TS_NONE)
+				continue;
+			if (sr->ended_ms > last_activity)
+				last_activity = sr->ended_ms;
+			if (sr->state_json && (newest == TS_NONE || sr->ended_ms >= newest)) {
+				newest = sr->ended_ms;
+				state = sr->state_json;
+			}
+		}
+	}
+	char *err = NULL;
+	if (state && luahost_state_restore(e->host, state, &err)) {
+		message(e, 1, -1, -1, "cannot restore ctx.state: %s", err);
+		free(err);
+	}
+	e->rp_set = r->recovery_point_ms != TS_NONE;
+	double gap = (double)(e->start_wall - last_activity) / 1000.0;
+	char *text = xasprintf("resumed by %s after a gap of %.1fs with nothing running (last activity %s)",
+			       e->o->operator, gap, "before the interruption");
+	run_rec_add_note(r, e->start_wall, e->o->operator, text);
+	stored(e, store_note_add(e->st, r->id, &r->notes[r->nnotes - 1]));
+	free(text);
+	audit(e, "resume", NULL, "{\"gap_s\":%.3f}", gap);
+	/* services a finished step had started died with the old process: start them again */
+	for (size_t i = 0; i < e->rb->nphases; i++) {
+		const struct rb_phase *d = &e->rb->phases[i];
+		for (size_t j = 0; j < d->nsteps; j++) {
+			struct step_rec *sr = &r->phases[i].steps[j];
+			if (!d->steps[j].service || sr->status != ST_SUCCEEDED)
+				continue;
+			struct task t = { .e = e, .pi = (int)i, .si = (int)j, .def = &d->steps[j],
+					  .rec = sr, .attempt = sr->attempts };
+			message(e, 0, (int)i, (int)j, "starting service '%s' again", d->steps[j].name);
+			service_attempt(&t);
+			attempt_rec_release(&t.att);
+		}
+	}
+}
+
+int engine_resume(struct luahost *host, struct runbook *rb, struct store *st,
+		  const struct engine_opts *o, const struct engine_hooks *hooks,
+		  struct run_rec *run, char **refusal)
+{
+	struct engine eng = { .host = host, .rb = rb, .st = st, .o = o, .hk = hooks, .lock_fd = -1 };
+	struct engine *e = &eng;
+	*refusal = NULL;
+	if (run->nphases != rb->nphases) {
+		*refusal = xasprintf("the runbook now has %zu phases, the run had %zu: it cannot be resumed",
+				     rb->nphases, run->nphases);
+		return EXIT_REFUSED;
+	}
+	for (size_t i = 0; i < rb->nphases; i++)
+		if (run->phases[i].nsteps != rb->phases[i].nsteps + rb->phases[i].nrollback) {
+			*refusal = xasprintf("phase '%s' now has other steps than the run had: it cannot be resumed",
+					     rb->phases[i].name);
+			return EXIT_REFUSED;
+		}
+	e->run_lock_dir = runlock_dir(store_path(st));
+	e->run_lock_fd = runlock_acquire(e->run_lock_dir, run->id);
+	if (e->run_lock_fd < 0) {
+		*refusal = xasprintf("run %s is being executed by another process", run->id);
+		free(e->run_lock_dir);
+		return EXIT_REFUSED;
+	}
+	e->run = run;
+	char *holder = NULL;
+	if (lock_acquire(e, &holder)) {
+		*refusal = xasprintf("runbook '%s' is already running as run %s", rb->name, holder);
+		free(holder);
+		runlock_release(e->run_lock_dir, run->id, e->run_lock_fd);
+		free(e->run_lock_dir);
+		return EXIT_REFUSED;
+	}
+	/* whatever the dead process left running: stop it before anything runs again */
+	char *tag = xasprintf("LIFEBOAT_RUN_ID=%s", run->id);
+	int left = proc_kill_tagged(tag, PROC_DEFAULT_GRACE_MS);
+	free(tag);
+	e->start_mono = clock_mono_ns();
+	e->start_wall = clock_wall_ms();
+	e->resuming = 1;
+	run->status = ST_RUNNING;
+	run->pid = (long)getpid();
+	free(run->error);
+	run->error = NULL;
+	run->exit_code = -1;
+	char host_name[256] = "";
+	gethostname(host_name, sizeof(host_name) - 1);
+	free(run->host);
+	run->host = xstrdup(host_name);
+	stored(e, store_run_save(st, run));
+	if (left)
+		message(e, 1, -1, -1, "stopped %d process%s the interrupted run had left behind", left,
+			left == 1 ? "" : "es");
+	return execute(e);
 }

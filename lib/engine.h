@@ -124,6 +124,22 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		   const struct engine_opts *o, const struct engine_hooks *hooks,
 		   struct run_rec **out);
 
+/*
+ * Continues an interrupted run (loaded from the history; the caller has
+ * checked the runbook's hash) from its first unfinished step. Finished steps
+ * are not run again, ctx.state is restored, the step that was in flight runs
+ * again, services are started again, leftovers of the dead process are
+ * stopped. Returns the exit code; EXIT_REFUSED with *refusal (owned) when it
+ * cannot (another process executes it, the runbook's shape changed).
+ * The run record stays the caller's.
+ */
+int engine_resume(struct luahost *host, struct runbook *rb, struct store *st,
+		  const struct engine_opts *o, const struct engine_hooks *hooks,
+		  struct run_rec *run, char **refusal);
+
+/* Test builds only: called at named crash points ("before_step", "after_spawn", ...). */
+void engine_set_crash_hook(void (*hook)(const char *point));
+
 /* Async-signal-safe: asks the run in progress to abort (SIGINT, SIGTERM, SIGHUP). */
 void engine_request_abort(int sig);
 /* Async-signal-safe and thread-safe: makes the engine look for requests now. */

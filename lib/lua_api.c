@@ -74,20 +74,23 @@ const char *lua_api_path(lua_State *L, int arg)
 	return lua_tostring(L, arg);
 }
 
-double lua_api_opt_seconds(lua_State *L, int idx, const char *key, double dflt)
+double lua_api_opt_seconds(lua_State *L, const char *what, int idx, const char *key,
+			   double dflt)
 {
 	double s = dflt;
 	int t = lua_getfield(L, idx, key);
 	if (t == LUA_TNUMBER) {
 		s = lua_tonumber(L, -1);
 		if (!(s > 0))
-			luaL_error(L, "%s: must be more than 0 seconds, not %s", key, lua_tostring(L, -1));
+			luaL_error(L, "%s: %s must be more than 0 seconds, not %s", what, key,
+				   lua_tostring(L, -1));
 	} else if (t == LUA_TSTRING) {
 		if (duration_parse(lua_tostring(L, -1), &s) || !(s > 0))
-			luaL_error(L, "%s: '%s' is not a duration (as in \"500ms\", \"30s\", \"2m\")",
-				   key, lua_tostring(L, -1));
+			luaL_error(L, "%s: %s '%s' is not a duration (as in \"500ms\" or \"2m\")",
+				   what, key, lua_tostring(L, -1));
 	} else if (t != LUA_TNIL) {
-		luaL_error(L, "%s: a duration expected, got %s", key, luaL_typename(L, -1));
+		luaL_error(L, "%s: %s must be a duration, not a %s", what, key,
+			   luaL_typename(L, -1));
 	}
 	lua_pop(L, 1);
 	return s;
@@ -111,9 +114,10 @@ void lua_api_check_keys(lua_State *L, int arg, const char *const known[])
 				luaL_addstring(&b, known[i]);
 			}
 			luaL_pushresult(&b);
+			const char *known_s = lua_tostring(L, -1);
 			const char *msg = k ?
-				lua_pushfstring(L, "unknown option '%s' (known: %s)", k, lua_tostring(L, -1)) :
-				lua_pushfstring(L, "options are named (%s), not a %s key", lua_tostring(L, -1),
+				lua_pushfstring(L, "unknown option '%s' (known: %s)", k, known_s) :
+				lua_pushfstring(L, "options are named (%s), not a %s key", known_s,
 						luaL_typename(L, key));
 			luaL_argerror(L, arg, msg);
 		}

@@ -46,9 +46,11 @@ void *lua_api_scratch(lua_State *L, size_t size, void (*release)(void *));
 
 /*
  * Optional duration in the table at idx, field key: a number of seconds or
- * a duration string; > 0. Returns dflt when absent; raises on a bad value.
+ * a duration string; > 0. Returns dflt when absent; raises "what: key: ..."
+ * on a bad value.
  */
-double lua_api_opt_seconds(lua_State *L, int idx, const char *key, double dflt);
+double lua_api_opt_seconds(lua_State *L, const char *what, int idx, const char *key,
+			   double dflt);
 
 /*
  * Raises a bad argument error unless every key of the table at arg is one of

@@ -63,9 +63,11 @@ static int fs_read(lua_State *L)
 	}
 	if (!S_ISREG(sb.st_mode))
 		return fs_fail(L, path, "not a regular file");
-	if (sb.st_size > FS_READ_MAX)
-		return fs_fail(L, path, lua_pushfstring(L, "too big to read (%I bytes, more than %d MiB)",
-							  (lua_Integer)sb.st_size, FS_READ_MAX >> 20));
+	if (sb.st_size > FS_READ_MAX) {
+		const char *why = lua_pushfstring(L, "too big to read (%I bytes, more than %d MiB)",
+						  (lua_Integer)sb.st_size, FS_READ_MAX >> 20);
+		return fs_fail(L, path, why);
+	}
 	/* the buffer first: allocating may raise, and no descriptor is open yet */
 	size_t size = (size_t)sb.st_size;
 	luaL_Buffer b;

@@ -52,7 +52,7 @@ static int is_token(const char *s, size_t len)
  * value" lines left on the stack, and a NULL-terminated array of them (all
  * userdata on the stack, collected with it). NULL when there are none.
  */
-static char **read_headers(lua_State *L, int opts)
+static char **read_headers(lua_State *L, const char *what, int opts)
 {
 	if (!opts || lua_getfield(L, opts, "headers") == LUA_TNIL) {
 		if (opts)
@@ -60,7 +60,8 @@ static char **read_headers(lua_State *L, int opts)
 		return NULL;
 	}
 	if (!lua_istable(L, -1))
-		luaL_error(L, "headers: a table of name = value expected, got %s", luaL_typename(L, -1));
+		luaL_error(L, "%s: headers: a table of name = value expected, got %s", what,
+			   luaL_typename(L, -1));
 	int t = lua_gettop(L);
 	size_t n = 0;
 	lua_pushnil(L);
@@ -69,7 +70,7 @@ static char **read_headers(lua_State *L, int opts)
 		n++;
 	}
 	if (n > HTTP_MAX_HEADERS)
-		luaL_error(L, "headers: more than %d", HTTP_MAX_HEADERS);
+		luaL_error(L, "%s: headers: more than %d", what, HTTP_MAX_HEADERS);
 	char **v = lua_newuserdatauv(L, (n + 1) * sizeof(*v), 0);
 	luaL_checkstack(L, (int)n + 4, "headers");
 	size_t i = 0;
@@ -77,16 +78,18 @@ static char **read_headers(lua_State *L, int opts)
 	while (lua_next(L, t)) {
 		size_t klen, vlen;
 		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "headers: names must be strings, not %s", luaL_typename(L, -2));
+			luaL_error(L, "%s: headers: names must be strings, not %s", what,
+				   luaL_typename(L, -2));
 		const char *name = lua_tolstring(L, -2, &klen);
 		if (!is_token(name, klen))
-			luaL_error(L, "headers: '%s' is not a valid header name", name);
+			luaL_error(L, "%s: headers: '%s' is not a valid header name", what, name);
 		if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-			luaL_error(L, "headers: the value of %s must be a string, not %s", name,
-				   luaL_typename(L, -1));
+			luaL_error(L, "%s: headers: the value of %s must be a string, not %s", what,
+				   name, luaL_typename(L, -1));
 		const char *val = lua_tolstring(L, -1, &vlen);
 		if (strlen(val) != vlen || strpbrk(val, "\r\n"))
-			luaL_error(L, "headers: the value of %s has a line break or NUL byte", name);
+			luaL_error(L, "%s: headers: the value of %s has a line break or NUL byte",
+				   what, name);
 		/* a userdata, not a string: http_request wants mutable lines */
 		char *line = lua_newuserdatauv(L, klen + 2 + vlen + 1, 0);
 		memcpy(line, name, klen);
@@ -109,8 +112,8 @@ static int perform(lua_State *L, const char *what, struct http_request *rq, int 
 {
 	luaL_checkstack(L, 10, "http");
 	if (opts) {
-		rq->timeout_s = lua_api_opt_seconds(L, opts, "timeout", HTTP_TIMEOUT_S);
-		rq->connect_timeout_s = lua_api_opt_seconds(L, opts, "connect_timeout",
+		rq->timeout_s = lua_api_opt_seconds(L, what, opts, "timeout", HTTP_TIMEOUT_S);
+		rq->connect_timeout_s = lua_api_opt_seconds(L, what, opts, "connect_timeout",
 							    HTTP_CONNECT_TIMEOUT_S);
 		lua_getfield(L, opts, "redirects");
 		rq->follow_redirects = lua_toboolean(L, -1);
@@ -124,7 +127,7 @@ static int perform(lua_State *L, const char *what, struct http_request *rq, int 
 		rq->timeout_s = left;
 	if (rq->connect_timeout_s > rq->timeout_s)
 		rq->connect_timeout_s = rq->timeout_s;
-	rq->headers = read_headers(L, opts);
+	rq->headers = read_headers(L, what, opts);
 
 	struct http_call *c = lua_api_scratch(L, sizeof(*c), http_call_release);
 	if (http_perform(rq, &c->rs, &c->err))

@@ -42,11 +42,13 @@ static struct userdb *check_db(lua_State *L)
 /* Raises "sql: <why>" (with the start of the SQL when given) after finishing the statement. */
 static int sql_raise(lua_State *L, struct userdb *db, const char *sql, size_t len)
 {
-	if (sql)
-		lua_pushfstring(L, "sql: %s (in \"%s%s\")", userdb_error(db),
-				lua_pushlstring(L, sql, len > 60 ? 60 : len), len > 60 ? "..." : "");
-	else
+	if (sql) {
+		const char *head = lua_pushlstring(L, sql, len > 60 ? 60 : len);
+		lua_pushfstring(L, "sql: %s (in \"%s%s\")", userdb_error(db), head,
+				len > 60 ? "..." : "");
+	} else {
 		lua_pushfstring(L, "sql: %s", userdb_error(db));
+	}
 	userdb_finish(db);
 	return lua_error(L);
 }
@@ -56,7 +58,7 @@ static int blank_sql(const char *s, size_t len)
 {
 	const char *end = s + len;
 	while (s < end) {
-		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == ';') {
+		if (strchr(" \t\n\r\f\v;", *s) && *s) {
 			s++;
 		} else if (end - s >= 2 && s[0] == '-' && s[1] == '-') {
 			while (s < end && *s != '\n')
@@ -135,7 +137,7 @@ static void prepare_one(lua_State *L, struct userdb *db, const char **sqlp, size
 		luaL_argerror(L, 2, "no SQL statement");
 	if (!blank_sql(sql + used, len - used)) {
 		userdb_finish(db);
-		luaL_argerror(L, 2, "one statement at a time (db:exec runs several when they take no values)");
+		luaL_argerror(L, 2, "one statement at a time (db:exec runs several without values)");
 	}
 	bind_args(L, db, 3, lua_gettop(L) - 2, sql, len);
 }
@@ -192,8 +194,8 @@ static int db_query(lua_State *L)
 	while ((rc = userdb_step(db)) > 0) {
 		if (++n > SQL_MAX_ROWS) {
 			userdb_finish(db);
-			return luaL_error(L, "sql: the query returned more than %d rows (add a LIMIT, or aggregate in SQL)",
-					  SQL_MAX_ROWS);
+			return luaL_error(L, "sql: the query returned more than %d rows "
+					  "(add a LIMIT, or aggregate in SQL)", SQL_MAX_ROWS);
 		}
 		lua_createtable(L, 0, ncols);
 		bytes += SQL_ROW_OVERHEAD;
@@ -209,8 +211,8 @@ static int db_query(lua_State *L)
 		}
 		if (bytes > SQL_MAX_BYTES) {
 			userdb_finish(db);
-			return luaL_error(L, "sql: the query returned more than %d MiB (select fewer rows or columns)",
-					  SQL_MAX_BYTES >> 20);
+			return luaL_error(L, "sql: the query returned more than %d MiB "
+					  "(select fewer rows or columns)", SQL_MAX_BYTES >> 20);
 		}
 		lua_rawseti(L, rows, n);
 	}
@@ -255,9 +257,9 @@ static void run_to_end(lua_State *L, struct userdb *db, const char *sql, size_t 
 }
 
 /*
- * db:exec(sql, ...) -> the number of rows changed (triggers' changes included). Without values it runs
- * every statement in the text (a schema, a migration); with values the
- * text must be one statement.
+ * db:exec(sql, ...) -> the number of rows changed (by triggers too). Without
+ * values it runs every statement in the text (a schema, a migration); with
+ * values the text must be one statement.
  */
 static int db_exec(lua_State *L)
 {
@@ -370,7 +372,8 @@ void lua_sql_register(lua_State *L)
 		luaL_newlib(L, db_methods);
 		lua_setfield(L, -2, "__index");
 		lua_pushboolean(L, 0);
-		lua_setfield(L, -2, "__metatable");	/* getmetatable(db) cannot reach the methods */
+		/* getmetatable(db) cannot reach the methods */
+		lua_setfield(L, -2, "__metatable");
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, sql_funcs);

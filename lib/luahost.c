@@ -1090,6 +1090,9 @@ static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char *
 	h->generation++;
 	deadline_set(h, timeout_s);
 	int rc = docall(h, 1, 1, err, trace);
+	/* an error past the deadline is a timeout, also one that came from C (http, sql, sh) */
+	if (rc && h->deadline_ns && clock_mono_ns() >= h->deadline_ns)
+		h->deadline_tripped = 1;
 	if (timed_out)
 		*timed_out = h->deadline_tripped;
 	if (rc && h->mem_tripped && err) {

@@ -24,6 +24,8 @@
 #include "clock.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -777,4 +779,69 @@ int proc_run(struct procset *ps, const struct proc_opts *opts, struct proc **out
 void proc_set_ud(struct proc *p, void *ud)
 {
 	p->ud = ud;
+}
+
+/*
+ * Stops every process whose environment holds `entry` exactly (such as
+ * LIFEBOAT_RUN_ID=abc): what a killed lifeboat left behind, found even when
+ * a step moved itself to another process group or session. TERM first,
+ * KILL after grace_ms. Returns how many were found.
+ */
+int proc_kill_tagged(const char *entry, int grace_ms)
+{
+	size_t elen = strlen(entry);
+	pid_t *found = NULL;
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	char path[64];
+	char *buf = xmalloc(65536);
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, 65535);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (ssize_t off = 0; off < len;) {
+			size_t l = strlen(buf + off);
+			if (l == elen && !memcmp(buf + off, entry, elen)) {
+				found = xrealloc(found, (n + 1) * sizeof(*found));
+				found[n++] = (pid_t)pid;
+				break;
+			}
+			off += (ssize_t)l + 1;
+		}
+	}
+	closedir(d);
+	free(buf);
+	for (size_t i = 0; i < n; i++)
+		kill(found[i], SIGTERM);
+	int64_t until = clock_mono_ns() + (int64_t)grace_ms * 1000000;
+	for (;;) {
+		int alive = 0;
+		for (size_t i = 0; i < n; i++) {
+			while (waitpid(found[i], NULL, WNOHANG) > 0)
+				;
+			if (found[i] > 0 && kill(found[i], 0) == 0)
+				alive = 1;
+		}
+		if (!alive || clock_mono_ns() >= until)
+			break;
+		clock_sleep_ms(20);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (kill(found[i], 0) == 0)
+			kill(found[i], SIGKILL);
+	free(found);
+	return (int)n;
 }

@@ -107,6 +107,13 @@ void proc_set_ud(struct proc *p, void *ud);
 /* Removes a PROC_DONE process from its set and frees it. */
 void proc_free(struct proc *p);
 
+/*
+ * Stops (TERM, then KILL after grace_ms) every process whose environment
+ * holds `entry`, e.g. "LIFEBOAT_RUN_ID=abc": what a killed lifeboat left
+ * behind. Returns how many were found.
+ */
+int proc_kill_tagged(const char *entry, int grace_ms);
+
 /* Convenience: spawn and wait until done (serving the rest of the set meanwhile). */
 int proc_run(struct procset *ps, const struct proc_opts *opts, struct proc **out);
 

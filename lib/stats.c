@@ -86,10 +86,11 @@ char *rto_risk_describe(const struct rto_risk *r)
 		char d[32];
 		if (r->slope > 0 && r->p95 > 0 && r->slope >= 0.005 * r->p95) {
 			strbuf_addf(&sb, ", rising %s a run", duration_format(r->slope, d, sizeof(d)));
-			if (isfinite(r->runs_left) && r->runs_left > 0)
+			if (isfinite(r->runs_left) && r->runs_left > 0 &&
+			    r->runs_left <= 10 * RISK_HORIZON)
 				strbuf_addf(&sb, ", reaching the target in about %.0f run%s",
 					    ceil(r->runs_left), ceil(r->runs_left) > 1 ? "s" : "");
-			else if (isfinite(r->runs_left))
+			else if (isfinite(r->runs_left) && r->runs_left <= 0)
 				strbuf_addstr(&sb, ", already past the target");
 		} else if (r->slope < 0 && r->p95 > 0 && -r->slope >= 0.005 * r->p95) {
 			strbuf_addf(&sb, ", falling %s a run", duration_format(-r->slope, d, sizeof(d)));

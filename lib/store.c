@@ -201,7 +201,7 @@ struct store {
 	char *path;			/* xstrdup'd */
 	char *err;			/* last error, xmalloc'd; NULL before any */
 	sqlite3_stmt *stmt[Q__COUNT];	/* prepared on first use, finalized by store_close */
-	int batch;			/* store_batch_begin: writes share one transaction */
+	int in_unit;			/* store_unit_begin: writes share one transaction */
 };
 
 static void set_err(struct store *st, const char *fmt, ...) LB_PRINTF(2, 3);
@@ -387,8 +387,8 @@ static int tx_step(struct store *st, enum query q, const char *what)
 
 static int tx_begin_write(struct store *st)
 {
-	if (st->batch && !sqlite3_get_autocommit(st->db))
-		return 0;	/* joins the batch's open transaction */
+	if (st->in_unit && !sqlite3_get_autocommit(st->db))
+		return 0;	/* part of the open unit */
 	return tx_step(st, Q_BEGIN_WRITE, "begin a transaction");
 }
 
@@ -406,24 +406,24 @@ static void tx_rollback(struct store *st)
 /* Commits when rc is 0, rolls back otherwise; returns 0 or -1. */
 static int tx_end(struct store *st, int rc)
 {
-	if (!rc && st->batch)
-		return 0;	/* store_batch_end commits */
+	if (!rc && st->in_unit)
+		return 0;	/* store_unit_end commits */
 	if (!rc && !tx_step(st, Q_COMMIT, "commit"))
 		return 0;
 	tx_rollback(st);
 	return -1;
 }
 
-void store_batch_begin(struct store *st)
+void store_unit_begin(struct store *st)
 {
-	st->batch = 1;
+	st->in_unit = 1;
 }
 
-int store_batch_end(struct store *st)
+int store_unit_end(struct store *st)
 {
-	st->batch = 0;
+	st->in_unit = 0;
 	if (sqlite3_get_autocommit(st->db))
-		return 0;
+		return 0;	/* nothing written, or a failed write already rolled back */
 	return tx_end(st, 0);
 }
 
@@ -1185,9 +1185,9 @@ void request_release(struct request *r)
 }
 
 /*
- * Appends inside a write transaction (joining a batch), so the entry and
- * the state change it describes commit together, and two processes can
- * never both read the same previous hash.
+ * Appends in its own write transaction: reading the previous hash and
+ * inserting happen under one lock, so two processes can never both chain
+ * onto the same entry.
  */
 int store_audit_append(struct store *st, const char *run_id, const char *event,
 		       const char *operator, long uid, const char *detail)

@@ -59,21 +59,19 @@ int store_request_done(struct store *st, long id, const char *result);
 int store_request_result(struct store *st, long id, char **result);
 void request_release(struct request *r);
 
-/* The audit chain (audit.h): append joins an open batch; walk goes in storage order. */
+/* The audit chain (audit.h); walk goes in storage order. */
 struct audit_entry;
 int store_audit_append(struct store *st, const char *run_id, const char *event,
 		       const char *operator, long uid, const char *detail);
 int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud);
 
 /*
- * Batching: between store_batch_begin and store_batch_end the writes above
- * share one transaction, committed by store_batch_end. The engine uses it
- * to commit a step's result together with the start of the next step,
- * right before that step's process is spawned; it never holds a batch open
- * while it waits for anything.
+ * A unit: the writes between store_unit_begin and store_unit_end share one
+ * transaction, committed by store_unit_end before anything else happens (a
+ * step's state and its audit entry, say). Never held across a wait.
  */
-void store_batch_begin(struct store *st);
-int store_batch_end(struct store *st);
+void store_unit_begin(struct store *st);
+int store_unit_end(struct store *st);
 
 /*
  * Readers. store_run_load accepts a full id or a unique prefix; it returns

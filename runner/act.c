@@ -15,6 +15,19 @@
 
 #define ANSWER_WAIT_MS 5000
 
+int act_request(struct store *st, const struct run_rec *r, const char *kind, const char *step,
+		const char *text, long *id)
+{
+	if (store_request_add(st, r->id, kind, step, g_opts.operator, (long)getuid(), text, id))
+		return -1;
+	/* on this host, nudge the executing process so it reads the request now */
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	if (r->pid > 0 && r->host && !strcmp(r->host, host))
+		kill((pid_t)r->pid, SIGUSR1);
+	return 0;
+}
+
 int act_on_run(const char *cmd, const char *run_id, const char *kind, const char *step,
 	       const char *text)
 {
@@ -42,17 +55,12 @@ int act_on_run(const char *cmd, const char *run_id, const char *kind, const char
 		return EXIT_REFUSED;
 	}
 	long id = 0;
-	if (store_request_add(st, r->id, kind, step, g_opts.operator, (long)getuid(), text, &id)) {
+	if (act_request(st, r, kind, step, text, &id)) {
 		errorf("cannot write the request into '%s': %s", db_path(), store_error(st));
 		run_rec_free(r);
 		store_close(st);
 		return 1;
 	}
-	/* on this host, nudge the executing process so it reads the request now */
-	char host[256] = "";
-	gethostname(host, sizeof(host) - 1);
-	if (r->pid > 0 && r->host && !strcmp(r->host, host))
-		kill((pid_t)r->pid, SIGUSR1);
 	char *answer = NULL;
 	int64_t until = clock_mono_ns() + (int64_t)ANSWER_WAIT_MS * 1000000;
 	int got = 0;

@@ -10,4 +10,14 @@
 int act_on_run(const char *cmd, const char *run_id, const char *kind, const char *step,
 	       const char *text);
 
+/*
+ * The channel itself, printing nothing (the console uses it): writes the
+ * request as the operator and, when r's process runs on this host, nudges it
+ * with SIGUSR1 so it reads the request now. 0 and *id, or -1 (store_error).
+ */
+struct store;
+struct run_rec;
+int act_request(struct store *st, const struct run_rec *r, const char *kind, const char *step,
+		const char *text, long *id);
+
 #endif

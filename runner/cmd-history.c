@@ -1,7 +1,8 @@
 /*
  * `lifeboat history [RUNBOOK] [--limit N] [--json]`: past runs, newest first,
- * then per runbook the p50/p95 achieved RTO, a sparkline of the trend and the
- * at-risk warning of SPEC 7.
+ * then per runbook listed the p50/p95 achieved RTO and RPO over its last N
+ * runs, a sparkline of the RTO, and the at-risk warning of SPEC 7 with how
+ * close the runbook is to it.
  */
 #include <jansson.h>
 #include <math.h>
@@ -33,51 +34,58 @@ static void print_rpo(const struct run_rec *r)
 	       strcmp(st, "none") ? st : "-", c_reset());
 }
 
-struct trend {
-	char *runbook;
-	double target;
-	double *rto;		/* newest first as listed */
-	size_t n;
-};
-
-static void trends_add(struct trend **t, size_t *nt, const struct run_rec *r)
+/*
+ * One runbook's trend: p50/p95 of its achieved RTO and RPO over its last
+ * `limit` runs (read narrowly from the history, whatever else the listing
+ * holds), a sparkline, and how close the RTO is to the at-risk line.
+ */
+static void print_trend(struct store *st, const char *runbook, int limit)
 {
-	size_t i;
-	for (i = 0; i < *nt; i++)
-		if (!strcmp((*t)[i].runbook, r->runbook))
-			break;
-	if (i == *nt) {
-		*t = xrealloc(*t, (*nt + 1) * sizeof(**t));
-		(*t)[i] = (struct trend){ xstrdup(r->runbook), r->rto_target_s, NULL, 0 };
-		(*nt)++;
-	}
-	if (isnan(r->rto_achieved_s) || (*t)[i].n >= 50)
+	struct objective_point *pts = NULL;
+	size_t n = 0;
+	if (store_objectives(st, runbook, TS_NONE, limit, &pts, &n)) {
+		warnf("cannot read the trend of '%s': %s", runbook, store_error(st));
 		return;
-	(*t)[i].rto = xrealloc((*t)[i].rto, ((*t)[i].n + 1) * sizeof(double));
-	(*t)[i].rto[(*t)[i].n++] = r->rto_achieved_s;
-}
-
-static void print_trends(struct trend *t, size_t nt)
-{
-	for (size_t i = 0; i < nt; i++) {
-		size_t n = t[i].n;
-		if (!n)
-			continue;
-		double *old_first = xmalloc(n * sizeof(double));
-		for (size_t k = 0; k < n; k++)
-			old_first[k] = t[i].rto[n - 1 - k];
-		char p50[32], p95[32], tg[32], spark[256];
-		sparkline(old_first, n > 20 ? 20 : n, spark, sizeof(spark));
-		printf("%s%s%s: RTO p50 %s, p95 %s over %zu runs, target %s  %s\n", c_bold(),
-		       t[i].runbook, c_reset(), fmt_dur(percentile(old_first, n, 50), p50, sizeof(p50)),
-		       fmt_dur(percentile(old_first, n, 95), p95, sizeof(p95)), n,
-		       fmt_dur(t[i].target, tg, sizeof(tg)), spark);
-		char *why = NULL;
-		if (rto_at_risk(old_first, n, t[i].target, &why))
-			printf("  %sat risk%s: %s\n", c_yellow(), c_reset(), why);
-		free(why);
-		free(old_first);
 	}
+	double *rto = xmalloc((n ? n : 1) * sizeof(double)), *rpo = xmalloc((n ? n : 1) * sizeof(double));
+	size_t nr = 0, np = 0;
+	double rto_target = NAN, rpo_target = NAN;
+	for (size_t i = 0; i < n; i++) {	/* oldest first: the newest target wins */
+		if (!isnan(pts[i].rto_s))
+			rto[nr++] = pts[i].rto_s;
+		if (!isnan(pts[i].rpo_s))
+			rpo[np++] = pts[i].rpo_s;
+		if (!isnan(pts[i].rto_target_s))
+			rto_target = pts[i].rto_target_s;
+		if (!isnan(pts[i].rpo_target_s))
+			rpo_target = pts[i].rpo_target_s;
+	}
+	char a[32], b[32], t[32], spark[3 * 20 + 4];
+	if (nr) {
+		sparkline(nr > 20 ? rto + (nr - 20) : rto, nr > 20 ? 20 : nr, spark, sizeof(spark));
+		printf("%s%s%s: RTO p50 %s, p95 %s over %zu run%s, target %s  %s\n", c_bold(), runbook,
+		       c_reset(), fmt_dur(percentile(rto, nr, 50), a, sizeof(a)),
+		       fmt_dur(percentile(rto, nr, 95), b, sizeof(b)), nr, nr > 1 ? "s" : "",
+		       fmt_dur(rto_target, t, sizeof(t)), spark);
+	} else {
+		printf("%s%s%s: no achieved RTO yet\n", c_bold(), runbook, c_reset());
+	}
+	if (np)
+		printf("  RPO p50 %s, p95 %s over %zu run%s, target %s\n",
+		       fmt_dur(percentile(rpo, np, 50), a, sizeof(a)),
+		       fmt_dur(percentile(rpo, np, 95), b, sizeof(b)), np, np > 1 ? "s" : "",
+		       fmt_dur(rpo_target, t, sizeof(t)));
+	struct rto_risk risk;
+	rto_risk(rto, nr, rto_target, &risk);
+	char *how = rto_risk_describe(&risk);
+	if (how && risk.at_risk)
+		printf("  %sat risk%s: %s\n", c_yellow(), c_reset(), how);
+	else if (how)
+		printf("  %snot at risk: %s%s\n", c_dim(), how, c_reset());
+	free(how);
+	free(rto);
+	free(rpo);
+	free(pts);
 }
 
 int cmd_history(int argc, char **argv)
@@ -144,8 +152,8 @@ int cmd_history(int argc, char **argv)
 	} else {
 		printf("%s%-20s %-12s %-18s %-5s %-11s %-24s %s%s\n", c_bold(), "started (UTC)", "run",
 		       "runbook", "mode", "status", "RTO achieved/target", "RPO", c_reset());
-		struct trend *t = NULL;
-		size_t nt = 0;
+		const char **names = xcalloc(n, sizeof(*names));
+		size_t nn = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct run_rec *r = runs[i];
 			char iso[32];
@@ -157,15 +165,17 @@ int cmd_history(int argc, char **argv)
 			print_rto(r);
 			print_rpo(r);
 			putchar('\n');
-			trends_add(&t, &nt, r);
+			size_t k = 0;
+			while (k < nn && strcmp(names[k], r->runbook ? r->runbook : ""))
+				k++;
+			if (k == nn && r->runbook)
+				names[nn++] = r->runbook;
 		}
-		putchar('\n');
-		print_trends(t, nt);
-		for (size_t i = 0; i < nt; i++) {
-			free(t[i].runbook);
-			free(t[i].rto);
+		for (size_t k = 0; k < nn; k++) {
+			putchar('\n');
+			print_trend(st, names[k], limit);
 		}
-		free(t);
+		free(names);
 	}
 	for (size_t i = 0; i < n; i++)
 		run_rec_free(runs[i]);

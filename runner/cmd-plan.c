@@ -1,12 +1,14 @@
 /*
  * `lifeboat plan FILE`: what the runbook will do and whether it can meet its
  * RTO. Without history it adds up the budgets; with history it uses each
- * phase's median and p95 duration from past runs of the same runbook.
+ * phase's median and p95 duration from the last succeeded runs of the same
+ * runbook (read in one query, not run by run) and the achieved RTO's trend.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -17,30 +19,57 @@ struct phase_hist {
 	size_t n;
 };
 
+struct collect {
+	const struct runbook *rb;
+	struct phase_hist *h;
+};
+
+/* Durations come newest run first; each goes to the phase of that name today. */
+static int collect_one(void *ud, const char *phase, double secs)
+{
+	struct collect *c = ud;
+	for (size_t p = 0; p < c->rb->nphases; p++) {
+		if (strcmp(c->rb->phases[p].name, phase))
+			continue;
+		struct phase_hist *h = &c->h[p];
+		h->d = xrealloc(h->d, (h->n + 1) * sizeof(double));
+		h->d[h->n++] = secs;
+		break;
+	}
+	return 0;
+}
+
+/* One query for all phases of the last PLAN_HISTORY succeeded runs. */
 static void collect(struct store *st, const struct runbook *rb, struct phase_hist *h)
 {
-	struct run_rec **runs = NULL;
+	struct collect c = { rb, h };
+	if (store_phase_durations(st, rb->name, PLAN_HISTORY, collect_one, &c))
+		warnf("cannot read the phases' history: %s", store_error(st));
+}
+
+/* The achieved RTO's trend and the at-risk warning of SPEC 7. */
+static void print_rto_trend(struct store *st, const struct runbook *rb)
+{
+	struct objective_point *pts = NULL;
 	size_t n = 0;
-	if (store_runs_list(st, rb->name, PLAN_HISTORY * 3, &runs, &n))
+	if (store_objectives(st, rb->name, TS_NONE, RISK_WINDOW, &pts, &n) || !n) {
+		free(pts);
 		return;
-	size_t used = 0;
-	for (size_t i = 0; i < n && used < PLAN_HISTORY; i++) {
-		struct run_rec *full = NULL;
-		if (runs[i]->status != ST_SUCCEEDED || store_run_load(st, runs[i]->id, &full))
-			continue;
-		used++;
-		for (size_t p = 0; p < rb->nphases; p++)
-			for (size_t k = 0; k < full->nphases; k++)
-				if (!strcmp(full->phases[k].name, rb->phases[p].name) &&
-				    full->phases[k].status == ST_SUCCEEDED && !isnan(full->phases[k].duration_s)) {
-					h[p].d = xrealloc(h[p].d, (h[p].n + 1) * sizeof(double));
-					h[p].d[h[p].n++] = full->phases[k].duration_s;
-				}
-		run_rec_free(full);
 	}
+	double *v = xmalloc(n * sizeof(double));
+	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
-		run_rec_free(runs[i]);
-	free(runs);
+		if (!isnan(pts[i].rto_s))
+			v[m++] = pts[i].rto_s;
+	struct rto_risk risk;
+	rto_risk(v, m, rb->rto_s, &risk);
+	char *how = rto_risk_describe(&risk);
+	if (how)
+		printf("achieved RTO: %s%s%s: %s\n", risk.at_risk ? c_yellow() : c_green(),
+		       risk.at_risk ? "at risk" : "not at risk", c_reset(), how);
+	free(how);
+	free(v);
+	free(pts);
 }
 
 int cmd_plan(int argc, char **argv)
@@ -125,6 +154,7 @@ int cmd_plan(int argc, char **argv)
 			       sum_p95 <= rb->rto_s ? c_green() : c_red(),
 			       sum_p95 <= rb->rto_s ? "fits" : "DOES NOT FIT", c_reset());
 		putchar('\n');
+		print_rto_trend(st, rb);
 	} else {
 		int unbudgeted = 0;
 		double sum = runbook_budget_sum(rb, &unbudgeted);

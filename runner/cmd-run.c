@@ -19,20 +19,8 @@
 
 #include "clock.h"
 #include "report.h"
+#include "run-setup.h"
 #include "runner.h"
-
-struct run_args {
-	const char *cmd;
-	const char *file;
-	const char *env;
-	const char *junit;
-	const char *report;
-	int yes;
-	int strict_budgets;
-	int64_t incident_ms;
-	struct rb_param *overrides;	/* -p k=v, in order */
-	size_t noverrides;
-};
 
 /* Per-step partial lines for the live view. */
 struct view {
@@ -279,180 +267,32 @@ static void install_signals(void)
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
-static int parse_param(struct run_args *a, const char *kv)
+/*
+ * Executes x (a new run, or x->resume_run continued) with the live view and
+ * the y/N prompt, then prints the summary and writes the reports asked for.
+ * Shared by run, drill and resume.
+ */
+int run_with_view(struct run_exec *x, const char *report, const char *junit)
 {
-	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv)
-		return usage_error(a->cmd, "-p expects name=value, not '%s'", kv);
-	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
-	a->overrides[a->noverrides].name = xstrndup(kv, (size_t)(eq - kv));
-	a->overrides[a->noverrides].value = xstrdup(eq + 1);
-	a->noverrides++;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct run_args *a)
-{
-	a->cmd = argv[0];
-	a->incident_ms = TS_NONE;
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		int g = global_option(argc, argv, &i, a->cmd);
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(s)) {
-			print_cmd_help(a->cmd);
-			return -1;
-		}
-		const char *val = NULL;
-		const char *opts_with_value[] = { "-p", "--param", "--env", "--incident-start",
-						  "--junit", "--report" };
-		for (size_t k = 0; k < ARRAY_SIZE(opts_with_value); k++) {
-			size_t n = strlen(opts_with_value[k]);
-			if (!strcmp(s, opts_with_value[k])) {
-				if (i + 1 >= argc)
-					return usage_error(a->cmd, "option '%s' needs a value", s);
-				val = argv[++i];
-				break;
-			}
-			if (!strncmp(s, opts_with_value[k], n) && s[n] == '=' && n > 2) {
-				val = s + n + 1;
-				break;
-			}
-		}
-		if (!strcmp(s, "--yes") || !strcmp(s, "-y")) {
-			a->yes = 1;
-		} else if (!strcmp(s, "--strict-budgets")) {
-			a->strict_budgets = 1;
-		} else if (!strncmp(s, "-p", 2) && (val || s[2])) {
-			if (parse_param(a, val ? val : s + 2))
-				return EXIT_USAGE;
-		} else if (!strncmp(s, "--param", 7) && val) {
-			if (parse_param(a, val))
-				return EXIT_USAGE;
-		} else if (!strncmp(s, "--env", 5) && val) {
-			a->env = val;
-		} else if (!strncmp(s, "--incident-start", 16) && val) {
-			if (clock_parse(val, 1, &a->incident_ms))
-				return usage_error(a->cmd, "--incident-start '%s' is not a time: use ISO-8601 with a zone (2026-11-22T01:30:00Z) or unix seconds", val);
-		} else if (!strncmp(s, "--junit", 7) && val) {
-			a->junit = val;
-		} else if (!strncmp(s, "--report", 8) && val) {
-			const char *dot = strrchr(val, '.');
-			if (!dot || strcmp(dot, ".json"))
-				return usage_error(a->cmd, "--report '%s': this version writes JSON reports (.json); Markdown, HTML and Prometheus come with `lifeboat report`", val);
-			a->report = val;
-		} else if (s[0] == '-' && s[1]) {
-			return usage_error(a->cmd, "unknown option '%s'", s);
-		} else if (!a->file) {
-			a->file = s;
-		} else {
-			return usage_error(a->cmd, "only one runbook file at a time ('%s' and '%s')", a->file, s);
-		}
-	}
-	if (!a->file)
-		return usage_error(a->cmd, "no runbook file given");
-	return 0;
-}
-
-/* Params in force: the runbook's, then -p (each must name a declared param). */
-static int merge_params(struct run_args *a, struct runbook *rb, struct rb_param **out, size_t *n)
-{
-	struct rb_param *p = xcalloc(rb->nparams + 1, sizeof(*p));
-	for (size_t i = 0; i < rb->nparams; i++) {
-		p[i].name = rb->params[i].name;
-		p[i].value = rb->params[i].value;
-	}
-	for (size_t k = 0; k < a->noverrides; k++) {
-		size_t i;
-		for (i = 0; i < rb->nparams; i++)
-			if (!strcmp(p[i].name, a->overrides[k].name))
-				break;
-		if (i == rb->nparams) {
-			struct strbuf names = STRBUF_INIT;
-			strbuf_init(&names, 0);
-			for (size_t j = 0; j < rb->nparams; j++)
-				strbuf_addf(&names, "%s%s", j ? ", " : "", rb->params[j].name);
-			errorf("%s: -p %s: the runbook declares no param '%s' (declared: %s)", rb->path,
-			       a->overrides[k].name, a->overrides[k].name, names.len ? names.buf : "none");
-			strbuf_release(&names);
-			free(p);
-			return EXIT_USAGE;
-		}
-		p[i].value = a->overrides[k].value;
-	}
-	*out = p;
-	*n = rb->nparams;
-	return 0;
-}
-
-static char *lock_dir_for(const char *db)
-{
-	const char *slash = strrchr(db, '/');
-	if (!slash)
-		return xstrdup("locks");
-	return xasprintf("%.*s/locks", (int)(slash - db), db);
-}
-
-static int write_report(const char *path, char *text, const char *what)
-{
-	char *err = NULL;
-	int rc = report_write_file(path, text, &err);
-	free(text);
-	if (rc) {
-		errorf("cannot write the %s '%s': %s", what, path, err ? err : "unknown error");
-		free(err);
-		return -1;
-	}
-	if (!g_opts.quiet)
-		printf("%s written to %s\n", what, path);
-	return 0;
-}
-
-static int run_common(int argc, char **argv, const char *mode)
-{
-	struct run_args a = { 0 };
-	int rc = parse_args(argc, argv, &a);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if (a.env)
-		warnf("--env %s: environments are defined in the config file, which this version does not read yet; using the runbook's values", a.env);
-	struct luahost *host = NULL;
-	struct runbook *rb = NULL;
-	if ((rc = load_runbook(a.file, &host, &rb)))
-		goto out_args;
-	struct rb_param *params = NULL;
-	size_t nparams = 0;
-	if ((rc = merge_params(&a, rb, &params, &nparams)))
-		goto out_rb;
-	struct store *st = NULL;
-	if ((rc = open_store(&st)))
-		goto out_params;
-	char *lock_dir = lock_dir_for(db_path());
-	struct engine_opts o = {
-		.mode = mode, .trigger = "cli", .env = a.env, .operator = g_opts.operator,
-		.yes = a.yes, .strict_budgets = a.strict_budgets, .incident_ms = a.incident_ms,
-		.params = params, .nparams = nparams, .rto_s = NAN, .rpo_s = NAN,
-		.lock_dir = lock_dir,
-	};
 	struct view v = { .quiet = g_opts.quiet, .tty = isatty(1), .flushed_ns = clock_mono_ns() };
 	struct engine_hooks hooks = { .event = on_event, .manual = ask_manual, .ud = &v };
 	install_signals();
 	struct run_rec *r = NULL;
-	rc = engine_execute(host, rb, st, &o, &hooks, &r);
-	if (r->status == ST_REFUSED) {
-		errorf("%s", r->error);
+	int rc;
+	if (x->resume_run) {
+		char *refusal = NULL;
+		r = x->resume_run;
+		v.run = r;
+		rc = engine_resume(x->host, x->rb, x->st, x->o, &hooks, r, &refusal);
+		if (refusal) {
+			errorf("cannot resume run %s: %s", r->id, refusal);
+			free(refusal);
+			return rc;
+		}
 	} else {
-		print_summary(stdout, r);
-		if (a.report && write_report(a.report, report_json_string(r, 1), "report"))
-			rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
-		if (a.junit && write_report(a.junit, report_junit_string(r), "JUnit report"))
-			rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
-		printf("%srun %s %s%s%s · exit %d · lifeboat show %s%s\n", c_bold(), r->id,
-		       status_color(r->status), status_name(r->status), c_bold(), rc, r->id, c_reset());
+		rc = engine_execute(x->host, x->rb, x->st, x->o, &hooks, &r);
 	}
+	rc = run_finish(r, rc, report, junit);
 	if (v.partial) {
 		for (size_t i = 0; i < r->nphases; i++) {
 			for (size_t j = 0; j <= r->phases[i].nsteps; j++)
@@ -461,21 +301,26 @@ static int run_common(int argc, char **argv, const char *mode)
 		}
 		free(v.partial);
 	}
-	run_rec_free(r);
-	free(lock_dir);
-	store_close(st);
-out_params:
-	free(params);
-out_rb:
-	runbook_free(rb);
-	luahost_free(host);
-out_args:
-	for (size_t i = 0; i < a.noverrides; i++) {
-		free(a.overrides[i].name);
-		free(a.overrides[i].value);
-	}
-	free(a.overrides);
+	if (!x->resume_run)
+		run_rec_free(r);
 	return rc;
+}
+
+static int run_common(int argc, char **argv, const char *mode)
+{
+	struct run_args a = { 0 };
+	int rc = run_args_parse(argc, argv, &a);
+	if (!rc) {
+		struct run_setup s;
+		rc = run_setup_init(&s, &a, mode, "cli");
+		if (!rc) {
+			struct run_exec x = { .host = s.host, .rb = s.rb, .st = s.st, .o = &s.o };
+			rc = run_with_view(&x, a.report, a.junit);
+		}
+		run_setup_release(&s);
+	}
+	run_args_release(&a);
+	return rc < 0 ? 0 : rc;
 }
 
 int cmd_run(int argc, char **argv)

@@ -22,13 +22,19 @@ static const struct cmd commands[] = {
 	  "run a runbook (fault phases skipped) and judge its RTO/RPO" },
 	{ "drill", cmd_drill, "drill FILE [same options as run]",
 	  "run a runbook with its fault phases: a chaos drill" },
+	{ "console", cmd_console, "console FILE [--drill] [run options] | console --watch RUN_ID",
+	  "run a runbook in the live console, or follow and act on a run (--watch)" },
 	{ "check", cmd_check, "check FILE...", "validate runbooks without running anything" },
 	{ "plan", cmd_plan, "plan FILE [--env E]", "show phases, budgets and how past runs fit the RTO" },
 	{ "history", cmd_history, "history [RUNBOOK] [--limit N] [--json]", "list past runs, newest first" },
 	{ "show", cmd_show, "show RUN_ID [--json]", "one run's timeline" },
+	{ "report", cmd_report, "report RUN_ID --format json|junit|md|html|prom [-o FILE|-]",
+	  "write a past run's report (default: reports/<runbook>-<run>.<ext>)" },
 	{ "confirm", cmd_confirm, "confirm RUN_ID [STEP]", "confirm a waiting manual step, from any terminal" },
 	{ "decline", cmd_decline, "decline RUN_ID [STEP]", "decline a waiting manual step" },
 	{ "note", cmd_note, "note RUN_ID TEXT", "add a note to a run's timeline" },
+	{ "resume", cmd_resume, "resume RUN_ID [--yes] [--force]", "continue an interrupted run from its first unfinished step" },
+	{ "audit", cmd_audit, "audit verify [--expect-head SEQ:HASH]", "check the audit log's hash chain" },
 	{ "abort", cmd_abort, "abort RUN_ID", "abort a running run (cleanup phases still run)" },
 };
 
@@ -151,8 +157,32 @@ static int finish_stdout(int rc)
 	return rc;
 }
 
+#ifdef LIFEBOAT_CRASH_POINTS
+/*
+ * Test builds only (the lifeboat-crashtest target): LIFEBOAT_CRASH_AT=POINT
+ * or POINT:N kills the process with SIGKILL the first (or N-th) time the
+ * engine passes that crash point, so the tests can prove resume from each.
+ */
+static void crash_hook(const char *point)
+{
+	static int seen;
+	const char *want = getenv("LIFEBOAT_CRASH_AT");
+	if (!want)
+		return;
+	size_t len = strcspn(want, ":");
+	if (strlen(point) != len || strncmp(point, want, len))
+		return;
+	int nth = want[len] == ':' ? atoi(want + len + 1) : 1;
+	if (++seen >= nth)
+		raise(SIGKILL);
+}
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef LIFEBOAT_CRASH_POINTS
+	engine_set_crash_hook(crash_hook);
+#endif
 	/* Numbers print with a dot whatever the locale: Lua and the reports rely on it. */
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");

@@ -37,14 +37,18 @@ struct cmd {
 /* The commands, one file each. */
 int cmd_run(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_confirm(int argc, char **argv);
 int cmd_decline(int argc, char **argv);
 int cmd_note(int argc, char **argv);
 int cmd_abort(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);
@@ -75,6 +79,17 @@ char *absolute_db(void);			/* db_path() made absolute, owned */
 int open_store(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
 /* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb);
+
+/* Executing with the live view (cmd-run.c), shared by run, drill and resume. */
+struct run_exec {
+	struct luahost *host;
+	struct runbook *rb;
+	struct store *st;
+	const struct engine_opts *o;
+	struct run_rec *resume_run;	/* set: continue this interrupted run (caller owns it) */
+};
+int run_with_view(struct run_exec *x, const char *report, const char *junit);
+char *lock_dir_for(const char *db);	/* the exclusive locks' folder beside the history */
 
 /* Formatting shared by run, show and history. */
 const char *fmt_dur(double secs, char *buf, size_t n);

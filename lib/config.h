@@ -1,0 +1,150 @@
+/*
+ * The config file of SPEC 4 (lifeboat.yaml): roles and who may act,
+ * environments and their permissions, webhooks, scheduled drills, the time
+ * zone and the names of secrets. lib/config.c is the only file that talks to
+ * libyaml.
+ *
+ * Loading is all or nothing: config_load returns a config in which every
+ * reference resolves (roles, environments, runbook files, cron expressions,
+ * the time zone), or every problem it found, each naming file:line:column
+ * and the key, and saying what to do. Relative paths resolve against the
+ * config file's folder and are stored absolute.
+ */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+#include <stddef.h>
+
+#include "cron.h"
+
+#define CONFIG_FILE_DEFAULT "lifeboat.yaml"
+#define CONFIG_LUA_MEMORY_DEFAULT ((size_t)256 << 20)
+#define CONFIG_LUA_MEMORY_MIN ((size_t)1 << 20)
+#define CONFIG_SECRET_MIN 6
+
+enum config_sync { CONFIG_SYNC_NORMAL = 0, CONFIG_SYNC_FULL };
+
+/* The webhook events of SPEC 4, in its order. */
+enum config_event {
+	CONFIG_EVENT_RUN_STARTED = 0,
+	CONFIG_EVENT_PHASE_STARTED,
+	CONFIG_EVENT_PHASE_OVER_BUDGET,
+	CONFIG_EVENT_MANUAL_WAITING,
+	CONFIG_EVENT_STEP_FAILED,
+	CONFIG_EVENT_RTO_AT_RISK,
+	CONFIG_EVENT_RUN_FINISHED,
+	CONFIG_EVENT_COUNT
+};
+#define CONFIG_EVENTS_ALL ((1u << CONFIG_EVENT_COUNT) - 1)
+
+struct config_role {
+	char *name;
+	char **members;		/* operator names; nmembers == 0 when none are listed */
+	size_t nmembers;
+	char *notify;		/* webhook URL for events of this role's steps; NULL when none */
+	int line;		/* where the role is defined */
+};
+
+struct config_param {
+	char *name;
+	char *value;
+};
+
+struct config_env {
+	char *name;
+	double rto_s, rpo_s;		/* NAN when not set: the runbook's */
+	struct config_param *params;	/* nparams, in file order */
+	size_t nparams;
+	int restricted;			/* permissions.<name> exists */
+	char **run_roles;		/* permissions.<name>.run: roles whose members may run */
+	size_t nrun_roles;
+	int line;
+};
+
+struct config_schedule {
+	char *runbook;		/* absolute path of an existing file */
+	char *cron_expr;	/* as written */
+	struct cron cron;
+	char *env;		/* a defined environment, or NULL */
+	int yes;		/* confirm manual steps automatically */
+	char *key;		/* stable identity for the stored last run: "runbook|cron|env" */
+	int line;
+};
+
+struct config_secret {
+	char *name;		/* environment variable */
+	char *value;		/* its value at load time (>= CONFIG_SECRET_MIN bytes), NULL when unset */
+};
+
+/* Every string and array below is xmalloc'd and owned by the config. */
+struct config {
+	char *path;			/* as given to config_load, for messages */
+	char *dir;			/* absolute folder of the file */
+	char *db;			/* absolute; NULL when not set */
+	char *reports_dir;		/* absolute; NULL when not set */
+	size_t lua_memory;		/* bytes; CONFIG_LUA_MEMORY_DEFAULT when not set */
+	enum config_sync sync;		/* CONFIG_SYNC_NORMAL when not set */
+	struct config_role *roles;
+	size_t nroles;
+	struct config_env *envs;
+	size_t nenvs;
+	char *webhook;			/* NULL when not set */
+	unsigned events;		/* bit 1u << enum config_event; CONFIG_EVENTS_ALL when not set */
+	struct config_schedule *schedules;
+	size_t nschedules;
+	char *timezone;			/* IANA name, for cron; "UTC" when not set */
+	struct config_secret *secrets;
+	size_t nsecrets;
+};
+
+/*
+ * SPEC 3: the file to load. explicit_path (--config) when given, else
+ * lifeboat.yaml in the working directory when it exists. Returns 1 with
+ * *path_out (xmalloc'd) set, or 0 when there is no config.
+ */
+int config_find(const char *explicit_path, char **path_out);
+
+/*
+ * Reads and validates the file. Returns 0 with *out (free with config_free),
+ * or -1 with *out NULL and *err (xmalloc'd) holding one line per problem,
+ * "FILE:LINE:COLUMN: KEY: what is wrong; what to do". Secret values are
+ * read from the environment here and never appear in a message.
+ */
+int config_load(const char *path, struct config **out, char **err);
+void config_free(struct config *cfg);
+
+const char *config_event_name(enum config_event ev);
+int config_event_parse(const char *name);	/* the enum config_event, or -1 */
+/* Whether ev is sent (to the webhook and to roles' notify URLs). */
+int config_wants_event(const struct config *cfg, enum config_event ev);
+
+const struct config_role *config_role(const struct config *cfg, const char *name);	/* or NULL */
+const struct config_env *config_env(const struct config *cfg, const char *name);	/* or NULL */
+const char *config_secret(const struct config *cfg, const char *name);	/* value, or NULL */
+
+/* Whether operator is listed among role's members. */
+int config_role_has_member(const struct config *cfg, const char *role, const char *operator);
+
+/*
+ * Whether operator may run (or drill) in env: always when cfg or env is NULL
+ * or env has no permissions; otherwise only a member of one of its
+ * permissions.<env>.run roles. Returns 1 when allowed; 0 with *why
+ * (xmalloc'd) naming the roles and their members when not.
+ */
+int config_may_run(const struct config *cfg, const char *env, const char *operator, char **why);
+
+/*
+ * Whether operator may confirm (or decline) a manual step of role: always
+ * when cfg is NULL, the role is not in it, or the role lists no members;
+ * otherwise only its members. Returns 1, or 0 with *why (xmalloc'd) naming
+ * who may.
+ */
+int config_may_confirm(const struct config *cfg, const char *role, const char *operator, char **why);
+
+/*
+ * `check`: every role a runbook names must be defined in the config. Returns
+ * 0, or -1 with *err (xmalloc'd) naming each missing role (with a did-you-mean)
+ * and the config file.
+ */
+int config_check_roles(const struct config *cfg, const char *const *roles, size_t n, char **err);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * `lifeboat audit verify [--expect-head SEQ:HASH]`: walks the audit log's
+ * hash chain and names the first entry that does not fit: a changed field,
+ * a deleted, inserted or reordered entry. It prints the head, which a copy
+ * kept elsewhere (the run_finished webhook) can be compared with; given that
+ * head, --expect-head also catches a tail cut off the log.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "runner.h"
+
+struct verify {
+	int64_t expect_seq;
+	char prev[65];
+	int64_t count;
+	char *bad;		/* first problem, owned */
+	int64_t head_seq;
+	char head[65];
+	int64_t want_seq;	/* --expect-head */
+	const char *want_hash;
+	int want_seen;
+};
+
+static int check_entry(void *ud, const struct audit_entry *e)
+{
+	struct verify *v = ud;
+	char h[65];
+	if (e->seq != v->expect_seq) {
+		v->bad = xasprintf("entry %lld: expected sequence number %lld here: an entry was %s",
+				   (long long)e->seq, (long long)v->expect_seq,
+				   e->seq > v->expect_seq ? "deleted before it" : "inserted or moved");
+		return 1;
+	}
+	if (strcmp(e->prev_hash, v->prev)) {
+		v->bad = xasprintf("entry %lld: its previous-hash does not match entry %lld: an entry was changed, deleted, inserted or reordered",
+				   (long long)e->seq, (long long)e->seq - 1);
+		return 1;
+	}
+	audit_hash(e, h);
+	if (strcmp(h, e->hash)) {
+		v->bad = xasprintf("entry %lld (%s, %s): its contents do not match its hash: it was changed",
+				   (long long)e->seq, e->event ? e->event : "?", e->at ? e->at : "?");
+		return 1;
+	}
+	if (v->want_hash && e->seq == v->want_seq) {
+		v->want_seen = 1;
+		if (strcmp(e->hash, v->want_hash)) {
+			v->bad = xasprintf("entry %lld does not have the expected head hash %s",
+					   (long long)e->seq, v->want_hash);
+			return 1;
+		}
+	}
+	snprintf(v->prev, sizeof(v->prev), "%s", e->hash);
+	v->head_seq = e->seq;
+	snprintf(v->head, sizeof(v->head), "%s", e->hash);
+	v->expect_seq++;
+	v->count++;
+	return 0;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	const char *sub = NULL, *expect = NULL;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "audit");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("audit");
+			return 0;
+		} else if (!strcmp(argv[i], "--expect-head")) {
+			if (i + 1 >= argc)
+				return usage_error("audit", "--expect-head needs SEQ:HASH");
+			expect = argv[++i];
+		} else if (!strncmp(argv[i], "--expect-head=", 14)) {
+			expect = argv[i] + 14;
+		} else if (argv[i][0] == '-') {
+			return usage_error("audit", "unknown option '%s'", argv[i]);
+		} else if (!sub) {
+			sub = argv[i];
+		} else {
+			return usage_error("audit", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!sub || strcmp(sub, "verify"))
+		return usage_error("audit", "the audit command is `lifeboat audit verify`");
+	struct verify v = { .expect_seq = 1 };
+	snprintf(v.prev, sizeof(v.prev), "%s", AUDIT_GENESIS);
+	if (expect) {
+		const char *colon = strchr(expect, ':');
+		char *end;
+		v.want_seq = strtoll(expect, &end, 10);
+		if (!colon || end != colon || v.want_seq < 1 || strlen(colon + 1) != 64)
+			return usage_error("audit", "--expect-head wants SEQ:HASH as `audit verify` prints it, not '%s'", expect);
+		v.want_hash = colon + 1;
+	}
+	struct store *st;
+	int rc = open_store(&st);
+	if (rc)
+		return rc;
+	if (store_audit_walk(st, check_entry, &v)) {
+		errorf("cannot read the audit log in '%s': %s", db_path(), store_error(st));
+		store_close(st);
+		return 1;
+	}
+	store_close(st);
+	if (!v.bad && v.want_hash && !v.want_seen)
+		v.bad = xasprintf("the log ends at entry %lld but entry %lld was expected: its tail was cut off",
+				  (long long)v.head_seq, (long long)v.want_seq);
+	if (v.bad) {
+		printf("audit log BROKEN: %s\n", v.bad);
+		if (v.count)
+			printf("verified up to head %lld:%s\n", (long long)v.head_seq, v.head);
+		free(v.bad);
+		return 1;
+	}
+	if (!v.count)
+		printf("audit log ok: empty\n");
+	else
+		printf("audit log ok: %lld entries, head %lld:%s\n", (long long)v.count,
+		       (long long)v.head_seq, v.head);
+	return 0;
+}

@@ -1,0 +1,181 @@
+/*
+ * `lifeboat resume RUN_ID [--yes] [--force]`: continue a run whose process
+ * died (kill -9, a reboot) from its first unfinished step. Refuses (exit 5)
+ * when the runbook's text changed since the run started, unless --force
+ * (recorded in the audit log), and when the step that was in flight is
+ * not idempotent, unless --yes or a y at the prompt.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "runner.h"
+
+static int params_from_json(const char *text, struct rb_param **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return text ? -1 : 0;
+	}
+	*out = xcalloc(json_object_size(j) + 1, sizeof(**out));
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		(*out)[*n].name = xstrdup(k);
+		(*out)[*n].value = xstrdup(json_is_string(v) ? json_string_value(v) : "");
+		(*n)++;
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* A step that was in flight and must not simply run again. */
+static const struct step_rec *non_idempotent_in_flight(const struct run_rec *r)
+{
+	for (size_t i = 0; i < r->nphases; i++)
+		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
+			const struct step_rec *s = &r->phases[i].steps[j];
+			if ((s->status == ST_RUNNING || s->status == ST_INTERRUPTED) && !s->idempotent)
+				return s;
+		}
+	return NULL;
+}
+
+static int ask_yes(const char *question)
+{
+	if (!isatty(0))
+		return 0;
+	printf("%s [y/N] ", question);
+	fflush(stdout);
+	char line[64];
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+int cmd_resume(int argc, char **argv)
+{
+	const char *id = NULL;
+	int yes = 0, force = 0;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "resume");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("resume");
+			return 0;
+		} else if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
+			yes = 1;
+		} else if (!strcmp(argv[i], "--force")) {
+			force = 1;
+		} else if (argv[i][0] == '-') {
+			return usage_error("resume", "unknown option '%s'", argv[i]);
+		} else if (!id) {
+			id = argv[i];
+		} else {
+			return usage_error("resume", "one run at a time");
+		}
+	}
+	if (!id)
+		return usage_error("resume", "no run id given (see `lifeboat history`)");
+	struct store *st;
+	int rc = open_store(&st);
+	if (rc)
+		return rc;
+	struct run_rec *r = NULL;
+	struct luahost *host = NULL;
+	struct runbook *rb = NULL;
+	struct rb_param *params = NULL;
+	size_t nparams = 0;
+	char *lock_dir = NULL;
+	int lr = store_run_load(st, id, &r);
+	if (lr) {
+		if (lr == 1)
+			errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
+		else if (lr == 2)
+			errorf("'%s' matches several runs: give more of the id", id);
+		else
+			errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+		rc = lr == -1 ? 1 : EXIT_USAGE;
+		goto out;
+	}
+	if (r->status == ST_RUNNING) {
+		errorf("run %s is still being executed (pid %ld on %s): two processes never execute one run",
+		       r->id, r->pid, r->host ? r->host : "?");
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (r->status != ST_INTERRUPTED) {
+		errorf("run %s %s: only an interrupted run can be resumed", r->id,
+		       r->status == ST_SUCCEEDED ? "succeeded" : r->status == ST_FAILED ? "failed" :
+		       r->status == ST_ABORTED ? "was aborted" : "was refused");
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if ((rc = load_runbook(r->file, &host, &rb)))
+		goto out;
+	if (strcmp(rb->sha256, r->sha256 ? r->sha256 : "")) {
+		if (!force) {
+			errorf("the runbook '%s' changed since run %s started (sha256 %.12s, now %.12s): resuming could run steps that are not the ones the run began with; check the change, then use --force",
+			       r->file, r->id, r->sha256 ? r->sha256 : "?", rb->sha256);
+			store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(),
+					   "{\"reason\":\"runbook changed\"}");
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		warnf("the runbook changed since the run started; resuming anyway (--force, recorded)");
+		char detail[200];
+		snprintf(detail, sizeof(detail), "{\"was\":\"%s\",\"now\":\"%s\"}",
+			 r->sha256 ? r->sha256 : "", rb->sha256);
+		store_audit_append(st, r->id, "force", g_opts.operator, (long)getuid(), detail);
+	}
+	const struct step_rec *ni = non_idempotent_in_flight(r);
+	if (ni && !yes) {
+		char *q = xasprintf("step '%s' was in flight and is not idempotent: run it again?",
+				    ni->name);
+		int ok = ask_yes(q);
+		free(q);
+		if (!ok) {
+			errorf("step '%s' was in flight when run %s stopped and is marked idempotent = false: check what it did, then resume with --yes to run it again",
+			       ni->name, r->id);
+			store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(),
+					   "{\"reason\":\"non-idempotent step in flight\"}");
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+	}
+	if (params_from_json(r->params_json, &params, &nparams)) {
+		errorf("run %s: its params are damaged in the history", r->id);
+		rc = 1;
+		goto out;
+	}
+	lock_dir = lock_dir_for(db_path());
+	struct engine_opts o = {
+		.mode = r->mode, .trigger = "resume", .env = r->env, .operator = g_opts.operator,
+		.yes = yes, .strict_budgets = r->strict_budgets, .incident_ms = r->incident_ms,
+		.params = params, .nparams = nparams, .rto_s = r->rto_target_s,
+		.rpo_s = r->rpo_target_s, .lock_dir = lock_dir,
+	};
+	struct run_exec x = { .host = host, .rb = rb, .st = st, .o = &o, .resume_run = r };
+	rc = run_with_view(&x, NULL, NULL);
+out:
+	for (size_t i = 0; i < nparams; i++) {
+		free(params[i].name);
+		free(params[i].value);
+	}
+	free(params);
+	free(lock_dir);
+	run_rec_free(r);
+	runbook_free(rb);
+	luahost_free(host);
+	store_close(st);
+	return rc;
+}

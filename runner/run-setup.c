@@ -1,0 +1,220 @@
+/*
+ * The options and setup that `run`, `drill` and `console` share, and the
+ * end of a run as a person reads it (summary, reports, last line): one
+ * place, so the console and the command line cannot drift apart.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "report.h"
+#include "run-setup.h"
+
+static int parse_param(struct run_args *a, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return usage_error(a->cmd, "-p expects name=value, not '%s'", kv);
+	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
+	a->overrides[a->noverrides].name = xstrndup(kv, (size_t)(eq - kv));
+	a->overrides[a->noverrides].value = xstrdup(eq + 1);
+	a->noverrides++;
+	return 0;
+}
+
+int run_args_parse(int argc, char **argv, struct run_args *a)
+{
+	a->cmd = argv[0];
+	a->incident_ms = TS_NONE;
+	int console = !strcmp(a->cmd, "console");
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		int g = global_option(argc, argv, &i, a->cmd);
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(s)) {
+			print_cmd_help(a->cmd);
+			return -1;
+		}
+		const char *val = NULL;
+		const char *opts_with_value[] = { "-p", "--param", "--env", "--incident-start",
+						  "--junit", "--report", "--watch" };
+		for (size_t k = 0; k < ARRAY_SIZE(opts_with_value); k++) {
+			size_t n = strlen(opts_with_value[k]);
+			if (!strcmp(s, opts_with_value[k])) {
+				if (i + 1 >= argc)
+					return usage_error(a->cmd, "option '%s' needs a value", s);
+				val = argv[++i];
+				break;
+			}
+			if (!strncmp(s, opts_with_value[k], n) && s[n] == '=' && n > 2) {
+				val = s + n + 1;
+				break;
+			}
+		}
+		if (!strcmp(s, "--yes") || !strcmp(s, "-y")) {
+			a->yes = 1;
+		} else if (!strcmp(s, "--strict-budgets")) {
+			a->strict_budgets = 1;
+		} else if (console && !strcmp(s, "--drill")) {
+			a->drill = 1;
+		} else if (console && !strncmp(s, "--watch", 7) && val) {
+			a->watch = val;
+		} else if (!strncmp(s, "-p", 2) && (val || s[2])) {
+			if (parse_param(a, val ? val : s + 2))
+				return EXIT_USAGE;
+		} else if (!strncmp(s, "--param", 7) && val) {
+			if (parse_param(a, val))
+				return EXIT_USAGE;
+		} else if (!strncmp(s, "--env", 5) && val) {
+			a->env = val;
+		} else if (!strncmp(s, "--incident-start", 16) && val) {
+			if (clock_parse(val, 1, &a->incident_ms))
+				return usage_error(a->cmd, "--incident-start '%s' is not a time: use ISO-8601 with a zone (2026-11-22T01:30:00Z) or unix seconds", val);
+		} else if (!strncmp(s, "--junit", 7) && val) {
+			a->junit = val;
+		} else if (!strncmp(s, "--report", 8) && val) {
+			const char *dot = strrchr(val, '.');
+			if (!dot || strcmp(dot, ".json"))
+				return usage_error(a->cmd, "--report '%s': this version writes JSON reports (.json); Markdown, HTML and Prometheus come with `lifeboat report`", val);
+			a->report = val;
+		} else if (s[0] == '-' && s[1]) {
+			return usage_error(a->cmd, "unknown option '%s'", s);
+		} else if (!a->file) {
+			a->file = s;
+		} else {
+			return usage_error(a->cmd, "only one runbook file at a time ('%s' and '%s')", a->file, s);
+		}
+	}
+	if (a->watch) {
+		if (a->file || a->drill || a->yes || a->strict_budgets || a->env || a->junit ||
+		    a->report || a->noverrides || a->incident_ms != TS_NONE)
+			return usage_error(a->cmd, "--watch follows a run another process executes: give only its id, no runbook or run options");
+		return 0;
+	}
+	if (!a->file)
+		return usage_error(a->cmd, "no runbook file given");
+	return 0;
+}
+
+void run_args_release(struct run_args *a)
+{
+	for (size_t i = 0; i < a->noverrides; i++) {
+		free(a->overrides[i].name);
+		free(a->overrides[i].value);
+	}
+	free(a->overrides);
+	a->overrides = NULL;
+	a->noverrides = 0;
+}
+
+/* Params in force: the runbook's, then -p (each must name a declared param). */
+static int merge_params(const struct run_args *a, struct runbook *rb, struct rb_param **out,
+			size_t *n)
+{
+	struct rb_param *p = xcalloc(rb->nparams + 1, sizeof(*p));
+	for (size_t i = 0; i < rb->nparams; i++) {
+		p[i].name = rb->params[i].name;
+		p[i].value = rb->params[i].value;
+	}
+	for (size_t k = 0; k < a->noverrides; k++) {
+		size_t i;
+		for (i = 0; i < rb->nparams; i++)
+			if (!strcmp(p[i].name, a->overrides[k].name))
+				break;
+		if (i == rb->nparams) {
+			struct strbuf names = STRBUF_INIT;
+			strbuf_init(&names, 0);
+			for (size_t j = 0; j < rb->nparams; j++)
+				strbuf_addf(&names, "%s%s", j ? ", " : "", rb->params[j].name);
+			errorf("%s: -p %s: the runbook declares no param '%s' (declared: %s)", rb->path,
+			       a->overrides[k].name, a->overrides[k].name, names.len ? names.buf : "none");
+			strbuf_release(&names);
+			free(p);
+			return EXIT_USAGE;
+		}
+		p[i].value = a->overrides[k].value;
+	}
+	*out = p;
+	*n = rb->nparams;
+	return 0;
+}
+
+char *lock_dir_for(const char *db)
+{
+	const char *slash = strrchr(db, '/');
+	if (!slash)
+		return xstrdup("locks");
+	return xasprintf("%.*s/locks", (int)(slash - db), db);
+}
+
+int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mode,
+		   const char *trigger)
+{
+	int rc;
+	memset(s, 0, sizeof(*s));
+	if (a->env)
+		warnf("--env %s: environments are defined in the config file, which this version does not read yet; using the runbook's values", a->env);
+	if ((rc = load_runbook(a->file, &s->host, &s->rb)))
+		return rc;
+	if ((rc = merge_params(a, s->rb, &s->params, &s->nparams)))
+		return rc;
+	if ((rc = open_store(&s->st)))
+		return rc;
+	s->lock_dir = lock_dir_for(db_path());
+	struct engine_opts o = {
+		.mode = mode, .trigger = trigger, .env = a->env, .operator = g_opts.operator,
+		.yes = a->yes, .strict_budgets = a->strict_budgets, .incident_ms = a->incident_ms,
+		.params = s->params, .nparams = s->nparams, .rto_s = NAN, .rpo_s = NAN,
+		.lock_dir = s->lock_dir,
+	};
+	s->o = o;
+	return 0;
+}
+
+void run_setup_release(struct run_setup *s)
+{
+	free(s->lock_dir);
+	if (s->st)
+		store_close(s->st);
+	free(s->params);
+	if (s->rb)
+		runbook_free(s->rb);
+	if (s->host)
+		luahost_free(s->host);
+	memset(s, 0, sizeof(*s));
+}
+
+static int write_report(const char *path, char *text, const char *what)
+{
+	char *err = NULL;
+	int rc = report_write_file(path, text, &err);
+	free(text);
+	if (rc) {
+		errorf("cannot write the %s '%s': %s", what, path, err ? err : "unknown error");
+		free(err);
+		return -1;
+	}
+	if (!g_opts.quiet)
+		printf("%s written to %s\n", what, path);
+	return 0;
+}
+
+int run_finish(const struct run_rec *r, int rc, const char *report, const char *junit)
+{
+	if (r->status == ST_REFUSED) {
+		errorf("%s", r->error);
+		return rc;
+	}
+	print_summary(stdout, r);
+	if (report && write_report(report, report_json_string(r, 1), "report"))
+		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
+	if (junit && write_report(junit, report_junit_string(r), "JUnit report"))
+		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
+	printf("%srun %s %s%s%s · exit %d · lifeboat show %s%s\n", c_bold(), r->id,
+	       status_color(r->status), status_name(r->status), c_bold(), rc, r->id, c_reset());
+	return rc;
+}

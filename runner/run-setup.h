@@ -1,0 +1,61 @@
+/*
+ * What `run`, `drill` and `console` share: their options, the setup before
+ * the engine starts (runbook, params in force, history, engine options) and
+ * what is printed and written once it has finished (summary, reports, the
+ * last line), so a run in the console ends exactly as the same run would on
+ * the command line.
+ */
+#ifndef LB_RUN_SETUP_H
+#define LB_RUN_SETUP_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runner.h"
+
+struct run_args {
+	const char *cmd;		/* "run", "drill" or "console" */
+	const char *file;
+	const char *env;
+	const char *junit;
+	const char *report;
+	int yes;
+	int strict_budgets;
+	int64_t incident_ms;
+	struct rb_param *overrides;	/* -p k=v, in order; owned */
+	size_t noverrides;
+	int drill;			/* console --drill */
+	const char *watch;		/* console --watch RUN_ID */
+};
+
+/*
+ * Parses the options of a->cmd (set by the call from argv[0]); `console`
+ * also takes --drill and --watch. Returns 0, -1 when help was printed, or
+ * EXIT_USAGE (reported). Release with run_args_release either way.
+ */
+int run_args_parse(int argc, char **argv, struct run_args *a);
+void run_args_release(struct run_args *a);
+
+/* Everything engine_execute needs. o points into the other fields. */
+struct run_setup {
+	struct luahost *host;
+	struct runbook *rb;
+	struct rb_param *params;	/* xcalloc'd array; names and values borrowed from rb or args */
+	size_t nparams;
+	struct store *st;		/* the history connection the engine uses */
+	char *lock_dir;			/* owned */
+	struct engine_opts o;
+};
+
+/* Loads the runbook, merges params, opens the history. 0, or the exit code (reported). */
+int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mode,
+		   const char *trigger);
+void run_setup_release(struct run_setup *s);
+
+/*
+ * After the engine returned rc for r: the refusal, or the summary, the
+ * reports asked for (report, junit: paths or NULL) and the last line.
+ * Returns the exit code to use (a report that cannot be written fails it).
+ */
+int run_finish(const struct run_rec *r, int rc, const char *report, const char *junit);
+
+#endif
