@@ -405,8 +405,10 @@ static int serve(struct engine *e, int ms)
 		if (t->state == T_RUNNING && proc_state(t->proc) == PROC_DONE) {
 			t->state = T_DONE;
 			const struct proc_result *r = proc_result(t->proc);
-			message(e, 1, t->pi, t->si, "service '%s' exited with code %d while the run went on",
-				t->def->name, r->code);
+			if (!e->in_cleanup)	/* a cleanup step stopping it is what cleanup is for */
+				message(e, 1, t->pi, t->si,
+					"service '%s' exited with code %d while the run went on",
+					t->def->name, r->code);
 		}
 	}
 	if (abort_signal && !e->aborted)
@@ -641,7 +643,8 @@ static int attempt_end(struct task *t, enum status st, int exit_code, char *erro
 	t->att.output_cut = cut;
 	int retry = st != ST_SUCCEEDED && st != ST_DECLINED && st != ST_INTERRUPTED &&
 		    t->attempt <= t->def->retries && !(abort_signal && !e->in_cleanup);
-	if (!retry && st != ST_SUCCEEDED && st != ST_INTERRUPTED && e->o->pause_on_failure &&
+	if (!retry && st != ST_SUCCEEDED && st != ST_INTERRUPTED && st != ST_DECLINED &&
+	    e->o->pause_on_failure &&
 	    !t->def->continue_on_error && !e->in_cleanup && !abort_signal) {
 		switch (pause_for_decision(t)) {
 		case 1:
@@ -1106,9 +1109,10 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 					step_done(t, ST_INTERRUPTED);
 				} else if (now >= t->retry_at_mono) {
 					task_attempt(t);
-				} else if (!wake || t->retry_at_mono < wake) {
-					wake = t->retry_at_mono;
 				}
+				/* an inline step may have failed again at once: wait for its next try */
+				if (t->state == T_WAIT_RETRY && (!wake || t->retry_at_mono < wake))
+					wake = t->retry_at_mono;
 			}
 			if (t->state == T_DONE && !t->def->continue_on_error && !keep_going &&
 			    t->rec->status != ST_SUCCEEDED && t->rec->status != ST_INTERRUPTED)

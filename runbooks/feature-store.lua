@@ -49,11 +49,11 @@ return runbook {
   },
 
   phase "corrupt the store" { fault = true, role = "sre",
-    step "overwrite its first pages" {
+    step "shred it while ingest writes" {
       sh = [[
         sleep 1
-        dd if=/dev/urandom of="$store" bs=4096 count=2 conv=notrunc status=none
-        echo "wrote 8 KiB of random bytes over the head of $store while ingest runs"
+        shred --iterations=1 "$store"
+        echo "overwrote all $(wc -c <"$store") bytes of $store with random data"
       ]],
     },
     step "ingest notices" { sh = 'python3 demo/ingest.py wait-halted "$store"' },

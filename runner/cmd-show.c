@@ -97,8 +97,9 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 					free(att);
 				}
 			}
-			if (s->status == ST_FAILED || s->status == ST_TIMED_OUT)
-				print_tail(s->output, 10);
+			/* failed steps get more of their output: it is what people look for */
+			print_tail(s->output, s->status == ST_FAILED || s->status == ST_TIMED_OUT ||
+						      s->status == ST_DECLINED ? 10 : 3);
 		}
 	}
 	if (r->nnotes) {
