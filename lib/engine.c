@@ -32,6 +32,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "redact.h"
 #include "runlock.h"
 #include "util.h"
 
@@ -197,6 +198,10 @@ struct engine {
 	int run_lock_fd;		/* runlock: says we are alive */
 	int resuming;			/* continuing an interrupted run: keep what finished */
 	char *run_lock_dir;
+	int cur_phase;			/* the phase running now (for its live budget), -1 */
+	int64_t cur_phase_mono;		/* when its clock started */
+	unsigned char *over_alerted;	/* per phase: phase_over_budget was sent */
+	int rto_alerted;		/* rto_at_risk was sent */
 };
 
 static int64_t wall_now(struct engine *e)
@@ -217,13 +222,41 @@ static void emit(struct engine *e, enum engine_event_type type, int pi, int si)
 	e->hk->event(e->hk->ud, &ev);
 }
 
+/*
+ * Secrets out of a string the run keeps or shows (s is consumed). Without
+ * secrets this costs a test, so the hot path stays as it was.
+ */
+static char *scrub(struct engine *e, char *s)
+{
+	if (!e->o->redactor || !s)
+		return s;
+	char *r = redact_string(e->o->redactor, s);
+	free(s);
+	return r;
+}
+
+/* Queues a webhook event (notify.h): an insert, never a wait. */
+static void notify(struct engine *e, enum config_event ev, int pi, int si, const char *fmt, ...)
+	LB_PRINTF(5, 6);
+static void notify(struct engine *e, enum config_event ev, int pi, int si, const char *fmt, ...)
+{
+	if (!e->o->notifier)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+	va_end(ap);
+	notify_event(e->o->notifier, e->st, ev, e->run, pi, si, text);
+	free(text);
+}
+
 static void message(struct engine *e, int level, int pi, int si, const char *fmt, ...)
 	LB_PRINTF(5, 6);
 static void message(struct engine *e, int level, int pi, int si, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *text = xvasprintf(fmt, ap);
+	char *text = scrub(e, xvasprintf(fmt, ap));
 	va_end(ap);
 	if (e->hk && e->hk->event) {
 		struct engine_event ev = { .type = EV_MESSAGE, .run = e->run, .phase = pi, .step = si,
@@ -299,6 +332,7 @@ static void handle_requests(struct engine *e)
 				result = xstrdup("refused: the note is empty");
 			} else {
 				int64_t now = wall_now(e);
+				q->text = scrub(e, q->text);
 				run_rec_add_note(e->run, now, who, q->text);
 				stored(e, store_note_add(e->st, e->run->id, &e->run->notes[e->run->nnotes - 1]));
 				char *js = jstr(q->text);
@@ -388,6 +422,8 @@ static void check_abort(struct engine *e, struct task *tasks, size_t n)
 		}
 }
 
+static void over_budget_alert(struct engine *e, int pi, double elapsed);
+
 /* Serves processes for up to ms; -1 when the run has been aborted (outside cleanup). */
 static int serve(struct engine *e, int ms)
 {
@@ -410,6 +446,12 @@ static int serve(struct engine *e, int ms)
 					"service '%s' exited with code %d while the run went on",
 					t->def->name, r->code);
 		}
+	}
+	if (e->o->notifier && e->cur_phase >= 0) {
+		double budget = e->run->phases[e->cur_phase].budget_s;
+		double elapsed = (double)(now - e->cur_phase_mono) / 1e9;
+		if (!isnan(budget) && elapsed > budget)
+			over_budget_alert(e, e->cur_phase, elapsed);
 	}
 	if (abort_signal && !e->aborted)
 		check_abort(e, NULL, 0);
@@ -493,6 +535,23 @@ static void on_output(void *ud, enum proc_stream stream, const char *data, size_
 	e->hk->event(e->hk->ud, &ev);
 }
 
+/*
+ * What a Lua step produced, into its recorded output: redacted before it is
+ * kept, so cutting the middle can never leave half a secret on each side.
+ * (Lua itself gets sh()'s text raw: runbook code may use a secret.)
+ */
+static void keep_lua_output(struct engine *e, struct task *t, const char *data, size_t len)
+{
+	if (!e->o->redactor) {
+		boundbuf_add(&t->out, data, len);
+		return;
+	}
+	size_t n;
+	char *red = redact_bytes(e->o->redactor, data, len, &n);
+	boundbuf_add(&t->out, red, n);
+	free(red);
+}
+
 static double step_timeout(struct engine *e, const struct rb_step *def)
 {
 	if (!isnan(def->timeout_s))
@@ -573,6 +632,11 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 	stored(e, store_unit_end(e->st));
 	free(jn);
 	free(jp);
+	if (st == ST_FAILED || st == ST_TIMED_OUT || st == ST_DECLINED)
+		notify(e, CONFIG_EVENT_STEP_FAILED, t->pi, t->si, "step '%s' in phase '%s' %s%s%s",
+		       t->def->name, e->run->phases[t->pi].name,
+		       st == ST_TIMED_OUT ? "timed out" : st == ST_DECLINED ? "was declined" : "failed",
+		       r->error ? ": " : "", r->error ? r->error : "");
 	/*
 	 * The history has them now; in memory only what the end-of-run reports
 	 * use stays (the output of steps that did not succeed), so a run of
@@ -637,9 +701,9 @@ static int attempt_end(struct task *t, enum status st, int exit_code, char *erro
 	t->att.duration_s = (double)(now - t->attempt_mono) / 1e9;
 	t->att.exit_code = exit_code;
 	free(t->att.error);
-	t->att.error = error;
+	t->att.error = scrub(e, error);
 	free(t->att.output);
-	t->att.output = output;
+	t->att.output = scrub(e, output);
 	t->att.output_cut = cut;
 	int retry = st != ST_SUCCEEDED && st != ST_DECLINED && st != ST_INTERRUPTED &&
 		    t->attempt <= t->def->retries && !(abort_signal && !e->in_cleanup);
@@ -696,7 +760,7 @@ static int sh_start(struct task *t)
 		.argv = argv, .envp = env, .cwd = e->rb->workdir,
 		.timeout_ms = t->def->service ? 0 : (int64_t)(timeout * 1000),
 		.keep_head = KEEP_HEAD, .keep_tail = KEEP_TAIL,
-		.on_output = on_output, .ud = t,
+		.on_output = on_output, .ud = t, .redact = e->o->redactor,
 	};
 	int rc = proc_spawn(e->ps, &po, &t->proc);
 	int saved = errno;
@@ -763,9 +827,9 @@ static void run_attempt(struct task *t)
 		error = xstrdup(err);
 		if (trace) {
 			boundbuf_add(&t->out, "\n", 1);
-			boundbuf_add(&t->out, err, strlen(err));
+			keep_lua_output(e, t, err, strlen(err));
 			boundbuf_add(&t->out, "\n", 1);
-			boundbuf_add(&t->out, trace, strlen(trace));
+			keep_lua_output(e, t, trace, strlen(trace));
 			boundbuf_add(&t->out, "\n", 1);
 		}
 	}
@@ -819,6 +883,14 @@ static void http_attempt(struct task *t)
 			st = ST_FAILED;
 			error = xasprintf("%s: the response does not contain '%s'", url, d->contains);
 		}
+		if (e->o->redactor) {
+			size_t n;
+			char *red = redact_bytes(e->o->redactor, out.buf, out.len, &n);
+			strbuf_release(&out);
+			out.buf = red;
+			out.len = n;
+			out.alloc = n + 1;
+		}
 		on_output(t, PROC_STDOUT, out.buf, out.len);
 		http_response_release(&rs);
 	}
@@ -839,6 +911,7 @@ static void manual_attempt(struct task *t)
 		free(err);
 		return;
 	}
+	text = scrub(e, text);
 	if (e->o->yes) {
 		free(t->rec->confirmed_by);
 		t->rec->confirmed_by = xasprintf("%s (--yes)", e->o->operator);
@@ -848,6 +921,10 @@ static void manual_attempt(struct task *t)
 		return;
 	}
 	emit(e, EV_MANUAL_WAITING, t->pi, t->si);
+	notify(e, CONFIG_EVENT_MANUAL_WAITING, t->pi, t->si,
+	       "step '%s' waits for %s%s to confirm: %s (lifeboat confirm %s '%s')", t->def->name,
+	       t->def->role ? "a member of role " : "someone", t->def->role ? t->def->role : "", text,
+	       e->run->id, t->def->name);
 	double timeout = step_timeout(e, t->def);
 	struct manual_request req = {
 		.run = e->run, .phase = t->pi, .step = t->si, .text = text, .role = t->def->role,
@@ -1115,7 +1192,8 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 					wake = t->retry_at_mono;
 			}
 			if (t->state == T_DONE && !t->def->continue_on_error && !keep_going &&
-			    t->rec->status != ST_SUCCEEDED && t->rec->status != ST_INTERRUPTED)
+			    t->rec->status != ST_SUCCEEDED && t->rec->status != ST_INTERRUPTED &&
+			    t->rec->status != ST_SKIPPED)
 				failed = 1;
 			if (t->state == T_RUNNING || t->state == T_WAIT_RETRY)
 				active++;
@@ -1135,7 +1213,7 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 			if (t->state == T_RUNNING || t->state == T_WAIT_RETRY)
 				active++;
 			else if (!t->def->continue_on_error && !keep_going &&
-				 t->rec->status != ST_SUCCEEDED)
+				 t->rec->status != ST_SUCCEEDED && t->rec->status != ST_SKIPPED)
 				failed = 1;
 			if (t->state == T_WAIT_RETRY && (!wake || t->retry_at_mono < wake))
 				wake = t->retry_at_mono;
@@ -1159,6 +1237,52 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 	return failed ? 1 : 0;
 }
 
+/*
+ * rto_at_risk (SPEC 4), judged at phase boundaries until service is
+ * restored: the time since t0 plus the budgets of the recovery phases still
+ * to run (from `from`, up to the restoring one) no longer fits in the RTO.
+ * Sent once per run.
+ */
+static void check_rto_risk(struct engine *e, size_t from)
+{
+	struct run_rec *r = e->run;
+	if (!e->o->notifier || e->rto_alerted || isnan(r->rto_target_s) ||
+	    r->incident_ms == TS_NONE || r->restored_ms != TS_NONE || e->rb->restoring < 0)
+		return;
+	double elapsed = (double)(wall_now(e) - r->incident_ms) / 1000.0, left = 0;
+	for (size_t i = from; i <= (size_t)e->rb->restoring && i < e->rb->nphases; i++) {
+		const struct rb_phase *d = &e->rb->phases[i];
+		if (!d->fault && !d->cleanup && !isnan(d->budget_s))
+			left += d->budget_s;
+	}
+	if (elapsed + left <= r->rto_target_s)
+		return;
+	e->rto_alerted = 1;
+	char a[32], b[32], c[32];
+	if (elapsed > r->rto_target_s)
+		notify(e, CONFIG_EVENT_RTO_AT_RISK, -1, -1,
+		       "the RTO of %s is missed: %s since the incident and service is not restored yet",
+		       duration_format(r->rto_target_s, a, sizeof(a)), duration_format(elapsed, b, sizeof(b)));
+	else
+		notify(e, CONFIG_EVENT_RTO_AT_RISK, -1, -1,
+		       "the RTO is at risk: the remaining phases' budgets (%s) no longer fit in the %s left before the RTO of %s",
+		       duration_format(left, a, sizeof(a)),
+		       duration_format(r->rto_target_s - elapsed, b, sizeof(b)),
+		       duration_format(r->rto_target_s, c, sizeof(c)));
+}
+
+/* phase_over_budget, once per phase: as soon as serve() sees it, or at the latest at its end. */
+static void over_budget_alert(struct engine *e, int pi, double elapsed)
+{
+	struct phase_rec *p = &e->run->phases[pi];
+	if (!e->o->notifier || e->over_alerted[pi])
+		return;
+	e->over_alerted[pi] = 1;
+	char a[32], b[32];
+	notify(e, CONFIG_EVENT_PHASE_OVER_BUDGET, pi, -1, "phase '%s' is over its budget of %s (%s so far)",
+	       p->name, duration_format(p->budget_s, a, sizeof(a)), duration_format(elapsed, b, sizeof(b)));
+}
+
 static void phase_begin(struct engine *e, int pi)
 {
 	struct phase_rec *p = &e->run->phases[pi];
@@ -1166,6 +1290,16 @@ static void phase_begin(struct engine *e, int pi)
 	p->started_ms = wall_now(e);
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
 	emit(e, EV_PHASE_STARTED, pi, -1);
+	e->cur_phase = pi;
+	e->cur_phase_mono = clock_mono_ns();
+	if (e->o->notifier) {
+		char b[32];
+		notify(e, CONFIG_EVENT_PHASE_STARTED, pi, -1, "phase '%s' started (role %s, budget %s)",
+		       p->name, p->role ? p->role : "-",
+		       isnan(p->budget_s) ? "none" : duration_format(p->budget_s, b, sizeof(b)));
+		if (!p->fault && !p->cleanup)
+			check_rto_risk(e, (size_t)pi);
+	}
 }
 
 static void phase_end(struct engine *e, int pi, enum status st, int64_t started_mono)
@@ -1181,21 +1315,32 @@ static void phase_end(struct engine *e, int pi, enum status st, int64_t started_
 		if (p->steps[i].status == ST_PENDING)
 			p->steps[i].status = ST_SKIPPED;
 	}
+	p->over_budget = !isnan(p->budget_s) && p->duration_s > p->budget_s;
+	store_unit_begin(e->st);
 	for (size_t i = 0; i < p->nsteps; i++)
 		if (p->steps[i].status == ST_SKIPPED && p->steps[i].started_ms == TS_NONE)
 			stored(e, store_step_save(e->st, e->run->id, pi, (int)i, &p->steps[i]));
-	p->over_budget = !isnan(p->budget_s) && p->duration_s > p->budget_s;
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	stored(e, store_unit_end(e->st));
 	emit(e, EV_PHASE_FINISHED, pi, -1);
+	e->cur_phase = -1;
+	if (p->over_budget)
+		over_budget_alert(e, pi, p->duration_s);
+	if (!p->fault && !p->cleanup && st == ST_SUCCEEDED)
+		check_rto_risk(e, (size_t)pi + 1);
 }
 
 static void phase_skip(struct engine *e, int pi)
 {
 	struct phase_rec *p = &e->run->phases[pi];
 	p->status = ST_SKIPPED;
-	for (size_t i = 0; i < p->nsteps; i++)
+	store_unit_begin(e->st);	/* the phase and its steps, as the final report says */
+	for (size_t i = 0; i < p->nsteps; i++) {
 		p->steps[i].status = ST_SKIPPED;
+		stored(e, store_step_save(e->st, e->run->id, pi, (int)i, &p->steps[i]));
+	}
 	stored(e, store_phase_save(e->st, e->run->id, pi, p));
+	stored(e, store_unit_end(e->st));
 	emit(e, EV_PHASE_FINISHED, pi, -1);
 }
 
@@ -1211,6 +1356,8 @@ static int run_phase(struct engine *e, int pi)
 		pr->status = ST_RUNNING;
 		stored(e, store_phase_save(e->st, e->run->id, pi, pr));
 		emit(e, EV_PHASE_STARTED, pi, -1);
+		e->cur_phase = pi;
+		e->cur_phase_mono = started;
 	} else {
 		phase_begin(e, pi);
 	}
@@ -1248,7 +1395,7 @@ static int lua_sh(void *eng, const char *cmd, double timeout_s, struct lua_sh_re
 		.timeout_ms = timeout_s > 0 ? (int64_t)(timeout_s * 1000) : 0,
 		.keep_head = 1, .keep_tail = 1,
 		.capture_split = 1, .split_limit = LUA_SH_LIMIT,
-		.on_output = t ? on_output : NULL, .ud = t,
+		.on_output = t ? on_output : NULL, .ud = t, .redact = e->o->redactor,
 	};
 	struct proc *p;
 	int rc = proc_spawn(e->ps, &po, &p);
@@ -1273,12 +1420,12 @@ static int lua_sh(void *eng, const char *cmd, double timeout_s, struct lua_sh_re
 	res->out = xstrndup(s ? s : "", s ? len : 0);
 	res->out_len = s ? len : 0;
 	if (t)
-		boundbuf_add(&t->out, res->out, res->out_len);
+		keep_lua_output(e, t, res->out, res->out_len);
 	s = proc_stream_text(p, PROC_STDERR, &len);
 	res->err = xstrndup(s ? s : "", s ? len : 0);
 	res->err_len = s ? len : 0;
 	if (t)
-		boundbuf_add(&t->out, res->err, res->err_len);
+		keep_lua_output(e, t, res->err, res->err_len);
 	res->code = r->code;
 	res->timed_out = r->timed_out;
 	res->duration_s = (double)r->duration_ns / 1e9;
@@ -1292,10 +1439,14 @@ static void lua_log(void *eng, const char *text, size_t len)
 	struct task *t = e->lua_task;
 	if (!t)
 		return;
+	char *red = NULL;
+	if (e->o->redactor)
+		text = red = redact_bytes(e->o->redactor, text, len, &len);
 	boundbuf_add(&t->out, text, len);
 	boundbuf_add(&t->out, "\n", 1);
 	on_output(t, PROC_STDOUT, text, len);
 	on_output(t, PROC_STDOUT, "\n", 1);
+	free(red);
 }
 
 static int lua_recovery_point(void *eng, int64_t ms, char **errmsg)
@@ -1327,8 +1478,21 @@ static int lua_sleep(void *eng, double secs)
 	}
 }
 
+static int lua_notify(void *eng, const char *target, const char *text, char **errmsg)
+{
+	struct engine *e = eng;
+	struct task *t = e->lua_task;
+	if (!e->o->notifier) {
+		*errmsg = xstrdup("no webhook is configured (notify: and roles' notify: in lifeboat.yaml)");
+		return -1;
+	}
+	return notify_message(e->o->notifier, e->st, e->run, t ? t->pi : -1, t ? t->si : -1, target,
+			      text, errmsg);
+}
+
 static const struct lua_engine_ops lua_ops = {
 	.sh = lua_sh, .log = lua_log, .recovery_point = lua_recovery_point, .sleep = lua_sleep,
+	.notify = lua_notify,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1358,7 +1522,7 @@ static struct run_rec *record_new(struct engine *e)
 	json_t *params = json_object();
 	for (size_t i = 0; i < o->nparams; i++)
 		json_object_set_new(params, o->params[i].name, json_string(o->params[i].value));
-	r->params_json = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	r->params_json = scrub(e, json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER));
 	json_decref(params);
 	r->status = ST_RUNNING;
 	r->started_ms = e->start_wall;
@@ -1530,9 +1694,14 @@ static int execute(struct engine *e)
 	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, r->mode);
 	luahost_set_engine(host, &lua_ops, e);
 	luahost_set_abort_flag(host, engine_abort_flag());
+	e->cur_phase = -1;
+	e->over_alerted = xcalloc(rb->nphases + 1, 1);
 	if (e->resuming)
 		resume_prepare(e);
 	emit(e, EV_RUN_STARTED, -1, -1);
+	notify(e, CONFIG_EVENT_RUN_STARTED, -1, -1, "%s by %s (trigger %s)",
+	       e->resuming ? "run resumed" : !strcmp(r->mode, "drill") ? "drill started" : "run started",
+	       o->operator, r->trigger ? r->trigger : "cli");
 
 	int drill = !strcmp(r->mode, "drill");
 	int stop = 0;
@@ -1626,11 +1795,24 @@ static int execute(struct engine *e)
 		r->error = xasprintf("aborted by %s", abort_remote ? "`lifeboat abort`" : e->aborted == SIGINT ? "SIGINT" :
 				     e->aborted == SIGTERM ? "SIGTERM" : e->aborted == SIGHUP ? "SIGHUP" : "request");
 	r->exit_code = exit_code_of(e);
+	r->error = scrub(e, r->error);
 	stored(e, store_run_save(st, r));
 	audit(e, "run_finished", NULL, "{\"status\":\"%s\",\"exit_code\":%d}",
 	      status_name(r->status), r->exit_code);
 	handle_requests(e);	/* answer what arrived too late, so nobody waits in vain */
 	emit(e, EV_RUN_FINISHED, -1, -1);
+	if (o->notifier) {
+		char a[32], b[32], c[32], d[32];
+		notify(e, CONFIG_EVENT_RUN_FINISHED, -1, -1,
+		       "%s, exit %d · RTO achieved %s, target %s%s · RPO achieved %s, target %s (%s)",
+		       status_name(r->status), r->exit_code,
+		       duration_format(r->rto_achieved_s, a, sizeof(a)),
+		       duration_format(r->rto_target_s, b, sizeof(b)),
+		       r->rto_met == 1 ? " (met)" : r->rto_met == 0 ? " (MISSED)" : "",
+		       duration_format(r->rpo_achieved_s, c, sizeof(c)),
+		       duration_format(r->rpo_target_s, d, sizeof(d)), r->rpo_status ? r->rpo_status : "none");
+	}
+	free(e->over_alerted);
 
 	luahost_set_engine(host, NULL, NULL);
 	current_ps = NULL;
@@ -1693,6 +1875,29 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}");
 	free(jf);
 	return execute(e);
+}
+
+int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts *o,
+		  const char *why, struct run_rec **out)
+{
+	struct engine eng = { .rb = rb, .st = st, .o = o, .lock_fd = -1 };
+	struct engine *e = &eng;
+	e->start_mono = clock_mono_ns();
+	e->start_wall = clock_wall_ms();
+	struct run_rec *r = record_new(e);
+	e->run = r;
+	*out = r;
+	r->incident_ms = o->incident_ms;
+	r->status = ST_REFUSED;
+	r->error = scrub(e, xstrdup(why));
+	r->ended_ms = r->started_ms;
+	r->exit_code = EXIT_REFUSED;
+	stored(e, store_run_insert(st, r));
+	char *jw = jstr(r->error), *jenv = jstr(o->env);
+	audit(e, "refused", NULL, "{\"reason\":\"permission\",\"env\":%s,\"why\":%s}", jenv, jw);
+	free(jw);
+	free(jenv);
+	return EXIT_REFUSED;
 }
 
 /* Latest ctx.state, services to start again, the gap: what a resumed run needs first. */

@@ -965,7 +965,6 @@ static const char *status_words(enum status st, char buf[32])
 
 /* An objective's verdict, worded once for both formats. */
 struct verdict {
-	const char *what;	/* "RTO", "RPO" */
 	const char *word;	/* "met", "MISSED", "UNMEASURED", "no target", ... */
 	enum tone tone;
 	double achieved, target;
@@ -978,7 +977,6 @@ static void verdict_make(struct verdict *v, const struct run_rec *r, const char 
 	char a[32], t[32];
 	dur(achieved, a);
 	dur(target, t);
-	v->what = what;
 	v->achieved = achieved;
 	v->target = target;
 	if (isnan(target) || (status && !strcmp(status, "none"))) {
@@ -1016,7 +1014,7 @@ static void verdicts_make(const struct run_rec *r, struct verdict *rto, struct v
 	verdict_make(rpo, r, "RPO", r->rpo_target_s, r->rpo_achieved_s, r->rpo_met, st);
 }
 
-/* Wall time from start to end (or the last thing recorded, while running). */
+/* Wall time from start to end; NAN while running. */
 static double run_span_s(const struct run_rec *r)
 {
 	if (r->started_ms == TS_NONE || r->ended_ms == TS_NONE)
@@ -1458,12 +1456,17 @@ static void md_timeline(struct strbuf *sb, const struct run_rec *r, const struct
 	for (size_t i = 0; i < r->nphases; i++)
 		free(names[i]);
 	free(names);
-	strbuf_addstr(sb, "`\xe2\x96\x88` machine time, `\xe2\x96\x92` waiting for a person, "
-			  "`\xc2\xb7` budget, `\xe2\x94\x86` t0 (incident), t1 (restored) and the RTO "
-			  "deadline; times count from t0");
+	strbuf_addf(sb, "`\xe2\x96\x88` machine time, `\xe2\x96\x92` waiting for a person, "
+			"`\xc2\xb7` budget, `\xe2\x94\x86` t0 (incident), t1 (restored) and the RTO "
+			"deadline; times count from %s",
+		    ax->origin == r->incident_ms ? "t0" : "the start of the run");
+	if (r->incident_ms != TS_NONE && r->incident_ms < ax->lo) {
+		char d[32];
+		strbuf_addf(sb, "; t0 was %s earlier", dur((double)(ax->lo - r->incident_ms) / 1000.0, d));
+	}
 	if (dl != TS_NONE && !axis_has(ax, dl)) {
 		char d[32];
-		strbuf_addf(sb, " (the RTO deadline, t0 +%s, lies beyond the chart)",
+		strbuf_addf(sb, "; the RTO deadline, t0 + %s, lies beyond the chart",
 			    dur(r->rto_target_s, d));
 	}
 	strbuf_addstr(sb, ".\n\n");
@@ -1487,8 +1490,9 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 
 	strbuf_addstr(&sb, "# ");
 	md_add(&sb, run->runbook ? run->runbook : "lifeboat run");
-	strbuf_addf(&sb, " \xe2\x80\x94 %s %s\n\n", run->mode ? run->mode : "run",
-		    status_words(run->status, b1));
+	strbuf_addf(&sb, " \xe2\x80\x94 %s %s%s%s\n\n", run->mode ? run->mode : "run",
+		    status_words(run->status, b1), rto.tone == TONE_BAD ? ", RTO missed" : "",
+		    rpo.tone == TONE_BAD ? ", RPO missed" : "");
 	strbuf_addstr(&sb, "Run ");
 	md_code(&sb, run->id);
 	if (run->env) {
@@ -1727,7 +1731,7 @@ static const char html_css[] =
 	"border-radius:12px;padding:16px 20px 14px}\n"
 	".card .head{display:flex;justify-content:space-between;align-items:center;gap:8px}\n"
 	".card .label{font-size:12px;font-weight:700;letter-spacing:.07em;text-transform:uppercase;color:var(--muted)}\n"
-	".pill{font-size:13px;font-weight:800;letter-spacing:.08em;text-transform:uppercase;padding:3px 12px;border-radius:6px}\n"
+	".pill{white-space:nowrap;font-size:13px;font-weight:800;letter-spacing:.08em;text-transform:uppercase;padding:3px 12px;border-radius:6px}\n"
 	".card .value{font-size:40px;font-weight:750;line-height:1.1;margin:10px 0 2px;"
 	"font-variant-numeric:tabular-nums;color:var(--tone)}\n"
 	".card.none .value{color:var(--ink)}\n"
@@ -1872,8 +1876,12 @@ static void svg_markers(struct strbuf *sb, const struct run_rec *r, const struct
 				    m[i].dash ? m[i].dash : "", m[i].dash ? "\"" : "");
 		} else if (m[i].ms > ax->hi) {
 			x = G_X + G_W;
-			snprintf(label, sizeof(label), "%s at %s \xe2\x86\x92", m[i].name,
-				 tick_label((double)(m[i].ms - ax->origin) / 1000.0, d));
+			if (i == 2)	/* the deadline says what it is: t0 + the target */
+				snprintf(label, sizeof(label), "%s at t0 + %s \xe2\x86\x92", m[i].name,
+					 dur(r->rto_target_s, d));
+			else
+				snprintf(label, sizeof(label), "%s %s later \xe2\x86\x92", m[i].name,
+					 dur((double)(m[i].ms - ax->hi) / 1000.0, d));
 			anchor = "end";
 		} else {
 			x = G_X;
@@ -1941,10 +1949,12 @@ static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct 
 	double from = (double)(ax->lo - ax->origin) / 1000.0, to = (double)(ax->hi - ax->origin) / 1000.0;
 	for (double k = ceil(from / step - 1e-9); k * step <= to + 1e-9; k++) {
 		int64_t ms = ax->origin + (int64_t)llround(k * step * 1000.0);
-		double x = gx(ax, ms), tx = x < G_X + 14 ? G_X + 14 : x > G_X + G_W - 14 ? G_X + G_W - 14 : x;
+		double x = gx(ax, ms);
+		/* a label at an edge hangs inward instead of off the chart */
+		const char *anchor = x < G_X + 12 ? "start" : x > G_X + G_W - 12 ? "end" : "middle";
 		strbuf_addf(sb, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e7ec\"/>\n"
-				"<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-			    x, G_TOP - 6, x, bottom, tx, bottom + 18, tick_label(k * step, d));
+				"<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n",
+			    x, G_TOP - 6, x, bottom, x, bottom + 18, anchor, tick_label(k * step, d));
 	}
 	strbuf_addf(sb, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#98a2b3\"/>\n", G_X,
 		    bottom, G_X + G_W, bottom);
@@ -2364,14 +2374,14 @@ char *report_html_string(const struct run_rec *run, const struct report_trend *t
 	struct axis ax;
 	if (run->nphases && axis_make(run, &ax)) {
 		html_gantt(&sb, run, &ax);
-		strbuf_addstr(&sb, "<div class=\"legend\"><span><i class=\"sw machine\"></i>machine time"
+		strbuf_addf(&sb, "<div class=\"legend\"><span><i class=\"sw machine\"></i>machine time"
 				   "</span><span><i class=\"sw wait\"></i>waiting for a person</span>"
 				   "<span><i class=\"sw failed\"></i>failed</span><span><i class=\"sw "
 				   "budget\"></i>budget</span><span><i class=\"sw t0\"></i>t0 incident"
 				   "</span><span><i class=\"sw t1\"></i>t1 restored</span><span><i "
 				   "class=\"sw dl\"></i>RTO deadline</span><span><i class=\"sw note\"></i>"
-				   "note</span><span>times count from t0</span>"
-				   "</div>\n");
+				   "note</span><span>times count from %s</span></div>\n",
+			    ax.origin == run->incident_ms ? "t0" : "the start of the run");
 	} else {
 		strbuf_addstr(&sb, "<p class=\"small\">No phase has run.</p>\n");
 	}

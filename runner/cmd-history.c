@@ -14,6 +14,8 @@
 #include "runner.h"
 #include "stats.h"
 
+#define TREND_MAX 1000	/* runs a trend looks at, at most: enough for a p95, cheap to read */
+
 static void print_rto(const struct run_rec *r)
 {
 	char a[32], t[32], cell[96];
@@ -37,7 +39,8 @@ static void print_rpo(const struct run_rec *r)
 /*
  * One runbook's trend: p50/p95 of its achieved RTO and RPO over its last
  * `limit` runs (read narrowly from the history, whatever else the listing
- * holds), a sparkline, and how close the RTO is to the at-risk line.
+ * holds, so a runbook listed once still gets its full window), a
+ * sparkline, and how close the RTO is to the at-risk line.
  */
 static void print_trend(struct store *st, const char *runbook, int limit)
 {
@@ -173,7 +176,7 @@ int cmd_history(int argc, char **argv)
 		}
 		for (size_t k = 0; k < nn; k++) {
 			putchar('\n');
-			print_trend(st, names[k], limit);
+			print_trend(st, names[k], limit < TREND_MAX ? limit : TREND_MAX);
 		}
 		free(names);
 	}

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
+#include "run-setup.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -74,7 +76,7 @@ static void print_rto_trend(struct store *st, const struct runbook *rb)
 
 int cmd_plan(int argc, char **argv)
 {
-	const char *file = NULL;
+	const char *file = NULL, *env_name = NULL;
 	for (int i = 1; i < argc; i++) {
 		int g = global_option(argc, argv, &i, "plan");
 		if (g < 0)
@@ -87,7 +89,9 @@ int cmd_plan(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--env")) {
 			if (i + 1 >= argc)
 				return usage_error("plan", "--env needs a name");
-			warnf("--env %s: environments come from the config file, which this version does not read yet", argv[++i]);
+			env_name = argv[++i];
+		} else if (!strncmp(argv[i], "--env=", 6)) {
+			env_name = argv[i] + 6;
 		} else if (argv[i][0] == '-') {
 			return usage_error("plan", "unknown option '%s'", argv[i]);
 		} else if (!file) {
@@ -98,11 +102,24 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (!file)
 		return usage_error("plan", "no runbook file given");
-	struct luahost *host;
-	struct runbook *rb;
-	int rc = load_runbook(file, &host, &rb);
+	int rc;
+	const struct config_env *env = env_for("plan", env_name, &rc);
 	if (rc)
 		return rc;
+	struct luahost *host;
+	struct runbook *rb;
+	if ((rc = load_runbook(file, &host, &rb)))
+		return rc;
+	if ((rc = check_runbook_roles(rb))) {
+		runbook_free(rb);
+		luahost_free(host);
+		return rc;
+	}
+	/* the environment's objectives are the ones the plan must fit */
+	if (env && !isnan(env->rto_s))
+		rb->rto_s = env->rto_s;
+	if (env && !isnan(env->rpo_s))
+		rb->rpo_s = env->rpo_s;
 	struct store *st = NULL;
 	struct phase_hist *h = xcalloc(rb->nphases, sizeof(*h));
 	if (!open_store(&st))
@@ -110,7 +127,8 @@ int cmd_plan(int argc, char **argv)
 	char a[32], b[32], c[32];
 	printf("%s%s%s%s%s\n", c_bold(), rb->name, c_reset(), rb->description ? ": " : "",
 	       rb->description ? rb->description : "");
-	printf("RTO %s, RPO %s\n\n", fmt_dur(rb->rto_s, a, sizeof(a)), fmt_dur(rb->rpo_s, b, sizeof(b)));
+	printf("RTO %s, RPO %s%s%s\n\n", fmt_dur(rb->rto_s, a, sizeof(a)), fmt_dur(rb->rpo_s, b, sizeof(b)),
+	       env ? " in environment " : "", env ? env->name : "");
 	double sum_p95 = 0;
 	int have_hist = 0;
 	for (size_t i = 0; i < rb->nphases; i++) {

@@ -1,16 +1,15 @@
 /*
  * `lifeboat report RUN_ID --format json|junit|md|html|prom [-o FILE]`: any
  * past run reported again from the history alone. Without -o the file goes
- * under reports/ as <runbook>-<run id>.<ext>, so reports of many runs can
- * sit in one folder a CI job archives; `-o -` writes to stdout.
+ * under reports/ (or the config's reports_dir) as <runbook>-<run id>.<ext>,
+ * so reports of many runs can sit in one folder a CI job archives; `-o -`
+ * writes to stdout.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
 #include "runner.h"
-
-#define REPORTS_DIR "reports"	/* the config's reports_dir will take over */
 
 /* A runbook name as a file name: anything but [A-Za-z0-9._-] becomes '-'. */
 static char *file_part(const char *s)
@@ -28,7 +27,7 @@ static char *file_part(const char *s)
 static char *default_path(const struct run_rec *r, const char *format)
 {
 	char *rb = file_part(r->runbook), *id = file_part(r->id);
-	char *path = xasprintf("%s/%s-%s.%s", REPORTS_DIR, rb, id, report_format_ext(format));
+	char *path = xasprintf("%s/%s-%s.%s", reports_dir(), rb, id, report_format_ext(format));
 	free(rb);
 	free(id);
 	return path;

@@ -10,6 +10,7 @@ packages=(
   libxml2-utils # xmllint, to check JUnit reports
   procps psmisc # ps, pgrep, pkill, killall: the tests look for stray processes
   time          # GNU /usr/bin/time, for peak memory in the benchmarks
+  chromium      # headless, renders the HTML report in tests/e2e/t4001 and for docs/report.png
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

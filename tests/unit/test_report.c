@@ -2,7 +2,9 @@
  * Reports from hand-built run records: the JSON is parsed back and every
  * SPEC 7 field checked (absent values as null, keys in the spec's order);
  * the JUnit XML is checked for structure, escaping and the RTO/RPO cases,
- * and validated with xmllint against the junit-10 schema CI readers use.
+ * and validated with xmllint against the junit-10 schema CI readers use;
+ * Prometheus lines are parsed, Markdown checked for escaping, and the HTML
+ * page read as well-formed XML with one timeline bar per phase.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -755,6 +757,268 @@ static void test_write_file(void **state)
 	free(path);
 }
 
+/* ---- Prometheus ---- */
+
+/* Every sample line is name{labels} value; comments are HELP or TYPE. */
+static void prom_lines_ok(const char *text)
+{
+	const char *line = text;
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			fail_msg("the last line has no newline:\n%s", text);
+		char *l = xstrndup(line, (size_t)(nl - line));
+		if (!strncmp(l, "# HELP lifeboat_", 16) || !strncmp(l, "# TYPE lifeboat_", 16)) {
+			if (l[2] == 'T' && !strstr(l, " gauge"))
+				fail_msg("not a gauge: %s", l);
+		} else {
+			char *brace = strchr(l, '{'), *close = strrchr(l, '}');
+			if (strncmp(l, "lifeboat_", 9) || !brace || !close || close[1] != ' ')
+				fail_msg("bad sample line: '%s'", l);
+			char *end;
+			strtod(close + 2, &end);
+			if (end == close + 2 || *end)
+				fail_msg("bad value in '%s'", l);
+			for (char *c = l; c < brace; c++)
+				if (!(*c == '_' || (*c >= 'a' && *c <= 'z')))
+					fail_msg("bad metric name in '%s'", l);
+		}
+		free(l);
+		line = nl + 1;
+	}
+}
+
+static void test_prom(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	char *text = report_prom_string(r);
+	prom_lines_ok(text);
+	static const char *const want[] = {
+		"# TYPE lifeboat_rto_seconds gauge\n",
+		"lifeboat_rto_seconds{runbook=\"feature-store\",env=\"staging\"} 50.001\n",
+		"lifeboat_rto_target_seconds{runbook=\"feature-store\",env=\"staging\"} 900\n",
+		"lifeboat_rpo_seconds{runbook=\"feature-store\",env=\"staging\"} 4000.123\n",
+		"lifeboat_rpo_target_seconds{runbook=\"feature-store\",env=\"staging\"} 3600\n",
+		"lifeboat_run_success{runbook=\"feature-store\",env=\"staging\"} 0\n",
+		"lifeboat_run_timestamp_seconds{runbook=\"feature-store\",env=\"staging\"} 1763776442.623\n",
+		"lifeboat_phase_duration_seconds{runbook=\"feature-store\",env=\"staging\",phase=\"break the store\"} 0.1\n",
+		"lifeboat_phase_duration_seconds{runbook=\"feature-store\",env=\"staging\",phase=\"restore\"} 50.001\n",
+		"lifeboat_phase_budget_seconds{runbook=\"feature-store\",env=\"staging\",phase=\"restore\"} 300\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("missing '%s' in\n%s", want[i], text);
+	/* one HELP and one TYPE per family */
+	assert_int_equal(count(text, "# TYPE lifeboat_phase_duration_seconds "), 1);
+	assert_int_equal(count(text, "# HELP "), count(text, "# TYPE "));
+	free(text);
+
+	/* labels escaped; absent values left out; no env: empty label */
+	free(r->runbook);
+	r->runbook = xstrdup("a\"b\\c\nd \xff");
+	free(r->env);
+	r->env = NULL;
+	r->rpo_target_s = NAN;
+	r->rpo_achieved_s = NAN;
+	r->status = ST_SUCCEEDED;
+	text = report_prom_string(r);
+	prom_lines_ok(text);
+	assert_non_null(strstr(text, "lifeboat_run_success{runbook=\"a\\\"b\\\\c\\nd \xef\xbf\xbd\",env=\"\"} 1\n"));
+	assert_null(strstr(text, "lifeboat_rpo_seconds"));
+	assert_null(strstr(text, "lifeboat_rpo_target_seconds"));
+	free(text);
+
+	/* a run in progress: no success sample yet */
+	r->status = ST_RUNNING;
+	r->rto_achieved_s = NAN;
+	text = report_prom_string(r);
+	prom_lines_ok(text);
+	assert_null(strstr(text, "lifeboat_run_success"));
+	assert_null(strstr(text, "lifeboat_rto_seconds{"));
+	assert_non_null(strstr(text, "lifeboat_rto_target_seconds{"));
+	free(text);
+	run_rec_free(r);
+}
+
+/* ---- Markdown ---- */
+
+static void test_markdown(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	struct step_rec *s = &r->phases[1].steps[1];
+	free(s->output);
+	s->output = xstrdup("line 1\n```\nnot the end of the block\n\x1b[31mred\x1b[0m\n");
+	free(r->phases[1].name);
+	r->phases[1].name = xstrdup("re|store <b>");
+	double rtos[] = { 40, 45, 50.001 };
+	int64_t at[] = { T0 - 2000000, T0 - 1000000, T0 };
+	struct report_trend tr = { rtos, at, 3, 900 };
+	char *md = report_markdown_string(r, &tr);
+
+	static const char head[] = "# feature-store \xe2\x80\x94 drill failed, RPO missed\n";
+	assert_true(!strncmp(md, head, sizeof(head) - 1));
+	assert_non_null(strstr(md, "| RTO (recovery time) | 50s | 15m00s | \xe2\x9c\x85 met |"));
+	assert_non_null(strstr(md, "| RPO (recovery point) | 1h06m40s | 1h00m00s | \xe2\x9d\x8c **MISSED** |"));
+	assert_non_null(strstr(md, "RPO MISSED: achieved 1h06m40s vs target 1h00m00s"));
+	/* a pipe would end the table cell, a tag would render */
+	assert_non_null(strstr(md, "| re\\|store &lt;b&gt; | data-eng |"));
+	assert_null(strstr(md, "| re|store"));
+	assert_null(strstr(md, "<b> |"));
+	/* the output's own ``` cannot close the block: the fence is longer */
+	assert_non_null(strstr(md, "````text\nline 1\n```\nnot the end of the block\nred\n````\n"));
+	assert_non_null(strstr(md, "**bob**: paged the data team"));
+	assert_non_null(strstr(md, "the last 3 achieved RTOs"));
+	assert_non_null(strstr(md, "## Timeline\n\n```text\n"));
+	/* the verdicts, phases and steps tables */
+	assert_int_equal(count(md, "| ---: | --- |\n"), 3);
+	assert_non_null(strstr(md, "| \xe2\x86\xba rollback: put the store aside |"));
+	free(md);
+
+	/* no trend, nothing run */
+	struct run_rec empty;
+	run_rec_init(&empty);
+	empty.id = xstrdup("x");
+	empty.status = ST_RUNNING;
+	md = report_markdown_string(&empty, NULL);
+	assert_non_null(strstr(md, "No phase has run."));
+	assert_non_null(strstr(md, "No achieved RTO in the history yet."));
+	free(md);
+	run_rec_release(&empty);
+	run_rec_free(r);
+}
+
+/* ---- HTML ---- */
+
+/* Well-formed XML, as xmllint reads it: the page is XHTML-compatible. */
+static void well_formed(const char *html, const char *name)
+{
+	char *path = xasprintf("%s/html/%s.html", tmpdir, name);
+	char *log = xasprintf("%s/html/%s.log", tmpdir, name);
+	char *err = NULL;
+	if (report_write_file(path, html, &err))
+		fail_msg("%s", err);
+	char *cmd = xasprintf("xmllint --noout '%s' >'%s' 2>&1", path, log);
+	if (system(cmd) != 0) {
+		char *out = read_file(log, NULL);
+		fail_msg("not well-formed (%s):\n%s", path, out ? out : "");
+	}
+	free(cmd);
+	free(log);
+	free(path);
+}
+
+static void test_html(void **state)
+{
+	(void)state;
+	struct run_rec *r = full_run();
+	free(r->phases[1].name);
+	r->phases[1].name = xstrdup("re<store> & \"more\"");
+	struct step_rec *s = &r->phases[1].steps[1];
+	free(s->output);
+	s->output = xstrdup("<script>alert(1)</script>\n\x1b[31mred\x1b[0m ]]> \x01 end\n");
+	double rtos[] = { 40, 45, 750, 50.001 };
+	int64_t at[] = { T0 - 3000000, T0 - 2000000, T0 - 1000000, T0 };
+	struct report_trend tr = { rtos, at, 4, 900 };
+	char *html = report_html_string(r, &tr);
+	well_formed(html, "full");
+
+	assert_true(!strncmp(html, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"", 56));
+	/* self-contained: no script, nothing fetched */
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<link"));
+	assert_null(strstr(html, "src="));
+	assert_null(strstr(html, "url(http"));
+	assert_int_equal(count(html, "http://") + count(html, "https://"),
+			 count(html, "xmlns=\"http://www.w3.org/"));
+	assert_non_null(strstr(html, "@media print"));
+	/* verdicts up top, as text */
+	assert_non_null(strstr(html, "RTO met: achieved 50s vs target 15m00s"));
+	assert_non_null(strstr(html, "RPO MISSED: achieved 1h06m40s vs target 1h00m00s"));
+	assert_true(strstr(html, "RTO met") < strstr(html, "<svg class=\"gantt\""));
+	/* one bar per phase, named, escaped */
+	assert_int_equal(count(html, "<rect class=\"phase\""), 2);
+	assert_non_null(strstr(html, "data-phase=\"break the store\""));
+	assert_non_null(strstr(html, "data-phase=\"re&lt;store&gt; &amp; &quot;more&quot;\""));
+	/* budget ghost, the person's wait hatched, t0/t1/deadline */
+	assert_int_equal(count(html, "<rect class=\"budget\""), 1);
+	assert_true(count(html, "<rect class=\"wait\"") >= 2);	/* phase row and step row */
+	assert_non_null(strstr(html, ">t0 incident</text>"));
+	assert_non_null(strstr(html, ">t1 restored</text>"));
+	assert_non_null(strstr(html, "RTO deadline"));
+	/* the steps table, failed output escaped, notes, trend */
+	assert_non_null(strstr(html, "<td>alice (--yes)</td>"));
+	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;\nred ]]&gt;  end</pre>"));
+	assert_non_null(strstr(html, "paged the data team"));
+	assert_int_equal(count(html, "<rect class=\"trend-bar\""), 4);
+	assert_non_null(strstr(html, ">target 15m00s</text>"));
+	assert_non_null(strstr(html, ">this run</text>"));
+	/* 750 of 900 among the last 4: p95 at 83% of the target, at risk */
+	assert_non_null(strstr(html, "<p class=\"risk\"><b>RTO at risk:</b>"));
+	free(html);
+
+	/* a run that did not get far: no times, no trend, still well-formed */
+	struct run_rec bare;
+	run_rec_init(&bare);
+	bare.id = xstrdup("x");
+	bare.status = ST_RUNNING;
+	struct phase_rec ph;
+	phase_rec_init(&ph);
+	ph.name = xstrdup("only");
+	bare.phases = &ph;
+	bare.nphases = 1;
+	html = report_html_string(&bare, NULL);
+	well_formed(html, "bare");
+	assert_non_null(strstr(html, "No phase has run."));
+	assert_non_null(strstr(html, "No achieved RTO in the history yet."));
+	free(html);
+	bare.phases = NULL;
+	bare.nphases = 0;
+	free(ph.name);
+	run_rec_release(&bare);
+	run_rec_free(r);
+}
+
+static void test_formats(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path, *format, *ext;
+	} cases[] = {
+		{ "r.json", "json", "json" },	{ "a/b.c/r.xml", "junit", "xml" },
+		{ "R.MD", "md", "md" },		{ "x.markdown", "md", "md" },
+		{ "x.html", "html", "html" },	{ "x.htm", "html", "html" },
+		{ "node.prom", "prom", "prom" },	{ "x.txt", NULL, NULL },
+		{ "noext", NULL, NULL },	{ "dir.json/x", NULL, NULL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *f = report_format_for_path(cases[i].path);
+		if (!cases[i].format) {
+			assert_null(f);
+			continue;
+		}
+		assert_non_null(f);
+		assert_string_equal(f, cases[i].format);
+		assert_string_equal(report_format_ext(f), cases[i].ext);
+	}
+	assert_string_equal(report_format_name("markdown"), "md");
+	assert_string_equal(report_format_name("prometheus"), "prom");
+	assert_null(report_format_name("pdf"));
+	struct run_rec *r = full_run();
+	assert_null(report_render(r, "pdf", NULL));
+	static const char *const names[] = { "json", "junit", "md", "html", "prom" };
+	static const char *const starts[] = { "{\n", "<?xml", "# ", "<!DOCTYPE html>", "# HELP" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *text = report_render(r, names[i], NULL);
+		assert_non_null(text);
+		if (strncmp(text, starts[i], strlen(starts[i])))
+			fail_msg("%s starts with '%.20s'", names[i], text);
+		free(text);
+	}
+	run_rec_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -766,6 +1030,10 @@ int main(void)
 		cmocka_unit_test(test_junit_objectives),
 		cmocka_unit_test(test_junit_minimal),
 		cmocka_unit_test(test_write_file),
+		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_markdown),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_formats),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
