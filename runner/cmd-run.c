@@ -216,6 +216,8 @@ static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, 
 		       rq->run->id, s->name);
 		if (tty)
 			printf("    confirm here as %s? [y/N] ", g_opts.operator);
+		else
+			printf("    waiting: no terminal here (in CI, run with --yes to confirm manual steps automatically)\n");
 		fflush(stdout);
 		free(db);
 		v->answer_len = 0;

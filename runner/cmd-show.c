@@ -153,7 +153,7 @@ int cmd_show(int argc, char **argv)
 		rc = 1;
 	} else if (json) {
 		char *s = report_json_string(r, 1);
-		puts(s);
+		fputs(s, stdout);	/* the pretty report already ends with a newline */
 		free(s);
 	} else {
 		print_timeline(st, r);

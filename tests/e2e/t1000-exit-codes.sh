@@ -1,12 +1,27 @@
 #!/bin/sh
 # Exit codes of `run` (SPEC 3): 0, 1, 2, 3, 4 (missed and unmeasured RPO) and 6, each with the
 # verdict the JSON report gives for it. 5 is in t1002, 130 and 143 in t1003, the precedence in t1001.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 # jtrue FILE EXPR: the Python expression EXPR over the JSON document d is true
@@ -27,11 +42,8 @@ test_expect_success 'a run that succeeds and meets its objectives exits 0' '
 	}
 	EOF
 	expect_code 0 lb run --yes ok.lua --report r.json >out &&
-	test "$(jv r.json status)" = succeeded &&
-	test "$(jv r.json exit_code)" = 0 &&
-	test "$(jv r.json rto.met)" = true &&
-	test "$(jv r.json rpo.met)" = true &&
-	test "$(jv r.json rpo.status)" = met
+	same "$(jv r.json status exit_code rto.met rpo.met rpo.status)" \
+		"succeeded 0 true true met"
 '
 
 test_expect_success 'a failing step exits 1 and the phases after it do not run' '
@@ -42,12 +54,8 @@ test_expect_success 'a failing step exits 1 and the phases after it do not run' 
 	}
 	EOF
 	expect_code 1 lb run --yes fail.lua --report r.json >out &&
-	test "$(jv r.json status)" = failed &&
-	test "$(jv r.json exit_code)" = 1 &&
-	test "$(jv r.json phases.0.status)" = failed &&
-	test "$(jv r.json phases.0.steps.0.status)" = failed &&
-	test "$(jv r.json phases.0.steps.0.exit_code)" = 7 &&
-	test "$(jv r.json phases.1.status)" = skipped &&
+	same "$(jv r.json status exit_code phases.0.status phases.0.steps.0.status phases.0.steps.0.exit_code phases.1.status)" \
+		"failed 1 failed failed 7 skipped" &&
 	test ! -e later-ran
 '
 
@@ -84,8 +92,8 @@ test_expect_success 'a missed RTO exits 3' '
 	}
 	EOF
 	expect_code 3 lb run --yes slow.lua --report r.json >out &&
-	test "$(jv r.json status)" = succeeded &&
-	test "$(jv r.json rto.met)" = false &&
+	same "$(jv r.json status rto.met)" \
+		"succeeded false" &&
 	jtrue r.json "d[\"rto\"][\"target_s\"] == 0.1" &&
 	jtrue r.json "d[\"rto\"][\"achieved_s\"] >= 0.3"
 '
@@ -98,7 +106,7 @@ test_expect_success 'an incident that started an hour ago misses the RTO: exit 3
 	EOF
 	hour_ago=$(($(date +%s) - 3600)) &&
 	expect_code 3 lb run --yes --incident-start "$hour_ago" quick.lua --report r.json >out &&
-	test "$(jv r.json rto.met)" = false &&
+	same "$(jv r.json rto.met)" false &&
 	jtrue r.json "3600 <= d[\"rto\"][\"achieved_s\"] < 3660"
 '
 
@@ -111,10 +119,8 @@ test_expect_success 'a recovery point older than the RPO exits 4' '
 	}
 	EOF
 	expect_code 4 lb run --yes stale.lua --report r.json >out &&
-	test "$(jv r.json status)" = succeeded &&
-	test "$(jv r.json rto.met)" = true &&
-	test "$(jv r.json rpo.met)" = false &&
-	test "$(jv r.json rpo.status)" = missed &&
+	same "$(jv r.json status rto.met rpo.met rpo.status)" \
+		"succeeded true false missed" &&
 	jtrue r.json "d[\"rpo\"][\"target_s\"] == 60" &&
 	jtrue r.json "3599 <= d[\"rpo\"][\"achieved_s\"] < 3620"
 '
@@ -126,9 +132,8 @@ test_expect_success 'a declared RPO with no recovery point is unmeasured: exit 4
 	}
 	EOF
 	expect_code 4 lb run --yes blind.lua --report r.json >out &&
-	test "$(jv r.json rpo.status)" = unmeasured &&
-	test "$(jv r.json rpo.met)" = false &&
-	test "$(jv r.json rpo.achieved_s)" = null
+	same "$(jv r.json rpo.status rpo.met rpo.achieved_s)" \
+		"unmeasured false null"
 '
 
 test_expect_success 'a raising recovery_point function leaves the RPO unmeasured: exit 4' '
@@ -139,7 +144,7 @@ test_expect_success 'a raising recovery_point function leaves the RPO unmeasured
 	}
 	EOF
 	expect_code 4 lb run --yes raising.lua --report r.json >out 2>err &&
-	test "$(jv r.json rpo.status)" = unmeasured
+	same "$(jv r.json rpo.status)" unmeasured
 '
 
 test_expect_success 'a phase over its budget exits 6 with --strict-budgets, 0 without' '
@@ -149,11 +154,11 @@ test_expect_success 'a phase over its budget exits 6 with --strict-budgets, 0 wi
 	}
 	EOF
 	expect_code 6 lb run --yes --strict-budgets budget.lua --report strict.json >out &&
-	test "$(jv strict.json phases.0.over_budget)" = true &&
-	test "$(jv strict.json exit_code)" = 6 &&
+	same "$(jv strict.json phases.0.over_budget exit_code)" \
+		"true 6" &&
 	expect_code 0 lb run --yes budget.lua --report lax.json >out &&
-	test "$(jv lax.json phases.0.over_budget)" = true &&
-	test "$(jv lax.json status)" = succeeded
+	same "$(jv lax.json phases.0.over_budget status)" \
+		"true succeeded"
 '
 
 test_done

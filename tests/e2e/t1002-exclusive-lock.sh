@@ -1,12 +1,45 @@
 #!/bin/sh
 # A runbook runs at most once at a time (exclusive, the default): a second start exits 5 naming the
 # run that holds it; `exclusive = false` lets two run at once (SPEC 1, 3).
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# no_step_process PAT: like no_process_matching, but only for processes that run in this test's
+# folder (steps run in their runbook's folder), so that another copy of this script running at
+# the same time (a second build's suite) cannot make it fail
+TEST_DIR_REAL=$(cd "$TEST_DIR" && pwd -P)
+no_step_process () {
+	local pid pids=""
+	for pid in $(pgrep -f -- "$1")
+	do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in
+		"$TEST_DIR_REAL" | "$TEST_DIR_REAL"/*) pids="$pids,$pid" ;;
+		esac
+	done
+	[ -n "$pids" ] || return 0
+	echo "processes of this test still running, matching '$1':"
+	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
+	return 1
+}
+
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 test_expect_success 'a second start of a running runbook exits 5 and names the running run' '
@@ -22,7 +55,7 @@ test_expect_success 'a second start of a running runbook exits 5 and names the r
 	wait_for "test -e started" 10 &&
 	lb history --json >h.json &&
 	first=$(jv h.json runs.0.run_id) &&
-	test "$(jv h.json runs.0.status)" = running &&
+	same "$(jv h.json runs.0.status)" running &&
 	rm started &&
 	expect_code 5 lb run --yes long.lua >second.out 2>second.err &&
 	assert_contains second.err "$first" &&
@@ -31,7 +64,7 @@ test_expect_success 'a second start of a running runbook exits 5 and names the r
 	kill -TERM "$pid" &&
 	code=0 && { wait "$pid" || code=$?; } &&
 	test "$code" = 143 &&
-	no_process_matching "sleep 30.2201"
+	no_step_process "sleep 30.2201"
 '
 
 test_expect_success 'the lock is released when the run ends: the next start runs' '
@@ -82,8 +115,8 @@ test_expect_success 'exclusive = false lets two runs of one runbook go at once' 
 	expect_code 0 lb run --yes shared.lua -p who=b --report b.json >b.out &&
 	code=0 && { wait "$pid" || code=$?; } &&
 	test "$code" = 0 &&
-	test "$(jv a.json status)" = succeeded &&
-	test "$(jv b.json status)" = succeeded
+	same "$(jv a.json status)" succeeded &&
+	same "$(jv b.json status)" succeeded
 '
 
 test_done

@@ -2,12 +2,45 @@
 # Signals to a running lifeboat: SIGINT aborts (exit 130), SIGTERM and SIGHUP exit 143; the run is
 # recorded "aborted", the running step is stopped with its whole group, cleanup phases still run
 # (SPEC 1, 3).
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# no_step_process PAT: like no_process_matching, but only for processes that run in this test's
+# folder (steps run in their runbook's folder), so that another copy of this script running at
+# the same time (a second build's suite) cannot make it fail
+TEST_DIR_REAL=$(cd "$TEST_DIR" && pwd -P)
+no_step_process () {
+	local pid pids=""
+	for pid in $(pgrep -f -- "$1")
+	do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in
+		"$TEST_DIR_REAL" | "$TEST_DIR_REAL"/*) pids="$pids,$pid" ;;
+		esac
+	done
+	[ -n "$pids" ] || return 0
+	echo "processes of this test still running, matching '$1':"
+	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
+	return 1
+}
+
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 # signal_run SIG MARKER FILE [OPTIONS]: starts `lifeboat run --yes FILE --report r.json OPTIONS`,
@@ -37,38 +70,35 @@ EOF
 test_expect_success 'SIGINT aborts the run: exit 130, recorded aborted, cleanup ran' '
 	signal_run INT started aborted.lua &&
 	test "$code" = 130 &&
-	test "$(jv r.json status)" = aborted &&
-	test "$(jv r.json exit_code)" = 130 &&
-	test "$(jv r.json phases.0.steps.0.status)" = interrupted &&
-	test "$(jv r.json phases.1.status)" = skipped &&
-	test "$(jv r.json phases.2.status)" = succeeded &&
+	same "$(jv r.json status exit_code phases.0.steps.0.status phases.1.status phases.2.status)" \
+		"aborted 130 interrupted skipped succeeded" &&
 	test -e cleanup-ran &&
 	test ! -e after-ran &&
 	test ! -e not-stopped &&
-	no_process_matching "sleep 30.330[12]" &&
+	no_step_process "sleep 30.330[12]" &&
 	lb history --json >h.json &&
-	test "$(jv h.json runs.0.status)" = aborted &&
-	test "$(jv h.json runs.0.run_id)" = "$(jv r.json run_id)"
+	same "$(jv h.json runs.0.status runs.0.run_id)" \
+		"aborted $(jv r.json run_id)"
 '
 
 test_expect_success 'SIGTERM exits 143, recorded aborted, cleanup ran' '
 	rm -f started cleanup-ran &&
 	signal_run TERM started aborted.lua &&
 	test "$code" = 143 &&
-	test "$(jv r.json status)" = aborted &&
-	test "$(jv r.json exit_code)" = 143 &&
+	same "$(jv r.json status exit_code)" \
+		"aborted 143" &&
 	test -e cleanup-ran &&
 	test ! -e after-ran &&
-	no_process_matching "sleep 30.330[12]"
+	no_step_process "sleep 30.330[12]"
 '
 
 test_expect_success 'SIGHUP exits 143, recorded aborted, cleanup ran' '
 	rm -f started cleanup-ran &&
 	signal_run HUP started aborted.lua &&
 	test "$code" = 143 &&
-	test "$(jv r.json status)" = aborted &&
+	same "$(jv r.json status)" aborted &&
 	test -e cleanup-ran &&
-	no_process_matching "sleep 30.330[12]"
+	no_step_process "sleep 30.330[12]"
 '
 
 test_expect_success 'an abort wins over the missed RTO of the unfinished recovery' '
@@ -79,8 +109,8 @@ test_expect_success 'an abort wins over the missed RTO of the unfinished recover
 	EOF
 	signal_run INT slow-started abortslow.lua &&
 	test "$code" = 130 &&
-	test "$(jv r.json rto.met)" = false &&
-	test "$(jv r.json restored_at)" = null
+	same "$(jv r.json rto.met restored_at)" \
+		"false null"
 '
 
 test_expect_success 'an aborted phase runs its rollback only with rollback_on_abort' '
@@ -106,8 +136,8 @@ test_expect_success 'an aborted phase runs its rollback only with rollback_on_ab
 	signal_run INT careful-started rb-abort2.lua &&
 	test "$code" = 130 &&
 	test -e careful-rolled-back &&
-	test "$(jv r.json phases.0.status)" = rolled_back &&
-	no_process_matching "sleep 30.330[45]"
+	same "$(jv r.json phases.0.status)" rolled_back &&
+	no_step_process "sleep 30.330[45]"
 '
 
 test_done

@@ -3,7 +3,8 @@
 # stderr: Lua syntax errors and DSL mistakes in steps and fields (SPEC 1, 3).
 # Each runbook would touch a marker in its first phase: it must not exist afterwards, and no run
 # may reach the history.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # rejected FILE: `run` and `check` of FILE exit 2, its marker is not created, no run is recorded;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Names and params (SPEC 1): duplicate phase and step names, bad and reserved param names and an
 # undeclared -p all exit 2 before anything runs, naming the file (and line) and saying what to do.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # rejected FILE [RUN OPTIONS]: `run` of FILE exits 2, its marker is not created, no run is

@@ -2,7 +2,8 @@
 # `check` and the structural rules (SPEC 1, 3): fault phases first, at most one restores_service
 # phase, parallel >= 1; `check` exits 0 on a good file and 2 on a bad one; loading a runbook never
 # changes anything (sh() at the top level raises "not available while loading").
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # rejected FILE: `run` and `check` of FILE exit 2, its marker is not created, no run is recorded;

@@ -1,12 +1,27 @@
 #!/bin/sh
 # retries count attempts: a step with retries = N runs at most N+1 times, each attempt recorded in
 # the history, with retry_delay between them (SPEC 1, 5).
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 Q="'"	# a single quote, for SQL strings in the test bodies
@@ -23,9 +38,8 @@ test_expect_success 'a step that fails twice and then passes: 3 attempts, succee
 	EOF
 	expect_code 0 lb --db h.db run --yes flaky.lua --report r.json >out &&
 	test "$(cat count)" = 3 &&
-	test "$(jv r.json status)" = succeeded &&
-	test "$(jv r.json phases.0.steps.0.status)" = succeeded &&
-	test "$(jv r.json phases.0.steps.0.attempts)" = 3 &&
+	same "$(jv r.json status phases.0.steps.0.status phases.0.steps.0.attempts)" \
+		"succeeded succeeded 3" &&
 	run=$(jv r.json run_id) &&
 	test "$(sql h.db "select group_concat(status) from (select status from attempts where run_id = $Q$run$Q order by attempt)")" = "failed,failed,succeeded"
 '
@@ -39,9 +53,8 @@ test_expect_success 'a step that always fails with retries = 2: 3 attempts, fail
 	elapsed_ms expect_code 1 lb --db h.db run --yes broken.lua --report r.json >out &&
 	test "$LAST_CODE" = 0 &&
 	test "$(wc -l <tries)" -eq 3 &&
-	test "$(jv r.json phases.0.steps.0.status)" = failed &&
-	test "$(jv r.json phases.0.steps.0.attempts)" = 3 &&
-	test "$(jv r.json phases.0.steps.0.exit_code)" = 5 &&
+	same "$(jv r.json phases.0.steps.0.status phases.0.steps.0.attempts phases.0.steps.0.exit_code)" \
+		"failed 3 5" &&
 	run=$(jv r.json run_id) &&
 	test "$(sql h.db "select count(*) from attempts where run_id = $Q$run$Q")" = 3 &&
 	test "$(sql h.db "select group_concat(attempt) from (select attempt from attempts where run_id = $Q$run$Q order by attempt)")" = "1,2,3" &&
@@ -57,7 +70,7 @@ test_expect_success 'a step without retries runs once' '
 	EOF
 	expect_code 1 lb --db h.db run --yes once.lua --report r.json >out &&
 	test "$(wc -l <once)" -eq 1 &&
-	test "$(jv r.json phases.0.steps.0.attempts)" = 1
+	same "$(jv r.json phases.0.steps.0.attempts)" 1
 '
 
 test_expect_success 'run steps retry too, and the rollback runs only after the last attempt' '
@@ -75,7 +88,7 @@ test_expect_success 'run steps retry too, and the rollback runs only after the l
 	expect_code 1 lb --db h.db run --yes luaretry.lua --report r.json >out &&
 	test "$(wc -l <lua-tries)" -eq 2 &&
 	test "$(wc -l <rollbacks)" -eq 1 &&
-	test "$(jv r.json phases.0.steps.0.attempts)" = 2
+	same "$(jv r.json phases.0.steps.0.attempts)" 2
 '
 
 test_expect_success 'show lists every attempt of a retried step' '

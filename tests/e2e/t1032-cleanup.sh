@@ -1,12 +1,45 @@
 #!/bin/sh
 # Cleanup phases (SPEC 1) always run at the end, after success, failure or abort, outside the RTO;
 # their failures are reported but do not change the run's verdict.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# no_step_process PAT: like no_process_matching, but only for processes that run in this test's
+# folder (steps run in their runbook's folder), so that another copy of this script running at
+# the same time (a second build's suite) cannot make it fail
+TEST_DIR_REAL=$(cd "$TEST_DIR" && pwd -P)
+no_step_process () {
+	local pid pids=""
+	for pid in $(pgrep -f -- "$1")
+	do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in
+		"$TEST_DIR_REAL" | "$TEST_DIR_REAL"/*) pids="$pids,$pid" ;;
+		esac
+	done
+	[ -n "$pids" ] || return 0
+	echo "processes of this test still running, matching '$1':"
+	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
+	return 1
+}
+
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 write_runbook tidy.lua <<-\EOF
@@ -20,16 +53,16 @@ EOF
 test_expect_success 'cleanup runs at the end after a success, wherever it is declared' '
 	expect_code 0 lb run --yes tidy.lua --report r.json >out &&
 	test "$(cat order)" = "$(printf "work\nmore\ncleanup")" &&
-	test "$(jv r.json phases.0.status)" = succeeded &&
-	test "$(jv r.json status)" = succeeded
+	same "$(jv r.json phases.0.status status)" \
+		"succeeded succeeded"
 '
 
 test_expect_success 'cleanup runs after a failure, and the run stays failed' '
 	rm -f order &&
 	expect_code 1 lb run --yes tidy.lua -p outcome=3 --report r.json >out &&
 	test "$(cat order)" = "$(printf "work\ncleanup")" &&
-	test "$(jv r.json phases.0.status)" = succeeded &&
-	test "$(jv r.json status)" = failed
+	same "$(jv r.json phases.0.status status)" \
+		"succeeded failed"
 '
 
 test_expect_success 'cleanup runs after a SIGINT abort' '
@@ -48,9 +81,9 @@ test_expect_success 'cleanup runs after a SIGINT abort' '
 	code=0 && { wait "$pid" || code=$?; } &&
 	test "$code" = 130 &&
 	test -e cleaned &&
-	test "$(jv r.json status)" = aborted &&
-	test "$(jv r.json phases.1.status)" = succeeded &&
-	no_process_matching "sleep 30.3201"
+	same "$(jv r.json status phases.1.status)" \
+		"aborted succeeded" &&
+	no_step_process "sleep 30.3201"
 '
 
 test_expect_success 'a failing cleanup does not change the verdict: exit 0, and later cleanups run' '
@@ -67,11 +100,8 @@ test_expect_success 'a failing cleanup does not change the verdict: exit 0, and 
 	expect_code 0 lb run --yes badtidy.lua --report r.json >out 2>err &&
 	test -e c2-ran &&
 	test -e c3-ran &&
-	test "$(jv r.json status)" = succeeded &&
-	test "$(jv r.json exit_code)" = 0 &&
-	test "$(jv r.json phases.1.status)" = failed &&
-	test "$(jv r.json phases.1.steps.0.status)" = failed &&
-	test "$(jv r.json rto.met)" = true
+	same "$(jv r.json status exit_code phases.1.status phases.1.steps.0.status rto.met)" \
+		"succeeded 0 failed failed true"
 '
 
 test_expect_success 'cleanup time is outside the RTO' '
@@ -82,7 +112,7 @@ test_expect_success 'cleanup time is outside the RTO' '
 	}
 	EOF
 	expect_code 0 lb run --yes slowtidy.lua --report r.json >out &&
-	test "$(jv r.json rto.met)" = true &&
+	same "$(jv r.json rto.met)" true &&
 	test "$(json_get r.json "d[\"rto\"][\"achieved_s\"] < 0.3")" = true
 '
 

@@ -2,12 +2,45 @@
 # service = true (SPEC 1): the step succeeds once its command is still alive after ready_after,
 # keeps running while later steps run, and its whole group is stopped when the run ends, however it
 # ends; a service that exits before ready_after fails its step.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# no_step_process PAT: like no_process_matching, but only for processes that run in this test's
+# folder (steps run in their runbook's folder), so that another copy of this script running at
+# the same time (a second build's suite) cannot make it fail
+TEST_DIR_REAL=$(cd "$TEST_DIR" && pwd -P)
+no_step_process () {
+	local pid pids=""
+	for pid in $(pgrep -f -- "$1")
+	do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in
+		"$TEST_DIR_REAL" | "$TEST_DIR_REAL"/*) pids="$pids,$pid" ;;
+		esac
+	done
+	[ -n "$pids" ] || return 0
+	echo "processes of this test still running, matching '$1':"
+	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
+	return 1
+}
+
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 test_expect_success 'a service runs during later steps and is stopped at the end' '
@@ -15,15 +48,16 @@ test_expect_success 'a service runs during later steps and is stopped at the end
 	return runbook { name = "svc",
 		phase "start" { step "server" { sh = "sleep 33.443 & exec sleep 33.444", service = true } },
 		phase "use" {
-			step "check" { sh = "pgrep -f \"slee[p] 33.444\" >seen; pgrep -f \"slee[p] 33.443\" >>seen" },
+			step "check" { sh = "pgrep -f \"slee[p] 33.444\" >seen1; pgrep -f \"slee[p] 33.443\" >seen2" },
 		},
 	}
 	EOF
 	expect_code 0 lb run --yes svc.lua --report r.json >out &&
-	test "$(wc -l <seen)" -eq 2 &&
-	test "$(jv r.json phases.0.steps.0.status)" = succeeded &&
-	test "$(jv r.json phases.1.steps.0.status)" = succeeded &&
-	no_process_matching "sleep 33.44[34]"
+	test -s seen1 &&
+	test -s seen2 &&
+	same "$(jv r.json phases.0.steps.0.status phases.1.steps.0.status)" \
+		"succeeded succeeded" &&
+	no_step_process "sleep 33.44[34]"
 '
 
 test_expect_success 'a python http.server service answers a later http step' '
@@ -31,7 +65,7 @@ test_expect_success 'a python http.server service answers a later http step' '
 	write_runbook web.lua <<-\EOF &&
 	return runbook { name = "web", params = { port = "0" },
 		phase "serve" {
-			step "server" { sh = "exec python3 -m http.server --bind 127.0.0.1 \"$port\" # web-33.445", service = true },
+			step "server" { sh = "exec python3 -m http.server --bind 127.0.0.1 \"$port\"", service = true },
 		},
 		phase "probe" {
 			step "healthy" { http = "http://127.0.0.1:${port}/web.lua", expect = 200, contains = "name = \"web\"",
@@ -42,8 +76,8 @@ test_expect_success 'a python http.server service answers a later http step' '
 	EOF
 	expect_code 0 lb run --yes -p "port=$port" web.lua --report r.json >out &&
 	assert_contains fetched "name = \"web\"" &&
-	test "$(jv r.json phases.1.steps.0.status)" = succeeded &&
-	no_process_matching "web-33.445" &&
+	same "$(jv r.json phases.1.steps.0.status)" succeeded &&
+	no_step_process "http.server --bind 127.0.0.1 $port" &&
 	! curl -fsS -m 2 "http://127.0.0.1:$port/web.lua" >/dev/null 2>&1
 '
 
@@ -56,15 +90,15 @@ test_expect_success 'a service that exits before ready_after fails its step' '
 	EOF
 	expect_code 1 lb run --yes early.lua --report r.json >out &&
 	test ! -e used &&
-	test "$(jv r.json phases.0.steps.0.status)" = failed &&
+	same "$(jv r.json phases.0.steps.0.status)" failed &&
 	write_runbook crash.lua <<-\EOF &&
 	return runbook { name = "crash",
 		phase "start" { step "server" { sh = "exit 3", service = true } },
 	}
 	EOF
 	expect_code 1 lb run --yes crash.lua --report r.json >out &&
-	test "$(jv r.json phases.0.steps.0.status)" = failed &&
-	test "$(jv r.json phases.0.steps.0.exit_code)" = 3
+	same "$(jv r.json phases.0.steps.0.status phases.0.steps.0.exit_code)" \
+		"failed 3"
 '
 
 test_expect_success 'services are stopped when the run fails' '
@@ -75,7 +109,7 @@ test_expect_success 'services are stopped when the run fails' '
 	}
 	EOF
 	expect_code 1 lb run --yes svcfail.lua >out &&
-	no_process_matching "sleep 33.446"
+	no_step_process "sleep 33.446"
 '
 
 test_expect_success 'services are stopped when the run is aborted' '
@@ -92,7 +126,7 @@ test_expect_success 'services are stopped when the run is aborted' '
 	kill -TERM "$pid" &&
 	code=0 && { wait "$pid" || code=$?; } &&
 	test "$code" = 143 &&
-	no_process_matching "sleep 33.44[78]"
+	no_step_process "sleep 33.44[78]"
 '
 
 test_done

@@ -1,11 +1,26 @@
 #!/bin/sh
 # ctx.state (SPEC 1): a table steps share, saved with every finished step (steps.state_json).
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 Q="'"	# a single quote, for SQL strings in the test bodies
@@ -33,7 +48,7 @@ EOF
 test_expect_success 'a run step sets ctx.state, the next one reads it, across phases too' '
 	expect_code 0 lb --db h.db run --yes state.lua --report r.json >out &&
 	test "$(cat y.out)" = from-read &&
-	test "$(jv r.json status)" = succeeded
+	same "$(jv r.json status)" succeeded
 '
 
 test_expect_success 'state_json is saved with each finished step, as it was then' '

@@ -2,12 +2,27 @@
 # Lua in steps (SPEC 1, 5): a raising run function fails its step with the runbook's file:line in
 # the error; sh may be a function(ctx) returning the command; a looping function is stopped at its
 # timeout, even inside pcall.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 test_expect_success 'a Lua error fails the step with file:line of the runbook' '
@@ -24,8 +39,8 @@ test_expect_success 'a Lua error fails the step with file:line of the runbook' '
 	EOF
 	expect_code 1 lb run --yes raise.lua --report r.json >out 2>err &&
 	test ! -e after-ran &&
-	test "$(jv r.json phases.0.steps.0.status)" = failed &&
-	test "$(jv r.json phases.0.steps.0.kind)" = run &&
+	same "$(jv r.json phases.0.steps.0.status phases.0.steps.0.kind)" \
+		"failed run" &&
 	e=$(jv r.json phases.0.steps.0.error) &&
 	case $e in *raise.lua:5:*"no snapshot newer than 1h"*) ;; *) echo "error: $e"; exit 1 ;; esac &&
 	cat out err | assert_contains - "raise.lua:5:"
@@ -59,8 +74,8 @@ test_expect_success 'a function-valued sh field is called when the step starts' 
 	expect_code 0 lb run --yes -p n=4 fnsh.lua --report r.json >out &&
 	test "$(cat seq.out | wc -l)" -eq 4 &&
 	test "$(cat step.out)" = count &&
-	test "$(jv r.json phases.0.steps.0.kind)" = sh &&
-	test "$(jv r.json phases.0.steps.0.exit_code)" = 0
+	same "$(jv r.json phases.0.steps.0.kind phases.0.steps.0.exit_code)" \
+		"sh 0"
 '
 
 test_expect_success 'a function-valued sh that raises fails the step, naming the line' '
@@ -74,7 +89,7 @@ test_expect_success 'a function-valued sh that raises fails the step, naming the
 	}
 	EOF
 	expect_code 1 lb run --yes fnraise.lua --report r.json >out 2>err &&
-	test "$(jv r.json phases.0.steps.0.status)" = failed &&
+	same "$(jv r.json phases.0.steps.0.status)" failed &&
 	e=$(jv r.json phases.0.steps.0.error) &&
 	case $e in *fnraise.lua:4:*"cannot build the command"*) ;; *) echo "error: $e"; exit 1 ;; esac
 '
@@ -88,10 +103,10 @@ test_expect_success 'a looping run function is stopped at its timeout' '
 		},
 	}
 	EOF
-	elapsed_ms expect_code 1 timeout -s KILL 8 "$LIFEBOAT" run --yes spin.lua --report r.json >out 2>err &&
+	elapsed_ms expect_code 1 timeout -k 3 8 "$LIFEBOAT" run --yes spin.lua --report r.json >out 2>err &&
 	test "$LAST_CODE" = 0 &&
 	test "$ELAPSED_MS" -lt 5000 &&
-	test "$(jv r.json phases.0.steps.0.status)" = timed_out
+	same "$(jv r.json phases.0.steps.0.status)" timed_out
 '
 
 test_expect_success 'a looping run function is stopped at its timeout even inside pcall' '
@@ -104,10 +119,10 @@ test_expect_success 'a looping run function is stopped at its timeout even insid
 		},
 	}
 	EOF
-	elapsed_ms expect_code 1 timeout -s KILL 8 "$LIFEBOAT" run --yes loop.lua --report r.json >out 2>err &&
+	elapsed_ms expect_code 1 timeout -k 3 8 "$LIFEBOAT" run --yes loop.lua --report r.json >out 2>err &&
 	test "$LAST_CODE" = 0 &&
 	test "$ELAPSED_MS" -lt 5000 &&
-	test "$(jv r.json phases.0.steps.0.status)" = timed_out
+	same "$(jv r.json phases.0.steps.0.status)" timed_out
 '
 
 test_expect_success 'sh() in a run function returns code and output; a non-zero code raises' '
@@ -125,8 +140,8 @@ test_expect_success 'sh() in a run function returns code and output; a non-zero 
 	}
 	EOF
 	expect_code 1 lb run --yes luash.lua --report r.json >out 2>err &&
-	test "$(jv r.json phases.0.steps.0.status)" = succeeded &&
-	test "$(jv r.json phases.0.steps.1.status)" = failed
+	same "$(jv r.json phases.0.steps.0.status phases.0.steps.1.status)" \
+		"succeeded failed"
 '
 
 test_done

@@ -1,12 +1,20 @@
 #!/bin/sh
 # Working directories (SPEC 1): steps run in the runbook's workdir, by default the runbook's folder,
 # wherever lifeboat was started; paths given on the command line resolve against the caller's.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
 }
 
 write_runbook books/sub/here.lua <<-\EOF

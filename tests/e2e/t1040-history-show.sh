@@ -2,12 +2,27 @@
 # history and show (SPEC 3): `history --json` lists runs newest first with the report's top-level
 # fields; `show RUN --json` gives the same document as the run's report; an unknown id exits 2; a
 # prefix of an id is enough.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE a.b.0.c: the JSON value at that path, printed as json_get prints it
+# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
+# it, separated by spaces; one python run for them all
 jv () {
-	json_get "$1" "d$(printf '%s\n' "$2" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	local file="$1" path exprs=""
+	shift
+	for path
+	do
+		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
+	done
+	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
+}
+
+# same ACTUAL WANTED: fails, showing both, unless they are equal
+same () {
+	[ "$1" = "$2" ] && return 0
+	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
+	return 1
 }
 
 write_runbook alpha.lua <<-\EOF
@@ -33,25 +48,18 @@ test_expect_success 'set up: four runs of two runbooks' '
 
 test_expect_success 'history --json lists the runs newest first with their top-level fields' '
 	lb history --json >h.json &&
-	test "$(json_get h.json "len(d[\"runs\"])")" = 4 &&
-	test "$(json_get h.json "[r[\"run_id\"] for r in d[\"runs\"]]")" = "[\"$(jv a3.json run_id)\", \"$(jv a2.json run_id)\", \"$(jv b1.json run_id)\", \"$(jv a1.json run_id)\"]" &&
-	test "$(json_get h.json "[r[\"mode\"] for r in d[\"runs\"]]")" = "[\"drill\", \"run\", \"drill\", \"run\"]" &&
-	test "$(json_get h.json "[r[\"status\"] for r in d[\"runs\"]]")" = "[\"succeeded\", \"failed\", \"succeeded\", \"succeeded\"]" &&
-	test "$(json_get h.json "[r[\"runbook\"] for r in d[\"runs\"]]")" = "[\"alpha\", \"alpha\", \"beta\", \"alpha\"]" &&
-	test "$(json_get h.json "d[\"runs\"] == sorted(d[\"runs\"], key=lambda r: r[\"started_at\"], reverse=True)")" = true &&
-	r=$(jv a1.json run_id) &&
-	test "$(json_get h.json "[x for x in d[\"runs\"] if x[\"run_id\"] == \"$r\"][0][\"started_at\"] == json.load(open(\"a1.json\"))[\"started_at\"]")" = true &&
-	test "$(json_get h.json "[x for x in d[\"runs\"] if x[\"run_id\"] == \"$r\"][0][\"rto\"] == json.load(open(\"a1.json\"))[\"rto\"]")" = true &&
-	test "$(json_get h.json "[x for x in d[\"runs\"] if x[\"run_id\"] == \"$r\"][0][\"rpo\"] == json.load(open(\"a1.json\"))[\"rpo\"]")" = true &&
-	test "$(json_get h.json "d[\"runs\"][0][\"rpo\"][\"status\"]")" = met
+	same "$(json_get h.json "[(r[\"run_id\"], r[\"runbook\"], r[\"mode\"], r[\"status\"]) for r in d[\"runs\"]]")" \
+		"[[\"$(jv a3.json run_id)\", \"alpha\", \"drill\", \"succeeded\"], [\"$(jv a2.json run_id)\", \"alpha\", \"run\", \"failed\"], [\"$(jv b1.json run_id)\", \"beta\", \"drill\", \"succeeded\"], [\"$(jv a1.json run_id)\", \"alpha\", \"run\", \"succeeded\"]]" &&
+	same "$(json_get h.json "[r[\"started_at\"] for r in d[\"runs\"]] == sorted([r[\"started_at\"] for r in d[\"runs\"]], reverse=True)")" true &&
+	same "$(json_get h.json "[{k: r[k] for k in (\"started_at\", \"rto\", \"rpo\")} for r in d[\"runs\"]] == [{k: json.load(open(f))[k] for k in (\"started_at\", \"rto\", \"rpo\")} for f in (\"a3.json\", \"a2.json\", \"b1.json\", \"a1.json\")]")" true &&
+	same "$(jv h.json runs.0.rpo.status runs.3.rto.met)" "met true"
 '
 
 test_expect_success 'history RUNBOOK and --limit narrow the list' '
 	lb history alpha --json >ha.json &&
-	test "$(json_get ha.json "sorted(set(r[\"runbook\"] for r in d[\"runs\"]))")" = "[\"alpha\"]" &&
-	test "$(json_get ha.json "len(d[\"runs\"])")" = 3 &&
+	same "$(json_get ha.json "[r[\"runbook\"] for r in d[\"runs\"]]")" "[\"alpha\", \"alpha\", \"alpha\"]" &&
 	lb history --limit 2 --json >h2.json &&
-	test "$(json_get h2.json "[r[\"run_id\"] for r in d[\"runs\"]]")" = "[\"$(jv a3.json run_id)\", \"$(jv a2.json run_id)\"]" &&
+	same "$(json_get h2.json "[r[\"run_id\"] for r in d[\"runs\"]]")" "[\"$(jv a3.json run_id)\", \"$(jv a2.json run_id)\"]" &&
 	lb history >h.txt &&
 	assert_contains h.txt "$(jv a2.json run_id)"
 '
@@ -79,7 +87,7 @@ test_expect_success 'a prefix of a run id is enough' '
 	id=$(jv a2.json run_id) &&
 	prefix=$(echo "$id" | cut -c1-6) &&
 	lb show "$prefix" --json >p.json &&
-	test "$(jv p.json run_id)" = "$id" &&
+	same "$(jv p.json run_id)" "$id" &&
 	lb show "$prefix" >p.txt &&
 	assert_contains p.txt "$id" &&
 	assert_contains p.txt "restore"

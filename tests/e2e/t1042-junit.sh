@@ -2,7 +2,8 @@
 # The JUnit report (SPEC 7): valid against the JUnit schema, one testcase per step (classname =
 # phase), failed steps as failures with their output tail, and RTO and RPO testcases that fail
 # when missed, with achieved vs target in the message.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
+# variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
 XSD=$LIFEBOAT_SRC/../shared/schemas/junit-10.xsd
