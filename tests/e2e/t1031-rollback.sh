@@ -6,25 +6,6 @@
 # variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
-# it, separated by spaces; one python run for them all
-jv () {
-	local file="$1" path exprs=""
-	shift
-	for path
-	do
-		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
-	done
-	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
-}
-
-# same ACTUAL WANTED: fails, showing both, unless they are equal
-same () {
-	[ "$1" = "$2" ] && return 0
-	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
-	return 1
-}
-
 Q="'"	# a single quote, for SQL strings in the test bodies
 
 test_expect_success 'a failing step runs the rollback: phase rolled_back, run failed, exit 1' '

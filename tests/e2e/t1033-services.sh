@@ -6,43 +6,6 @@
 # variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# no_step_process PAT: like no_process_matching, but only for processes that run in this test's
-# folder (steps run in their runbook's folder), so that another copy of this script running at
-# the same time (a second build's suite) cannot make it fail
-TEST_DIR_REAL=$(cd "$TEST_DIR" && pwd -P)
-no_step_process () {
-	local pid pids=""
-	for pid in $(pgrep -f -- "$1")
-	do
-		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in
-		"$TEST_DIR_REAL" | "$TEST_DIR_REAL"/*) pids="$pids,$pid" ;;
-		esac
-	done
-	[ -n "$pids" ] || return 0
-	echo "processes of this test still running, matching '$1':"
-	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
-	return 1
-}
-
-# jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints
-# it, separated by spaces; one python run for them all
-jv () {
-	local file="$1" path exprs=""
-	shift
-	for path
-	do
-		exprs="$exprs, d$(printf '%s\n' "$path" | awk -F. '{ for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i) }')"
-	done
-	json_get "$file" "\" \".join(v if isinstance(v, str) else json.dumps(v) for v in [${exprs#, }])"
-}
-
-# same ACTUAL WANTED: fails, showing both, unless they are equal
-same () {
-	[ "$1" = "$2" ] && return 0
-	printf 'wanted: %s\ngot:    %s\n' "$2" "$1"
-	return 1
-}
-
 test_expect_success 'a service runs during later steps and is stopped at the end' '
 	write_runbook svc.lua <<-\EOF &&
 	return runbook { name = "svc",
