@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define SCRATCH_MT "lifeboat.scratch"
+#define LUA_API_MAX_SECONDS (30 * 24 * 3600)	/* a month: beyond is a mistake, and overflows */
 
 union scratch_unit {			/* aligned as Lua aligns userdata */
 	void *p;
@@ -81,11 +82,11 @@ double lua_api_opt_seconds(lua_State *L, const char *what, int idx, const char *
 	int t = lua_getfield(L, idx, key);
 	if (t == LUA_TNUMBER) {
 		s = lua_tonumber(L, -1);
-		if (!(s > 0))
-			luaL_error(L, "%s: %s must be more than 0 seconds, not %s", what, key,
-				   lua_tostring(L, -1));
+		if (!(s > 0) || s > LUA_API_MAX_SECONDS)
+			luaL_error(L, "%s: %s must be between 0 and %d seconds, not %s", what, key,
+				   LUA_API_MAX_SECONDS, lua_tostring(L, -1));
 	} else if (t == LUA_TSTRING) {
-		if (duration_parse(lua_tostring(L, -1), &s) || !(s > 0))
+		if (duration_parse(lua_tostring(L, -1), &s) || !(s > 0) || s > LUA_API_MAX_SECONDS)
 			luaL_error(L, "%s: %s '%s' is not a duration (as in \"500ms\" or \"2m\")",
 				   what, key, lua_tostring(L, -1));
 	} else if (t != LUA_TNIL) {

@@ -39,17 +39,23 @@ static struct userdb *check_db(lua_State *L)
 	return h->db;
 }
 
-/* Raises "sql: <why>" (with the start of the SQL when given) after finishing the statement. */
+/*
+ * Raises "file:line: sql: <why>" (with the start of the SQL when given)
+ * after finishing the statement.
+ */
 static int sql_raise(lua_State *L, struct userdb *db, const char *sql, size_t len)
 {
+	luaL_where(L, 1);
 	if (sql) {
 		const char *head = lua_pushlstring(L, sql, len > 60 ? 60 : len);
 		lua_pushfstring(L, "sql: %s (in \"%s%s\")", userdb_error(db), head,
 				len > 60 ? "..." : "");
+		lua_remove(L, -2);
 	} else {
 		lua_pushfstring(L, "sql: %s", userdb_error(db));
 	}
 	userdb_finish(db);
+	lua_concat(L, 2);
 	return lua_error(L);
 }
 
@@ -336,7 +342,9 @@ static int sql_open(lua_State *L)
 	h->db = NULL;
 	luaL_setmetatable(L, SQL_DB_MT);
 	if (userdb_open(path, flags, &h->db)) {
+		luaL_where(L, 1);
 		lua_pushfstring(L, "sql.open: %s", userdb_error(h->db));
+		lua_concat(L, 2);
 		userdb_close(h->db);
 		h->db = NULL;
 		return lua_error(L);

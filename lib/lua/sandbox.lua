@@ -28,7 +28,7 @@ end
 
 local env = {}
 for _, k in G.ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
-  "tonumber", "tostring", "type", "xpcall", "rawequal", "rawlen", "rawget",
+  "tonumber", "tostring", "type", "rawequal", "rawlen", "rawget",
   "getmetatable", "_VERSION" }) do
   env[k] = G[k]
 end
@@ -36,7 +36,28 @@ env.string = readonly("string", G.string)
 env.table = readonly("table", G.table)
 env.math = readonly("math", G.math)
 env.utf8 = readonly("utf8", G.utf8)
-env.coroutine = readonly("coroutine", G.coroutine)
+
+-- A coroutine that dies from an error raised by the hook keeps hooks off
+-- (Lua restores them only when a pcall catches), and closing it then runs its
+-- <close> handlers unwatched: a loop there would hang the host. So every
+-- body runs inside a pcall in its own coroutine, which closes them with the
+-- hook back on, and the error goes on unchanged.
+local co_create, co_wrap = G.coroutine.create, G.coroutine.wrap
+local function co_finish(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+local function co_body(f, what)
+  if type(f) ~= "function" then
+    error(string.format("bad argument #1 to '%s' (function expected, got %s)", what, type(f)), 3)
+  end
+  return function(...) return co_finish(G.pcall(f, ...)) end
+end
+local co = {}
+for k, v in next, G.coroutine do co[k] = v end
+co.create = function(f) return co_create(co_body(f, "create")) end
+co.wrap = function(f) return co_wrap(co_body(f, "wrap")) end
+env.coroutine = readonly("coroutine", co)
 env.os = readonly("os", { time = G.os.time, clock = G.os.clock, date = G.os.date,
   difftime = G.os.difftime })
 
@@ -61,6 +82,23 @@ env.setmetatable = function(t, mt)
   local ok, r = G.pcall(setmetatable, t, mt)
   if not ok then error(r, 2) end  -- at the runbook's line, not this one
   return r
+end
+
+-- xpcall's handler would run inside the hook when the hook raises (the
+-- timeout, the memory cap, an abort), and Lua switches hooks off there: a
+-- loop in the handler would hang the host. So the handler runs after the
+-- protected call has unwound, with the hook back on; runbooks have no debug
+-- library, so nothing can tell the difference.
+local pcall, select = G.pcall, G.select
+local function xpcall_finish(handler, ok, ...)
+  if ok then return true, ... end
+  return false, (select(2, pcall(handler, (...))))
+end
+env.xpcall = function(f, handler, ...)
+  if type(handler) ~= "function" then
+    error(string.format("bad argument #2 to 'xpcall' (function expected, got %s)", type(handler)), 2)
+  end
+  return xpcall_finish(handler, pcall(f, ...))
 end
 
 env.collectgarbage = function(opt, ...)
