@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,18 @@ static int load_sym(void *lib, void *fnp, const char *name)
 	return 0;
 }
 
+/* An abort (Ctrl-C, `lifeboat abort`) must not wait for a request's 30 s timeout. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	volatile sig_atomic_t *flag = ud;
+	return flag && *flag ? 1 : 0;
+}
+
 int http_global_init(void)
 {
 	static int state;	/* 0 not tried, 1 ready, -1 failed */
@@ -169,6 +182,11 @@ int http_perform(const struct http_request *rq, struct http_response *rs, char *
 	cu.easy_setopt(c, CURLOPT_HEADERDATA, &s);
 	if (hdrs)
 		cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (rq->abort_flag) {
+		cu.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		cu.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		cu.easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)rq->abort_flag);
+	}
 	if (rq->body) {
 		cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
 		cu.easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
