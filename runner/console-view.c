@@ -152,6 +152,37 @@ static int put(int y, int x, int end, attr_t a, const char *s)
 	return x;
 }
 
+/* How many bytes of s fit in cols columns, broken after a space when the rest does not fit. */
+static size_t fit(const char *s, int cols)
+{
+	mbstate_t ps;
+	memset(&ps, 0, sizeof(ps));
+	size_t left = strlen(s), used = 0, brk = 0;
+	int x = 0;
+	while (left) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s + used, left, &ps);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&ps, 0, sizeof(ps));
+			wc = L'?';
+			n = 1;
+		} else if (n == 0) {
+			break;
+		}
+		int w = wcwidth(wc);
+		if (w < 0)
+			w = 1;
+		if (x + w > cols)
+			return brk ? brk : used;
+		x += w;
+		used += n;
+		left -= n;
+		if (wc == L' ')
+			brk = used;
+	}
+	return used;
+}
+
 static int putf(int y, int x, int end, attr_t a, const char *fmt, ...) LB_PRINTF(5, 6);
 static int putf(int y, int x, int end, attr_t a, const char *fmt, ...)
 {
@@ -293,13 +324,13 @@ static enum rto_state rto_state(const struct run_rec *r, int64_t now, double *el
 static void draw_header(const struct model *m, int watch, int64_t now)
 {
 	const struct run_rec *r = m->run;
-	char a[32], b[32], d[32];
+	char a[32], b[32], d[32], tb[32];
 	const char *state = status_name(r->status);
 	int sw = (int)strlen(state) + 3;
-	int x = putf(0, 0, COLS - sw, A_BOLD, "%s%s · %s · env %s · operator %s · run %s",
-		     watch ? "watching " : "lifeboat ", r->mode ? r->mode : "run", r->runbook,
-		     r->env ? r->env : "-", g_opts.operator, r->id);
-	(void)x;
+	putf(0, 0, COLS - sw, A_BOLD, "%s%s %s · run %s · env %s · operator %s",
+	     watch ? "watching " : "", r->mode ? r->mode : "run", r->runbook, r->id,
+	     r->env ? r->env : "-", r->operator ? r->operator : "-");
+	int x;
 	char tag[48];
 	snprintf(tag, sizeof(tag), "[%s]", state);
 	for (char *p = tag; *p; p++)
@@ -309,7 +340,7 @@ static void draw_header(const struct model *m, int watch, int64_t now)
 
 	double el, left, need;
 	enum rto_state rs = rto_state(r, now, &el, &left, &need);
-	const char *target = fmt_dur(r->rto_target_s, b, sizeof(b));
+	const char *target = fmt_dur(r->rto_target_s, tb, sizeof(tb));
 	attr_t ok = pair(P_GREEN) | A_BOLD, risk = pair(P_YELLOW) | A_BOLD,
 	       bad = pair(P_RED) | A_BOLD;
 	x = 0;
@@ -357,7 +388,7 @@ static void draw_header(const struct model *m, int watch, int64_t now)
 		putf(1, x, COLS, rpo <= r->rpo_target_s + 1e-9 ? ok : bad, "RPO %s of %s · %s",
 		     fmt_dur(rpo, a, sizeof(a)), rt, rpo <= r->rpo_target_s + 1e-9 ? "met" : "MISSED");
 	else
-		putf(1, x, COLS, A_DIM, "RPO target %s: measured once service is restored", rt);
+		putf(1, x, COLS, A_DIM, "RPO target %s: measured at restore", rt);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -469,19 +500,37 @@ static int window_start(int total, int rows, int focus)
 /* ------------------------------------------------------------------------ */
 /* boxes and output */
 
-static int draw_wait_box(int y, const struct model *m, int64_t now)
+static int draw_wait_box(int y, const struct model *m, int64_t now, int wrap)
 {
 	const struct step_rec *s = &m->run->phases[m->wait_pi].steps[m->wait_si];
 	char a[32];
 	attr_t hi = pair(P_YELLOW) | A_BOLD | A_REVERSE;
 	fill(y, hi);
-	putf(y, 0, COLS, hi, " WAITING FOR A PERSON: %s · confirm as role %s · waiting %s ", s->name,
-	     s->role ? s->role : "(anyone)", fmt_clock(since(m->wait_since_ms, now), a, sizeof(a)));
-	put(y + 1, 2, COLS, A_BOLD, m->wait_text ? m->wait_text :
-	    "(instruction computed by the runbook: see the terminal executing it)");
-	putf(y + 2, 2, COLS, A_DIM, "y confirms · n declines · from any terminal: lifeboat confirm %s",
-	     m->run->id);
-	return 3;
+	putf(y, 0, COLS, hi, " WAITING FOR A PERSON %s (role %s): %s ",
+	     fmt_clock(since(m->wait_since_ms, now), a, sizeof(a)), s->role ? s->role : "any",
+	     s->name);
+	const char *text = m->wait_text ? m->wait_text :
+			   "(instruction computed by the runbook: see the terminal executing it)";
+	int rows = 1;
+	size_t first = fit(text, COLS - 2);
+	if (text[first] && wrap) {
+		/* a long instruction gets a second line */
+		char *line = xstrndup(text, first);
+		put(y + 1, 2, COLS, A_BOLD, line);
+		free(line);
+		text += first;
+		rows = 2;
+	}
+	put(y + rows, 2, COLS, A_BOLD, text);
+	putf(y + rows + 1, 2, COLS, A_DIM,
+	     "y confirms · n declines · from any terminal: lifeboat confirm %s", m->run->id);
+	return rows + 2;
+}
+
+/* Rows the box of the waiting step takes: 3, or 4 when its instruction needs two lines. */
+static int wait_box_rows(const struct model *m)
+{
+	return m->wait_text && m->wait_text[fit(m->wait_text, COLS - 2)] ? 4 : 3;
 }
 
 static int draw_pause_box(int y, const struct model *m)
@@ -490,7 +539,7 @@ static int draw_pause_box(int y, const struct model *m)
 	attr_t hi = pair(P_RED) | A_BOLD | A_REVERSE;
 	fill(y, hi);
 	putf(y, 0, COLS, hi, " STEP FAILED: %s (attempt %d): %s ", s->name, m->pause_attempt,
-	     m->pause_error ? m->pause_error : "failed");
+	     m->pause_error ? m->pause_error : "see its output below");
 	put(y + 1, 2, COLS, A_BOLD, "r retries it · s skips it (the run goes on) · f lets it fail");
 	return 2;
 }
@@ -572,7 +621,7 @@ static int pick_tails(const struct model *m, int watch, struct shown_tail *out, 
 		if (s->output)
 			out[n++] = (struct shown_tail){ m->last_pi, m->last_si, s->output,
 							strlen(s->output),
-							"finished last; the history has a step's output once it ends" };
+							"last finished step: the history has no live output" };
 	}
 	return n;
 }
@@ -616,12 +665,17 @@ static void draw_keys(int y, const struct model *m, const struct ui *u, int watc
 	};
 	int x = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (!strcmp(keys[i].key, "f") && !keys[i].on)
-			continue;	/* only while a step waits for a decision */
+		if (!keys[i].on && (!strcmp(keys[i].key, "f") || (m->run && m->ended)))
+			continue;	/* f only while a step waits for a decision; once ended, q */
 		x = put(y, x, COLS, keys[i].on ? A_BOLD | A_REVERSE : A_DIM, keys[i].key);
 		x = put(y, x + 1, COLS, keys[i].on ? 0 : A_DIM, keys[i].label);
 		x += 2;
 	}
+	/* who the keys act as: recorded with every action */
+	char as[96];
+	int n = snprintf(as, sizeof(as), "as %s", g_opts.operator);
+	if (n > 0 && x + n < COLS)
+		put(y, COLS - n, COLS, A_DIM, as);
 }
 
 static void draw_status(int y, const struct model *m, int watch)
@@ -673,7 +727,7 @@ void console_draw(const struct model *m, const struct ui *u, int watch)
 				vis[nvis++] = (int)j;
 			}
 		}
-		int box = m->wait_pi >= 0 ? 3 : m->pause_pi >= 0 ? 2 : 0;
+		int box = m->wait_pi >= 0 ? wait_box_rows(m) : m->pause_pi >= 0 ? 2 : 0;
 		struct shown_tail tails[4];
 		int nt = pick_tails(m, watch, tails, 4);
 		int rest = bottom - y - 1 - (cp >= 0 ? 1 : 0) - box;
@@ -712,7 +766,7 @@ void console_draw(const struct model *m, const struct ui *u, int watch)
 				draw_step(y++, m, cp, vis[k], sw, now);
 		}
 		if (m->wait_pi >= 0 && y + 3 <= bottom)
-			y += draw_wait_box(y, m, now);
+			y += draw_wait_box(y, m, now, y + box <= bottom);
 		else if (m->pause_pi >= 0 && y + 2 <= bottom)
 			y += draw_pause_box(y, m);
 		if (nt && out >= 2) {

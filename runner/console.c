@@ -17,19 +17,21 @@
  *
  * One channel for actions. A key never calls into the engine: it writes a
  * request into the history through the UI thread's own connection
- * (store_request_add) and wakes the engine (engine_wake) -- what `lifeboat
- * confirm` does from another terminal with SIGUSR1. The engine checks roles,
+ * (store_request_add) and nudges the engine with SIGUSR1 -- exactly what
+ * `lifeboat confirm` does from another terminal. The engine checks roles,
  * records the operator and answers; the UI shows the answer. So a key press
  * here and a command from elsewhere are one code path, and the manual hook
  * always answers MANUAL_PENDING. --watch runs no engine: it reloads the run
  * from the history twice a second and sends its requests the same way
  * (act_request, which nudges the executing process).
  *
- * Signals and the terminal. SIGINT, SIGTERM, SIGHUP and SIGUSR1 are blocked
- * in the engine thread, so they land on the UI thread, whose handler only
- * asks the engine to abort (engine_request_abort, async-signal-safe) and
- * wakes the loop; the loop leaves once the run has ended and restores the
- * terminal (endwin) before the summary is printed. A crash restores the
+ * Signals and the terminal. SIGINT, SIGTERM and SIGHUP are blocked in the
+ * engine thread, so they land on the UI thread, whose handler only asks the
+ * engine to abort (engine_request_abort, async-signal-safe) and wakes the
+ * loop; the loop leaves once the run has ended and restores the terminal
+ * (endwin) before the summary is printed. SIGUSR1 is the other way round:
+ * only the engine thread takes it, so engine_wake runs on the thread whose
+ * flag it sets (a key sends it with pthread_kill). A crash restores the
  * terminal in its handler and re-raises; atexit covers every other exit.
  *
  * The loop, htop style: the key handlers return flags (H_HANDLED, H_REDRAW,
@@ -79,7 +81,6 @@ struct console {
 	struct run_setup setup;
 	struct engine_hooks hooks;
 	pthread_t engine;
-	int engine_started;
 
 	/* --watch: the watched run's runbook, for manual texts and retries */
 	struct luahost *wl_host;
@@ -152,7 +153,11 @@ static void install_signals(int watching)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_crash;
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+#ifdef LIFEBOAT_SANITIZE
+	static const int fatal[] = { SIGABRT };	/* the sanitizers report the others */
+#else
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+#endif
 	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++)
 		sigaction(fatal[i], &sa, NULL);
 }
@@ -265,6 +270,30 @@ static struct run_rec *run_dup(const struct run_rec *s)
 	}
 	copy_notes(d, s);
 	return d;
+}
+
+/*
+ * Once the run has ended, the phase worth looking at: the first that went
+ * wrong (recovery before cleanup), else the last recovery phase that ran.
+ */
+static void focus_outcome(struct model *m)
+{
+	int last = -1;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < m->run->nphases; i++) {
+			const struct phase_rec *p = &m->run->phases[i];
+			if (p->cleanup != pass)
+				continue;
+			if (p->status != ST_SUCCEEDED && p->status != ST_SKIPPED &&
+			    p->status != ST_PENDING) {
+				m->cur_phase = (int)i;
+				return;
+			}
+			if (!pass && p->status == ST_SUCCEEDED)
+				last = (int)i;
+		}
+	if (last >= 0)
+		m->cur_phase = last;
 }
 
 static void model_message(struct model *m, int level, const char *fmt, ...) LB_PRINTF(3, 4);
@@ -439,6 +468,7 @@ static void on_event(void *ud, const struct engine_event *ev)
 		for (size_t i = 0; i < r->nphases; i++)
 			copy_phase(&m->run->phases[i], &r->phases[i]);
 		copy_notes(m->run, r);
+		focus_outcome(m);
 		break;
 	}
 	model_notify(m);
@@ -486,21 +516,35 @@ static void *engine_main(void *arg)
 	return NULL;
 }
 
-/* Starts the engine thread with the asynchronous signals blocked, so they reach the UI thread. */
-static int engine_start(struct console *c)
+/*
+ * The asynchronous signals. console_run blocks them before any thread is
+ * started (the engine's, and those lib/ starts, such as the webhook
+ * sender), so every thread inherits that and they all reach the UI thread
+ * -- all but SIGUSR1, the nudge that makes the engine read requests now:
+ * only the engine thread takes that one, so engine_wake runs on the thread
+ * whose flag it sets, whether the nudge comes from `lifeboat confirm`
+ * elsewhere or from a key here (pthread_kill).
+ */
+static void async_signals(sigset_t *set)
 {
-	sigset_t block, old;
-	sigemptyset(&block);
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGTSTP,
 				    SIGCONT, SIGQUIT, SIGALRM, SIGCHLD, SIGPIPE };
+	sigemptyset(set);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaddset(&block, sigs[i]);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+		sigaddset(set, sigs[i]);
+}
+
+/* Starts the engine thread; the caller has blocked the asynchronous signals. */
+static int engine_start(struct console *c)
+{
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
 	int err = pthread_create(&c->engine, NULL, engine_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	if (err)
 		return -1;
-	c->engine_started = 1;
 	return 0;
 }
 
@@ -610,6 +654,8 @@ static void watch_derive(struct console *c)
 		}
 	}
 	m->cur_phase = running >= 0 ? running : latest;
+	if (r->status != ST_RUNNING)
+		focus_outcome(m);
 	/* the instruction, computed once per waiting step */
 	if (m->wait_pi != c->wait_text_pi || m->wait_si != c->wait_text_si) {
 		free(m->wait_text);
@@ -701,10 +747,10 @@ static void send_request(struct console *c, const char *kind, const char *step, 
 				       (long)getuid(), text, &id);
 		free(run_id);
 		if (!rc) {
-			/* under the lock: once the run has ended, the engine is gone */
+			/* under the lock: once the run has ended, the engine thread is leaving */
 			pthread_mutex_lock(&c->m.mu);
 			if (!c->m.ended)
-				engine_wake();
+				pthread_kill(c->engine, SIGUSR1);
 			pthread_mutex_unlock(&c->m.mu);
 		}
 	}
@@ -757,9 +803,25 @@ static int check_pending(struct console *c)
 /* ------------------------------------------------------------------------ */
 /* keys */
 
+/* The model's state flags, read under the lock (the engine thread writes them). */
+static void model_state(struct console *c, int *started, int *ended, int *finished)
+{
+	pthread_mutex_lock(&c->m.mu);
+	*started = c->m.run != NULL;
+	*ended = c->m.ended;
+	*finished = c->m.finished;
+	pthread_mutex_unlock(&c->m.mu);
+}
+
 static int can_act(struct console *c, const char *what)
 {
-	if (c->m.ended || !c->m.run) {
+	int started, ended, finished;
+	model_state(c, &started, &ended, &finished);
+	if (!started) {
+		set_message(c, 1, "the run has not started yet: nothing to %s", what);
+		return 0;
+	}
+	if (ended) {
 		set_message(c, 1, "the run has ended: nothing to %s (q quits)", what);
 		return 0;
 	}
@@ -868,11 +930,14 @@ static int handle_key(struct console *c, enum console_key k, wint_t ch)
 			return H_REDRAW;
 		c->ui.prompt = PROMPT_ABORT;
 		return H_REDRAW;
-	case 'q':
-		if (c->watch || c->m.finished)
+	case 'q': {
+		int started, ended, finished;
+		model_state(c, &started, &ended, &finished);
+		if (c->watch || finished)
 			return H_BREAK;
 		set_message(c, 1, "the run is still going: q quits once it has ended (a aborts it)");
 		return H_REDRAW;
+	}
 	case 12:	/* ^L */
 		return H_REDRAW | H_CLEAR;
 	default:
@@ -886,11 +951,13 @@ static int handle_key(struct console *c, enum console_key k, wint_t ch)
 static int64_t poll_timeout(struct console *c)
 {
 	int64_t t = -1;
+	int started, ended, finished;
+	model_state(c, &started, &ended, &finished);
 	if (c->npend)
 		t = PENDING_POLL_MS;
-	if (!c->m.ended && (t < 0 || t > TICK_MS))
+	if (!ended && (t < 0 || t > TICK_MS))
 		t = TICK_MS - (clock_wall_ms() % TICK_MS);	/* on the tick, so seconds turn evenly */
-	if (c->watch && !c->m.ended) {
+	if (c->watch && !ended) {
 		int64_t due = WATCH_RELOAD_MS - (clock_mono_ns() - c->reloaded_ns) / 1000000;
 		if (due < 0)
 			due = 0;
@@ -909,7 +976,7 @@ static void drain(int fd)
 
 static int loop(struct console *c)
 {
-	int flags = H_REDRAW;
+	int flags = H_REDRAW, silent = 0;
 	for (;;) {
 		if (flags & H_BREAK)
 			return 0;
@@ -945,8 +1012,15 @@ static int loop(struct console *c)
 		if (!c->term_gone && (n < 0 || (n > 0 && (pfd[1].revents & POLLIN)))) {
 			wint_t ch;
 			enum console_key k;
-			while (!(flags & H_BREAK) && (k = console_get_key(&ch)) != CK_NONE)
+			int got = 0;
+			while (!(flags & H_BREAK) && (k = console_get_key(&ch)) != CK_NONE) {
 				flags |= handle_key(c, k, ch);
+				got = 1;
+			}
+			/* readable yet no key, again and again: end of file, the terminal is gone */
+			silent = got || n < 0 ? 0 : silent + 1;
+			if (silent > 100)
+				c->term_gone = 1;
 		}
 		if (c->npend && check_pending(c))
 			flags |= H_REDRAW;
@@ -998,10 +1072,6 @@ static void console_close(struct console *c)
 
 static int screen_start(void)
 {
-	if (!isatty(0) || !isatty(1)) {
-		errorf("the console needs a terminal; `lifeboat run` works without one (and `lifeboat confirm` answers its manual steps from anywhere)");
-		return EXIT_USAGE;
-	}
 	if (console_screen_begin(g_opts.color)) {
 		errorf("cannot start the console on this terminal (TERM=%s): check TERM, or use `lifeboat run`",
 		       getenv("TERM") ? getenv("TERM") : "unset");
@@ -1039,29 +1109,42 @@ static int console_watch(struct console *c)
 	restore_terminal();
 	pthread_mutex_lock(&c->m.mu);
 	const struct run_rec *w = c->m.run;
-	printf("run %s is %s", w->id, status_name(w->status));
-	if (w->status != ST_RUNNING)
-		printf(" · exit %d", w->exit_code);
-	printf(" · lifeboat show %s\n", w->id);
+	if (w->status == ST_RUNNING)
+		printf("run %s is still running (process %ld on %s) · lifeboat show %s\n", w->id,
+		       w->pid, w->host ? w->host : "?", w->id);
+	else
+		printf("run %s %s · exit %d · lifeboat show %s\n", w->id, status_name(w->status),
+		       w->exit_code, w->id);
 	pthread_mutex_unlock(&c->m.mu);
 	return got_signal == SIGINT ? EXIT_ABORTED : got_signal ? EXIT_TERMINATED : 0;
 }
 
 static int console_run(struct console *c, const struct run_args *a)
 {
+	sigset_t async, old;
+	async_signals(&async);
+	pthread_sigmask(SIG_BLOCK, &async, &old);
 	int rc = run_setup_init(&c->setup, a, a->drill ? "drill" : "run", "console");
-	if (rc)
-		return rc;
-	c->setup.o.pause_on_failure = 1;
-	c->hooks = (struct engine_hooks){ .event = on_event, .manual = on_manual, .ud = c };
-	if ((rc = screen_start()))
-		return rc;
-	install_signals(0);
-	if (engine_start(c)) {
-		restore_terminal();
-		errorf("cannot start the engine thread: %s", strerror(errno));
-		return 1;
+	if (!rc) {
+		c->setup.o.pause_on_failure = 1;
+		c->hooks = (struct engine_hooks){ .event = on_event, .manual = on_manual, .ud = c };
+		rc = screen_start();
 	}
+	if (!rc) {
+		install_signals(0);
+		if (engine_start(c)) {
+			restore_terminal();
+			errorf("cannot start the engine thread: %s", strerror(errno));
+			rc = 1;
+		}
+	}
+	if (rc) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return rc;
+	}
+	/* the UI thread takes them all now, but the engine's nudge */
+	sigdelset(&async, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &async, NULL);
 	loop(c);
 	/*
 	 * The loop leaves only once the run has ended, except when poll itself
@@ -1086,6 +1169,11 @@ int cmd_console(int argc, char **argv)
 	if (rc) {
 		run_args_release(&a);
 		return rc < 0 ? 0 : rc;
+	}
+	if (!isatty(0) || !isatty(1)) {
+		run_args_release(&a);
+		errorf("the console needs a terminal; `lifeboat run` works without one (and `lifeboat confirm` answers its manual steps from anywhere)");
+		return EXIT_USAGE;
 	}
 	struct console c;
 	memset(&c, 0, sizeof(c));
