@@ -79,7 +79,7 @@ static void add_problem(struct loader *ld, size_t line, size_t column, const cha
 {
 	if (ld->nproblems > MAX_ERRORS)
 		return;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb;
 	strbuf_init(&sb, 128);
 	if (ld->nproblems == MAX_ERRORS) {
 		strbuf_addf(&sb, "%s: too many problems; fix these first", ld->file);
@@ -138,7 +138,7 @@ static int problem_cmp(const void *a, const void *b)
 static char *take_problems(struct loader *ld)
 {
 	qsort(ld->problems, ld->nproblems, sizeof(*ld->problems), problem_cmp);
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb;
 	strbuf_init(&sb, 256);
 	for (size_t i = 0; i < ld->nproblems; i++) {
 		if (i)
@@ -223,7 +223,7 @@ static char *join_names(const char *const *names, size_t n, const char *none)
 {
 	if (!n)
 		return xstrdup(none);
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb;
 	strbuf_init(&sb, 64);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&sb, "%s%s", i ? ", " : "", names[i]);
@@ -357,8 +357,10 @@ static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *m, const char 
 	return NULL;
 }
 
-#define FOR_PAIRS(m, p) for (yaml_node_pair_t *p = (m)->data.mapping.pairs.start; p < (m)->data.mapping.pairs.top; p++)
-#define FOR_ITEMS(s, it) for (yaml_node_item_t *it = (s)->data.sequence.items.start; it < (s)->data.sequence.items.top; it++)
+#define FOR_PAIRS(m, p) \
+	for (yaml_node_pair_t *p = (m)->data.mapping.pairs.start; p < (m)->data.mapping.pairs.top; p++)
+#define FOR_ITEMS(s, it) \
+	for (yaml_node_item_t *it = (s)->data.sequence.items.start; it < (s)->data.sequence.items.top; it++)
 
 static int check_list(struct loader *ld, const yaml_node_t *n, const char *key, const char *want)
 {
@@ -570,7 +572,7 @@ static int tz_exists(const char *name)
 /* The closest zone name, corrected one component at a time; xmalloc'd or NULL. */
 static char *tz_suggest(const char *name)
 {
-	struct strbuf found = STRBUF_INIT;
+	struct strbuf found;
 	strbuf_init(&found, 64);
 	char *copy = xstrdup(name), *save = NULL;
 	int ok = 1;
@@ -1258,7 +1260,7 @@ int config_role_has_member(const struct config *cfg, const char *role, const cha
 /* "alice, bob" — the members of the given roles, each once; xmalloc'd. */
 static char *members_of(const struct config *cfg, char *const *roles, size_t n)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb;
 	strbuf_init(&sb, 64);
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1315,7 +1317,7 @@ int config_check_roles(const struct config *cfg, const char *const *roles, size_
 	*err = NULL;
 	if (!cfg)
 		return 0;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb;
 	strbuf_init(&sb, 0);
 	const char **names = role_names(cfg);
 	for (size_t i = 0; i < n; i++) {

@@ -860,6 +860,7 @@ static void http_attempt(struct task *t)
 		.url = url, .method = d->method, .body = body, .body_len = body ? strlen(body) : 0,
 		.headers = headers, .timeout_s = timeout < HTTP_TIMEOUT_S ? timeout : HTTP_TIMEOUT_S,
 		.follow_redirects = d->redirects,
+		.abort_flag = e->in_cleanup ? NULL : engine_abort_flag(),
 	};
 	struct http_response rs;
 	enum status st = ST_SUCCEEDED;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "luahost.h"
+#include "notify.h"
 #include "proc.h"
 #include "record.h"
 #include "runbook.h"
@@ -55,6 +56,14 @@ struct engine_opts {
 	int (*authorize)(void *ud, const char *action, const char *role, const char *operator,
 			 char **why);
 	void *authorize_ud;
+	/*
+	 * Secrets (config `secrets:`), NULL: none. Step output is masked as it
+	 * is read (proc.h), and every error, note, message, manual text and
+	 * output the run records or reports is redacted before it is kept.
+	 */
+	const struct redactor *redactor;
+	/* Webhooks (notify.h), NULL: none. The engine only queues; it never waits for them. */
+	struct notifier *notifier;
 };
 
 enum engine_event_type {
@@ -123,6 +132,15 @@ struct engine_hooks {
 int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		   const struct engine_opts *o, const struct engine_hooks *hooks,
 		   struct run_rec **out);
+
+/*
+ * Records a run that is refused before it starts (permissions.<env>.run):
+ * status refused, why as its error, the operator and real uid, and a
+ * "refused" audit entry; nothing runs. Returns EXIT_REFUSED with *out the
+ * record (caller frees with run_rec_free).
+ */
+int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts *o,
+		  const char *why, struct run_rec **out);
 
 /*
  * Continues an interrupted run (loaded from the history; the caller has

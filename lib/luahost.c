@@ -26,6 +26,7 @@
 #include <lualib.h>
 
 #include "clock.h"
+#include "config.h"
 #include "embedded.h"
 #include "lua_api.h"
 #include "util.h"
@@ -39,7 +40,9 @@ struct luahost {
 	size_t mem_used;
 	size_t mem_limit;
 	int mem_tripped;		/* the cap was hit in the current call */
-	int mem_refused;		/* the last growing allocation was refused */
+	int mem_refused;		/* a refused allocation not retried yet */
+	void *refused_ptr;		/* which one, to know its retry */
+	size_t refused_size;
 	int in_reserve;			/* allocations may use the reserve (error paths) */
 	int64_t deadline_ns;		/* 0: none */
 	int deadline_tripped;
@@ -51,6 +54,7 @@ struct luahost {
 	int ctx_ref;			/* the ctx table, once a run starts */
 	const struct lua_engine_ops *ops;
 	void *eng;
+	const struct config *cfg;	/* borrowed: secret() looks names up here; NULL: none */
 	char *dir;			/* runbook folder, for require */
 	char *workdir;			/* where relative paths resolve */
 	unsigned long generation;	/* bumped whenever runbook code may have run */
@@ -58,6 +62,8 @@ struct luahost {
 
 /* ------------------------------------------------------------------------ */
 /* memory */
+
+static void host_hook(lua_State *L, lua_Debug *ar);
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -72,20 +78,28 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	size_t limit = h->mem_limit + (h->in_reserve ? MEMORY_RESERVE : 0);
 	if (nsize > osize && h->mem_used - osize + nsize > limit) {
 		/*
-		 * Lua answers a refusal with an emergency full collection and asks
-		 * again: only a second refusal in a row means the live data is over
-		 * the cap (garbage waiting for the collector must not fail a step).
+		 * Lua answers a refusal with an emergency full collection and the
+		 * same request again: garbage waiting for the collector must not
+		 * fail a step, so only a refusal that the retry does not cure
+		 * trips the cap. lauxlib's buffers (string.rep, table.concat)
+		 * call here directly and never retry: their refusal stays
+		 * pending and the hook trips it at its next check.
 		 */
 		if (h->mem_refused)
 			h->mem_tripped = 1;
 		h->mem_refused = 1;
+		h->refused_ptr = ptr;
+		h->refused_size = nsize;
+		/* check at the next instruction, not up to HOOK_EVERY later (as lua.c's laction) */
+		if (h->L)
+			lua_sethook(h->L, host_hook, LUA_MASKCOUNT, 1);
 		return NULL;
 	}
 	void *p = realloc(ptr, nsize);
 	if (!p)
 		return NULL;
-	if (nsize > osize)
-		h->mem_refused = 0;
+	if (h->mem_refused && ptr == h->refused_ptr && nsize == h->refused_size)
+		h->mem_refused = 0;	/* the retry after the collection fitted */
 	h->mem_used = h->mem_used - osize + nsize;
 	return p;
 }
@@ -105,21 +119,27 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 	(void)ar;
 	struct luahost *h;
 	lua_getallocf(L, (void **)&h);
+	if (h->mem_refused)
+		h->mem_tripped = 1;	/* refused, and no collection made room (see host_alloc) */
 	int tripped = (h->abort_flag && *h->abort_flag) || h->mem_tripped;
 	if (!tripped && h->deadline_ns &&
 	    (h->deadline_tripped || clock_mono_ns() > h->deadline_ns)) {
 		h->deadline_tripped = 1;
 		tripped = 1;
 	}
-	if (!tripped)
+	if (!tripped) {
+		if (lua_gethookcount(L) != HOOK_EVERY)	/* host_alloc's refusal was cured */
+			lua_sethook(L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
 		return;
+	}
 	lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
 	if (h->abort_flag && *h->abort_flag)
 		luaL_error(L, "aborted");
 	if (h->mem_tripped)
 		luaL_error(L, "the runbook's Lua memory limit (%d MiB) was reached",
 			   (int)(h->mem_limit >> 20));
-	luaL_error(L, "timed out after %gs", h->deadline_s);
+	/* lua_pushfstring has no %g; its %f prints a lua_Number as %.14g */
+	luaL_error(L, "timed out after %fs", (lua_Number)h->deadline_s);
 }
 
 static void deadline_set(struct luahost *h, double secs)
@@ -438,7 +458,7 @@ static int api_sh(lua_State *L)
 	free(r.err);
 	if (check && r.code != 0) {
 		if (r.timed_out)
-			return luaL_error(L, "sh: '%s' timed out after %gs", cmd, timeout);
+			return luaL_error(L, "sh: '%s' timed out after %fs", cmd, (lua_Number)timeout);
 		return luaL_error(L, "sh: '%s' exited with %d", cmd, r.code);
 	}
 	return 1;
@@ -528,14 +548,23 @@ static int api_seconds(lua_State *L)
 	return 1;
 }
 
+/* Only a secret the config lists: its value is redacted wherever it would be shown or stored. */
 static int api_secret(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
 	luahost_need_running(L, "secret");
-	const char *v = getenv(name);
+	struct luahost *h = host_of(L);
+	int listed = 0;
+	for (size_t i = 0; h->cfg && i < h->cfg->nsecrets && !listed; i++)
+		listed = !strcmp(h->cfg->secrets[i].name, name);
+	const char *v = listed ? config_secret(h->cfg, name) : NULL;
 	if (!v) {
 		luaL_pushfail(L);
-		lua_pushfstring(L, "secret '%s' is not set in the environment", name);
+		if (listed)
+			lua_pushfstring(L, "secret '%s' is not set in the environment", name);
+		else
+			lua_pushfstring(L, "'%s' is not a secret: list it under secrets: in %s so its value is redacted",
+					name, h->cfg ? h->cfg->path : "the config file (lifeboat.yaml)");
 		return 2;
 	}
 	lua_pushstring(L, v);
@@ -544,13 +573,19 @@ static int api_secret(lua_State *L)
 
 static int api_notify(lua_State *L)
 {
-	luaL_checkstring(L, 1);
-	luaL_checkstring(L, 2);
+	const char *target = luaL_checkstring(L, 1);
+	const char *message = luaL_checkstring(L, 2);
 	luahost_need_running(L, "notify");
 	struct luahost *h = host_of(L);
-	static const char msg[] = "warning: notify() does nothing yet: webhooks come with the config file";
-	h->ops->log(h->eng, msg, sizeof(msg) - 1);
-	return 0;
+	char *err = NULL;
+	if (!h->ops->notify || h->ops->notify(h->eng, target, message, &err)) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "notify: %s", err ? err : "webhooks are not available here");
+		free(err);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 /* require's loader: the source of a module from the runbook folder or the shipped library. */
@@ -673,8 +708,8 @@ static int host_setup(lua_State *L)
 
 /*
  * LIFEBOAT_LUA_MEMORY ("32MiB", "512KiB", "1GiB" or bytes): the cap when the
- * caller gives none, until the config file's lua_memory lands; the tests use
- * it to trip the cap in a second. 0 when unset or not a size of 8 MiB or more.
+ * caller gives none (no config file, whose lua_memory the runner passes);
+ * the tests use it to trip the cap in a second. 0 when unset or not a size of 8 MiB or more.
  */
 static size_t memory_from_env(void)
 {
@@ -736,6 +771,11 @@ void luahost_free(struct luahost *h)
 void luahost_set_abort_flag(struct luahost *h, volatile sig_atomic_t *flag)
 {
 	h->abort_flag = flag;
+}
+
+void luahost_set_config(struct luahost *h, const struct config *cfg)
+{
+	h->cfg = cfg;
 }
 
 void luahost_set_engine(struct luahost *h, const struct lua_engine_ops *ops, void *eng)
@@ -1095,7 +1135,7 @@ static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char *
 		h->deadline_tripped = 1;
 	if (timed_out)
 		*timed_out = h->deadline_tripped;
-	if (rc && h->mem_tripped && err) {
+	if (rc && (h->mem_tripped || h->mem_refused) && err) {
 		free(*err);
 		*err = xasprintf("the runbook's Lua memory limit (%d MiB) was reached",
 				 (int)(h->mem_limit >> 20));

@@ -35,6 +35,8 @@ struct lua_engine_ops {
 	int (*recovery_point)(void *eng, int64_t wall_ms, char **errmsg);
 	/* Sleeps; returns -1 when an abort interrupted it. */
 	int (*sleep)(void *eng, double secs);
+	/* notify(role_or_url, message): 0, or -1 with *errmsg (owned) when it cannot be sent. */
+	int (*notify)(void *eng, const char *target, const char *message, char **errmsg);
 };
 
 #define LUAHOST_DEFAULT_MEMORY (256u * 1024 * 1024)
@@ -44,6 +46,13 @@ void luahost_free(struct luahost *h);
 /* Aborts set this flag (from a signal handler); the count hook checks it. */
 void luahost_set_abort_flag(struct luahost *h, volatile sig_atomic_t *flag);
 void luahost_set_engine(struct luahost *h, const struct lua_engine_ops *ops, void *eng);
+/*
+ * The config whose `secrets:` secret(name) may return (borrowed; NULL when
+ * there is none: then no name is a secret). Only listed names are given
+ * out, because only their values are redacted.
+ */
+struct config;
+void luahost_set_config(struct luahost *h, const struct config *cfg);
 
 /*
  * Loads and validates a runbook. On error returns -1 and *err is a message

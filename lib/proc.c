@@ -22,6 +22,7 @@
 #include "proc.h"
 
 #include "clock.h"
+#include "redact.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -87,6 +88,7 @@ struct proc {
 	size_t split_limit;
 	struct strbuf split[3];	/* indexed by enum proc_stream */
 	int64_t split_cut[3];
+	struct redactor *red[3];	/* per stream, redact_dup'd from the options; NULL: none */
 };
 
 struct procset {
@@ -246,19 +248,11 @@ static void keep_ring(struct proc *p, const char *d, size_t n)
 	p->ring_len = p->ring_len + n > cap ? cap : p->ring_len + n;
 }
 
-static void take_output(struct proc *p, enum proc_stream s, const char *d, size_t n)
+/* Output as everyone but the runbook's Lua sees it: redacted, streamed, kept bounded. */
+static void keep_output(struct proc *p, enum proc_stream s, const char *d, size_t n)
 {
 	if (p->on_output)
 		p->on_output(p->ud, s, d, n);
-
-	if (p->capture_split) {
-		struct strbuf *sb = &p->split[s];
-		size_t room = p->split_limit - sb->len;
-		size_t k = n < room ? n : room;
-		if (k)
-			strbuf_add(sb, d, k);
-		p->split_cut[s] += (int64_t)(n - k);
-	}
 
 	size_t room = p->keep_head - p->head.len;
 	size_t k = n < room ? n : room;
@@ -274,6 +268,47 @@ static void take_output(struct proc *p, enum proc_stream s, const char *d, size_
 		keep_ring(p, d, n);
 }
 
+struct redacted_to {
+	struct proc *p;
+	enum proc_stream s;
+};
+
+static void redacted_out(void *ud, const char *data, size_t len)
+{
+	struct redacted_to *to = ud;
+	keep_output(to->p, to->s, data, len);
+}
+
+static void take_output(struct proc *p, enum proc_stream s, const char *d, size_t n)
+{
+	if (p->capture_split) {
+		struct strbuf *sb = &p->split[s];
+		size_t room = p->split_limit - sb->len;
+		size_t k = n < room ? n : room;
+		if (k)
+			strbuf_add(sb, d, k);
+		p->split_cut[s] += (int64_t)(n - k);
+	}
+	if (!p->red[s]) {
+		keep_output(p, s, d, n);
+		return;
+	}
+	struct redacted_to to = { p, s };
+	redact_feed(p->red[s], d, n, redacted_out, &to);
+}
+
+/* A stream ended (EOF, or given up on): what its redactor held back goes out now. */
+static void close_stream(struct proc *p, enum proc_stream s)
+{
+	if (p->fd[s] < 0)
+		return;
+	close_fd(&p->fd[s]);
+	if (p->red[s]) {
+		struct redacted_to to = { p, s };
+		redact_flush(p->red[s], redacted_out, &to);
+	}
+}
+
 static void read_pipe(struct proc *p, enum proc_stream s)
 {
 	char *buf = p->ps->rbuf;
@@ -286,7 +321,7 @@ static void read_pipe(struct proc *p, enum proc_stream s)
 		} else if (n == -1 && errno == EAGAIN) {
 			return;
 		} else {
-			close_fd(&p->fd[s]);	/* EOF, or an error no retry will cure */
+			close_stream(p, s);	/* EOF, or an error no retry will cure */
 		}
 	}
 }
@@ -355,8 +390,8 @@ static void check_lost(struct proc *p, int64_t now)
 
 static void finish(struct proc *p)
 {
-	close_fd(&p->fd[PROC_STDOUT]);
-	close_fd(&p->fd[PROC_STDERR]);
+	close_stream(p, PROC_STDOUT);
+	close_stream(p, PROC_STDERR);
 	close_fd(&p->pidfd);
 	p->state = PROC_DONE;
 	p->ps->nactive--;
@@ -387,8 +422,8 @@ static int proc_step(struct proc *p, int64_t now)
 		/* Whatever still holds the pipes or the group has had its second. */
 		p->drain_at = NEVER;
 		signal_group(p, SIGKILL);
-		close_fd(&p->fd[PROC_STDOUT]);
-		close_fd(&p->fd[PROC_STDERR]);
+		close_stream(p, PROC_STDOUT);
+		close_stream(p, PROC_STDERR);
 		p->final_at = now + KILL_WAIT_MS * NS_PER_MS;
 	}
 	if (group_empty(p) || now >= p->final_at) {
@@ -565,6 +600,10 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 	p->split_limit = o->split_limit ? o->split_limit : DEFAULT_SPLIT_LIMIT;
 	for (int i = 0; i < 3; i++)
 		p->split[i] = (struct strbuf)STRBUF_INIT;
+	if (o->redact) {
+		p->red[PROC_STDOUT] = redact_dup(o->redact);
+		p->red[PROC_STDERR] = redact_dup(o->redact);
+	}
 	p->head = (struct strbuf)STRBUF_INIT;
 	p->next = ps->procs;
 	if (ps->procs)
@@ -756,8 +795,10 @@ void proc_free(struct proc *p)
 	if (p->next)
 		p->next->prev = p->prev;
 	strbuf_release(&p->head);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		strbuf_release(&p->split[i]);
+		redact_free(p->red[i]);
+	}
 	free(p->ring);
 	free(p);
 }

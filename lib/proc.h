@@ -11,7 +11,8 @@
  *    never hangs on a background child;
  *  - output is handed to a callback as it arrives (for live streaming) and
  *    kept bounded: the first keep_head bytes and the last keep_tail bytes
- *    plus how many were cut, so a step printing gigabytes costs no memory.
+ *    plus how many were cut, so a step printing gigabytes costs no memory;
+ *  - secrets are masked on the raw bytes of each stream first (redact.h).
  *
  * Many processes run at once in one `struct procset`; procset_poll() serves
  * all of them (pipes, deadlines, exits). Callers that wait for anything
@@ -38,6 +39,8 @@ enum proc_state {
 
 typedef void (*proc_output_fn)(void *ud, enum proc_stream stream, const char *data, size_t len);
 
+struct redactor;
+
 struct proc_opts {
 	char *const *argv;	/* argv[0] is a path or looked up in PATH of envp */
 	char *const *envp;	/* NULL: inherit environ */
@@ -50,6 +53,14 @@ struct proc_opts {
 	size_t split_limit;	/* max bytes kept per stream when capture_split (tail dropped) */
 	proc_output_fn on_output;
 	void *ud;
+	/*
+	 * Secrets to mask (redact.h), NULL: none. Each stream gets its own copy,
+	 * fed the raw reads before anything else sees them, so on_output and the
+	 * kept head and tail never hold a secret, even one split across reads.
+	 * The capture_split text stays raw: it goes back to the runbook's Lua
+	 * code, which may use the values (the engine redacts what it stores).
+	 */
+	const struct redactor *redact;
 };
 #define PROC_DEFAULT_GRACE_MS 2000
 #define PROC_DRAIN_MS 1000

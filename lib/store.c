@@ -26,6 +26,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "redact.h"
 #include "runlock.h"
 #include "util.h"
 
@@ -100,6 +101,26 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	/*
+	 * 3: the config file's machinery. The outbox holds webhook deliveries
+	 * until notify.c's sender has sent them (owner: the process that queued
+	 * them; next_at_ms: unix ms of the next attempt). schedules keeps each
+	 * scheduled drill's last run (unix seconds, so the due rule can compare
+	 * them directly); schedule_events says what the scheduler did, skips
+	 * included.
+	 */
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, run_id TEXT,"
+	" event TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at_ms INTEGER NOT NULL DEFAULT 0,"
+	" status TEXT NOT NULL DEFAULT 'pending', sent_at TEXT, last_error TEXT);"
+	"CREATE INDEX outbox_pending ON outbox (owner, status, id);"
+	"CREATE TABLE schedules ("
+	" key TEXT PRIMARY KEY NOT NULL, first_seen_at INTEGER NOT NULL, last_run_at INTEGER,"
+	" last_exit_code INTEGER);"
+	"CREATE TABLE schedule_events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, at TEXT NOT NULL,"
+	" event TEXT NOT NULL, exit_code INTEGER, detail TEXT);",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -193,6 +214,8 @@ enum query {
 	Q_RUNS_LIST, Q_RUNS_LIST_RUNBOOK,
 	Q_REQUEST_ADD, Q_REQUESTS_PENDING, Q_REQUEST_DONE, Q_REQUEST_RESULT,
 	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL,
+	Q_OUTBOX_ADD, Q_OUTBOX_PENDING, Q_OUTBOX_SENT, Q_OUTBOX_FAILED,
+	Q_SCHEDULE_GET, Q_SCHEDULE_SEEN, Q_SCHEDULE_RAN, Q_SCHEDULE_EVENT, Q_RUN_ACTIVE,
 	Q__COUNT
 };
 
@@ -319,6 +342,31 @@ static char *query_sql(enum query q)
 	case Q_AUDIT_ALL:
 		return xstrdup("SELECT seq, at, run_id, event, operator, uid, detail, prev_hash, hash"
 			       " FROM audit ORDER BY rowid");
+	case Q_OUTBOX_ADD:
+		return xstrdup("INSERT INTO outbox (owner, run_id, event, url, body, created_at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	case Q_OUTBOX_PENDING:
+		return xstrdup("SELECT id, url, body, attempts, next_at_ms FROM outbox"
+			       " WHERE owner = ?1 AND status = 'pending' ORDER BY id");
+	case Q_OUTBOX_SENT:
+		return xstrdup("UPDATE outbox SET status = 'sent', sent_at = ?2,"
+			       " attempts = attempts + 1 WHERE id = ?1");
+	case Q_OUTBOX_FAILED:
+		return xstrdup("UPDATE outbox SET attempts = ?2, next_at_ms = ?3, status = ?4,"
+			       " last_error = ?5 WHERE id = ?1");
+	case Q_SCHEDULE_GET:
+		return xstrdup("SELECT first_seen_at, last_run_at FROM schedules WHERE key = ?1");
+	case Q_SCHEDULE_SEEN:
+		return xstrdup("INSERT OR IGNORE INTO schedules (key, first_seen_at) VALUES (?1, ?2)");
+	case Q_SCHEDULE_RAN:
+		return xstrdup("INSERT INTO schedules (key, first_seen_at, last_run_at) VALUES (?1, ?2, ?2)"
+			       " ON CONFLICT (key) DO UPDATE SET last_run_at = excluded.last_run_at");
+	case Q_SCHEDULE_EVENT:
+		return xstrdup("INSERT INTO schedule_events (key, at, event, exit_code, detail)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)");
+	case Q_RUN_ACTIVE:
+		return xstrdup("SELECT id FROM runs WHERE file = ?1 AND status = 'running'"
+			       " ORDER BY started_at DESC");
 	case Q__COUNT: break;
 	}
 	return NULL;
@@ -429,12 +477,26 @@ int store_unit_end(struct store *st)
 
 /* ---- values in and out ---- */
 
+/*
+ * Secrets (SPEC 5) never reach the file, the WAL included: every text value
+ * is redacted as it is bound. One redactor for the process, set before any
+ * other thread opens a connection; redact_string only reads it.
+ */
+static const struct redactor *secrets;
+
+void store_set_redactor(const struct redactor *r)
+{
+	secrets = r;
+}
+
 static void bind_text(sqlite3_stmt *s, int col, const char *v)
 {
-	if (v)
-		sqlite3_bind_text(s, col + 1, v, -1, SQLITE_STATIC);
-	else
+	if (!v)
 		sqlite3_bind_null(s, col + 1);
+	else if (secrets)
+		sqlite3_bind_text(s, col + 1, redact_string(secrets, v), -1, free);
+	else
+		sqlite3_bind_text(s, col + 1, v, -1, SQLITE_STATIC);
 }
 
 static void bind_ts(sqlite3_stmt *s, int col, int64_t ms)
@@ -1189,8 +1251,27 @@ void request_release(struct request *r)
  * inserting happen under one lock, so two processes can never both chain
  * onto the same entry.
  */
+static int audit_append(struct store *st, const char *run_id, const char *event,
+			const char *operator, long uid, const char *detail);
+
 int store_audit_append(struct store *st, const char *run_id, const char *event,
 		       const char *operator, long uid, const char *detail)
+{
+	/* redacted before hashing, so the chain covers what is stored */
+	char *red_op = secrets ? redact_string(secrets, operator) : NULL;
+	char *red_detail = secrets ? redact_string(secrets, detail) : NULL;
+	if (secrets) {
+		operator = red_op;
+		detail = red_detail;
+	}
+	int rc = audit_append(st, run_id, event, operator, uid, detail);
+	free(red_op);
+	free(red_detail);
+	return rc;
+}
+
+static int audit_append(struct store *st, const char *run_id, const char *event,
+			const char *operator, long uid, const char *detail)
 {
 	if (tx_begin_write(st))
 		return -1;
@@ -1261,6 +1342,197 @@ int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_en
 	if (!stop && rc != SQLITE_DONE)
 		return db_fail(st, "read the audit log");
 	return 0;
+}
+
+int store_audit_head(struct store *st, char **head)
+{
+	*head = NULL;
+	sqlite3_stmt *s = q_get(st, Q_AUDIT_LAST);
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 1);
+		*head = xasprintf("%lld:%s", (long long)sqlite3_column_int64(s, 0), h ? h : "");
+	}
+	q_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, "read the audit head");
+	return 0;
+}
+
+/* ---- the webhook outbox ---- */
+
+int store_outbox_add(struct store *st, const char *owner, const char *run_id, const char *event,
+		     const char *url, const char *body)
+{
+	if (tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_OUTBOX_ADD);
+	int rc = -1;
+	if (s) {
+		char iso[32];
+		bind_text(s, 0, owner);
+		bind_text(s, 1, run_id);
+		bind_text(s, 2, event);
+		bind_text(s, 3, url);
+		bind_text(s, 4, body);
+		bind_text(s, 5, now_iso(iso));
+		rc = q_exec(st, s, "queue a webhook delivery");
+	}
+	return tx_end(st, rc);
+}
+
+int store_outbox_pending(struct store *st, const char *owner, struct outbox_item **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *s = q_get(st, Q_OUTBOX_PENDING);
+	if (!s)
+		return -1;
+	bind_text(s, 0, owner);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct outbox_item *it = &(*out)[(*n)++];
+		it->id = (long)sqlite3_column_int64(s, 0);
+		it->url = col_text(s, 1);
+		it->body = col_text(s, 2);
+		it->attempts = sqlite3_column_int(s, 3);
+		it->next_ms = sqlite3_column_int64(s, 4);
+	}
+	q_done(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, "read the webhook outbox");
+	return 0;
+}
+
+int store_outbox_sent(struct store *st, long id)
+{
+	if (tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_OUTBOX_SENT);
+	int rc = -1;
+	if (s) {
+		char iso[32];
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 1, now_iso(iso));
+		rc = q_exec(st, s, "mark a webhook delivery sent");
+	}
+	return tx_end(st, rc);
+}
+
+int store_outbox_failed(struct store *st, long id, int attempts, int64_t next_ms, int final,
+			const char *error)
+{
+	if (tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_OUTBOX_FAILED);
+	int rc = -1;
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int(s, 2, attempts);
+		sqlite3_bind_int64(s, 3, next_ms);
+		bind_text(s, 3, final ? "failed" : "pending");
+		bind_text(s, 4, error);
+		rc = q_exec(st, s, "record a failed webhook delivery");
+	}
+	return tx_end(st, rc);
+}
+
+void outbox_item_release(struct outbox_item *it)
+{
+	free(it->url);
+	free(it->body);
+}
+
+/* ---- scheduled drills ---- */
+
+int store_schedule_get(struct store *st, const char *key, int64_t *first_seen, int64_t *last_run)
+{
+	*first_seen = *last_run = -1;
+	sqlite3_stmt *s = q_get(st, Q_SCHEDULE_GET);
+	if (!s)
+		return -1;
+	bind_text(s, 0, key);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*first_seen = sqlite3_column_int64(s, 0);
+		*last_run = col_int(s, 1, -1);
+		if (sqlite3_column_type(s, 1) == SQLITE_NULL)
+			*last_run = -1;
+	}
+	q_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, "read a schedule");
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+static int schedule_write(struct store *st, enum query q, const char *key, int64_t at,
+			  const char *what)
+{
+	if (tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, q);
+	int rc = -1;
+	if (s) {
+		bind_text(s, 0, key);
+		sqlite3_bind_int64(s, 2, at);
+		rc = q_exec(st, s, what);
+	}
+	return tx_end(st, rc);
+}
+
+int store_schedule_seen(struct store *st, const char *key, int64_t now_unix)
+{
+	return schedule_write(st, Q_SCHEDULE_SEEN, key, now_unix, "record a schedule");
+}
+
+int store_schedule_ran(struct store *st, const char *key, int64_t at_unix)
+{
+	return schedule_write(st, Q_SCHEDULE_RAN, key, at_unix, "record a schedule's run");
+}
+
+int store_schedule_event(struct store *st, const char *key, const char *event, int exit_code,
+			 const char *detail)
+{
+	if (tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = q_get(st, Q_SCHEDULE_EVENT);
+	int rc = -1;
+	if (s) {
+		char iso[32];
+		bind_text(s, 0, key);
+		bind_text(s, 1, now_iso(iso));
+		bind_text(s, 2, event);
+		bind_int(s, 3, exit_code, -1);
+		bind_text(s, 4, detail);
+		rc = q_exec(st, s, "record what the scheduler did");
+	}
+	return tx_end(st, rc);
+}
+
+int store_run_active(struct store *st, const char *file, char **run_id)
+{
+	*run_id = NULL;
+	sqlite3_stmt *s = q_get(st, Q_RUN_ACTIVE);
+	if (!s)
+		return -1;
+	bind_text(s, 0, file);
+	char *dir = runlock_dir(st->path);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		if (id && runlock_alive(dir, id)) {
+			*run_id = xstrdup(id);
+			break;
+		}
+	}
+	free(dir);
+	q_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, "look for running runs");
+	return *run_id ? 1 : 0;
 }
 
 /* ---- opening ---- */

@@ -20,6 +20,14 @@
 
 struct store;
 
+/*
+ * Secrets (redact.h) for every connection of the process: each text value
+ * written is redacted first, so no secret reaches the file or its WAL. Set
+ * it before other threads open connections; NULL (the default): none.
+ */
+struct redactor;
+void store_set_redactor(const struct redactor *r);
+
 /* Opens (creating the file and its folder when missing) and migrates. */
 int store_open(const char *path, int sync_full, struct store **out, char **errmsg);
 void store_close(struct store *st);
@@ -64,6 +72,45 @@ struct audit_entry;
 int store_audit_append(struct store *st, const char *run_id, const char *event,
 		       const char *operator, long uid, const char *detail);
 int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud);
+/* The newest entry as "SEQ:HASH" (owned), *head NULL when the log is empty. 0 or -1. */
+int store_audit_head(struct store *st, char **head);
+
+/*
+ * The webhook outbox (notify.c): deliveries are queued by the process that
+ * runs (owner names it) and sent by its sender thread through another
+ * connection. pending: the owner's unsent ones, oldest first; caller frees
+ * each with outbox_item_release and the array.
+ */
+struct outbox_item {
+	long id;
+	char *url, *body;
+	int attempts;		/* made so far */
+	int64_t next_ms;	/* unix ms before which it is not tried again */
+};
+int store_outbox_add(struct store *st, const char *owner, const char *run_id, const char *event,
+		     const char *url, const char *body);
+int store_outbox_pending(struct store *st, const char *owner, struct outbox_item **out, size_t *n);
+int store_outbox_sent(struct store *st, long id);
+/* A failed attempt: final gives it up (status failed), else it is tried again at next_ms. */
+int store_outbox_failed(struct store *st, long id, int attempts, int64_t next_ms, int final,
+			const char *error);
+void outbox_item_release(struct outbox_item *it);
+
+/*
+ * Scheduled drills: each schedule's state by its key (config.h), times in
+ * unix seconds. get: 1 with *first_seen and *last_run (-1 when it never
+ * ran), 0 for a key never seen, -1 on error. seen records a key the first
+ * time (later calls change nothing); ran sets its last run; event records
+ * what the scheduler did ("started", "finished", "skipped", ...; exit_code
+ * -1 when none).
+ */
+int store_schedule_get(struct store *st, const char *key, int64_t *first_seen, int64_t *last_run);
+int store_schedule_seen(struct store *st, const char *key, int64_t now_unix);
+int store_schedule_ran(struct store *st, const char *key, int64_t at_unix);
+int store_schedule_event(struct store *st, const char *key, const char *event, int exit_code,
+			 const char *detail);
+/* A run of the runbook file that a live process executes now: 1 and *run_id (owned), 0, or -1. */
+int store_run_active(struct store *st, const char *file, char **run_id);
 
 /*
  * A unit: the writes between store_unit_begin and store_unit_end share one

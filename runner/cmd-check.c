@@ -1,11 +1,14 @@
 /*
  * `lifeboat check FILE...`: loads and validates each runbook without running
  * anything (loading has no side effects), then looks at what only makes
- * sense across the whole runbook: budgets against the RTO.
+ * sense across the whole runbook: budgets against the RTO. The config file
+ * was validated before the command started (main.c); here each runbook's
+ * roles are checked against it.
  */
 #include <math.h>
 #include <string.h>
 
+#include "config.h"
 #include "runner.h"
 
 static int check_one(const char *path)
@@ -14,6 +17,11 @@ static int check_one(const char *path)
 	struct runbook *rb = NULL;
 	if (load_runbook(path, &host, &rb))
 		return EXIT_USAGE;
+	if (check_runbook_roles(rb)) {
+		runbook_free(rb);
+		luahost_free(host);
+		return EXIT_USAGE;
+	}
 	size_t steps = 0;
 	for (size_t i = 0; i < rb->nphases; i++)
 		steps += rb->phases[i].nsteps + rb->phases[i].nrollback;
@@ -55,7 +63,11 @@ int cmd_check(int argc, char **argv)
 		if (check_one(argv[i]))
 			rc = EXIT_USAGE;
 	}
-	if (!nfiles)
+	const struct config *cfg = runner_config();
+	if (!nfiles && !cfg)
 		return usage_error("check", "no runbook file given");
+	if (cfg && !g_opts.quiet)
+		printf("%s: ok (%zu roles, %zu environments, %zu schedules, %zu secrets)\n", cfg->path,
+		       cfg->nroles, cfg->nenvs, cfg->nschedules, cfg->nsecrets);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "runner.h"
 
 static int params_from_json(const char *text, struct rb_param **out, size_t *n)
@@ -120,6 +121,16 @@ int cmd_resume(int argc, char **argv)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	char *why = NULL;
+	if (!config_may_run(runner_config(), r->env, g_opts.operator, &why)) {
+		errorf("cannot resume run %s: %s", r->id, why);
+		char *detail = xasprintf("{\"reason\":\"permission\",\"env\":\"%s\"}", r->env ? r->env : "");
+		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
+		free(detail);
+		free(why);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
 	if ((rc = load_runbook(r->file, &host, &rb)))
 		goto out;
 	if (strcmp(rb->sha256, r->sha256 ? r->sha256 : "")) {
@@ -163,9 +174,13 @@ int cmd_resume(int argc, char **argv)
 		.yes = yes, .strict_budgets = r->strict_budgets, .incident_ms = r->incident_ms,
 		.params = params, .nparams = nparams, .rto_s = r->rto_target_s,
 		.rpo_s = r->rpo_target_s, .lock_dir = lock_dir,
+		.authorize = runner_config() ? runner_authorize : NULL,
+		.redactor = runner_redactor(),
 	};
+	o.notifier = start_notifier();
 	struct run_exec x = { .host = host, .rb = rb, .st = st, .o = &o, .resume_run = r };
 	rc = run_with_view(&x, NULL, NULL);
+	finish_notifier(o.notifier);
 out:
 	for (size_t i = 0; i < nparams; i++) {
 		free(params[i].name);

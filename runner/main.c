@@ -18,7 +18,7 @@
 struct global_opts g_opts;
 
 static const struct cmd commands[] = {
-	{ "run", cmd_run, "run FILE [-p k=v]... [--env E] [--yes] [--incident-start T] [--strict-budgets] [--junit F] [--report F.json]",
+	{ "run", cmd_run, "run FILE [-p k=v]... [--env E] [--yes] [--incident-start T] [--strict-budgets] [--junit F] [--report F.json|.md|.html|.prom|.xml]",
 	  "run a runbook (fault phases skipped) and judge its RTO/RPO" },
 	{ "drill", cmd_drill, "drill FILE [same options as run]",
 	  "run a runbook with its fault phases: a chaos drill" },
@@ -29,13 +29,15 @@ static const struct cmd commands[] = {
 	{ "history", cmd_history, "history [RUNBOOK] [--limit N] [--json]", "list past runs, newest first" },
 	{ "show", cmd_show, "show RUN_ID [--json]", "one run's timeline" },
 	{ "report", cmd_report, "report RUN_ID --format json|junit|md|html|prom [-o FILE|-]",
-	  "write a past run's report (default: reports/<runbook>-<run>.<ext>)" },
+	  "write a past run's report (default: <reports_dir>/<runbook>-<run>.<ext>)" },
 	{ "confirm", cmd_confirm, "confirm RUN_ID [STEP]", "confirm a waiting manual step, from any terminal" },
 	{ "decline", cmd_decline, "decline RUN_ID [STEP]", "decline a waiting manual step" },
 	{ "note", cmd_note, "note RUN_ID TEXT", "add a note to a run's timeline" },
 	{ "resume", cmd_resume, "resume RUN_ID [--yes] [--force]", "continue an interrupted run from its first unfinished step" },
 	{ "audit", cmd_audit, "audit verify [--expect-head SEQ:HASH]", "check the audit log's hash chain" },
 	{ "abort", cmd_abort, "abort RUN_ID", "abort a running run (cleanup phases still run)" },
+	{ "scheduler", cmd_scheduler, "scheduler [--once]",
+	  "run the config's scheduled drills when due (--once: those due now, then exit)" },
 };
 
 static const char global_usage[] =
@@ -217,9 +219,23 @@ int main(int argc, char **argv)
 	const struct cmd *c = find_cmd(argv[i]);
 	if (!c)
 		return usage_error(NULL, "'%s' is not a lifeboat command", argv[i]);
+	/*
+	 * The config decides the history's path, the secrets and more for every
+	 * command, so it is loaded before the command runs; --config and --db
+	 * may also follow the command's name, so look there first.
+	 */
+	int help = 0;
+	for (int k = i + 1; k < argc && !help; k++) {
+		help = is_help(argv[k]);
+		if (!help && global_option(argc, argv, &k, c->name) < 0)
+			return EXIT_USAGE;
+	}
 	resolve_globals();
-	int rc = c->fn(argc - i, argv + i);
+	int rc = help ? 0 : runner_config_load();
+	if (!rc)
+		rc = c->fn(argc - i, argv + i);
 	rc = finish_stdout(rc);
+	runner_config_free();
 	free(g_opts.operator);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
 #include "runner.h"
 
 static void vmsg(const char *kind, const char *color, const char *fmt, va_list ap)
@@ -53,7 +54,10 @@ const char *c_reset(void) { return g_opts.color ? "\033[0m" : ""; }
 
 const char *db_path(void)
 {
-	return g_opts.db ? g_opts.db : ".lifeboat/history.db";
+	const struct config *cfg = runner_config();
+	if (g_opts.db)
+		return g_opts.db;
+	return cfg && cfg->db ? cfg->db : ".lifeboat/history.db";
 }
 
 char *absolute_db(void)
@@ -70,7 +74,7 @@ char *absolute_db(void)
 int open_store(struct store **out)
 {
 	char *err = NULL;
-	if (store_open(db_path(), 0, out, &err)) {
+	if (store_open(db_path(), runner_sync_full(), out, &err)) {
 		errorf("cannot open the history '%s': %s", db_path(), err ? err : "unknown error");
 		free(err);
 		return EXIT_USAGE;
@@ -80,10 +84,11 @@ int open_store(struct store **out)
 
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb)
 {
-	if (luahost_new(0, host)) {
+	if (luahost_new(runner_lua_memory(), host)) {
 		errorf("cannot start the Lua interpreter");
 		return EXIT_USAGE;
 	}
+	luahost_set_config(*host, runner_config());
 	char *err = NULL;
 	if (luahost_load(*host, path, rb, &err)) {
 		fflush(stdout);

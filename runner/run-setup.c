@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
+#include "notify.h"
+#include "redact.h"
 #include "report.h"
 #include "run-setup.h"
 
@@ -77,9 +80,8 @@ int run_args_parse(int argc, char **argv, struct run_args *a)
 		} else if (!strncmp(s, "--junit", 7) && val) {
 			a->junit = val;
 		} else if (!strncmp(s, "--report", 8) && val) {
-			const char *dot = strrchr(val, '.');
-			if (!dot || strcmp(dot, ".json"))
-				return usage_error(a->cmd, "--report '%s': this version writes JSON reports (.json); Markdown, HTML and Prometheus come with `lifeboat report`", val);
+			if (!report_format_for_path(val))
+				return usage_error(a->cmd, "--report '%s': the extension picks the format: .json, .md, .html, .prom or .xml (JUnit)", val);
 			a->report = val;
 		} else if (s[0] == '-' && s[1]) {
 			return usage_error(a->cmd, "unknown option '%s'", s);
@@ -111,14 +113,21 @@ void run_args_release(struct run_args *a)
 	a->noverrides = 0;
 }
 
-/* Params in force: the runbook's, then -p (each must name a declared param). */
-static int merge_params(const struct run_args *a, struct runbook *rb, struct rb_param **out,
-			size_t *n)
+/*
+ * Params in force: the runbook's, then the environment's (those the runbook
+ * declares: an environment serves many runbooks), then -p (each must name a
+ * declared param).
+ */
+static int merge_params(const struct run_args *a, const struct config_env *env,
+			struct runbook *rb, struct rb_param **out, size_t *n)
 {
 	struct rb_param *p = xcalloc(rb->nparams + 1, sizeof(*p));
 	for (size_t i = 0; i < rb->nparams; i++) {
 		p[i].name = rb->params[i].name;
 		p[i].value = rb->params[i].value;
+		for (size_t k = 0; env && k < env->nparams; k++)
+			if (!strcmp(env->params[k].name, p[i].name))
+				p[i].value = env->params[k].value;
 	}
 	for (size_t k = 0; k < a->noverrides; k++) {
 		size_t i;
@@ -151,16 +160,49 @@ char *lock_dir_for(const char *db)
 	return xasprintf("%.*s/locks", (int)(slash - db), db);
 }
 
+const struct config_env *env_for(const char *cmd, const char *name, int *rc)
+{
+	const struct config *cfg = runner_config();
+	*rc = 0;
+	if (!name)
+		return NULL;
+	const struct config_env *env = config_env(cfg, name);
+	if (env)
+		return env;
+	if (!cfg) {
+		errorf("%s --env %s: there is no config file to define environments (lifeboat.yaml here, or --config FILE)",
+		       cmd, name);
+	} else {
+		struct strbuf names = STRBUF_INIT;
+		strbuf_init(&names, 0);
+		for (size_t i = 0; i < cfg->nenvs; i++)
+			strbuf_addf(&names, "%s%s", i ? ", " : "", cfg->envs[i].name);
+		errorf("%s --env %s: %s defines no environment '%s' (defined: %s)", cmd, name, cfg->path,
+		       name, names.len ? names.buf : "none");
+		strbuf_release(&names);
+	}
+	*rc = EXIT_USAGE;
+	return NULL;
+}
+
 int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mode,
 		   const char *trigger)
 {
 	int rc;
 	memset(s, 0, sizeof(*s));
-	if (a->env)
-		warnf("--env %s: environments are defined in the config file, which this version does not read yet; using the runbook's values", a->env);
+	const struct config *cfg = runner_config();
+	const struct config_env *env = env_for(a->cmd, a->env, &rc);
+	if (rc)
+		return rc;
+	/* `lifeboat scheduler` starts its drills as `lifeboat drill`, telling them why this way */
+	const char *via = getenv("LIFEBOAT_TRIGGER");
+	if (via && !strcmp(via, "schedule"))
+		trigger = "schedule";
 	if ((rc = load_runbook(a->file, &s->host, &s->rb)))
 		return rc;
-	if ((rc = merge_params(a, s->rb, &s->params, &s->nparams)))
+	if ((rc = check_runbook_roles(s->rb)))
+		return rc;
+	if ((rc = merge_params(a, env, s->rb, &s->params, &s->nparams)))
 		return rc;
 	if ((rc = open_store(&s->st)))
 		return rc;
@@ -168,15 +210,32 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	struct engine_opts o = {
 		.mode = mode, .trigger = trigger, .env = a->env, .operator = g_opts.operator,
 		.yes = a->yes, .strict_budgets = a->strict_budgets, .incident_ms = a->incident_ms,
-		.params = s->params, .nparams = s->nparams, .rto_s = NAN, .rpo_s = NAN,
-		.lock_dir = s->lock_dir,
+		.params = s->params, .nparams = s->nparams,
+		.rto_s = env ? env->rto_s : NAN, .rpo_s = env ? env->rpo_s : NAN,
+		.lock_dir = s->lock_dir, .redactor = runner_redactor(),
 	};
+	if (cfg) {
+		o.authorize = runner_authorize;
+		o.authorize_ud = NULL;
+	}
 	s->o = o;
+	char *why = NULL;
+	if (!config_may_run(cfg, a->env, g_opts.operator, &why)) {
+		struct run_rec *r = NULL;
+		rc = engine_refuse(s->rb, s->st, &s->o, why, &r);
+		errorf("%s; nothing ran (recorded as run %s, refused)", r->error, r->id);
+		run_rec_free(r);
+		free(why);
+		return rc;
+	}
+	s->notifier = start_notifier();
+	s->o.notifier = s->notifier;
 	return 0;
 }
 
 void run_setup_release(struct run_setup *s)
 {
+	finish_notifier(s->notifier);
 	free(s->lock_dir);
 	if (s->st)
 		store_close(s->st);
@@ -191,6 +250,12 @@ void run_setup_release(struct run_setup *s)
 static int write_report(const char *path, char *text, const char *what)
 {
 	char *err = NULL;
+	if (runner_redactor()) {
+		/* the record is redacted already; this is the last line of defence */
+		char *red = redact_string(runner_redactor(), text);
+		free(text);
+		text = red;
+	}
 	int rc = report_write_file(path, text, &err);
 	free(text);
 	if (rc) {
@@ -203,6 +268,30 @@ static int write_report(const char *path, char *text, const char *what)
 	return 0;
 }
 
+/* --report F: the format F's extension names; Markdown and HTML get the runbook's RTO trend. */
+static char *render_report(const struct run_rec *r, const char *path)
+{
+	const char *format = report_format_for_path(path);
+	struct report_trend trend;
+	memset(&trend, 0, sizeof(trend));
+	int have_trend = 0;
+	if (!strcmp(format, "md") || !strcmp(format, "html")) {
+		struct store *st = NULL;
+		char *err = NULL;
+		if (!store_open(db_path(), runner_sync_full(), &st, &err)) {
+			have_trend = !report_trend_load(st, r, &trend);
+			if (!have_trend)
+				report_trend_release(&trend);
+			store_close(st);
+		}
+		free(err);
+	}
+	char *text = report_render(r, format, have_trend ? &trend : NULL);
+	if (have_trend)
+		report_trend_release(&trend);
+	return text;
+}
+
 int run_finish(const struct run_rec *r, int rc, const char *report, const char *junit)
 {
 	if (r->status == ST_REFUSED) {
@@ -210,7 +299,7 @@ int run_finish(const struct run_rec *r, int rc, const char *report, const char *
 		return rc;
 	}
 	print_summary(stdout, r);
-	if (report && write_report(report, report_json_string(r, 1), "report"))
+	if (report && write_report(report, render_report(r, report), "report"))
 		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
 	if (junit && write_report(junit, report_junit_string(r), "JUnit report"))
 		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);

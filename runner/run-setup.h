@@ -43,13 +43,29 @@ struct run_setup {
 	size_t nparams;
 	struct store *st;		/* the history connection the engine uses */
 	char *lock_dir;			/* owned */
+	struct notifier *notifier;	/* webhooks, NULL when none; finished by run_setup_release */
 	struct engine_opts o;
 };
 
-/* Loads the runbook, merges params, opens the history. 0, or the exit code (reported). */
+/*
+ * Loads the runbook, checks its roles against the config, merges params
+ * (runbook, --env's, -p), opens the history, sets the engine options the
+ * config asks for (--env's RTO and RPO, roles, secrets, webhooks) and checks
+ * permissions.<env>.run: a refusal is recorded in the history as a refused
+ * run and returns EXIT_REFUSED. 0, or the exit code (reported). The
+ * trigger becomes "schedule" when `lifeboat scheduler` started the process.
+ */
 int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mode,
 		   const char *trigger);
 void run_setup_release(struct run_setup *s);
+
+/*
+ * --env NAME's environment in the config: NULL with *rc 0 when name is NULL;
+ * NULL with *rc EXIT_USAGE (reported, cmd names the command) when there is
+ * no such environment.
+ */
+struct config_env;
+const struct config_env *env_for(const char *cmd, const char *name, int *rc);
 
 /*
  * After the engine returned rc for r: the refusal, or the summary, the

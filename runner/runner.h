@@ -49,6 +49,7 @@ int cmd_note(int argc, char **argv);
 int cmd_abort(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_scheduler(int argc, char **argv);
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);
@@ -73,7 +74,32 @@ const char *c_bold(void);
 const char *c_dim(void);
 const char *c_reset(void);
 
-/* The history database path in force (--db, else .lifeboat/history.db). */
+/*
+ * The config file (config-load.c). runner_config_load finds and loads it
+ * (--config, else lifeboat.yaml here when present) before the command runs:
+ * 0, or EXIT_USAGE with its problems printed. runner_config is NULL when
+ * there is no config file.
+ */
+struct config;
+struct notifier;
+struct redactor;
+int runner_config_load(void);
+void runner_config_free(void);
+const struct config *runner_config(void);
+const struct redactor *runner_redactor(void);	/* the secrets' values, NULL when none */
+const char *reports_dir(void);		/* the config's reports_dir, else "reports" */
+int runner_sync_full(void);		/* the config says sync: full */
+size_t runner_lua_memory(void);		/* the config's lua_memory, 0 without a config */
+/* The engine's authorize hook: manual steps are confirmed by their role's members only. */
+int runner_authorize(void *ud, const char *action, const char *role, const char *operator,
+		     char **why);
+/* Every role the runbook names must be in the config: 0, or EXIT_USAGE (reported). */
+int check_runbook_roles(const struct runbook *rb);
+/* The webhook sender for this process (NULL when the config sends nothing), and its end. */
+struct notifier *start_notifier(void);
+void finish_notifier(struct notifier *n);	/* flushes (bounded), warns about failures, frees */
+
+/* The history database path in force (--db, else the config's db, else .lifeboat/history.db). */
 const char *db_path(void);
 char *absolute_db(void);			/* db_path() made absolute, owned */
 int open_store(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */

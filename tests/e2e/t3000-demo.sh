@@ -4,15 +4,17 @@
 # the store, restores the newest snapshot that verifies, retrains, redeploys the model server.
 # It must succeed and meet its RTO and RPO, skip the torn snapshot, leave nothing running, and
 # succeed again when run twice in a row.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC3043 # test bodies are single-quoted on purpose (they are eval'd
+# later); local, as lib.sh has it
 . "$(dirname "$0")/lib.sh"
 
 # A private copy of runbooks/ (without any demo state a developer has there), so that the demo's
 # state under runbooks/demo/state/ is this test's alone; and a free port for the model server.
-mkdir -p "$TEST_DIR/repo" &&
-tar -C "$LIFEBOAT_SRC" --exclude=runbooks/demo/state --exclude=__pycache__ -cf - runbooks |
-	tar -C "$TEST_DIR/repo" -xf - ||
+mkdir -p "$TEST_DIR/repo"
+if ! tar -C "$LIFEBOAT_SRC" --exclude=runbooks/demo/state --exclude=__pycache__ -cf - runbooks |
+	tar -C "$TEST_DIR/repo" -xf -; then
 	_lb_bail "cannot copy $LIFEBOAT_SRC/runbooks"
+fi
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
 	_lb_bail "cannot find a free port"
 export PORT

@@ -2,15 +2,17 @@
 # The shipped runbooks: every one passes `lifeboat check`; the two small examples run from any
 # working directory — restore-db restores its backup and proves it sound, redeploy-rollback
 # deploys, and with -p break_deploy=1 rolls back to the previous release and exits 1.
-# shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
+# shellcheck disable=SC2016,SC3043 # test bodies are single-quoted on purpose (they are eval'd
+# later); local, as lib.sh has it
 . "$(dirname "$0")/lib.sh"
 
 # A private copy of runbooks/ (their state goes under runbooks/demo/state/), a working directory
 # that is neither the repo nor the runbooks' folder, and a free port for the pricing service.
-mkdir -p "$TEST_DIR/repo" "$TEST_DIR/elsewhere" &&
-tar -C "$LIFEBOAT_SRC" --exclude=runbooks/demo/state --exclude=__pycache__ -cf - runbooks |
-	tar -C "$TEST_DIR/repo" -xf - ||
+mkdir -p "$TEST_DIR/repo" "$TEST_DIR/elsewhere"
+if ! tar -C "$LIFEBOAT_SRC" --exclude=runbooks/demo/state --exclude=__pycache__ -cf - runbooks |
+	tar -C "$TEST_DIR/repo" -xf -; then
 	_lb_bail "cannot copy $LIFEBOAT_SRC/runbooks"
+fi
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
 	_lb_bail "cannot find a free port"
 RB=$TEST_DIR/repo/runbooks

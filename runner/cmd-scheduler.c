@@ -1,0 +1,401 @@
+/*
+ * `lifeboat scheduler [--once]`: runs the config's scheduled drills (SPEC 4)
+ * when their cron expressions say so. It stays in the foreground (for
+ * systemd, a container, tmux); --once runs what is due now and exits, for
+ * cron or a Kubernetes CronJob.
+ *
+ * Each drill is a child process, `lifeboat drill` on this same binary
+ * (/proc/self/exe) with the schedule's env and yes, the history and config
+ * in force and LIFEBOAT_TRIGGER=schedule, so the run records trigger
+ * schedule. A crash of one drill cannot take the scheduler down, and drills
+ * of different runbooks run side by side; one runbook drills one at a time:
+ * when its next slot comes while a drill of it still runs (here, or started
+ * by anyone, as the history tells), the slot is skipped and recorded as
+ * skipped (schedule_events and the audit log).
+ *
+ * The due rule is cron_due's: each schedule's last run is kept in the
+ * history (schedules), so after downtime a missed drill runs once, and a
+ * schedule seen for the first time does not back-fill. Slots are checked
+ * once a minute, right after the minute turns.
+ *
+ * SIGTERM, SIGINT, SIGHUP: running drills get SIGTERM (they abort, run their
+ * cleanup and record it), the scheduler waits for them and exits; a second
+ * signal kills them outright.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "runner.h"
+
+extern char **environ;
+
+#define DRILL_GRACE_MS (120 * 1000)	/* a stopped drill's cleanup may take this long */
+#define TICK_SLACK_MS 200		/* wake just after the minute turns */
+
+struct child {
+	struct proc *proc;
+	size_t sched;			/* index into cfg->schedules */
+	const char *label;		/* the runbook's file name, for output lines */
+	struct strbuf partial[3];	/* by enum proc_stream: a line still open */
+};
+
+struct scheduler {
+	const struct config *cfg;
+	struct store *st;
+	struct procset *ps;
+	struct child **kids;
+	size_t nkids;
+	char *exe, *db, *config;	/* absolute, owned */
+	char **envp;			/* environ + LIFEBOAT_TRIGGER=schedule, owned */
+	int started;			/* drills started (--once: to tell "nothing due") */
+	int rc;				/* --once: the first exit code by SPEC 3's order */
+};
+
+static volatile sig_atomic_t stop_signal, stop_count;
+static struct procset *wake_ps;
+
+static void on_stop(int sig)
+{
+	if (!stop_signal)
+		stop_signal = sig;
+	stop_count++;
+	if (wake_ps)
+		procset_wake(wake_ps);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static char *absolute(const char *path)
+{
+	char *r = realpath(path, NULL);
+	if (r)
+		return r;
+	if (path[0] == '/')
+		return xstrdup(path);
+	char cwd[PATH_MAX];
+	return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, path) : xstrdup(path);
+}
+
+/* A drill's output, line by line, each line prefixed with its runbook's file name. */
+static void on_output(void *ud, enum proc_stream s, const char *data, size_t len)
+{
+	struct child *k = ud;
+	struct strbuf *sb = &k->partial[s];
+	FILE *f = s == PROC_STDERR ? stderr : stdout;
+	const char *p = data, *end = data + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			strbuf_add(sb, p, (size_t)(end - p));
+			break;
+		}
+		fprintf(f, "[%s] %.*s%.*s\n", k->label, (int)sb->len, sb->buf, (int)(nl - p), p);
+		strbuf_reset(sb);
+		p = nl + 1;
+	}
+	fflush(f);
+}
+
+static void record(struct scheduler *s, const struct config_schedule *sc, const char *event,
+		   int code, const char *detail)
+{
+	if (store_schedule_event(s->st, sc->key, event, code, detail))
+		warnf("cannot record the schedule's %s in '%s': %s", event, db_path(), store_error(s->st));
+}
+
+static const struct child *drilling(const struct scheduler *s, const char *runbook)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		if (!strcmp(s->cfg->schedules[s->kids[i]->sched].runbook, runbook))
+			return s->kids[i];
+	return NULL;
+}
+
+/* The slot comes while a drill of the same runbook still runs: skip it, and say so. */
+static void skip(struct scheduler *s, const struct config_schedule *sc, const char *why)
+{
+	printf("scheduler: %s (%s): skipped, %s\n", base_name(sc->runbook), sc->cron_expr, why);
+	fflush(stdout);
+	record(s, sc, "skipped", -1, why);
+	char *detail = xasprintf("{\"schedule\":\"%s\",\"why\":\"%s\"}", sc->cron_expr, why);
+	store_audit_append(s->st, NULL, "schedule_skipped", g_opts.operator, (long)getuid(), detail);
+	free(detail);
+}
+
+static void start(struct scheduler *s, size_t idx)
+{
+	const struct config_schedule *sc = &s->cfg->schedules[idx];
+	const char *argv[16];
+	size_t n = 0;
+	argv[n++] = s->exe;
+	argv[n++] = "--db";
+	argv[n++] = s->db;
+	argv[n++] = "--config";
+	argv[n++] = s->config;
+	argv[n++] = "--as";
+	argv[n++] = g_opts.operator;
+	if (g_opts.quiet)
+		argv[n++] = "-q";
+	argv[n++] = "drill";
+	if (sc->env) {
+		argv[n++] = "--env";
+		argv[n++] = sc->env;
+	}
+	if (sc->yes)
+		argv[n++] = "--yes";
+	argv[n++] = sc->runbook;
+	argv[n] = NULL;
+	struct child *k = xcalloc(1, sizeof(*k));
+	k->sched = idx;
+	k->label = base_name(sc->runbook);
+	for (int i = 0; i < 3; i++)
+		strbuf_init(&k->partial[i], 0);
+	struct proc_opts po = {
+		.argv = (char *const *)(uintptr_t)argv, .envp = s->envp, .grace_ms = DRILL_GRACE_MS,
+		.on_output = on_output, .ud = k,
+	};
+	printf("scheduler: %s (%s%s%s): starting the drill\n", k->label, sc->cron_expr,
+	       sc->env ? ", env " : "", sc->env ? sc->env : "");
+	fflush(stdout);
+	if (proc_spawn(s->ps, &po, &k->proc)) {
+		char *why = xasprintf("cannot start '%s': %s", s->exe, strerror(errno));
+		errorf("%s: %s", k->label, why);
+		record(s, sc, "error", -1, why);
+		free(why);
+		for (int i = 0; i < 3; i++)
+			strbuf_release(&k->partial[i]);
+		free(k);
+		s->rc = exit_code_precedence(s->rc, EXIT_STEP_FAILED);
+		return;
+	}
+	char pid[32];
+	snprintf(pid, sizeof(pid), "pid %ld", (long)proc_pid(k->proc));
+	record(s, sc, "started", -1, pid);
+	s->kids = xrealloc(s->kids, (s->nkids + 1) * sizeof(*s->kids));
+	s->kids[s->nkids++] = k;
+	s->started++;
+}
+
+/* Starts every schedule that is due at now (unix seconds). */
+static void tick(struct scheduler *s, int64_t now)
+{
+	for (size_t i = 0; i < s->cfg->nschedules && !stop_signal; i++) {
+		const struct config_schedule *sc = &s->cfg->schedules[i];
+		int64_t first_seen, last_run;
+		int known = store_schedule_get(s->st, sc->key, &first_seen, &last_run);
+		if (known < 0) {
+			warnf("cannot read schedule state from '%s': %s", db_path(), store_error(s->st));
+			continue;
+		}
+		/* never run: the first sight is where missed slots start to count, never before */
+		int64_t since = last_run >= 0 ? last_run : known ? first_seen : -1;
+		if (!known && store_schedule_seen(s->st, sc->key, now))
+			warnf("cannot record schedule state in '%s': %s", db_path(), store_error(s->st));
+		if (!cron_due(&sc->cron, s->cfg->timezone, now, since))
+			continue;
+		if (store_schedule_ran(s->st, sc->key, now)) {
+			/* without the record the drill would start again every minute */
+			warnf("cannot record the schedule's run in '%s': %s; not starting it",
+			      db_path(), store_error(s->st));
+			continue;
+		}
+		char *run_id = NULL;
+		if (drilling(s, sc->runbook)) {
+			skip(s, sc, "its previous drill is still running");
+		} else if (store_run_active(s->st, sc->runbook, &run_id) == 1) {
+			char *why = xasprintf("run %s of it is still running", run_id);
+			skip(s, sc, why);
+			free(why);
+		} else {
+			start(s, i);
+		}
+		free(run_id);
+	}
+}
+
+/* Collects the drills that ended. */
+static void reap(struct scheduler *s)
+{
+	for (size_t i = 0; i < s->nkids;) {
+		struct child *k = s->kids[i];
+		if (proc_state(k->proc) != PROC_DONE) {
+			i++;
+			continue;
+		}
+		const struct config_schedule *sc = &s->cfg->schedules[k->sched];
+		for (int j = 1; j < 3; j++)
+			if (k->partial[j].len)
+				on_output(k, (enum proc_stream)j, "\n", 1);
+		const struct proc_result *r = proc_result(k->proc);
+		int code = r->code;
+		printf("scheduler: %s: the drill exited with %d\n", k->label, code);
+		fflush(stdout);
+		record(s, sc, "finished", code, NULL);
+		s->rc = exit_code_precedence(s->rc, code);
+		proc_free(k->proc);
+		for (int j = 0; j < 3; j++)
+			strbuf_release(&k->partial[j]);
+		free(k);
+		s->kids[i] = s->kids[--s->nkids];
+	}
+}
+
+/* Stops the running drills (TERM; KILL on a second signal) and waits for them. */
+static void stop_all(struct scheduler *s)
+{
+	int hard_sent = 0;
+	if (s->nkids)
+		printf("scheduler: stopping %zu drill%s\n", s->nkids, s->nkids == 1 ? "" : "s");
+	fflush(stdout);
+	for (size_t i = 0; i < s->nkids; i++)
+		proc_stop(s->kids[i]->proc, 0);
+	while (s->nkids) {
+		if (stop_count >= 2 && !hard_sent) {
+			hard_sent = 1;
+			for (size_t i = 0; i < s->nkids; i++)
+				proc_stop(s->kids[i]->proc, 1);
+		}
+		procset_poll(s->ps, 1000);
+		reap(s);
+	}
+}
+
+static int64_t ms_to_next_minute(void)
+{
+	int64_t now = clock_wall_ms();
+	return 60000 - now % 60000 + TICK_SLACK_MS;
+}
+
+static int setup(struct scheduler *s)
+{
+	s->cfg = runner_config();
+	if (!s->cfg) {
+		errorf("scheduler: there is no config file (lifeboat.yaml here, or --config FILE); its schedules: say what to drill when");
+		return EXIT_USAGE;
+	}
+	if (!s->cfg->nschedules) {
+		errorf("scheduler: %s has no schedules: add some, e.g. - { runbook: runbooks/x.lua, cron: \"0 3 * * 1\", env: staging }",
+		       s->cfg->path);
+		return EXIT_USAGE;
+	}
+	int rc = open_store(&s->st);
+	if (rc)
+		return rc;
+	s->exe = realpath("/proc/self/exe", NULL);
+	if (!s->exe) {
+		errorf("scheduler: cannot find its own executable: %s", strerror(errno));
+		return 1;
+	}
+	s->db = absolute_db();
+	s->config = absolute(s->cfg->path);
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	s->envp = xcalloc(n + 2, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LIFEBOAT_TRIGGER=", 17))
+			s->envp[k++] = environ[i];
+	s->envp[k] = "LIFEBOAT_TRIGGER=schedule";
+	s->ps = procset_new();
+	if (!s->ps) {
+		errorf("scheduler: cannot set up: %s", strerror(errno));
+		return 1;
+	}
+	wake_ps = s->ps;
+	install_signals();
+	return 0;
+}
+
+static void release(struct scheduler *s)
+{
+	wake_ps = NULL;
+	procset_free(s->ps);
+	free(s->kids);
+	free(s->exe);
+	free(s->db);
+	free(s->config);
+	free(s->envp);
+	store_close(s->st);
+}
+
+int cmd_scheduler(int argc, char **argv)
+{
+	int once = 0;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "scheduler");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("scheduler");
+			return 0;
+		} else if (!strcmp(argv[i], "--once")) {
+			once = 1;
+		} else {
+			return usage_error("scheduler", "unknown %s '%s'",
+					   argv[i][0] == '-' ? "option" : "argument", argv[i]);
+		}
+	}
+	struct scheduler s;
+	memset(&s, 0, sizeof(s));
+	int rc = setup(&s);
+	if (rc) {
+		release(&s);
+		return rc;
+	}
+	if (!once)
+		printf("scheduler: %zu schedule%s from %s, time zone %s; stop with SIGTERM or Ctrl-C\n",
+		       s.cfg->nschedules, s.cfg->nschedules == 1 ? "" : "s", s.cfg->path, s.cfg->timezone);
+	fflush(stdout);
+	int64_t last_minute = -1;
+	while (!stop_signal) {
+		int64_t now = (int64_t)time(NULL);
+		if (now / 60 != last_minute) {
+			last_minute = now / 60;
+			tick(&s, now);
+			if (once)
+				break;
+		}
+		procset_poll(s.ps, (int)ms_to_next_minute());
+		reap(&s);
+	}
+	if (once) {
+		if (!s.started && !s.rc)
+			printf("scheduler: nothing is due\n");
+		while (s.nkids && !stop_signal) {
+			procset_poll(s.ps, -1);
+			reap(&s);
+		}
+	}
+	if (stop_signal)
+		stop_all(&s);
+	rc = s.rc;
+	if (!once && stop_signal)
+		rc = 0;	/* stopped as asked: the interrupted drills say so in the history */
+	release(&s);
+	return rc;
+}

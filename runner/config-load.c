@@ -1,0 +1,172 @@
+/*
+ * The config file (SPEC 4) as the runner uses it: found and loaded once,
+ * before the command runs (main.c), so a broken file stops every command
+ * with its file:line:column messages and exit 2 before anything happens.
+ * What follows from it for all commands lives here too: where the history
+ * is and how durable, the Lua memory cap, the reports folder, the secrets'
+ * redactor (also handed to the store, so no secret reaches the history
+ * file), who may confirm (the engine's authorize hook), and the end of the
+ * webhook sender.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "notify.h"
+#include "redact.h"
+#include "runner.h"
+
+static struct config *cfg;		/* config_load's, NULL when there is no config file */
+static struct redactor *secrets;	/* the values of cfg's secrets that are set, or NULL */
+
+int runner_config_load(void)
+{
+	char *path = NULL, *err = NULL;
+	if (!config_find(g_opts.config, &path))
+		return 0;
+	int rc = config_load(path, &cfg, &err);
+	free(path);
+	if (rc) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	const char **values = xcalloc(cfg->nsecrets + 1, sizeof(*values));
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->nsecrets; i++)
+		if (cfg->secrets[i].value)
+			values[n++] = cfg->secrets[i].value;
+	if (n) {
+		secrets = redact_new(values, n, &err);
+		if (!secrets) {
+			/* config_load refuses short values already; this is the redactor's own word */
+			errorf("%s: %s", cfg->path, err);
+			free(err);
+			free(values);
+			return EXIT_USAGE;
+		}
+		store_set_redactor(secrets);
+	}
+	free(values);
+	return 0;
+}
+
+void runner_config_free(void)
+{
+	store_set_redactor(NULL);
+	redact_free(secrets);
+	secrets = NULL;
+	config_free(cfg);
+	cfg = NULL;
+}
+
+const struct config *runner_config(void)
+{
+	return cfg;
+}
+
+const struct redactor *runner_redactor(void)
+{
+	return secrets;
+}
+
+const char *reports_dir(void)
+{
+	return cfg && cfg->reports_dir ? cfg->reports_dir : "reports";
+}
+
+int runner_sync_full(void)
+{
+	return cfg && cfg->sync == CONFIG_SYNC_FULL;
+}
+
+size_t runner_lua_memory(void)
+{
+	return cfg ? cfg->lua_memory : 0;
+}
+
+/*
+ * The engine's authorize hook: a manual step is confirmed or declined only
+ * by a member of its role (anyone when the config lists no members). The
+ * other actions (note, abort, retry, skip) are open to every operator.
+ */
+int runner_authorize(void *ud, const char *action, const char *role, const char *operator,
+		     char **why)
+{
+	(void)ud;
+	*why = NULL;
+	if (!strcmp(action, "confirm") || !strcmp(action, "decline"))
+		return config_may_confirm(cfg, role, operator, why);
+	return 1;
+}
+
+static void add_role(const char ***names, size_t *n, const char *role)
+{
+	if (!role)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*names)[i], role))
+			return;
+	*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+	(*names)[(*n)++] = role;
+}
+
+int check_runbook_roles(const struct runbook *rb)
+{
+	if (!cfg)
+		return 0;
+	const char **names = NULL;
+	size_t n = 0;
+	for (char **r = rb->roles; r && *r; r++)
+		add_role(&names, &n, *r);
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *p = &rb->phases[i];
+		add_role(&names, &n, p->role);
+		for (size_t j = 0; j < p->nsteps; j++)
+			add_role(&names, &n, p->steps[j].role);
+		for (size_t j = 0; j < p->nrollback; j++)
+			add_role(&names, &n, p->rollback[j].role);
+	}
+	char *err = NULL;
+	int rc = config_check_roles(cfg, names, n, &err);
+	free(names);
+	if (!rc)
+		return 0;
+	fflush(stdout);
+	for (char *line = err, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		fprintf(stderr, "%s: %s\n", rb->path, line);
+	}
+	free(err);
+	return EXIT_USAGE;
+}
+
+struct notifier *start_notifier(void)
+{
+	char *db = absolute_db();
+	struct notifier *n = notify_new(cfg, db, runner_sync_full(), secrets);
+	free(db);
+	char *err = NULL;
+	if (n && notify_start(n, &err)) {
+		warnf("webhooks: %s; deliveries stay queued in the history's outbox", err);
+		free(err);
+	}
+	return n;
+}
+
+void finish_notifier(struct notifier *n)
+{
+	if (!n)
+		return;
+	struct notify_stats stats;
+	notify_finish(n, NOTIFY_FLUSH_S, &stats);
+	if (stats.failed || stats.pending)
+		warnf("webhooks: %d of %d deliveries %s (kept in the history's outbox)%s%s",
+		      stats.failed + stats.pending, stats.failed + stats.pending + stats.sent,
+		      stats.pending ? "not sent yet" : "failed", stats.last_error ? ": " : "",
+		      stats.last_error ? stats.last_error : "");
+	notify_stats_release(&stats);
+}
