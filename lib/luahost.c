@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1071,6 +1072,11 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	rc = 0;
 	lua_settop(L, top);
 	lua_gc(L, LUA_GCCOLLECT);	/* the validation's tables are garbage now */
+	/*
+	 * ...and their pages go back to the system, so what the run allocates
+	 * next (a record per step) does not stack on top of the load's peak.
+	 */
+	malloc_trim(0);
 out:
 	h->loading = 0;
 	deadline_set(h, 0);
