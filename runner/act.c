@@ -36,16 +36,9 @@ int act_on_run(const char *cmd, const char *run_id, const char *kind, const char
 	if (rc)
 		return rc;
 	struct run_rec *r = NULL;
-	int lr = store_run_load(st, run_id, &r);
-	if (lr) {
-		if (lr == 1)
-			errorf("no run '%s' in %s (see `lifeboat history`)", run_id, db_path());
-		else if (lr == 2)
-			errorf("'%s' matches several runs: give more of the id", run_id);
-		else
-			errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+	if ((rc = load_run(st, run_id, &r))) {
 		store_close(st);
-		return lr == -1 ? 1 : EXIT_USAGE;
+		return rc;
 	}
 	if (r->status != ST_RUNNING) {
 		errorf("run %s is %s, not running: there is nothing to %s", r->id, status_name(r->status),

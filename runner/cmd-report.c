@@ -81,19 +81,9 @@ int cmd_report(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct run_rec *r = NULL;
-	int lr = store_run_load(st, id, &r);
-	if (lr == 1) {
-		errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
+	if ((rc = load_run(st, id, &r))) {
 		store_close(st);
-		return EXIT_USAGE;
-	} else if (lr == 2) {
-		errorf("'%s' matches several runs: give more of the id", id);
-		store_close(st);
-		return EXIT_USAGE;
-	} else if (lr) {
-		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
-		store_close(st);
-		return 1;
+		return rc;
 	}
 	struct report_trend trend;
 	if (report_trend_load(st, r, &trend)) {

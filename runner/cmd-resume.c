@@ -15,27 +15,6 @@
 #include "config.h"
 #include "runner.h"
 
-static int params_from_json(const char *text, struct rb_param **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return text ? -1 : 0;
-	}
-	*out = xcalloc(json_object_size(j) + 1, sizeof(**out));
-	const char *k;
-	json_t *v;
-	json_object_foreach(j, k, v) {
-		(*out)[*n].name = xstrdup(k);
-		(*out)[*n].value = xstrdup(json_is_string(v) ? json_string_value(v) : "");
-		(*n)++;
-	}
-	json_decref(j);
-	return 0;
-}
-
 /* A step that was in flight and must not simply run again. */
 static const struct step_rec *non_idempotent_in_flight(const struct run_rec *r)
 {
@@ -97,17 +76,8 @@ int cmd_resume(int argc, char **argv)
 	struct rb_param *params = NULL;
 	size_t nparams = 0;
 	char *lock_dir = NULL;
-	int lr = store_run_load(st, id, &r);
-	if (lr) {
-		if (lr == 1)
-			errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
-		else if (lr == 2)
-			errorf("'%s' matches several runs: give more of the id", id);
-		else
-			errorf("cannot read the history '%s': %s", db_path(), store_error(st));
-		rc = lr == -1 ? 1 : EXIT_USAGE;
+	if ((rc = load_run(st, id, &r)))
 		goto out;
-	}
 	if (r->status == ST_RUNNING) {
 		errorf("run %s is still being executed (pid %ld on %s): two processes never execute one run",
 		       r->id, r->pid, r->host ? r->host : "?");

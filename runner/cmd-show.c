@@ -141,16 +141,8 @@ int cmd_show(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct run_rec *r = NULL;
-	int lr = store_run_load(st, id, &r);
-	if (lr == 1) {
-		errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
-		rc = EXIT_USAGE;
-	} else if (lr == 2) {
-		errorf("'%s' matches several runs: give more of the id", id);
-		rc = EXIT_USAGE;
-	} else if (lr) {
-		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
-		rc = 1;
+	if ((rc = load_run(st, id, &r))) {
+		/* load_run said why */
 	} else if (json) {
 		char *s = report_json_string(r, 1);
 		fputs(s, stdout);	/* the pretty report already ends with a newline */

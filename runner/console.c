@@ -551,27 +551,6 @@ static int engine_start(struct console *c)
 /* ------------------------------------------------------------------------ */
 /* --watch: the model from the history */
 
-static int params_from_json(const char *text, struct rb_param **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return -1;
-	}
-	*out = xcalloc(json_object_size(j) + 1, sizeof(**out));
-	const char *k;
-	json_t *v;
-	json_object_foreach(j, k, v) {
-		(*out)[*n].name = xstrdup(k);
-		(*out)[*n].value = xstrdup(json_is_string(v) ? json_string_value(v) : "");
-		(*n)++;
-	}
-	json_decref(j);
-	return 0;
-}
-
 /*
  * The watched run's runbook, loaded (side-effect free, SPEC 1) only to show
  * a waiting manual step's instruction and to tell a paused step from one

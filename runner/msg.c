@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "clock.h"
 #include "config.h"
 #include "runner.h"
@@ -184,4 +186,46 @@ void print_summary(FILE *f, const struct run_rec *r)
 		fprintf(f, "human wait %s (apart from machine time)\n",
 			fmt_dur(r->human_wait_s, h, sizeof(h)));
 	}
+}
+
+int params_from_json(const char *text, struct rb_param **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return text ? -1 : 0;
+	}
+	*out = xcalloc(json_object_size(j) + 1, sizeof(**out));
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		(*out)[*n].name = xstrdup(k);
+		(*out)[*n].value = xstrdup(json_is_string(v) ? json_string_value(v) : "");
+		(*n)++;
+	}
+	json_decref(j);
+	return 0;
+}
+
+void params_free(struct rb_param *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].value);
+	}
+	free(p);
+}
+
+int load_run(struct store *st, const char *id, struct run_rec **out)
+{
+	int lr = store_run_load(st, id, out);
+	if (lr == 1)
+		errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
+	else if (lr == 2)
+		errorf("'%s' matches several runs: give more of the id", id);
+	else if (lr)
+		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+	return lr == 0 ? 0 : lr == -1 ? 1 : EXIT_USAGE;
 }

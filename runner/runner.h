@@ -117,6 +117,12 @@ struct run_exec {
 int run_with_view(struct run_exec *x, const char *report, const char *junit);
 char *lock_dir_for(const char *db);	/* the exclusive locks' folder beside the history */
 
+/* A run from the history by id or prefix; prints why not and returns the exit code (0 found). */
+int load_run(struct store *st, const char *id, struct run_rec **out);
+/* A run's params_json back into name/value pairs (owned; params_free). */
+int params_from_json(const char *text, struct rb_param **out, size_t *n);
+void params_free(struct rb_param *p, size_t n);
+
 /* Formatting shared by run, show and history. */
 const char *fmt_dur(double secs, char *buf, size_t n);
 const char *status_symbol(enum status st);
