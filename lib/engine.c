@@ -577,9 +577,14 @@ static void attempt_begin(struct task *t)
 	t->att.duration_s = NAN;
 	t->att.exit_code = -1;
 	t->attempt_mono = now;
-	if (t->attempt == 1) {
-		t->first_mono = now;
-		t->rec->started_ms = t->att.started_ms;
+	if (t->attempt == 1 || !t->first_mono) {
+		if (t->attempt > 1 && t->rec->started_ms != TS_NONE) {
+			/* resumed: the step's clock started before the crash, the gap included */
+			t->first_mono = e->start_mono - (e->start_wall - t->rec->started_ms) * 1000000;
+		} else {
+			t->first_mono = now;
+			t->rec->started_ms = t->att.started_ms;
+		}
 	}
 	t->rec->status = ST_RUNNING;
 	t->rec->attempts = t->attempt;
@@ -782,6 +787,7 @@ static int sh_start(struct task *t)
 static void sh_finish(struct task *t)
 {
 	struct engine *e = t->e;
+	int early_service = t->def->service;	/* finished before it was ready */
 	crash_point("after_exit");
 	const struct proc_result *r = proc_result(t->proc);
 	int64_t cut = 0;
@@ -801,8 +807,12 @@ static void sh_finish(struct task *t)
 	} else if (r->code != 0) {
 		st = ST_FAILED;
 		error = xasprintf("exited with code %d", r->code);
+	} else if (early_service) {
+		st = ST_FAILED;
+		error = xasprintf("the service exited before it was ready (after %gs): a service must keep running",
+				  t->def->ready_after_s);
 	}
-	int code = r->exited ? r->code : r->code;
+	int code = r->code;
 	proc_free(t->proc);
 	t->proc = NULL;
 	attempt_end(t, st, code, error, out, cut);
@@ -1044,15 +1054,7 @@ static void service_attempt(struct task *t)
 		}
 	}
 	if (proc_state(t->proc) == PROC_DONE) {
-		sh_finish(t);
-		if (t->state == T_DONE && t->rec->status == ST_SUCCEEDED) {
-			/* it exited 0 before it was ready: a service must keep running */
-			t->rec->status = ST_FAILED;
-			free(t->rec->error);
-			t->rec->error = xasprintf("the service exited before it was ready (after %gs)",
-						  t->def->ready_after_s);
-			stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
-		}
+		sh_finish(t);	/* an exit before ready_after fails the attempt (and may retry) */
 		return;
 	}
 	/* running: the process outlives the phase; a heap copy of the task receives its output */
@@ -1408,11 +1410,14 @@ static int lua_sh(void *eng, const char *cmd, double timeout_s, struct lua_sh_re
 		*errmsg = xasprintf("cannot start the shell: %s", strerror(saved));
 		return -1;
 	}
-	int stopped = 0;
+	int stopped = 0;	/* 1: TERM sent, 2: KILL sent (a second Ctrl-C) */
 	while (proc_state(p) != PROC_DONE) {
-		if (serve(e, -1) < 0 && !stopped) {
-			proc_stop(p, 0);
-			stopped = 1;
+		if (serve(e, -1) < 0) {
+			int want = abort_count >= 2 ? 2 : 1;
+			if (want > stopped) {
+				proc_stop(p, want == 2);
+				stopped = want;
+			}
 		}
 	}
 	const struct proc_result *r = proc_result(p);
@@ -1429,6 +1434,7 @@ static int lua_sh(void *eng, const char *cmd, double timeout_s, struct lua_sh_re
 		keep_lua_output(e, t, res->err, res->err_len);
 	res->code = r->code;
 	res->timed_out = r->timed_out;
+	res->truncated = proc_stream_cut(p, PROC_STDOUT) > 0 || proc_stream_cut(p, PROC_STDERR) > 0;
 	res->duration_s = (double)r->duration_ns / 1e9;
 	proc_free(p);
 	return 0;
@@ -1624,7 +1630,9 @@ static void judge(struct engine *e)
 	if (!isnan(r->rto_target_s))
 		r->rto_met = !isnan(r->rto_achieved_s) && r->rto_achieved_s <= r->rto_target_s + 1e-9;
 	if (r->recovery_point_ms != TS_NONE && r->incident_ms != TS_NONE)
-		r->rpo_achieved_s = (double)(r->incident_ms - r->recovery_point_ms) / 1000.0;
+		/* data newer than t0 (writes went on after the incident) means nothing was lost */
+		r->rpo_achieved_s = r->recovery_point_ms >= r->incident_ms ? 0.0 :
+				    (double)(r->incident_ms - r->recovery_point_ms) / 1000.0;
 	free(r->rpo_status);
 	if (isnan(r->rpo_target_s)) {
 		r->rpo_status = xstrdup("none");
@@ -1772,6 +1780,17 @@ static int execute(struct engine *e)
 		phase_end(e, (int)i, rc == 0 && !any_failed ? ST_SUCCEEDED : ST_FAILED, started);
 	}
 	stop_services(e);
+	/*
+	 * A step may have moved a process out of its group (setsid, a daemon);
+	 * every step process carries the run's id in its environment, so
+	 * nothing of the run outlives it.
+	 */
+	char *tag = xasprintf("LIFEBOAT_RUN_ID=%s", r->id);
+	int escaped = proc_kill_tagged(tag, 1000);
+	free(tag);
+	if (escaped)
+		message(e, 1, -1, -1, "stopped %d process%s a step had left running outside its process group",
+			escaped, escaped == 1 ? "" : "es");
 	if (abort_signal && !e->aborted)
 		e->aborted = abort_signal;
 

@@ -455,6 +455,10 @@ static int api_sh(lua_State *L)
 	lua_setfield(L, -2, "stderr");
 	lua_pushnumber(L, r.duration_s);
 	lua_setfield(L, -2, "duration");
+	if (r.truncated) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "truncated");
+	}
 	free(r.out);
 	free(r.err);
 	if (check && r.code != 0) {

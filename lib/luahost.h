@@ -24,6 +24,7 @@ struct lua_sh_result {
 	size_t out_len, err_len;
 	double duration_s;
 	int timed_out;
+	int truncated;		/* a stream went past the capture limit (16 MiB): its tail is gone */
 };
 
 struct lua_engine_ops {

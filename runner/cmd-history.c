@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "report.h"
@@ -122,15 +123,31 @@ int cmd_history(int argc, char **argv)
 			return usage_error("history", "only one runbook name at a time");
 		}
 	}
+	/* a runbook's file works as well as its name: people pass the path they ran */
+	char *named = NULL;
+	size_t rlen = runbook ? strlen(runbook) : 0;
+	if (rlen > 4 && !strcmp(runbook + rlen - 4, ".lua") && access(runbook, R_OK) == 0) {
+		struct luahost *host = NULL;
+		struct runbook *rb = NULL;
+		if (load_runbook(runbook, &host, &rb))
+			return EXIT_USAGE;
+		named = xstrdup(rb->name);
+		runbook_free(rb);
+		luahost_free(host);
+		runbook = named;
+	}
 	struct store *st;
 	int rc = open_store(&st);
-	if (rc)
+	if (rc) {
+		free(named);
 		return rc;
+	}
 	struct run_rec **runs = NULL;
 	size_t n = 0;
 	if (store_runs_list(st, runbook, limit, &runs, &n)) {
 		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
 		store_close(st);
+		free(named);
 		return 1;
 	}
 	if (json) {
@@ -184,5 +201,6 @@ int cmd_history(int argc, char **argv)
 		run_rec_free(runs[i]);
 	free(runs);
 	store_close(st);
+	free(named);
 	return 0;
 }

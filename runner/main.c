@@ -226,6 +226,10 @@ int main(int argc, char **argv)
 	 */
 	int help = 0;
 	for (int k = i + 1; k < argc && !help; k++) {
+		if (!strcmp(argv[k], "--version")) {
+			printf("lifeboat %s\n", LIFEBOAT_VERSION);
+			return finish_stdout(0);
+		}
 		help = is_help(argv[k]);
 		if (!help && global_option(argc, argv, &k, c->name) < 0)
 			return EXIT_USAGE;

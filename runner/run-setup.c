@@ -77,6 +77,9 @@ int run_args_parse(int argc, char **argv, struct run_args *a)
 		} else if (!strncmp(s, "--incident-start", 16) && val) {
 			if (clock_parse(val, 1, &a->incident_ms))
 				return usage_error(a->cmd, "--incident-start '%s' is not a time: use ISO-8601 with a zone (2026-11-22T01:30:00Z) or unix seconds", val);
+			/* an incident cannot start in the future: milliseconds given as seconds, say */
+			if (a->incident_ms > clock_wall_ms() + 60000)
+				return usage_error(a->cmd, "--incident-start '%s' is in the future (milliseconds instead of seconds?); give when the incident began", val);
 		} else if (!strncmp(s, "--junit", 7) && val) {
 			a->junit = val;
 		} else if (!strncmp(s, "--report", 8) && val) {
