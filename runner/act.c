@@ -32,7 +32,7 @@ int act_on_run(const char *cmd, const char *run_id, const char *kind, const char
 	       const char *text)
 {
 	struct store *st;
-	int rc = open_store(&st);
+	int rc = open_history(&st);
 	if (rc)
 		return rc;
 	struct run_rec *r = NULL;

@@ -99,7 +99,7 @@ int cmd_audit(int argc, char **argv)
 		v.want_hash = colon + 1;
 	}
 	struct store *st;
-	int rc = open_store(&st);
+	int rc = open_history(&st);
 	if (rc)
 		return rc;
 	if (store_audit_walk(st, check_entry, &v)) {

@@ -136,6 +136,15 @@ int cmd_history(int argc, char **argv)
 		luahost_free(host);
 		runbook = named;
 	}
+	if (!history_exists()) {
+		/* nothing has run here: an empty answer, without creating a history */
+		if (json)
+			printf("{\n  \"runs\": []\n}\n");
+		else
+			printf("no runs: there is no history at %s yet\n", db_path());
+		free(named);
+		return 0;
+	}
 	struct store *st;
 	int rc = open_store(&st);
 	if (rc) {

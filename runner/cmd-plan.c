@@ -122,7 +122,7 @@ int cmd_plan(int argc, char **argv)
 		rb->rpo_s = env->rpo_s;
 	struct store *st = NULL;
 	struct phase_hist *h = xcalloc(rb->nphases, sizeof(*h));
-	if (!open_store(&st))
+	if (history_exists() && !open_store(&st))
 		collect(st, rb, h);
 	char a[32], b[32], c[32];
 	printf("%s%s%s%s%s\n", c_bold(), rb->name, c_reset(), rb->description ? ": " : "",

@@ -77,7 +77,7 @@ int cmd_report(int argc, char **argv)
 				   format);
 
 	struct store *st;
-	int rc = open_store(&st);
+	int rc = open_history(&st);
 	if (rc)
 		return rc;
 	struct run_rec *r = NULL;

@@ -137,7 +137,7 @@ int cmd_show(int argc, char **argv)
 	if (!id)
 		return usage_error("show", "no run id given (see `lifeboat history`)");
 	struct store *st;
-	int rc = open_store(&st);
+	int rc = open_history(&st);
 	if (rc)
 		return rc;
 	struct run_rec *r = NULL;

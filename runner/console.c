@@ -1163,7 +1163,7 @@ int cmd_console(int argc, char **argv)
 		run_args_release(&a);
 		return 1;
 	}
-	rc = open_store(&c.ui_st);
+	rc = c.watch ? open_history(&c.ui_st) : open_store(&c.ui_st);
 	if (!rc)
 		rc = c.watch ? console_watch(&c) : console_run(&c, &a);
 	restore_terminal();

@@ -73,6 +73,21 @@ char *absolute_db(void)
 	return xasprintf("%s/%s", cwd, db);
 }
 
+int history_exists(void)
+{
+	return access(db_path(), F_OK) == 0;
+}
+
+int open_history(struct store **out)
+{
+	if (!history_exists()) {
+		errorf("no history at '%s': nothing has run there yet (check --db, or the config's db)",
+		       db_path());
+		return EXIT_USAGE;
+	}
+	return open_store(out);
+}
+
 int open_store(struct store **out)
 {
 	char *err = NULL;

@@ -102,7 +102,13 @@ void finish_notifier(struct notifier *n);	/* flushes (bounded), warns about fail
 /* The history database path in force (--db, else the config's db, else .lifeboat/history.db). */
 const char *db_path(void);
 char *absolute_db(void);			/* db_path() made absolute, owned */
-int open_store(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
+int open_store(struct store **out);
+/*
+ * Readers of past runs: a history that does not exist is an error (a
+ * mistyped --db must not look like an empty history), and is not created.
+ */
+int history_exists(void);
+int open_history(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
 /* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb);
 

@@ -74,4 +74,17 @@ test_expect_success 'a prefix of a run id is enough' '
 	assert_contains p.txt "restore"
 '
 
+test_expect_success 'readers never create a history: a wrong --db is not an empty one' '
+	mkdir empty && cd empty &&
+	expect_code 0 lb history >out &&
+	assert_contains out "no history" &&
+	expect_code 0 lb --db typo.db history --json >h.json &&
+	test "$(json_get h.json "len(d[\"runs\"])")" = 0 &&
+	expect_code 2 lb --db typo.db show abc 2>err &&
+	assert_contains err "no history at" &&
+	expect_code 2 lb --db typo.db report abc --format json 2>err &&
+	expect_code 2 lb --db typo.db audit verify 2>err &&
+	test ! -e typo.db && test ! -e .lifeboat
+'
+
 test_done
