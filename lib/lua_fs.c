@@ -51,18 +51,30 @@ static int fs_exists(lua_State *L)
 	return luaL_fileresult(L, 0, path);
 }
 
+/*
+ * A path that must be a regular file: 0 with *sb filled, or the number of
+ * results (nil, message) already pushed. A FIFO would block the host in open.
+ */
+static int regular_file(lua_State *L, const char *path, struct stat *sb)
+{
+	if (stat(path, sb))
+		return luaL_fileresult(L, 0, path);
+	if (S_ISDIR(sb->st_mode)) {
+		errno = EISDIR;
+		return luaL_fileresult(L, 0, path);
+	}
+	if (!S_ISREG(sb->st_mode))
+		return fs_fail(L, path, "not a regular file");
+	return 0;
+}
+
 static int fs_read(lua_State *L)
 {
 	const char *path = lua_api_path(L, 1);
 	struct stat sb;
-	if (stat(path, &sb))
-		return luaL_fileresult(L, 0, path);
-	if (S_ISDIR(sb.st_mode)) {
-		errno = EISDIR;
-		return luaL_fileresult(L, 0, path);
-	}
-	if (!S_ISREG(sb.st_mode))
-		return fs_fail(L, path, "not a regular file");
+	int nres = regular_file(L, path, &sb);
+	if (nres)
+		return nres;
 	if (sb.st_size > FS_READ_MAX) {
 		const char *why = lua_pushfstring(L, "too big to read (%I bytes, more than %d MiB)",
 						  (lua_Integer)sb.st_size, FS_READ_MAX >> 20);
@@ -348,14 +360,9 @@ static int fs_sha256(lua_State *L)
 {
 	const char *path = lua_api_path(L, 1);
 	struct stat sb;
-	if (stat(path, &sb))
-		return luaL_fileresult(L, 0, path);
-	if (S_ISDIR(sb.st_mode)) {
-		errno = EISDIR;
-		return luaL_fileresult(L, 0, path);
-	}
-	if (!S_ISREG(sb.st_mode))	/* a FIFO would block the host in open */
-		return fs_fail(L, path, "not a regular file");
+	int nres = regular_file(L, path, &sb);
+	if (nres)
+		return nres;
 	char hex[65];
 	if (sha256_file(path, hex))
 		return luaL_fileresult(L, 0, path);

@@ -887,103 +887,101 @@ static struct step_rec *step_at(struct phase_rec *p, size_t idx)
 	return &p->steps[idx];
 }
 
-static int phases_read(struct store *st, struct run_rec *r)
-{
-	sqlite3_stmt *s = q_get(st, Q_PHASES_GET);
-	if (!s)
-		return -1;
-	bind_text(s, 0, r->id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t idx = sqlite3_column_int64(s, PC_IDX);
-		if (check_index(st, r, idx))
-			goto fail;
-		struct phase_rec *p = phase_at(r, (size_t)idx);
-		p->name = col_text(s, PC_NAME);
-		p->role = col_text(s, PC_ROLE);
-		p->budget_s = col_real(s, PC_BUDGET);
-		p->fault = (int)col_int(s, PC_FAULT, 0);
-		p->cleanup = (int)col_int(s, PC_CLEANUP, 0);
-		p->restores_service = (int)col_int(s, PC_RESTORES, 0);
-		p->parallel = (int)col_int(s, PC_PARALLEL, 1);
-		p->started_ms = col_ts(s, PC_STARTED);
-		p->ended_ms = col_ts(s, PC_ENDED);
-		p->duration_s = col_real(s, PC_DURATION);
-		p->human_wait_s = col_real(s, PC_HUMAN_WAIT);
-		p->over_budget = (int)col_int(s, PC_OVER_BUDGET, 0);
-		if (col_status(st, s, PC_STATUS, "phases", &p->status))
-			goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st, "read phases");
-		goto fail;
-	}
-	q_done(s);
-	return 0;
-fail:
-	q_done(s);
-	return -1;
-}
+/*
+ * The frame every reader of a run's rows shares: the cached query q bound
+ * to the run id, row() called for each row (non-zero stops with an error
+ * it has set), the statement reset whatever happens.
+ */
+typedef int (*row_fn)(struct store *st, sqlite3_stmt *s, struct run_rec *r);
 
-static int steps_read(struct store *st, struct run_rec *r)
+static int run_rows(struct store *st, enum query q, struct run_rec *r, row_fn row,
+		    const char *what)
 {
-	sqlite3_stmt *s = q_get(st, Q_STEPS_GET);
-	if (!s)
-		return -1;
-	bind_text(s, 0, r->id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t pidx = sqlite3_column_int64(s, SC_PHASE_IDX);
-		int64_t idx = sqlite3_column_int64(s, SC_IDX);
-		if (check_index(st, r, pidx) || check_index(st, r, idx))
-			goto fail;
-		struct step_rec *sr = step_at(phase_at(r, (size_t)pidx), (size_t)idx);
-		sr->name = col_text(s, SC_NAME);
-		sr->kind = col_text(s, SC_KIND);
-		sr->role = col_text(s, SC_ROLE);
-		const char *sec = (const char *)sqlite3_column_text(s, SC_SECTION);
-		sr->section = sec && !strcmp(sec, "rollback") ? SEC_ROLLBACK : SEC_MAIN;
-		sr->idempotent = (int)col_int(s, SC_IDEMPOTENT, 1);
-		sr->attempts = (int)col_int(s, SC_ATTEMPTS, 0);
-		sr->started_ms = col_ts(s, SC_STARTED);
-		sr->ended_ms = col_ts(s, SC_ENDED);
-		sr->duration_s = col_real(s, SC_DURATION);
-		sr->human_wait_s = col_real(s, SC_HUMAN_WAIT);
-		sr->exit_code = (int)col_int(s, SC_EXIT_CODE, -1);
-		sr->confirmed_by = col_text(s, SC_CONFIRMED_BY);
-		sr->error = col_text(s, SC_ERROR);
-		sr->output = col_text(s, SC_OUTPUT);
-		sr->output_cut = col_int(s, SC_OUTPUT_CUT, 0);
-		sr->state_json = col_text(s, SC_STATE_JSON);
-		if (col_status(st, s, SC_STATUS, "steps", &sr->status))
-			goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st, "read steps");
-		goto fail;
-	}
-	q_done(s);
-	return 0;
-fail:
-	q_done(s);
-	return -1;
-}
-
-static int notes_read(struct store *st, struct run_rec *r)
-{
-	sqlite3_stmt *s = q_get(st, Q_NOTES_GET);
+	sqlite3_stmt *s = q_get(st, q);
 	if (!s)
 		return -1;
 	bind_text(s, 0, r->id);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		run_rec_add_note(r, col_ts(s, NC_AT),
-				 (const char *)sqlite3_column_text(s, NC_OPERATOR),
-				 (const char *)sqlite3_column_text(s, NC_TEXT));
+		if (row(st, s, r)) {
+			q_done(s);
+			return -1;
+		}
 	if (rc != SQLITE_DONE)
-		db_fail(st, "read notes");
+		db_fail(st, what);
 	q_done(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int phase_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)
+{
+	int64_t idx = sqlite3_column_int64(s, PC_IDX);
+	if (check_index(st, r, idx))
+		return -1;
+	struct phase_rec *p = phase_at(r, (size_t)idx);
+	p->name = col_text(s, PC_NAME);
+	p->role = col_text(s, PC_ROLE);
+	p->budget_s = col_real(s, PC_BUDGET);
+	p->fault = (int)col_int(s, PC_FAULT, 0);
+	p->cleanup = (int)col_int(s, PC_CLEANUP, 0);
+	p->restores_service = (int)col_int(s, PC_RESTORES, 0);
+	p->parallel = (int)col_int(s, PC_PARALLEL, 1);
+	p->started_ms = col_ts(s, PC_STARTED);
+	p->ended_ms = col_ts(s, PC_ENDED);
+	p->duration_s = col_real(s, PC_DURATION);
+	p->human_wait_s = col_real(s, PC_HUMAN_WAIT);
+	p->over_budget = (int)col_int(s, PC_OVER_BUDGET, 0);
+	return col_status(st, s, PC_STATUS, "phases", &p->status);
+}
+
+static int step_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)
+{
+	int64_t pidx = sqlite3_column_int64(s, SC_PHASE_IDX);
+	int64_t idx = sqlite3_column_int64(s, SC_IDX);
+	if (check_index(st, r, pidx) || check_index(st, r, idx))
+		return -1;
+	struct step_rec *sr = step_at(phase_at(r, (size_t)pidx), (size_t)idx);
+	sr->name = col_text(s, SC_NAME);
+	sr->kind = col_text(s, SC_KIND);
+	sr->role = col_text(s, SC_ROLE);
+	const char *sec = (const char *)sqlite3_column_text(s, SC_SECTION);
+	sr->section = sec && !strcmp(sec, "rollback") ? SEC_ROLLBACK : SEC_MAIN;
+	sr->idempotent = (int)col_int(s, SC_IDEMPOTENT, 1);
+	sr->attempts = (int)col_int(s, SC_ATTEMPTS, 0);
+	sr->started_ms = col_ts(s, SC_STARTED);
+	sr->ended_ms = col_ts(s, SC_ENDED);
+	sr->duration_s = col_real(s, SC_DURATION);
+	sr->human_wait_s = col_real(s, SC_HUMAN_WAIT);
+	sr->exit_code = (int)col_int(s, SC_EXIT_CODE, -1);
+	sr->confirmed_by = col_text(s, SC_CONFIRMED_BY);
+	sr->error = col_text(s, SC_ERROR);
+	sr->output = col_text(s, SC_OUTPUT);
+	sr->output_cut = col_int(s, SC_OUTPUT_CUT, 0);
+	sr->state_json = col_text(s, SC_STATE_JSON);
+	return col_status(st, s, SC_STATUS, "steps", &sr->status);
+}
+
+static int note_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)
+{
+	(void)st;
+	run_rec_add_note(r, col_ts(s, NC_AT), (const char *)sqlite3_column_text(s, NC_OPERATOR),
+			 (const char *)sqlite3_column_text(s, NC_TEXT));
+	return 0;
+}
+
+static int phases_read(struct store *st, struct run_rec *r)
+{
+	return run_rows(st, Q_PHASES_GET, r, phase_row, "read phases");
+}
+
+static int steps_read(struct store *st, struct run_rec *r)
+{
+	return run_rows(st, Q_STEPS_GET, r, step_row, "read steps");
+}
+
+static int notes_read(struct store *st, struct run_rec *r)
+{
+	return run_rows(st, Q_NOTES_GET, r, note_row, "read notes");
 }
 
 /* The full id of the one run id_or_prefix names: 0, 1 none, 2 ambiguous, -1 error. */

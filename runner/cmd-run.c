@@ -255,19 +255,6 @@ static void on_wake(int sig)
 	engine_wake();
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_wake;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &sa, NULL);
-}
 
 /*
  * Executes x (a new run, or x->resume_run continued) with the live view and
@@ -278,7 +265,7 @@ int run_with_view(struct run_exec *x, const char *report, const char *junit)
 {
 	struct view v = { .quiet = g_opts.quiet, .tty = isatty(1), .flushed_ns = clock_mono_ns() };
 	struct engine_hooks hooks = { .event = on_event, .manual = ask_manual, .ud = &v };
-	install_signals();
+	install_stop_signals(on_signal, on_wake);
 	struct run_rec *r = NULL;
 	int rc;
 	if (x->resume_run) {

@@ -70,16 +70,6 @@ static void on_stop(int sig)
 		procset_wake(wake_ps);
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
 
 static const char *base_name(const char *path)
 {
@@ -325,7 +315,7 @@ static int setup(struct scheduler *s)
 		return 1;
 	}
 	wake_ps = s->ps;
-	install_signals();
+	install_stop_signals(on_stop, NULL);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * like git's: lowercase, no full stop, what is wrong and then what to do.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -71,6 +72,23 @@ char *absolute_db(void)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return xstrdup(db);
 	return xasprintf("%s/%s", cwd, db);
+}
+
+void install_stop_signals(void (*on_stop)(int), void (*on_wake)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a blocked wait must return so the stop is acted on */
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (on_wake) {
+		sa.sa_handler = on_wake;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 }
 
 int history_exists(void)

@@ -108,6 +108,8 @@ int open_store(struct store **out);
  * mistyped --db must not look like an empty history), and is not created.
  */
 int history_exists(void);
+/* SIGINT, SIGTERM and SIGHUP to on_stop; SIGUSR1 (the nudge of `lifeboat confirm`) to on_wake. */
+void install_stop_signals(void (*on_stop)(int), void (*on_wake)(int));
 int open_history(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
 /* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb);
