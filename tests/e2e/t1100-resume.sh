@@ -42,6 +42,7 @@ crash_and_resume () {
 	test "$(sql h.db "select count(*) from attempts where status = 'succeeded'")" = 7 &&
 	test "$(sql h.db "select max(n) from (select count(*) n from attempts where status = 'succeeded' group by phase_idx, step_idx)")" = 1 &&
 	test "$(sql h.db 'pragma integrity_check')" = ok &&
+	test "$(json_get r.json 'int(max(s["duration_s"] for p in d["phases"] for s in p["steps"]) < 60)')" = 1 &&
 	test "$(json_get r.json 'len(d["notes"])')" = 1 &&
 	json_get r.json 'd["notes"][0]["text"]' | grep -q "resumed" &&
 	cd ..
