@@ -11,6 +11,14 @@ packages=(
   procps psmisc # ps, pgrep, pkill, killall: the tests look for stray processes
   time          # GNU /usr/bin/time, for peak memory in the benchmarks
   chromium      # headless, renders the HTML report in tests/e2e/t4001 and for docs/report.png
+  # packaging and the self-contained checks (tests t7050-t7099)
+  curl               # the tests fetch from lifeboat's services with it
+  dpkg-dev file      # dpkg-shlibdeps, which CPack's DEB generator calls for Depends:
+  debootstrap        # a minimal Debian 12 root to install the .deb into
+  man-db             # man -l renders the man pages in the tests
+  scdoc              # builds the man pages
+  lua-check          # luacheck with lifeboat's standard of runbook globals
+  python3-jsonschema # checks configs and reports against docs/schemas
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -6,7 +6,7 @@
 # variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
 
-XSD=$LIFEBOAT_SRC/../shared/schemas/junit-10.xsd
+XSD=$LIFEBOAT_SRC/tests/schemas/junit-10.xsd
 
 # junit_cases FILE: one line per testcase, "classname|name|failed" (failed is 0 or 1)
 junit_cases () {

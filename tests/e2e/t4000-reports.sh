@@ -93,13 +93,13 @@ test_expect_success 'junit: an XML parser reads it; it validates against junit-1
 	assert [c.get("name") for c in cases[-2:]] == ["RTO", "RPO"]
 	assert s.get("failures") == "0"
 	PY
-	xmllint --noout --schema "$LIFEBOAT_SRC/../shared/schemas/junit-10.xsd" "$f"
+	xmllint --noout --schema "$LIFEBOAT_SRC/tests/schemas/junit-10.xsd" "$f"
 '
 
 test_expect_success 'junit: the failed step is a failure with its output' '
 	bad=$(cat bad.id) &&
 	expect_code 0 lb report "$bad" --format junit -o bad.xml >/dev/null &&
-	xmllint --noout --schema "$LIFEBOAT_SRC/../shared/schemas/junit-10.xsd" bad.xml &&
+	xmllint --noout --schema "$LIFEBOAT_SRC/tests/schemas/junit-10.xsd" bad.xml &&
 	python3 - bad.xml <<-\PY
 	import sys, xml.etree.ElementTree as ET
 	s = ET.parse(sys.argv[1]).getroot().find("testsuite")

@@ -425,9 +425,10 @@ static const char *schema_path(void)
 	const char *env = getenv("LIFEBOAT_JUNIT_XSD");
 	if (env)
 		return env;
-	/* shared/ sits beside the project: this file is <project>/tests/unit/test_report.c */
+	/* the repo's copy: this file is <project>/tests/unit/test_report.c, the schema
+	 * <project>/tests/schemas/junit-10.xsd */
 	snprintf(path, sizeof(path), "%s", __FILE__);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 2; i++) {
 		char *slash = strrchr(path, '/');
 		if (slash)
 			*slash = '\0';
@@ -435,7 +436,7 @@ static const char *schema_path(void)
 			snprintf(path, sizeof(path), ".");
 	}
 	size_t len = strlen(path);
-	snprintf(path + len, sizeof(path) - len, "/../shared/schemas/junit-10.xsd");
+	snprintf(path + len, sizeof(path) - len, "/schemas/junit-10.xsd");
 	return path;
 }
 
