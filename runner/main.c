@@ -38,6 +38,10 @@ static const struct cmd commands[] = {
 	{ "abort", cmd_abort, "abort RUN_ID", "abort a running run (cleanup phases still run)" },
 	{ "scheduler", cmd_scheduler, "scheduler [--once]",
 	  "run the config's scheduled drills when due (--once: those due now, then exit)" },
+	{ "keygen", cmd_keygen, "keygen NAME", "make a minisign key pair: NAME.key (secret, 0600) and NAME.pub" },
+	{ "sign", cmd_sign, "sign --key NAME.key FILE...", "write FILE.minisig beside each file (minisign's format)" },
+	{ "verify", cmd_verify, "verify --pub KEY.pub [--sig SIG] FILE...",
+	  "check FILE.minisig against the public key (made by lifeboat sign or minisign -S)" },
 };
 
 static const char global_usage[] =

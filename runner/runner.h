@@ -50,6 +50,9 @@ int cmd_abort(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_scheduler(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);

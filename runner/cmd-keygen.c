@@ -1,0 +1,110 @@
+/*
+ * `lifeboat keygen NAME`: a minisign key pair, NAME.key (the secret key,
+ * unencrypted as `minisign -G -W` writes it, mode 0600) and NAME.pub. It
+ * never overwrites: a lost secret key cannot be recreated, and a replaced
+ * one silently invalidates every signature made with it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "minisign.h"
+#include "runner.h"
+
+/* Writes text to a new file (O_EXCL) with mode; 0, or -1 (reported). */
+static int write_new(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			errorf("'%s' exists: keygen never overwrites a key (move it away first, or pick another name)",
+			       path);
+		else
+			errorf("cannot create '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			errorf("cannot write '%s': %s", path, strerror(errno));
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) || close(fd)) {
+		errorf("cannot write '%s': %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+	const char *name = NULL;
+	for (int i = 1; i < argc; i++) {
+		int g = global_option(argc, argv, &i, "keygen");
+		if (g < 0)
+			return EXIT_USAGE;
+		if (g)
+			continue;
+		if (is_help(argv[i])) {
+			print_cmd_help("keygen");
+			return 0;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("keygen", "unknown option '%s'", argv[i]);
+		if (name)
+			return usage_error("keygen", "one key name at a time");
+		name = argv[i];
+	}
+	if (!name || !*name)
+		return usage_error("keygen", "give the key's name: lifeboat keygen keys/ci writes keys/ci.key and keys/ci.pub");
+	struct minisign_sec sk;
+	struct minisign_pub pk;
+	char *err = NULL;
+	if (minisign_keygen(&sk, &pk, &err)) {
+		errorf("%s", err);
+		free(err);
+		return 1;
+	}
+	char keyid[17];
+	minisign_keyid(pk.keynum, keyid);
+	char *key_path = xasprintf("%s.key", name), *pub_path = xasprintf("%s.pub", name);
+	char *sec_comment = xasprintf("lifeboat secret key %s (unencrypted: keep it where only the signer can read it)", keyid);
+	char *pub_comment = xasprintf("minisign public key %s", keyid);
+	char *sec_text = minisign_sec_format(&sk, sec_comment);
+	char *pub_text = minisign_pub_format(&pk, pub_comment);
+	OPENSSL_cleanse(&sk, sizeof(sk));
+	int rc = 1;
+	/* both names are checked first, so a refusal leaves nothing half made */
+	if (access(key_path, F_OK) == 0 || access(pub_path, F_OK) == 0) {
+		errorf("'%s' exists: keygen never overwrites a key (move it away first, or pick another name)",
+		       access(key_path, F_OK) == 0 ? key_path : pub_path);
+	} else if (!write_new(key_path, sec_text, 0600)) {
+		if (write_new(pub_path, pub_text, 0644)) {
+			unlink(key_path);
+		} else {
+			rc = 0;
+			if (!g_opts.quiet)
+				printf("key %s\nsecret key: %s (mode 0600; keep it where only the signer can read it)\npublic key: %s (list it under trust.keys; minisign -V -p %s verifies)\n",
+				       keyid, key_path, pub_path, pub_path);
+		}
+	}
+	OPENSSL_cleanse(sec_text, strlen(sec_text));
+	free(sec_text);
+	free(pub_text);
+	free(sec_comment);
+	free(pub_comment);
+	free(key_path);
+	free(pub_path);
+	return rc;
+}
