@@ -10,6 +10,7 @@ packages=(
   libxml2-utils # xmllint, to check JUnit reports
   procps psmisc # ps, pgrep, pkill, killall: the tests look for stray processes
   time          # GNU /usr/bin/time, for peak memory in the benchmarks
+  minisign      # tests/e2e/t80xx: lifeboat's signatures are checked by the real minisign
   chromium      # headless, renders the HTML report in tests/e2e/t4001 and for docs/report.png
   # packaging and the self-contained checks (tests t7050-t7099)
   curl               # the tests fetch from lifeboat's services with it
