@@ -154,51 +154,6 @@ static char *take_problems(struct loader *ld)
 
 /* ---- did you mean ------------------------------------------------------ */
 
-/* Optimal string alignment distance, ignoring case: typos, dropped letters, swaps. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	size_t d[65][65];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-			size_t best = d[i - 1][j - 1] + (ca != cb);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2])
-			    && tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The candidate closest to word, when close enough to be a likely typo; else NULL. */
-static const char *suggest(const char *word, const char *const *cands, size_t n)
-{
-	size_t len = strlen(word);
-	size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-	const char *best = NULL;
-	size_t best_d = limit + 1;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, cands[i]);
-		if (d < best_d && d < len) {
-			best = cands[i];
-			best_d = d;
-		}
-	}
-	return best;
-}
-
 static size_t count_names(const char *const *names)
 {
 	size_t n = 0;
@@ -211,7 +166,7 @@ static size_t count_names(const char *const *names)
 static const char *did_you_mean(const char *word, const char *const *cands, size_t n)
 {
 	static char buf[160];
-	const char *s = suggest(word, cands, n);
+	const char *s = suggest_word(word, cands, n);
 	if (!s)
 		return "";
 	snprintf(buf, sizeof(buf), " (did you mean '%s'?)", s);
@@ -332,7 +287,7 @@ static int check_map(struct loader *ld, const yaml_node_t *n, const char *key, c
 					ok = 1;
 			if (!ok) {
 				size_t nk = count_names(known);
-				const char *s = suggest(k, known, nk);
+				const char *s = suggest_word(k, known, nk);
 				if (s) {
 					problem_at(ld, kn, path, "unknown key; did you mean '%s'?", s);
 				} else {
@@ -598,7 +553,7 @@ static char *tz_suggest(const char *name)
 			if (!strcmp(names[i], part))
 				best = names[i];
 		if (!best)
-			best = suggest(part, (const char *const *)names, n);
+			best = suggest_word(part, (const char *const *)names, n);
 		if (best)
 			strbuf_addf(&found, "%s%s", found.len ? "/" : "", best);
 		else
@@ -850,7 +805,7 @@ static void load_notify(struct loader *ld, const yaml_node_t *n)
 		if (ev >= 0) {
 			cfg->events |= 1u << ev;
 		} else if (name) {
-			const char *s = suggest(name, event_names, CONFIG_EVENT_COUNT);
+			const char *s = suggest_word(name, event_names, CONFIG_EVENT_COUNT);
 			char *all = join_names(event_names, CONFIG_EVENT_COUNT, "");
 			if (s)
 				problem_at(ld, item, key, "unknown event '%s'; did you mean '%s'?", name, s);

@@ -57,6 +57,12 @@ const char *duration_format(double secs, char *buf, size_t n);
 void sha256_hex(const void *data, size_t len, char out[65]);
 int sha256_file(const char *path, char out[65]);	/* 0, or -1 with errno */
 
+/*
+ * The candidate closest to word (optimal string alignment distance, any
+ * case) when close enough to be a typo, else NULL: for "did you mean".
+ */
+const char *suggest_word(const char *word, const char *const *cands, size_t n);
+
 /* Reads a whole file; NULL with errno on failure. *len may be NULL. */
 char *read_file(const char *path, size_t *len);
 

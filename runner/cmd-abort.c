@@ -2,26 +2,19 @@
 #include "act.h"
 #include "runner.h"
 
-int cmd_abort(int argc, char **argv)
+static int cmd_abort(const struct cmd_args *a)
 {
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "abort");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("abort");
-			return 0;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage_error("abort", "unknown option '%s'", argv[i]);
-		if (id)
-			return usage_error("abort", "one run at a time");
-		id = argv[i];
-	}
-	if (!id)
+	if (a->nargs > 1)
+		return usage_error("abort", "one run at a time");
+	if (!a->nargs)
 		return usage_error("abort", "no run id given");
-	return act_on_run("abort", id, "abort", NULL, NULL);
+	return act_on_run("abort", a->args[0], "abort", NULL, NULL);
 }
+
+static const struct opt abort_options[] = { OPT_END };
+
+const struct cmd cmd_abort_entry = {
+	"abort", cmd_abort, "RUN_ID", "abort a running run (cleanup phases still run)",
+	abort_options,
+	"abort 3f9c2a",
+};

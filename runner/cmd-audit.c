@@ -60,33 +60,14 @@ static int check_entry(void *ud, const struct audit_entry *e)
 	return 0;
 }
 
-int cmd_audit(int argc, char **argv)
+enum { AUDIT_OPT_EXPECT_HEAD = OPT_CODE + 64 };
+
+static int cmd_audit(const struct cmd_args *a)
 {
-	const char *sub = NULL, *expect = NULL;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "audit");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("audit");
-			return 0;
-		} else if (!strcmp(argv[i], "--expect-head")) {
-			if (i + 1 >= argc)
-				return usage_error("audit", "--expect-head needs SEQ:HASH");
-			expect = argv[++i];
-		} else if (!strncmp(argv[i], "--expect-head=", 14)) {
-			expect = argv[i] + 14;
-		} else if (argv[i][0] == '-') {
-			return usage_error("audit", "unknown option '%s'", argv[i]);
-		} else if (!sub) {
-			sub = argv[i];
-		} else {
-			return usage_error("audit", "unexpected argument '%s'", argv[i]);
-		}
-	}
-	if (!sub || strcmp(sub, "verify"))
+	const char *expect = opt_value(a, AUDIT_OPT_EXPECT_HEAD);
+	if (a->nargs > 1)
+		return usage_error("audit", "unexpected argument '%s'", a->args[1]);
+	if (!a->nargs || strcmp(a->args[0], "verify"))
 		return usage_error("audit", "the audit command is `lifeboat audit verify`");
 	struct verify v = { .expect_seq = 1 };
 	snprintf(v.prev, sizeof(v.prev), "%s", AUDIT_GENESIS);
@@ -125,3 +106,16 @@ int cmd_audit(int argc, char **argv)
 		       (long long)v.head_seq, v.head);
 	return 0;
 }
+
+static const struct opt audit_options[] = {
+	{ AUDIT_OPT_EXPECT_HEAD, "expect-head", "SEQ:HASH",
+	  "fail unless the log reaches this head (as printed by an earlier verify): a cut tail shows" },
+	OPT_END
+};
+
+const struct cmd cmd_audit_entry = {
+	"audit", cmd_audit, "verify", "check the audit log's hash chain",
+	audit_options,
+	"audit verify\n"
+	"audit verify --expect-head \"$(cat audit-head.txt)\"",
+};

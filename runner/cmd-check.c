@@ -40,34 +40,27 @@ static int check_one(const char *path)
 	return 0;
 }
 
-int cmd_check(int argc, char **argv)
+static int cmd_check(const struct cmd_args *a)
 {
-	int nfiles = 0, rc = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "check");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("check");
-			return 0;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage_error("check", "unknown option '%s'", argv[i]);
-	}
-	for (int i = 1; i < argc; i++) {
-		if (global_option(argc, argv, &i, "check"))
-			continue;
-		nfiles++;
-		if (check_one(argv[i]))
+	int rc = 0;
+	for (size_t i = 0; i < a->nargs; i++)
+		if (check_one(a->args[i]))
 			rc = EXIT_USAGE;
-	}
 	const struct config *cfg = runner_config();
-	if (!nfiles && !cfg)
+	if (!a->nargs && !cfg)
 		return usage_error("check", "no runbook file given");
 	if (cfg && !g_opts.quiet)
 		printf("%s: ok (%zu roles, %zu environments, %zu schedules, %zu secrets)\n", cfg->path,
 		       cfg->nroles, cfg->nenvs, cfg->nschedules, cfg->nsecrets);
 	return rc;
 }
+
+static const struct opt check_options[] = { OPT_END };
+
+const struct cmd cmd_check_entry = {
+	"check", cmd_check, "[FILE...]",
+	"validate runbooks (and the config) without running anything",
+	check_options,
+	"check runbooks/*.lua\n"
+	"--config ops/lifeboat.yaml check",
+};

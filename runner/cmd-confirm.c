@@ -4,37 +4,36 @@
 #include "act.h"
 #include "runner.h"
 
-static int confirm_or_decline(int argc, char **argv, const char *kind)
+static int confirm_or_decline(const struct cmd_args *a, const char *kind)
 {
-	const char *args[2] = { NULL, NULL };
-	int n = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, kind);
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help(kind);
-			return 0;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage_error(kind, "unknown option '%s'", argv[i]);
-		if (n == 2)
-			return usage_error(kind, "too many arguments");
-		args[n++] = argv[i];
-	}
-	if (!args[0])
+	if (a->nargs > 2)
+		return usage_error(kind, "too many arguments");
+	if (!a->nargs)
 		return usage_error(kind, "no run id given");
-	return act_on_run(kind, args[0], kind, args[1], NULL);
+	return act_on_run(kind, a->args[0], kind, a->nargs > 1 ? a->args[1] : NULL, NULL);
 }
 
-int cmd_confirm(int argc, char **argv)
+static int cmd_confirm(const struct cmd_args *a)
 {
-	return confirm_or_decline(argc, argv, "confirm");
+	return confirm_or_decline(a, "confirm");
 }
 
-int cmd_decline(int argc, char **argv)
+static int cmd_decline(const struct cmd_args *a)
 {
-	return confirm_or_decline(argc, argv, "decline");
+	return confirm_or_decline(a, "decline");
 }
+
+static const struct opt confirm_options[] = { OPT_END };
+
+const struct cmd cmd_confirm_entry = {
+	"confirm", cmd_confirm, "RUN_ID [STEP]", "confirm a waiting manual step, from any terminal",
+	confirm_options,
+	"confirm 3f9c2a\n"
+	"--as alice confirm 3f9c2a \"promote replica\"",
+};
+
+const struct cmd cmd_decline_entry = {
+	"decline", cmd_decline, "RUN_ID [STEP]", "decline a waiting manual step",
+	confirm_options,
+	"decline 3f9c2a",
+};

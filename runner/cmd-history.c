@@ -92,37 +92,27 @@ static void print_trend(struct store *st, const char *runbook, int limit)
 	free(pts);
 }
 
-int cmd_history(int argc, char **argv)
+enum { HISTORY_OPT_JSON = OPT_CODE + 64, HISTORY_OPT_LIMIT };
+
+static int cmd_history(const struct cmd_args *a)
 {
 	const char *runbook = NULL;
 	int limit = 20, json = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "history");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		const char *a = argv[i];
-		if (is_help(a)) {
-			print_cmd_help("history");
-			return 0;
-		} else if (!strcmp(a, "--json")) {
+	for (size_t i = 0; i < a->nopts; i++) {
+		const char *v = a->opts[i].value;
+		if (a->opts[i].id == HISTORY_OPT_JSON) {
 			json = 1;
-		} else if (!strcmp(a, "--limit") || !strncmp(a, "--limit=", 8)) {
-			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+		} else if (a->opts[i].id == HISTORY_OPT_LIMIT) {
 			char *end;
-			long n = v ? strtol(v, &end, 10) : 0;
-			if (!v || *end || n < 1)
+			long n = strtol(v, &end, 10);
+			if (*end || n < 1 || n > 1000000)
 				return usage_error("history", "--limit needs a positive number");
 			limit = (int)n;
-		} else if (a[0] == '-') {
-			return usage_error("history", "unknown option '%s'", a);
-		} else if (!runbook) {
-			runbook = a;
-		} else {
-			return usage_error("history", "only one runbook name at a time");
 		}
 	}
+	if (a->nargs > 1)
+		return usage_error("history", "only one runbook name at a time");
+	runbook = a->nargs ? a->args[0] : NULL;
 	/* a runbook's file works as well as its name: people pass the path they ran */
 	char *named = NULL;
 	size_t rlen = runbook ? strlen(runbook) : 0;
@@ -213,3 +203,16 @@ int cmd_history(int argc, char **argv)
 	free(named);
 	return 0;
 }
+
+static const struct opt history_options[] = {
+	{ HISTORY_OPT_LIMIT, "limit", "N", "show the newest N runs (default 20)" },
+	{ HISTORY_OPT_JSON, "json", NULL, "print the runs as JSON" },
+	OPT_END
+};
+
+const struct cmd cmd_history_entry = {
+	"history", cmd_history, "[RUNBOOK]", "list past runs, newest first, with the RTO trend",
+	history_options,
+	"history\n"
+	"history --limit 5 failover.lua",
+};

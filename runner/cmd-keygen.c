@@ -47,25 +47,11 @@ static int write_new(const char *path, const char *text, mode_t mode)
 	return 0;
 }
 
-int cmd_keygen(int argc, char **argv)
+static int cmd_keygen(const struct cmd_args *a)
 {
-	const char *name = NULL;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "keygen");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("keygen");
-			return 0;
-		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage_error("keygen", "unknown option '%s'", argv[i]);
-		if (name)
-			return usage_error("keygen", "one key name at a time");
-		name = argv[i];
-	}
+	if (a->nargs > 1)
+		return usage_error("keygen", "one key name at a time");
+	const char *name = a->nargs ? a->args[0] : NULL;
 	if (!name || !*name)
 		return usage_error("keygen", "give the key's name: lifeboat keygen keys/ci writes keys/ci.key and keys/ci.pub");
 	struct minisign_sec sk;
@@ -108,3 +94,11 @@ int cmd_keygen(int argc, char **argv)
 	free(pub_path);
 	return rc;
 }
+
+static const struct opt keygen_options[] = { OPT_END };
+
+const struct cmd cmd_keygen_entry = {
+	"keygen", cmd_keygen, "NAME", "make a minisign key pair: NAME.key (secret, 0600) and NAME.pub",
+	keygen_options,
+	"keygen keys/ci",
+};

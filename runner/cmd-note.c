@@ -4,34 +4,24 @@
 #include "act.h"
 #include "runner.h"
 
-int cmd_note(int argc, char **argv)
+static int cmd_note(const struct cmd_args *a)
 {
-	const char *id = NULL;
+	if (a->nargs < 2)
+		return usage_error("note", "give a run id and the note's text");
 	struct strbuf text = STRBUF_INIT;
 	strbuf_init(&text, 0);
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "note");
-		if (g < 0) {
-			strbuf_release(&text);
-			return EXIT_USAGE;
-		}
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("note");
-			strbuf_release(&text);
-			return 0;
-		}
-		if (!id)
-			id = argv[i];
-		else
-			strbuf_addf(&text, "%s%s", text.len ? " " : "", argv[i]);
-	}
-	if (!id || !text.len) {
-		strbuf_release(&text);
-		return usage_error("note", "give a run id and the note's text");
-	}
-	int rc = act_on_run("note", id, "note", NULL, text.buf);
+	for (size_t i = 1; i < a->nargs; i++)
+		strbuf_addf(&text, "%s%s", text.len ? " " : "", a->args[i]);
+	int rc = text.len ? act_on_run("note", a->args[0], "note", NULL, text.buf)
+			  : usage_error("note", "give a run id and the note's text");
 	strbuf_release(&text);
 	return rc;
 }
+
+static const struct opt note_options[] = { OPT_END };
+
+const struct cmd cmd_note_entry = {
+	"note", cmd_note, "RUN_ID TEXT...", "add a note to a run's timeline",
+	note_options,
+	"note 3f9c2a \"DNS TTL was 1h, not 5m\"",
+};

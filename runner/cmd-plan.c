@@ -74,34 +74,16 @@ static void print_rto_trend(struct store *st, const struct runbook *rb)
 	free(pts);
 }
 
-int cmd_plan(int argc, char **argv)
+enum { PLAN_OPT_ENV = OPT_CODE + 64 };
+
+static int cmd_plan(const struct cmd_args *ca)
 {
-	const char *file = NULL, *env_name = NULL;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "plan");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("plan");
-			return 0;
-		} else if (!strcmp(argv[i], "--env")) {
-			if (i + 1 >= argc)
-				return usage_error("plan", "--env needs a name");
-			env_name = argv[++i];
-		} else if (!strncmp(argv[i], "--env=", 6)) {
-			env_name = argv[i] + 6;
-		} else if (argv[i][0] == '-') {
-			return usage_error("plan", "unknown option '%s'", argv[i]);
-		} else if (!file) {
-			file = argv[i];
-		} else {
-			return usage_error("plan", "one runbook at a time");
-		}
-	}
-	if (!file)
+	const char *env_name = opt_value(ca, PLAN_OPT_ENV);
+	if (ca->nargs > 1)
+		return usage_error("plan", "one runbook at a time");
+	if (!ca->nargs)
 		return usage_error("plan", "no runbook file given");
+	const char *file = ca->args[0];
 	int rc;
 	const struct config_env *env = env_for("plan", env_name, &rc);
 	if (rc)
@@ -194,3 +176,14 @@ int cmd_plan(int argc, char **argv)
 	luahost_free(host);
 	return 0;
 }
+
+static const struct opt plan_options[] = {
+	{ PLAN_OPT_ENV, "env", "ENV", "judge against the config's environment ENV (its RTO/RPO and params)" },
+	OPT_END
+};
+
+const struct cmd cmd_plan_entry = {
+	"plan", cmd_plan, "FILE", "show phases, budgets and how past runs fit the RTO",
+	plan_options,
+	"plan --env prod failover.lua",
+};

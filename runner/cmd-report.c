@@ -33,41 +33,14 @@ static char *default_path(const struct run_rec *r, const char *format)
 	return path;
 }
 
-int cmd_report(int argc, char **argv)
+static int cmd_report(const struct cmd_args *a)
 {
-	const char *id = NULL, *format = NULL, *out = NULL;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "report");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		const char *a = argv[i];
-		if (is_help(a)) {
-			print_cmd_help("report");
-			return 0;
-		} else if (!strcmp(a, "--format") || !strcmp(a, "-f")) {
-			if (i + 1 >= argc)
-				return usage_error("report", "option '%s' needs a value", a);
-			format = argv[++i];
-		} else if (!strncmp(a, "--format=", 9)) {
-			format = a + 9;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (i + 1 >= argc || !argv[i + 1][0])
-				return usage_error("report", "option '%s' needs a file name (or - for stdout)", a);
-			out = argv[++i];
-		} else if (!strncmp(a, "--output=", 9) && a[9]) {
-			out = a + 9;
-		} else if (a[0] == '-' && a[1]) {
-			return usage_error("report", "unknown option '%s'", a);
-		} else if (!id) {
-			id = a;
-		} else {
-			return usage_error("report", "only one run at a time");
-		}
-	}
-	if (!id)
+	const char *format = opt_value(a, 'f'), *out = opt_value(a, 'o');
+	if (a->nargs > 1)
+		return usage_error("report", "only one run at a time");
+	if (!a->nargs)
 		return usage_error("report", "no run id given (see `lifeboat history`)");
+	const char *id = a->args[0];
 	if (!format && out && strcmp(out, "-"))
 		format = report_format_for_path(out);
 	if (!format)
@@ -113,3 +86,16 @@ int cmd_report(int argc, char **argv)
 	run_rec_free(r);
 	return rc;
 }
+
+static const struct opt report_options[] = {
+	{ 'f', "format", "json|junit|md|html|prom", "the report's format (default: from -o's extension)" },
+	{ 'o', "output", "FILE", "write it to FILE, - for stdout (default: <reports_dir>/<runbook>-<run>.<ext>)" },
+	OPT_END
+};
+
+const struct cmd cmd_report_entry = {
+	"report", cmd_report, "RUN_ID", "write a past run's report",
+	report_options,
+	"report --format html 3f9c2a\n"
+	"report -o - --format json 3f9c2a",
+};

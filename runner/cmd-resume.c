@@ -39,33 +39,16 @@ static int ask_yes(const char *question)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-int cmd_resume(int argc, char **argv)
+enum { RESUME_OPT_FORCE = OPT_CODE + 64 };
+
+static int cmd_resume(const struct cmd_args *a)
 {
-	const char *id = NULL;
-	int yes = 0, force = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "resume");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("resume");
-			return 0;
-		} else if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
-			yes = 1;
-		} else if (!strcmp(argv[i], "--force")) {
-			force = 1;
-		} else if (argv[i][0] == '-') {
-			return usage_error("resume", "unknown option '%s'", argv[i]);
-		} else if (!id) {
-			id = argv[i];
-		} else {
-			return usage_error("resume", "one run at a time");
-		}
-	}
-	if (!id)
+	int yes = opt_count(a, 'y') > 0, force = opt_count(a, RESUME_OPT_FORCE) > 0;
+	if (a->nargs > 1)
+		return usage_error("resume", "one run at a time");
+	if (!a->nargs)
 		return usage_error("resume", "no run id given (see `lifeboat history`)");
+	const char *id = a->args[0];
 	struct store *st;
 	int rc = open_history(&st);
 	if (rc)
@@ -164,3 +147,16 @@ out:
 	store_close(st);
 	return rc;
 }
+
+static const struct opt resume_options[] = {
+	{ 'y', "yes", NULL, "run again a non-idempotent step that was in flight, and confirm manual steps" },
+	{ RESUME_OPT_FORCE, "force", NULL, "resume even though the runbook changed since the run started (audited)" },
+	OPT_END
+};
+
+const struct cmd cmd_resume_entry = {
+	"resume", cmd_resume, "RUN_ID", "continue an interrupted run from its first unfinished step",
+	resume_options,
+	"resume 3f9c2a\n"
+	"resume --yes 3f9c2a",
+};

@@ -295,10 +295,10 @@ int run_with_view(struct run_exec *x, const char *report, const char *junit)
 	return rc;
 }
 
-static int run_common(int argc, char **argv, const char *mode)
+static int run_common(const struct cmd_args *ca, const char *mode)
 {
 	struct run_args a = { 0 };
-	int rc = run_args_parse(argc, argv, &a);
+	int rc = run_args_parse(ca, &a);
 	if (!rc) {
 		struct run_setup s;
 		rc = run_setup_init(&s, &a, mode, "cli");
@@ -309,15 +309,30 @@ static int run_common(int argc, char **argv, const char *mode)
 		run_setup_release(&s);
 	}
 	run_args_release(&a);
-	return rc < 0 ? 0 : rc;
+	return rc;
 }
 
-int cmd_run(int argc, char **argv)
+static int cmd_run(const struct cmd_args *a)
 {
-	return run_common(argc, argv, "run");
+	return run_common(a, "run");
 }
 
-int cmd_drill(int argc, char **argv)
+static int cmd_drill(const struct cmd_args *a)
 {
-	return run_common(argc, argv, "drill");
+	return run_common(a, "drill");
 }
+
+static const struct opt run_options[] = { RUN_OPTIONS, OPT_END };
+
+const struct cmd cmd_run_entry = {
+	"run", cmd_run, "FILE", "run a runbook (fault phases skipped) and judge its RTO/RPO",
+	run_options,
+	"run --yes failover.lua\n"
+	"run --env prod -p region=eu-west-1 --report out.json failover.lua",
+};
+
+const struct cmd cmd_drill_entry = {
+	"drill", cmd_drill, "FILE", "run a runbook with its fault phases: a chaos drill",
+	run_options,
+	"drill --env staging --yes --junit drill.xml failover.lua",
+};

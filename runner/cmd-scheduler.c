@@ -331,25 +331,13 @@ static void release(struct scheduler *s)
 	store_close(s->st);
 }
 
-int cmd_scheduler(int argc, char **argv)
+enum { SCHEDULER_OPT_ONCE = OPT_CODE + 64 };
+
+static int cmd_scheduler(const struct cmd_args *a)
 {
-	int once = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "scheduler");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("scheduler");
-			return 0;
-		} else if (!strcmp(argv[i], "--once")) {
-			once = 1;
-		} else {
-			return usage_error("scheduler", "unknown %s '%s'",
-					   argv[i][0] == '-' ? "option" : "argument", argv[i]);
-		}
-	}
+	int once = opt_count(a, SCHEDULER_OPT_ONCE) > 0;
+	if (a->nargs)
+		return usage_error("scheduler", "unknown argument '%s'", a->args[0]);
 	struct scheduler s;
 	memset(&s, 0, sizeof(s));
 	int rc = setup(&s);
@@ -389,3 +377,15 @@ int cmd_scheduler(int argc, char **argv)
 	release(&s);
 	return rc;
 }
+
+static const struct opt scheduler_options[] = {
+	{ SCHEDULER_OPT_ONCE, "once", NULL, "start the drills due now, wait for them, then exit" },
+	OPT_END
+};
+
+const struct cmd cmd_scheduler_entry = {
+	"scheduler", cmd_scheduler, "", "run the config's scheduled drills when due",
+	scheduler_options,
+	"scheduler\n"
+	"scheduler --once",
+};

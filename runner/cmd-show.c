@@ -111,31 +111,16 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 	print_summary(stdout, r);
 }
 
-int cmd_show(int argc, char **argv)
+enum { SHOW_OPT_JSON = OPT_CODE + 64 };
+
+static int cmd_show(const struct cmd_args *a)
 {
-	const char *id = NULL;
-	int json = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "show");
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(argv[i])) {
-			print_cmd_help("show");
-			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (argv[i][0] == '-') {
-			return usage_error("show", "unknown option '%s'", argv[i]);
-		} else if (!id) {
-			id = argv[i];
-		} else {
-			return usage_error("show", "only one run at a time");
-		}
-	}
-	if (!id)
+	int json = opt_count(a, SHOW_OPT_JSON) > 0;
+	if (a->nargs > 1)
+		return usage_error("show", "only one run at a time");
+	if (!a->nargs)
 		return usage_error("show", "no run id given (see `lifeboat history`)");
+	const char *id = a->args[0];
 	struct store *st;
 	int rc = open_history(&st);
 	if (rc)
@@ -154,3 +139,15 @@ int cmd_show(int argc, char **argv)
 	store_close(st);
 	return rc;
 }
+
+static const struct opt show_options[] = {
+	{ SHOW_OPT_JSON, "json", NULL, "print the run as JSON (the report's schema)" },
+	OPT_END
+};
+
+const struct cmd cmd_show_entry = {
+	"show", cmd_show, "RUN_ID", "one run's timeline",
+	show_options,
+	"show 3f9c2a\n"
+	"show --json 3f9c2a",
+};

@@ -17,39 +17,12 @@
 #include "report.h"
 #include "runner.h"
 
-int cmd_sign(int argc, char **argv)
+static int cmd_sign(const struct cmd_args *a)
 {
-	const char *key = NULL;
-	const char **files = xcalloc((size_t)argc, sizeof(*files));
-	size_t nfiles = 0;
+	const char *key = opt_value(a, 'k');
+	const char *const *files = a->args;
+	size_t nfiles = a->nargs;
 	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "sign");
-		if (g < 0) {
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (g)
-			continue;
-		const char *a = argv[i];
-		if (is_help(a)) {
-			print_cmd_help("sign");
-			goto out;
-		} else if (!strcmp(a, "--key") || !strcmp(a, "-k")) {
-			if (i + 1 >= argc) {
-				rc = usage_error("sign", "option '%s' needs a value", a);
-				goto out;
-			}
-			key = argv[++i];
-		} else if (!strncmp(a, "--key=", 6)) {
-			key = a + 6;
-		} else if (a[0] == '-' && a[1]) {
-			rc = usage_error("sign", "unknown option '%s'", a);
-			goto out;
-		} else {
-			files[nfiles++] = a;
-		}
-	}
 	if (!key) {
 		rc = usage_error("sign", "give the secret key: --key NAME.key (made by lifeboat keygen NAME)");
 		goto out;
@@ -99,6 +72,16 @@ int cmd_sign(int argc, char **argv)
 	}
 	OPENSSL_cleanse(&sk, sizeof(sk));
 out:
-	free(files);
 	return rc;
 }
+
+static const struct opt sign_options[] = {
+	{ 'k', "key", "FILE", "the secret key (NAME.key, made by lifeboat keygen NAME)" },
+	OPT_END
+};
+
+const struct cmd cmd_sign_entry = {
+	"sign", cmd_sign, "FILE...", "write FILE.minisig beside each file (minisign's format)",
+	sign_options,
+	"sign --key keys/ci.key runbooks/*.lua",
+};

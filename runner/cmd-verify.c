@@ -10,48 +10,17 @@
 #include "minisign.h"
 #include "runner.h"
 
-int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct cmd_args *a)
 {
-	const char **pubs = xcalloc((size_t)argc, sizeof(*pubs)), **files = xcalloc((size_t)argc, sizeof(*files));
-	size_t npubs = 0, nfiles = 0;
-	const char *sig_opt = NULL;
+	const char **pubs = xcalloc(a->nopts + 1, sizeof(*pubs));
+	const char *const *files = a->args;
+	size_t npubs = 0, nfiles = a->nargs;
+	const char *sig_opt = opt_value(a, 'x');
 	struct minisign_pub *keys = NULL;
 	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		int g = global_option(argc, argv, &i, "verify");
-		if (g < 0) {
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (g)
-			continue;
-		const char *a = argv[i];
-		const char **target = NULL;
-		if (is_help(a)) {
-			print_cmd_help("verify");
-			goto out;
-		} else if (!strcmp(a, "--pub") || !strcmp(a, "-p")) {
-			target = &pubs[npubs++];
-		} else if (!strcmp(a, "--sig") || !strcmp(a, "-x")) {
-			target = &sig_opt;
-		} else if (!strncmp(a, "--pub=", 6)) {
-			pubs[npubs++] = a + 6;
-		} else if (!strncmp(a, "--sig=", 6)) {
-			sig_opt = a + 6;
-		} else if (a[0] == '-' && a[1]) {
-			rc = usage_error("verify", "unknown option '%s'", a);
-			goto out;
-		} else {
-			files[nfiles++] = a;
-		}
-		if (target) {
-			if (i + 1 >= argc) {
-				rc = usage_error("verify", "option '%s' needs a value", a);
-				goto out;
-			}
-			*target = argv[++i];
-		}
-	}
+	for (size_t i = 0; i < a->nopts; i++)
+		if (a->opts[i].id == 'p')
+			pubs[npubs++] = a->opts[i].value;
 	if (!npubs) {
 		rc = usage_error("verify", "give the public key: --pub KEY.pub");
 		goto out;
@@ -103,6 +72,18 @@ int cmd_verify(int argc, char **argv)
 out:
 	free(keys);
 	free(pubs);
-	free(files);
 	return rc;
 }
+
+static const struct opt verify_options[] = {
+	{ 'p', "pub", "FILE", "a public key (KEY.pub); repeatable: any of them may have signed" },
+	{ 'x', "sig", "FILE", "the signature of the one FILE (default: FILE.minisig)" },
+	OPT_END
+};
+
+const struct cmd cmd_verify_entry = {
+	"verify", cmd_verify, "FILE...",
+	"check FILE.minisig against the public key (made by lifeboat sign or minisign -S)",
+	verify_options,
+	"verify --pub keys/ci.pub runbooks/failover.lua",
+};

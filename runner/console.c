@@ -1135,13 +1135,13 @@ static int console_run(struct console *c, const struct run_args *a)
 	return run_finish(c->m.final, c->m.rc, a->report, a->junit);
 }
 
-int cmd_console(int argc, char **argv)
+static int cmd_console(const struct cmd_args *ca)
 {
 	struct run_args a = { 0 };
-	int rc = run_args_parse(argc, argv, &a);
+	int rc = run_args_parse(ca, &a);
 	if (rc) {
 		run_args_release(&a);
-		return rc < 0 ? 0 : rc;
+		return rc;
 	}
 	if (!isatty(0) || !isatty(1)) {
 		run_args_release(&a);
@@ -1167,3 +1167,18 @@ int cmd_console(int argc, char **argv)
 	run_args_release(&a);
 	return rc;
 }
+
+static const struct opt console_options[] = {
+	{ RUN_OPT_DRILL, "drill", NULL, "run the fault phases too: a drill" },
+	{ RUN_OPT_WATCH, "watch", "RUN_ID", "follow and act on a run another process executes (no FILE then)" },
+	RUN_OPTIONS,
+	OPT_END
+};
+
+const struct cmd cmd_console_entry = {
+	"console", cmd_console, "FILE",
+	"run a runbook in the live console, or follow a run (--watch)",
+	console_options,
+	"console --drill --env staging failover.lua\n"
+	"console --watch 3f9c2a",
+};

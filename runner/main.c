@@ -17,60 +17,72 @@
 
 struct global_opts g_opts;
 
-static const struct cmd commands[] = {
-	{ "run", cmd_run, "run FILE [-p k=v]... [--env E] [--yes] [--incident-start T] [--strict-budgets] [--junit F] [--report F.json|.md|.html|.prom|.xml]",
-	  "run a runbook (fault phases skipped) and judge its RTO/RPO" },
-	{ "drill", cmd_drill, "drill FILE [same options as run]",
-	  "run a runbook with its fault phases: a chaos drill" },
-	{ "console", cmd_console, "console FILE [--drill] [run options] | console --watch RUN_ID",
-	  "run a runbook in the live console, or follow and act on a run (--watch)" },
-	{ "check", cmd_check, "check FILE...", "validate runbooks without running anything" },
-	{ "plan", cmd_plan, "plan FILE [--env E]", "show phases, budgets and how past runs fit the RTO" },
-	{ "history", cmd_history, "history [RUNBOOK] [--limit N] [--json]", "list past runs, newest first" },
-	{ "show", cmd_show, "show RUN_ID [--json]", "one run's timeline" },
-	{ "report", cmd_report, "report RUN_ID --format json|junit|md|html|prom [-o FILE|-]",
-	  "write a past run's report (default: <reports_dir>/<runbook>-<run>.<ext>)" },
-	{ "confirm", cmd_confirm, "confirm RUN_ID [STEP]", "confirm a waiting manual step, from any terminal" },
-	{ "decline", cmd_decline, "decline RUN_ID [STEP]", "decline a waiting manual step" },
-	{ "note", cmd_note, "note RUN_ID TEXT", "add a note to a run's timeline" },
-	{ "resume", cmd_resume, "resume RUN_ID [--yes] [--force]", "continue an interrupted run from its first unfinished step" },
-	{ "audit", cmd_audit, "audit verify [--expect-head SEQ:HASH]", "check the audit log's hash chain" },
-	{ "abort", cmd_abort, "abort RUN_ID", "abort a running run (cleanup phases still run)" },
-	{ "scheduler", cmd_scheduler, "scheduler [--once]",
-	  "run the config's scheduled drills when due (--once: those due now, then exit)" },
-	{ "keygen", cmd_keygen, "keygen NAME", "make a minisign key pair: NAME.key (secret, 0600) and NAME.pub" },
-	{ "sign", cmd_sign, "sign --key NAME.key FILE...", "write FILE.minisig beside each file (minisign's format)" },
-	{ "verify", cmd_verify, "verify --pub KEY.pub [--sig SIG] FILE...",
-	  "check FILE.minisig against the public key (made by lifeboat sign or minisign -S)" },
+static const struct cmd *const commands[] = {
+	&cmd_run_entry,
+	&cmd_drill_entry,
+	&cmd_console_entry,
+	&cmd_check_entry,
+	&cmd_plan_entry,
+	&cmd_history_entry,
+	&cmd_show_entry,
+	&cmd_report_entry,
+	&cmd_confirm_entry,
+	&cmd_decline_entry,
+	&cmd_note_entry,
+	&cmd_resume_entry,
+	&cmd_audit_entry,
+	&cmd_abort_entry,
+	&cmd_scheduler_entry,
+	&cmd_keygen_entry,
+	&cmd_sign_entry,
+	&cmd_verify_entry,
 };
 
-static const char global_usage[] =
-	"global options: --db PATH  --config FILE  --as NAME  --no-color  -q  --help  --version";
+static const char exit_codes[] =
+	"exit codes: 0 ok, 1 step failed, 2 invalid input, 3 RTO missed, 4 RPO missed,\n"
+	"5 refused, 6 over budget (--strict-budgets), 130 aborted, 143 SIGTERM/SIGHUP\n";
 
 static void print_usage(FILE *f)
 {
-	fprintf(f, "usage: lifeboat [global options] <command> [options]\n\ncommands:\n");
+	fprintf(f, "usage: lifeboat [global options] <command> [options] [arguments]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n%s\n\nexit codes: 0 ok, 1 step failed, 2 invalid input, 3 RTO missed, 4 RPO missed,\n"
-		   "5 refused, 6 over budget (--strict-budgets), 130 aborted, 143 SIGTERM/SIGHUP\n",
-		global_usage);
+		fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nglobal options (before or after the command):\n");
+	opt_print_table(f, global_options);
+	fprintf(f, "\n%s\n'lifeboat <command> --help' shows a command's options; man lifeboat tells all.\n",
+		exit_codes);
 }
 
 static const struct cmd *find_cmd(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
 	return NULL;
 }
 
-void print_cmd_help(const char *name)
+static void print_usage_line(FILE *f, const struct cmd *c)
 {
-	const struct cmd *c = find_cmd(name);
-	if (!c)
-		return;
-	printf("usage: lifeboat %s\n\n%s\n\n%s\n", c->usage, c->summary, global_usage);
+	fprintf(f, "usage: lifeboat %s [options]%s%s\n", c->name, c->args[0] ? " " : "", c->args);
+}
+
+/* `lifeboat CMD --help`: usage, summary, options, the global options in brief, examples. */
+static void print_cmd_help(const struct cmd *c)
+{
+	print_usage_line(stdout, c);
+	printf("\n%s\n", c->summary);
+	if (c->opts && c->opts[0].id) {
+		printf("\noptions:\n");
+		opt_print_table(stdout, c->opts);
+	}
+	printf("\nglobal options: --db PATH, --config FILE, --as NAME, --no-color, -q, --quiet,\n"
+	       "-h, --help, -V, --version (see lifeboat --help)\n");
+	printf("\nexample%s:\n", strchr(c->example, '\n') ? "s" : "");
+	for (const char *p = c->example; *p;) {
+		size_t len = strcspn(p, "\n");
+		printf("  lifeboat %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
 }
 
 int usage_error(const char *name, const char *fmt, ...)
@@ -82,56 +94,66 @@ int usage_error(const char *name, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	const struct cmd *c = name ? find_cmd(name) : NULL;
-	if (c)
-		fprintf(stderr, "usage: lifeboat %s\n", c->usage);
-	else
-		print_usage(stderr);
+	if (c) {
+		print_usage_line(stderr, c);
+		fprintf(stderr, "(lifeboat %s --help lists its options)\n", c->name);
+	} else {
+		fprintf(stderr, "usage: lifeboat [global options] <command> [options] [arguments]\n"
+				"(lifeboat --help lists the commands)\n");
+	}
 	return EXIT_USAGE;
 }
 
-int is_help(const char *arg)
+/* "'drlil' is not a lifeboat command (did you mean 'drill'?)", exit 2. */
+static int unknown_command(const char *name)
 {
-	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+	const char *names[ARRAY_SIZE(commands) + 1];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i]->name;
+	names[ARRAY_SIZE(commands)] = "help";
+	const char *near = suggest_word(name, names, ARRAY_SIZE(names));
+	if (near)
+		return usage_error(NULL, "'%s' is not a lifeboat command (did you mean '%s'?)", name, near);
+	return usage_error(NULL, "'%s' is not a lifeboat command", name);
 }
 
-int global_option(int argc, char **argv, int *i, const char *cmd)
+/* The global options given (before or after the command) into g_opts. */
+static void apply_globals(const struct cmd_args *a)
 {
-	const char *a = argv[*i];
-	const char **target = NULL;
-	if (!strcmp(a, "--db"))
-		target = &g_opts.db;
-	else if (!strcmp(a, "--config"))
-		target = &g_opts.config;
-	else if (!strcmp(a, "--as"))
-		target = &g_opts.as;
-	if (target) {
-		if (*i + 1 >= argc || !argv[*i + 1][0]) {
-			usage_error(cmd, "option '%s' needs a value", a);
-			return -1;
+	for (size_t i = 0; i < a->nopts; i++) {
+		const char *v = a->opts[i].value;
+		switch (a->opts[i].id) {
+		case OPT_DB: g_opts.db = v; break;
+		case OPT_CONFIG: g_opts.config = v; break;
+		case OPT_AS: g_opts.as = v; break;
+		case OPT_NO_COLOR: g_opts.no_color = 1; break;
+		case OPT_QUIET: g_opts.quiet = 1; break;
+		default: break;
 		}
-		*target = argv[++*i];
-		return 1;
 	}
-	if (!strncmp(a, "--db=", 5)) {
-		g_opts.db = a + 5;
-		return 1;
+}
+
+/*
+ * The hidden --list-options [CMD] the bash completion asks: without CMD the
+ * commands and the global options, with CMD its options then its arguments'
+ * names, one a line ("ARGS RUN_ID [STEP]"). --list-commands: the commands.
+ */
+static int list_options(const char *name, int commands_only)
+{
+	if (!name) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			printf("%s\n", commands[i]->name);
+		printf("help\n");
+		if (!commands_only)
+			opt_print_list(stdout, global_options);
+		return 0;
 	}
-	if (!strncmp(a, "--config=", 9)) {
-		g_opts.config = a + 9;
-		return 1;
-	}
-	if (!strncmp(a, "--as=", 5)) {
-		g_opts.as = a + 5;
-		return 1;
-	}
-	if (!strcmp(a, "--no-color")) {
-		g_opts.no_color = 1;
-		return 1;
-	}
-	if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-		g_opts.quiet = 1;
-		return 1;
-	}
+	const struct cmd *c = find_cmd(name);
+	if (!c)
+		return unknown_command(name);
+	opt_print_list(stdout, c->opts);
+	opt_print_list(stdout, global_options);
+	printf("ARGS %s\n", c->args);
 	return 0;
 }
 
@@ -194,56 +216,64 @@ int main(int argc, char **argv)
 	setlocale(LC_NUMERIC, "C");
 	signal(SIGPIPE, SIG_IGN);
 
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		int g = global_option(argc, argv, &i, NULL);
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-			printf("lifeboat %s\n", LIFEBOAT_VERSION);
-			return finish_stdout(0);
-		}
-		if (is_help(a) || !strcmp(a, "help")) {
-			if (!strcmp(a, "help") && i + 1 < argc && find_cmd(argv[i + 1])) {
-				print_cmd_help(argv[i + 1]);
-				return finish_stdout(0);
-			}
+	/* the global options before the command, up to its name */
+	struct cmd_args pre, args = { 0 };
+	int rc = opt_parse(NULL, NULL, argc, argv, 1, &pre);
+	if (rc) {
+		cmd_args_release(&pre);
+		return rc;
+	}
+	apply_globals(&pre);
+	const char *name = pre.nargs ? pre.args[0] : NULL;
+	int first = pre.end - 1;	/* argv's index of the command's name */
+	if (opt_count(&pre, OPT_VERSION)) {
+		printf("lifeboat %s\n", LIFEBOAT_VERSION);
+		rc = finish_stdout(0);
+	} else if (opt_count(&pre, OPT_LIST_OPTIONS) || opt_count(&pre, OPT_LIST_COMMANDS)) {
+		int all = opt_count(&pre, OPT_LIST_OPTIONS) > 0;
+		rc = finish_stdout(list_options(all ? name : NULL, !all));
+	} else if (opt_count(&pre, OPT_HELP) || (name && !strcmp(name, "help"))) {
+		/* lifeboat help CMD, lifeboat --help CMD */
+		const char *topic = name && !strcmp(name, "help") ? (first + 1 < argc ? argv[first + 1] : NULL) : name;
+		const struct cmd *c = topic ? find_cmd(topic) : NULL;
+		if (topic && !c)
+			rc = unknown_command(topic);
+		else if (c)
+			print_cmd_help(c);
+		else
 			print_usage(stdout);
-			return finish_stdout(0);
+		if (!rc)
+			rc = finish_stdout(0);
+	} else if (!name) {
+		rc = usage_error(NULL, "no command given");
+	} else {
+		const struct cmd *c = find_cmd(name);
+		if (!c)
+			rc = unknown_command(name);
+		else
+			rc = opt_parse(c, c->opts, argc - first, argv + first, 0, &args);
+		if (c && !rc) {
+			apply_globals(&args);
+			resolve_globals();
+			if (opt_count(&args, OPT_HELP)) {
+				print_cmd_help(c);
+			} else if (opt_count(&args, OPT_VERSION)) {
+				printf("lifeboat %s\n", LIFEBOAT_VERSION);
+			} else {
+				/*
+				 * The config decides the history's path, the secrets and
+				 * more for every command: loaded before the command runs.
+				 */
+				rc = runner_config_load();
+				if (!rc)
+					rc = c->fn(&args);
+			}
+			rc = finish_stdout(rc);
+			runner_config_free();
+			free(g_opts.operator);
 		}
-		if (a[0] == '-')
-			return usage_error(NULL, "unknown option '%s'", a);
-		break;
 	}
-	if (i >= argc)
-		return usage_error(NULL, "no command given");
-	const struct cmd *c = find_cmd(argv[i]);
-	if (!c)
-		return usage_error(NULL, "'%s' is not a lifeboat command", argv[i]);
-	/*
-	 * The config decides the history's path, the secrets and more for every
-	 * command, so it is loaded before the command runs; --config and --db
-	 * may also follow the command's name, so look there first.
-	 */
-	int help = 0;
-	for (int k = i + 1; k < argc && !help; k++) {
-		if (!strcmp(argv[k], "--version")) {
-			printf("lifeboat %s\n", LIFEBOAT_VERSION);
-			return finish_stdout(0);
-		}
-		help = is_help(argv[k]);
-		if (!help && global_option(argc, argv, &k, c->name) < 0)
-			return EXIT_USAGE;
-	}
-	resolve_globals();
-	int rc = help ? 0 : runner_config_load();
-	if (!rc)
-		rc = c->fn(argc - i, argv + i);
-	rc = finish_stdout(rc);
-	runner_config_free();
-	free(g_opts.operator);
+	cmd_args_release(&pre);
+	cmd_args_release(&args);
 	return rc;
 }

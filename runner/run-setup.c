@@ -26,74 +26,54 @@ static int parse_param(struct run_args *a, const char *kv)
 	return 0;
 }
 
-int run_args_parse(int argc, char **argv, struct run_args *a)
+int run_args_parse(const struct cmd_args *ca, struct run_args *a)
 {
-	a->cmd = argv[0];
+	a->cmd = ca->cmd->name;
 	a->incident_ms = TS_NONE;
-	int console = !strcmp(a->cmd, "console");
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		int g = global_option(argc, argv, &i, a->cmd);
-		if (g < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		if (is_help(s)) {
-			print_cmd_help(a->cmd);
-			return -1;
-		}
-		const char *val = NULL;
-		const char *opts_with_value[] = { "-p", "--param", "--env", "--incident-start",
-						  "--junit", "--report", "--watch" };
-		for (size_t k = 0; k < ARRAY_SIZE(opts_with_value); k++) {
-			size_t n = strlen(opts_with_value[k]);
-			if (!strcmp(s, opts_with_value[k])) {
-				if (i + 1 >= argc)
-					return usage_error(a->cmd, "option '%s' needs a value", s);
-				val = argv[++i];
-				break;
-			}
-			if (!strncmp(s, opts_with_value[k], n) && s[n] == '=' && n > 2) {
-				val = s + n + 1;
-				break;
-			}
-		}
-		if (!strcmp(s, "--yes") || !strcmp(s, "-y")) {
+	for (size_t i = 0; i < ca->nopts; i++) {
+		const char *val = ca->opts[i].value;
+		switch (ca->opts[i].id) {
+		case 'y':
 			a->yes = 1;
-		} else if (!strcmp(s, "--strict-budgets")) {
+			break;
+		case RUN_OPT_STRICT_BUDGETS:
 			a->strict_budgets = 1;
-		} else if (console && !strcmp(s, "--drill")) {
+			break;
+		case RUN_OPT_DRILL:
 			a->drill = 1;
-		} else if (console && !strncmp(s, "--watch", 7) && val) {
+			break;
+		case RUN_OPT_WATCH:
 			a->watch = val;
-		} else if (!strncmp(s, "-p", 2) && (val || s[2])) {
-			if (parse_param(a, val ? val : s + 2))
-				return EXIT_USAGE;
-		} else if (!strncmp(s, "--param", 7) && val) {
+			break;
+		case 'p':
 			if (parse_param(a, val))
 				return EXIT_USAGE;
-		} else if (!strncmp(s, "--env", 5) && val) {
+			break;
+		case RUN_OPT_ENV:
 			a->env = val;
-		} else if (!strncmp(s, "--incident-start", 16) && val) {
+			break;
+		case RUN_OPT_INCIDENT_START:
 			if (clock_parse(val, 1, &a->incident_ms))
 				return usage_error(a->cmd, "--incident-start '%s' is not a time: use ISO-8601 with a zone (2026-11-22T01:30:00Z) or unix seconds", val);
 			/* an incident cannot start in the future: milliseconds given as seconds, say */
 			if (a->incident_ms > clock_wall_ms() + 60000)
 				return usage_error(a->cmd, "--incident-start '%s' is in the future (milliseconds instead of seconds?); give when the incident began", val);
-		} else if (!strncmp(s, "--junit", 7) && val) {
+			break;
+		case RUN_OPT_JUNIT:
 			a->junit = val;
-		} else if (!strncmp(s, "--report", 8) && val) {
+			break;
+		case RUN_OPT_REPORT:
 			if (!report_format_for_path(val))
 				return usage_error(a->cmd, "--report '%s': the extension picks the format: .json, .md, .html, .prom or .xml (JUnit)", val);
 			a->report = val;
-		} else if (s[0] == '-' && s[1]) {
-			return usage_error(a->cmd, "unknown option '%s'", s);
-		} else if (!a->file) {
-			a->file = s;
-		} else {
-			return usage_error(a->cmd, "only one runbook file at a time ('%s' and '%s')", a->file, s);
+			break;
+		default:
+			break;
 		}
 	}
+	if (ca->nargs > 1)
+		return usage_error(a->cmd, "only one runbook file at a time ('%s' and '%s')", ca->args[0], ca->args[1]);
+	a->file = ca->nargs ? ca->args[0] : NULL;
 	if (a->watch) {
 		if (a->file || a->drill || a->yes || a->strict_budgets || a->env || a->junit ||
 		    a->report || a->noverrides || a->incident_ms != TS_NONE)

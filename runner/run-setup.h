@@ -27,12 +27,31 @@ struct run_args {
 	const char *watch;		/* console --watch RUN_ID */
 };
 
+/* The options run, drill and console share, for their tables (and console's two of its own). */
+enum {
+	RUN_OPT_ENV = OPT_CODE + 64,
+	RUN_OPT_INCIDENT_START,
+	RUN_OPT_STRICT_BUDGETS,
+	RUN_OPT_JUNIT,
+	RUN_OPT_REPORT,
+	RUN_OPT_DRILL,
+	RUN_OPT_WATCH,
+};
+#define RUN_OPTIONS \
+	{ 'p', "param", "NAME=VALUE", "set a param the runbook declares (repeatable; over --env's)" }, \
+	{ RUN_OPT_ENV, "env", "ENV", "the config's environment ENV: its params, RTO/RPO and permissions" }, \
+	{ 'y', "yes", NULL, "confirm manual steps without asking (recorded as auto-confirmed)" }, \
+	{ RUN_OPT_INCIDENT_START, "incident-start", "TIME", \
+	  "when the incident began (ISO-8601 with a zone, or unix seconds): the RTO counts from it" }, \
+	{ RUN_OPT_STRICT_BUDGETS, "strict-budgets", NULL, "exit 6 when a phase overran its budget" }, \
+	{ RUN_OPT_JUNIT, "junit", "FILE", "also write a JUnit XML report to FILE" }, \
+	{ RUN_OPT_REPORT, "report", "FILE", "also write a report to FILE: .json, .md, .html, .prom or .xml (JUnit)" }
+
 /*
- * Parses the options of a->cmd (set by the call from argv[0]); `console`
- * also takes --drill and --watch. Returns 0, -1 when help was printed, or
- * EXIT_USAGE (reported). Release with run_args_release either way.
+ * The options of a run, drill or console command line (ca->cmd names it).
+ * Returns 0 or EXIT_USAGE (reported). Release with run_args_release either way.
  */
-int run_args_parse(int argc, char **argv, struct run_args *a);
+int run_args_parse(const struct cmd_args *ca, struct run_args *a);
 void run_args_release(struct run_args *a);
 
 /* Everything engine_execute needs. o points into the other fields. */

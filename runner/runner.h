@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "options.h"
 #include "luahost.h"
 #include "record.h"
 #include "runbook.h"
@@ -27,47 +28,32 @@ struct global_opts {
 
 extern struct global_opts g_opts;
 
+/*
+ * A command, tmux's cmd_entry: each runner/cmd-*.c defines one, main.c lists
+ * them. main parses the command's line with opts (plus the global options)
+ * and handles --help before fn runs.
+ */
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *usage;		/* one line after "usage: lifeboat " */
-	const char *summary;
+	int (*fn)(const struct cmd_args *a);
+	const char *args;		/* the arguments in the usage line: "RUN_ID [STEP]" */
+	const char *summary;		/* one line */
+	const struct opt *opts;		/* the command's options, OPT_END last */
+	const char *example;		/* command lines after "lifeboat ", '\n' between */
 };
 
-/* The commands, one file each. */
-int cmd_run(int argc, char **argv);
-int cmd_drill(int argc, char **argv);
-int cmd_console(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_confirm(int argc, char **argv);
-int cmd_decline(int argc, char **argv);
-int cmd_note(int argc, char **argv);
-int cmd_abort(int argc, char **argv);
-int cmd_resume(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
-int cmd_scheduler(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
-int cmd_sign(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
+extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_console_entry, cmd_check_entry,
+	cmd_plan_entry, cmd_history_entry, cmd_show_entry, cmd_report_entry, cmd_confirm_entry,
+	cmd_decline_entry, cmd_note_entry, cmd_resume_entry, cmd_audit_entry, cmd_abort_entry,
+	cmd_scheduler_entry,
+	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry;
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);
 void warnf(const char *fmt, ...) LB_PRINTF(1, 2);
 void notef(const char *fmt, ...) LB_PRINTF(1, 2);
-/* Prints "usage: ..." for the command and returns EXIT_USAGE. */
+/* Prints "usage: ..." for the command (NULL: lifeboat's) and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) LB_PRINTF(2, 3);
-void print_cmd_help(const char *cmd);
-
-/*
- * Consumes a global option at argv[*i] (and its value); returns 1 when it
- * was one, 0 when not, -1 on a usage error (already reported).
- */
-int global_option(int argc, char **argv, int *i, const char *cmd);
-int is_help(const char *arg);
 
 /* Colour helpers: empty strings when colour is off. */
 const char *c_green(void);
