@@ -83,7 +83,7 @@ static const struct opt verify_options[] = {
 
 const struct cmd cmd_verify_entry = {
 	"verify", cmd_verify, "FILE...",
-	"check FILE.minisig against the public key (made by lifeboat sign or minisign -S)",
+	"check each FILE.minisig against the public keys (minisign's format)",
 	verify_options,
 	"verify --pub keys/ci.pub runbooks/failover.lua",
 };
