@@ -956,6 +956,7 @@ static void load_secrets(struct loader *ld, const yaml_node_t *n)
 		} else {
 			cfg->secrets[cfg->nsecrets].name = xstrdup(name);
 			cfg->secrets[cfg->nsecrets].value = xstrdup(value);
+			cfg->secrets[cfg->nsecrets].line = (int)item->start_mark.line + 1;
 			cfg->nsecrets++;
 		}
 		free(key);

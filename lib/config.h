@@ -73,6 +73,7 @@ struct config_schedule {
 struct config_secret {
 	char *name;		/* environment variable */
 	char *value;		/* its value at load time (>= CONFIG_SECRET_MIN bytes), NULL when unset */
+	int line;		/* where the config lists it */
 };
 
 /* Every string and array below is xmalloc'd and owned by the config. */

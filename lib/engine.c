@@ -1497,9 +1497,19 @@ static int lua_notify(void *eng, const char *target, const char *text, char **er
 			      text, errmsg);
 }
 
+static int lua_mask(void *eng, const char *value, char **errmsg)
+{
+	struct engine *e = eng;
+	if (!e->o->redactor) {
+		*errmsg = xstrdup("no redactor for this run");
+		return -1;
+	}
+	return redact_add(e->o->redactor, value, errmsg);
+}
+
 static const struct lua_engine_ops lua_ops = {
 	.sh = lua_sh, .log = lua_log, .recovery_point = lua_recovery_point, .sleep = lua_sleep,
-	.notify = lua_notify,
+	.notify = lua_notify, .mask = lua_mask,
 };
 
 /* ------------------------------------------------------------------------ */

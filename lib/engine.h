@@ -61,7 +61,7 @@ struct engine_opts {
 	 * is read (proc.h), and every error, note, message, manual text and
 	 * output the run records or reports is redacted before it is kept.
 	 */
-	const struct redactor *redactor;
+	struct redactor *redactor;	/* mask() adds to it */
 	/* Webhooks (notify.h), NULL: none. The engine only queues; it never waits for them. */
 	struct notifier *notifier;
 };

@@ -576,6 +576,25 @@ static int api_secret(lua_State *L)
 	return 1;
 }
 
+/*
+ * mask(value) -> value: a token obtained at run time is redacted from now on
+ * wherever output, the history, reports or webhooks would show it (SPEC 3).
+ */
+static int api_mask(lua_State *L)
+{
+	const char *value = luaL_checkstring(L, 1);
+	luahost_need_running(L, "mask");
+	struct luahost *h = host_of(L);
+	char *err = NULL;
+	if (!h->ops->mask || h->ops->mask(h->eng, value, &err)) {
+		lua_pushfstring(L, "mask: %s", err ? err : "not available here");
+		free(err);
+		return lua_error(L);
+	}
+	lua_settop(L, 1);
+	return 1;
+}
+
 static int api_notify(lua_State *L)
 {
 	const char *target = luaL_checkstring(L, 1);
@@ -633,6 +652,7 @@ static const luaL_Reg api_funcs[] = {
 	{ "sleep", api_sleep },
 	{ "secret", api_secret },
 	{ "notify", api_notify },
+	{ "mask", api_mask },
 	{ "seconds", api_seconds },
 	{ "module_source", api_module_source },
 	{ NULL, NULL }
@@ -1093,6 +1113,65 @@ out:
 /* ------------------------------------------------------------------------ */
 /* calling into a runbook during a run */
 
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	size_t prev[65], cur[65];
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t d = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 : cur[j - 1] + 1;
+			cur[j] = c < d ? c : d;
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
+	}
+	return prev[lb];
+}
+
+/*
+ * ctx.params' __index: reading a param the runbook does not declare is a
+ * typo, and a typo must not become nil and then an empty path (SPEC 1).
+ * Declared params are plain fields, so this runs only for missing ones.
+ */
+static int params_index(lua_State *L)
+{
+	const char *want = luaL_tolstring(L, 2, NULL);
+	char best[128] = "";
+	size_t bestd = 3;
+	struct strbuf names = STRBUF_INIT;
+	strbuf_init(&names, 0);
+	int n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			continue;
+		const char *k = lua_tostring(L, -1);
+		size_t d = edit_distance(want, k);
+		if (d < bestd) {
+			bestd = d;
+			snprintf(best, sizeof(best), "%s", k);
+		}
+		if (n++ < 20)
+			strbuf_addf(&names, "%s%s", n > 1 ? ", " : "", k);
+	}
+	if (best[0])
+		lua_pushfstring(L, "no param '%s' (did you mean '%s'?)", want, best);
+	else
+		lua_pushfstring(L, "no param '%s' (the runbook declares %s; add it to params)", want,
+				names.len ? names.buf : "none");
+	strbuf_release(&names);	/* freed before raising */
+	luaL_where(L, 1);
+	lua_insert(L, -2);
+	lua_concat(L, 2);
+	return lua_error(L);
+}
+
 void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t nparams,
 		      const char *run_id, const char *env, const char *operator, const char *mode)
 {
@@ -1103,6 +1182,12 @@ void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t n
 		lua_pushstring(L, params[i].value);
 		lua_setfield(L, -2, params[i].name);
 	}
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, params_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
 	lua_setfield(L, -2, "params");
 	lua_pushstring(L, run_id);
 	lua_setfield(L, -2, "run_id");
@@ -1180,7 +1265,7 @@ char *luahost_expand(struct luahost *h, const char *s)
 		}
 		strbuf_add(&sb, p, (size_t)(open - p));
 		lua_pushlstring(L, open + 2, (size_t)(close - open - 2));
-		if (lua_gettable(L, -2) == LUA_TSTRING)
+		if (lua_rawget(L, -2) == LUA_TSTRING)
 			strbuf_addstr(&sb, lua_tostring(L, -1));
 		else
 			strbuf_add(&sb, open, (size_t)(close - open + 1));

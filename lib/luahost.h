@@ -38,6 +38,8 @@ struct lua_engine_ops {
 	int (*sleep)(void *eng, double secs);
 	/* notify(role_or_url, message): 0, or -1 with *errmsg (owned) when it cannot be sent. */
 	int (*notify)(void *eng, const char *target, const char *message, char **errmsg);
+	/* mask(value): a secret from now on; 0, or -1 with *errmsg (owned), e.g. too short. */
+	int (*mask)(void *eng, const char *value, char **errmsg);
 };
 
 #define LUAHOST_DEFAULT_MEMORY (256u * 1024 * 1024)

@@ -14,10 +14,19 @@
  */
 #include "redact.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+
+/*
+ * mask() adds a secret while other threads (the console, the webhook
+ * sender, the history's writers) redact with the same redactor: the
+ * one-shot functions and redact_dup read under this lock, redact_add
+ * writes under it. Streams work on their own redact_dup copies.
+ */
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 
 struct secret {
 	char *bytes;	/* xmalloc'd copy of the value */
@@ -128,6 +137,12 @@ struct redactor *redact_dup(const struct redactor *r)
 {
 	if (!r)
 		return NULL;
+	pthread_rwlock_rdlock(&lock);
+	if (!r->nsecrets) {
+		/* nothing to mask (yet): the stream passes through untouched, at no cost */
+		pthread_rwlock_unlock(&lock);
+		return NULL;
+	}
 	struct redactor *d = xcalloc(1, sizeof(*d));
 	d->secrets = xcalloc(r->nsecrets ? r->nsecrets : 1, sizeof(*d->secrets));
 	for (size_t k = 0; k < r->nsecrets; k++) {
@@ -139,6 +154,7 @@ struct redactor *redact_dup(const struct redactor *r)
 	memcpy(d->first, r->first, sizeof(d->first));
 	strbuf_init(&d->hold, 0);
 	strbuf_init(&d->out, 0);
+	pthread_rwlock_unlock(&lock);
 	return d;
 }
 
@@ -214,7 +230,9 @@ char *redact_bytes(const struct redactor *r, const void *data, size_t len, size_
 	strbuf_init(&sb, len + 1);
 	if (r) {
 		struct scan_state st = { 0, 0 };
+		pthread_rwlock_rdlock(&lock);
 		scan(r, data, len, 1, &st, &sb);
+		pthread_rwlock_unlock(&lock);
 	} else {
 		strbuf_add(&sb, data, len);
 	}
@@ -228,4 +246,40 @@ char *redact_string(const struct redactor *r, const char *s)
 	if (!s)
 		return NULL;
 	return redact_bytes(r, s, strlen(s), NULL);
+}
+
+int redact_add(struct redactor *r, const char *value, char **err)
+{
+	size_t len = strlen(value);
+	*err = NULL;
+	if (len < REDACT_MIN_LEN) {
+		*err = xasprintf("a value of %zu bytes cannot be masked: secrets must be at least %d (a short one would mask ordinary text)",
+				 len, REDACT_MIN_LEN);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&lock);
+	int known = 0;
+	for (size_t k = 0; k < r->nsecrets && !known; k++)
+		known = r->secrets[k].len == len && !memcmp(r->secrets[k].bytes, value, len);
+	if (!known) {
+		r->secrets = xrealloc(r->secrets, (r->nsecrets + 1) * sizeof(*r->secrets));
+		r->secrets[r->nsecrets].bytes = xstrndup(value, len);
+		r->secrets[r->nsecrets].len = len;
+		r->nsecrets++;
+		r->first[(unsigned char)value[0]] = 1;
+		if (len > r->maxlen)
+			r->maxlen = len;
+	}
+	pthread_rwlock_unlock(&lock);
+	return 0;
+}
+
+size_t redact_count(const struct redactor *r)
+{
+	if (!r)
+		return 0;
+	pthread_rwlock_rdlock(&lock);
+	size_t n = r->nsecrets;
+	pthread_rwlock_unlock(&lock);
+	return n;
 }

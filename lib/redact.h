@@ -37,7 +37,7 @@ typedef void (*redact_out_fn)(void *ud, const char *data, size_t len);
  * REDACT_MIN_LEN bytes; the message never contains the value.
  */
 struct redactor *redact_new(const char *const *secrets, size_t n, char **err);
-/* A redactor with the same secrets and an empty stream. NULL in, NULL out. */
+/* A redactor with the same secrets and an empty stream. NULL in (or no secrets yet), NULL out. */
 struct redactor *redact_dup(const struct redactor *r);
 void redact_free(struct redactor *r);
 
@@ -51,5 +51,14 @@ size_t redact_pending(const struct redactor *r);
 /* One-shot, independent of any stream in progress: xmalloc'd results, caller frees. */
 char *redact_string(const struct redactor *r, const char *s);	/* NULL in, NULL out */
 char *redact_bytes(const struct redactor *r, const void *data, size_t len, size_t *out_len);
+
+/*
+ * mask(): one more secret from now on (thread-safe against the one-shot
+ * functions above and redact_dup). 0, or -1 with *err (xmalloc'd) when the
+ * value is shorter than REDACT_MIN_LEN.
+ */
+int redact_add(struct redactor *r, const char *value, char **err);
+/* How many secrets r masks (0 for NULL): with none, callers can skip redacting. */
+size_t redact_count(const struct redactor *r);
 
 #endif

@@ -493,7 +493,7 @@ static void bind_text(sqlite3_stmt *s, int col, const char *v)
 {
 	if (!v)
 		sqlite3_bind_null(s, col + 1);
-	else if (secrets)
+	else if (redact_count(secrets))
 		sqlite3_bind_text(s, col + 1, redact_string(secrets, v), -1, free);
 	else
 		sqlite3_bind_text(s, col + 1, v, -1, SQLITE_STATIC);

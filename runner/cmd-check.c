@@ -49,6 +49,7 @@ static int cmd_check(const struct cmd_args *a)
 	const struct config *cfg = runner_config();
 	if (!a->nargs && !cfg)
 		return usage_error("check", "no runbook file given");
+	runner_require_secrets(0);
 	if (cfg && !g_opts.quiet)
 		printf("%s: ok (%zu roles, %zu environments, %zu schedules, %zu secrets)\n", cfg->path,
 		       cfg->nroles, cfg->nenvs, cfg->nschedules, cfg->nsecrets);

@@ -61,6 +61,8 @@ static int cmd_resume(const struct cmd_args *a)
 	char *lock_dir = NULL;
 	if ((rc = load_run(st, id, &r)))
 		goto out;
+	if ((rc = runner_require_secrets(1)))
+		goto out;
 	if (r->status == ST_RUNNING) {
 		errorf("run %s is still being executed (pid %ld on %s): two processes never execute one run",
 		       r->id, r->pid, r->host ? r->host : "?");
@@ -128,7 +130,7 @@ static int cmd_resume(const struct cmd_args *a)
 		.params = params, .nparams = nparams, .rto_s = r->rto_target_s,
 		.rpo_s = r->rpo_target_s, .lock_dir = lock_dir,
 		.authorize = runner_config() ? runner_authorize : NULL,
-		.redactor = runner_redactor(),
+		.redactor = runner_run_redactor(),
 	};
 	o.notifier = start_notifier();
 	struct run_exec x = { .host = host, .rb = rb, .st = st, .o = &o, .resume_run = r };

@@ -37,9 +37,12 @@ static void print_tail(const char *out, int lines)
 
 static void print_timeline(struct store *st, const struct run_rec *r)
 {
-	char iso[32], iso2[32], d[32];
-	printf("%srun %s%s · %s · %s · %s%s%s\n", c_bold(), r->id, c_reset(), r->runbook, r->mode,
-	       status_color(r->status), status_name(r->status), c_reset());
+	char iso[32], iso2[32], d[32], verdict[160];
+	printf("%srun %s%s · %s · %s · %s%s%s", c_bold(), r->id, c_reset(), r->runbook, r->mode,
+	       status_color(r->status), verdict_text(r, verdict, sizeof(verdict)), c_reset());
+	if (r->status != ST_RUNNING && r->exit_code >= 0)
+		printf(" · exit %d", r->exit_code);
+	putchar('\n');
 	printf("  file %s (sha256 %.12s)\n", r->file ? r->file : "-", r->sha256 ? r->sha256 : "-");
 	printf("  operator %s (uid %ld) on %s, trigger %s%s%s\n", r->operator ? r->operator : "-",
 	       r->uid, r->host ? r->host : "-", r->trigger ? r->trigger : "-",

@@ -52,6 +52,31 @@ int runner_config_load(void)
 	return 0;
 }
 
+/*
+ * SPEC 3: a secret the config declares but the environment does not set
+ * would reach steps as an empty string, and a drill could go green with an
+ * empty token. Every missing one is named; strict (run, drill, console,
+ * resume) stops with EXIT_USAGE before anything runs, otherwise (check,
+ * --dry-run: CI lint jobs have no production secrets) it only warns.
+ */
+int runner_require_secrets(int strict)
+{
+	int missing = 0;
+	for (size_t i = 0; cfg && i < cfg->nsecrets; i++) {
+		const struct config_secret *s = &cfg->secrets[i];
+		if (s->value)
+			continue;
+		missing++;
+		if (strict)
+			errorf("%s:%d: secret '%s' is not set in the environment: export %s=... (or set it in the job's secret store) and run again; nothing ran",
+			       cfg->path, s->line, s->name, s->name);
+		else
+			warnf("%s:%d: secret '%s' is not set in the environment: a run would stop here until %s is exported",
+			      cfg->path, s->line, s->name, s->name);
+	}
+	return missing && strict ? EXIT_USAGE : 0;
+}
+
 void runner_config_free(void)
 {
 	store_set_redactor(NULL);
@@ -68,6 +93,16 @@ const struct config *runner_config(void)
 
 const struct redactor *runner_redactor(void)
 {
+	return secrets;
+}
+
+struct redactor *runner_run_redactor(void)
+{
+	if (!secrets) {
+		char *err = NULL;
+		secrets = redact_new(NULL, 0, &err);
+		store_set_redactor(secrets);
+	}
 	return secrets;
 }
 

@@ -682,8 +682,9 @@ static void draw_status(int y, const struct model *m, int watch)
 {
 	const struct run_rec *r = m->run;
 	if (r && (m->finished || (watch && m->ended))) {
+		char verdict[160];
 		putf(y, 0, COLS, st_attr(r->status) | A_BOLD, "run %s %s · exit %d · %s", r->id,
-		     status_name(r->status), watch ? r->exit_code : m->rc,
+		     verdict_text(r, verdict, sizeof(verdict)), watch ? r->exit_code : m->rc,
 		     watch ? "q quits" : "q quits and prints the summary");
 		return;
 	}

@@ -1085,9 +1085,10 @@ static int console_watch(struct console *c)
 	if (w->status == ST_RUNNING)
 		printf("run %s is still running (process %ld on %s) · lifeboat show %s\n", w->id,
 		       w->pid, w->host ? w->host : "?", w->id);
-	else
-		printf("run %s %s · exit %d · lifeboat show %s\n", w->id, status_name(w->status),
-		       w->exit_code, w->id);
+	char verdict[160];
+	if (w->status != ST_RUNNING)
+		printf("run %s %s · exit %d · lifeboat show %s\n", w->id,
+		       verdict_text(w, verdict, sizeof(verdict)), w->exit_code, w->id);
 	pthread_mutex_unlock(&c->m.mu);
 	return got_signal == SIGINT ? EXIT_ABORTED : got_signal ? EXIT_TERMINATED : 0;
 }

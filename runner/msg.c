@@ -168,6 +168,30 @@ const char *status_color(enum status st)
 	}
 }
 
+/*
+ * A run's status with every verdict that applies (SPEC 3): "succeeded, RTO
+ * missed" rather than a bare "succeeded" beside exit 3. Used by every last
+ * line (run, resume, console, show), so none of them can say less.
+ */
+const char *verdict_text(const struct run_rec *r, char *buf, size_t n)
+{
+	int len = snprintf(buf, n, "%s", status_name(r->status));
+	if (r->status == ST_REFUSED || r->status == ST_RUNNING)
+		return buf;
+	int over = 0;
+	for (size_t i = 0; i < r->nphases; i++)
+		if (r->phases[i].over_budget && !r->phases[i].cleanup)
+			over++;
+	const char *rpo = r->rpo_status && !strcmp(r->rpo_status, "unmeasured") ? "RPO unmeasured" :
+			  r->rpo_met == 0 ? "RPO missed" : NULL;
+	const char *parts[3] = { r->rto_met == 0 ? "RTO missed" : NULL, rpo,
+				 over ? (over == 1 ? "a phase over budget" : "phases over budget") : NULL };
+	for (size_t i = 0; i < 3 && len >= 0 && (size_t)len < n; i++)
+		if (parts[i])
+			len += snprintf(buf + len, n - (size_t)len, ", %s", parts[i]);
+	return buf;
+}
+
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";

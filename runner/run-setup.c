@@ -187,6 +187,8 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 		return rc;
 	if ((rc = merge_params(a, env, s->rb, &s->params, &s->nparams)))
 		return rc;
+	if ((rc = runner_require_secrets(1)))
+		return rc;
 	if ((rc = open_store(&s->st)))
 		return rc;
 	s->lock_dir = lock_dir_for(db_path());
@@ -195,7 +197,7 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 		.yes = a->yes, .strict_budgets = a->strict_budgets, .incident_ms = a->incident_ms,
 		.params = s->params, .nparams = s->nparams,
 		.rto_s = env ? env->rto_s : NAN, .rpo_s = env ? env->rpo_s : NAN,
-		.lock_dir = s->lock_dir, .redactor = runner_redactor(),
+		.lock_dir = s->lock_dir, .redactor = runner_run_redactor(),
 	};
 	if (cfg) {
 		o.authorize = runner_authorize;
@@ -286,7 +288,9 @@ int run_finish(const struct run_rec *r, int rc, const char *report, const char *
 		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
 	if (junit && write_report(junit, report_junit_string(r), "JUnit report"))
 		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
+	char verdict[160];
 	printf("%srun %s %s%s%s · exit %d · lifeboat show %s%s\n", c_bold(), r->id,
-	       status_color(r->status), status_name(r->status), c_bold(), rc, r->id, c_reset());
+	       status_color(r->status), verdict_text(r, verdict, sizeof(verdict)), c_bold(), rc, r->id,
+	       c_reset());
 	return rc;
 }

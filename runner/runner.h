@@ -76,6 +76,14 @@ int runner_config_load(void);
 void runner_config_free(void);
 const struct config *runner_config(void);
 const struct redactor *runner_redactor(void);	/* the secrets' values, NULL when none */
+/*
+ * The same redactor for a run, created empty when the config has no
+ * secrets so mask() can add to it; the history's writes use it too. Call
+ * before any other thread starts.
+ */
+struct redactor *runner_run_redactor(void);
+/* Declared secrets missing from the environment: named; strict: EXIT_USAGE, else warnings and 0. */
+int runner_require_secrets(int strict);
 const char *reports_dir(void);		/* the config's reports_dir, else "reports" */
 int runner_sync_full(void);		/* the config says sync: full */
 size_t runner_lua_memory(void);		/* the config's lua_memory, 0 without a config */
@@ -125,5 +133,7 @@ const char *fmt_dur(double secs, char *buf, size_t n);
 const char *status_symbol(enum status st);
 const char *status_color(enum status st);
 void print_summary(FILE *f, const struct run_rec *r);
+/* "succeeded, RTO missed": the status and every verdict that applies; returns buf. */
+const char *verdict_text(const struct run_rec *r, char *buf, size_t n);
 
 #endif

@@ -11,9 +11,13 @@ local setmetatable, error, type, tostring, next = G.setmetatable, G.error, G.typ
 
 local proxies = setmetatable({}, { __mode = "k" })  -- the read-only tables, for rawset
 
-local function readonly(name, real)
+local function readonly(name, real, missing)
   local proxy = setmetatable({}, {
-    __index = real,
+    __index = missing and function(_, k)
+      local v = real[k]
+      if v == nil then return missing(k) end
+      return v
+    end or real,
     __newindex = function(_, k)
       error(string.format("'%s' is read-only: cannot set %s.%s", name, name, tostring(k)), 2)
     end,
@@ -58,8 +62,33 @@ for k, v in next, G.coroutine do co[k] = v end
 co.create = function(f) return co_create(co_body(f, "create")) end
 co.wrap = function(f) return co_wrap(co_body(f, "wrap")) end
 env.coroutine = readonly("coroutine", co)
+-- What a runbook reaches for out of habit gets a reason and the way to do it,
+-- not "attempt to index a nil value": every action goes through sh, fs, sql
+-- and http, which lifeboat times, records, redacts and stops on abort.
+local WHY = "runbooks run in a sandbox, so every action is timed, recorded, redacted and stopped on abort"
+local UNAVAILABLE = {
+  io = "use fs.read, fs.write and fs.list for files, log() to print",
+  debug = "it could reach past the sandbox",
+  package = "use require for modules in the runbook's folder",
+  dofile = "use require for modules in the runbook's folder",
+  loadfile = "use require for modules in the runbook's folder",
+}
+local OS_UNAVAILABLE = {
+  execute = "use sh(cmd) or a sh step",
+  exit = "raise an error() to fail the step",
+  getenv = "declare a param (it is in the step's environment and ctx.params) or use secret(name)",
+  remove = "use fs.remove", rename = "use fs.copy and fs.remove",
+  tmpname = "write under the runbook's workdir with fs.write",
+  setlocale = "lifeboat keeps the C locale for numbers",
+}
+local function unavailable(what, how)
+  error(string.format("%s is not available in runbooks: %s; %s", what, WHY, how), 3)
+end
 env.os = readonly("os", { time = G.os.time, clock = G.os.clock, date = G.os.date,
-  difftime = G.os.difftime })
+  difftime = G.os.difftime }, function(k)
+  if OS_UNAVAILABLE[k] then unavailable("os." .. tostring(k), OS_UNAVAILABLE[k]) end
+  return nil
+end)
 
 env._G = env
 
@@ -171,5 +200,10 @@ env.wait_until = function(fn, opts)
     api.sleep(every)
   end
 end
+
+setmetatable(env, { __index = function(_, k)
+  if UNAVAILABLE[k] then unavailable("'" .. k .. "'", UNAVAILABLE[k]) end
+  return nil
+end })
 
 return env

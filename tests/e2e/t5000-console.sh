@@ -309,7 +309,7 @@ test_expect_success '--watch follows a run another process executes; y there con
 	code=0 && wait "$bg" || code=$? &&
 	test "$code" = 4 &&
 	test -e after-ran &&
-	wait_screen w1 "succeeded · exit 4 · q quits" 3 &&
+	wait_screen w1 "succeeded, RPO unmeasured · exit 4 · q quits" 3 &&
 	keys w1 q &&
 	test "$(done_code w1)" = 0 &&
 	lb show "$id" --json >show.json &&
