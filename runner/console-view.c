@@ -682,10 +682,15 @@ static void draw_status(int y, const struct model *m, int watch)
 {
 	const struct run_rec *r = m->run;
 	if (r && (m->finished || (watch && m->ended))) {
-		char verdict[160];
-		putf(y, 0, COLS, st_attr(r->status) | A_BOLD, "run %s %s · exit %d · %s", r->id,
-		     verdict_text(r, verdict, sizeof(verdict)), watch ? r->exit_code : m->rc,
-		     watch ? "q quits" : "q quits and prints the summary");
+		char verdict[160], line[320];
+		const char *keys = watch ? "q quits" : "q quits and prints the summary";
+		int code = watch ? r->exit_code : m->rc;
+		verdict_text(r, verdict, sizeof(verdict));
+		/* every verdict must show: the run's id (in the header too) gives way first */
+		int len = snprintf(line, sizeof(line), "run %s %s · exit %d · %s", r->id, verdict, code, keys);
+		if (len - 2 > COLS)	/* two "·" of two bytes, one column each */
+			snprintf(line, sizeof(line), "%s · exit %d · %s", verdict, code, keys);
+		put(y, 0, COLS, st_attr(r->status) | A_BOLD, line);
 		return;
 	}
 	if (!m->message)

@@ -170,14 +170,15 @@ const char *status_color(enum status st)
 
 /*
  * A run's status with every verdict that applies (SPEC 3): "succeeded, RTO
- * missed" rather than a bare "succeeded" beside exit 3. Used by every last
+ * missed" rather than a bare "succeeded" beside exit 3. A run that failed
+ * or was aborted says so, and its objectives follow from that. Used by every last
  * line (run, resume, console, show), so none of them can say less.
  */
 const char *verdict_text(const struct run_rec *r, char *buf, size_t n)
 {
 	int len = snprintf(buf, n, "%s", status_name(r->status));
-	if (r->status == ST_REFUSED || r->status == ST_RUNNING)
-		return buf;
+	if (r->status != ST_SUCCEEDED)
+		return buf;	/* failed, aborted: the status says why already, and the exit follows it */
 	int over = 0;
 	for (size_t i = 0; i < r->nphases; i++)
 		if (r->phases[i].over_budget && !r->phases[i].cleanup)

@@ -202,7 +202,7 @@ env.wait_until = function(fn, opts)
 end
 
 setmetatable(env, { __index = function(_, k)
-  if UNAVAILABLE[k] then unavailable("'" .. k .. "'", UNAVAILABLE[k]) end
+  if UNAVAILABLE[k] then unavailable("global '" .. k .. "'", UNAVAILABLE[k]) end
   return nil
 end })
 

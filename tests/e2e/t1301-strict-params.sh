@@ -60,12 +60,12 @@ test_expect_success 'io, os.execute, os.getenv and debug say why they are not av
 	}
 	EOF
 	expect_code 0 lb --db h.db run --yes io.lua >out &&
-	assert_contains out "io.lua:3: ${SQ}io${SQ} is not available in runbooks: runbooks run in a sandbox" &&
+	assert_contains out "io.lua:3: global ${SQ}io${SQ} is not available in runbooks: runbooks run in a sandbox" &&
 	assert_contains out "use fs.read, fs.write" &&
 	assert_contains out "io.lua:4: os.execute is not available in runbooks" &&
 	assert_contains out "use sh(cmd)" &&
 	assert_contains out "io.lua:5: os.getenv is not available in runbooks" &&
-	assert_contains out "io.lua:6: ${SQ}debug${SQ} is not available in runbooks" &&
+	assert_contains out "io.lua:6: global ${SQ}debug${SQ} is not available in runbooks" &&
 	test ! -e x
 '
 
