@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "minisign.h"
 #include "util.h"
 
 #define MAX_ERRORS 50
@@ -39,13 +40,15 @@ static const char *const event_names[CONFIG_EVENT_COUNT + 1] = {
 
 static const char *const top_keys[] = {
 	"db", "reports_dir", "lua_memory", "sync", "roles", "environments", "permissions",
-	"notify", "schedules", "timezone", "secrets", NULL
+	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", NULL
 };
 static const char *const role_keys[] = { "members", "notify", NULL };
-static const char *const env_keys[] = { "rto", "rpo", "params", NULL };
+static const char *const env_keys[] = { "rto", "rpo", "params", "require_signed", NULL };
+static const char *const trust_keys[] = { "keys", NULL };
+static const char *const policy_keys[] = { "keys", "require_signed", NULL };
 static const char *const permission_keys[] = { "run", NULL };
 static const char *const notify_keys[] = { "webhook", "events", NULL };
-static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", NULL };
+static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", NULL };
 static const char *const sync_values[] = { "normal", "full", NULL };
 
 /* As the runbook DSL refuses them (lib/lua/prelude.lua): params become environment variables. */
@@ -362,6 +365,13 @@ static size_t line_of(const yaml_node_t *n)
 	return n->start_mark.line + 1;
 }
 
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* ---- values ------------------------------------------------------------ */
 
 static char *resolve_path(const struct config *cfg, const char *p)
@@ -452,6 +462,19 @@ static int parse_bool(const char *s, int *out)
 		}
 	}
 	return -1;
+}
+
+/* A true/false value into *out: 0, or -1 with the problem recorded. */
+static int get_bool(struct loader *ld, const yaml_node_t *n, const char *key, int *out)
+{
+	const char *s = get_text(ld, n, key, "true or false");
+	if (!s)
+		return -1;
+	if (parse_bool(s, out)) {
+		problem_at(ld, n, key, "'%s' is not true or false", s);
+		return -1;
+	}
+	return 0;
 }
 
 static void check_url(struct loader *ld, const yaml_node_t *n, const char *key, const char *url)
@@ -674,6 +697,11 @@ static void load_environments(struct loader *ld, const yaml_node_t *n)
 				load_params(ld, env, d, k);
 				free(k);
 			}
+			if ((d = map_get(ld, v, "require_signed"))) {
+				char *k = child_key(key, "require_signed");
+				get_bool(ld, d, k, &env->require_signed);
+				free(k);
+			}
 		}
 		free(key);
 	}
@@ -834,9 +862,16 @@ static void load_schedules(struct loader *ld, const yaml_node_t *n)
 		}
 		struct config_schedule sc = { .line = (int)line_of(v) };
 		int ok = 1;
+		char *k;
 		yaml_node_t *r = map_get(ld, v, "runbook"), *c = map_get(ld, v, "cron");
 		yaml_node_t *e = map_get(ld, v, "env"), *y = map_get(ld, v, "yes");
-		char *k;
+		yaml_node_t *ev = map_get(ld, v, "evidence");
+		if (ev) {
+			k = child_key(key, "evidence");
+			if (get_bool(ld, ev, k, &sc.evidence))
+				ok = 0;
+			free(k);
+		}
 		if (!r) {
 			problem_at(ld, v, key, "needs runbook: FILE, the runbook to drill");
 			ok = 0;
@@ -963,6 +998,41 @@ static void load_secrets(struct loader *ld, const yaml_node_t *n)
 	}
 }
 
+/* A list of public key files: each must be a minisign public key, read now. */
+static void load_keys(struct loader *ld, const yaml_node_t *n, const char *key, char ***paths,
+		      struct minisign_pub **pubs, size_t *count)
+{
+	if (is_null(n) || check_list(ld, n, key, "a list of minisign public key files such as [keys/ci.pub]"))
+		return;
+	*paths = xcalloc(list_len(n) + 1, sizeof(**paths));
+	*pubs = xcalloc(list_len(n) + 1, sizeof(**pubs));
+	size_t idx = 0;
+	FOR_ITEMS(n, it) {
+		yaml_node_t *item = node_at(ld, *it);
+		char *k = xasprintf("%s[%zu]", key, idx++);
+		char *path = get_path(ld, item, k);
+		char *err = NULL;
+		if (path && minisign_pub_load(path, &(*pubs)[*count], &err)) {
+			problem_at(ld, item, k, "%s; give a public key made by lifeboat keygen or minisign -G", err);
+			free(err);
+			free(path);
+		} else if (path) {
+			(*paths)[(*count)++] = path;
+		}
+		free(k);
+	}
+}
+
+static void load_trust(struct loader *ld, const yaml_node_t *n)
+{
+	struct config *cfg = ld->cfg;
+	if (is_null(n) || check_map(ld, n, "trust", "a map such as { keys: [keys/ci.pub] }", trust_keys))
+		return;
+	yaml_node_t *k = map_get(ld, n, "keys");
+	if (k)
+		load_keys(ld, k, "trust.keys", &cfg->trust_keys, &cfg->trust_pubs, &cfg->ntrust_keys);
+}
+
 static void load_root(struct loader *ld, const yaml_node_t *root)
 {
 	struct config *cfg = ld->cfg;
@@ -1013,6 +1083,10 @@ static void load_root(struct loader *ld, const yaml_node_t *root)
 		load_timezone(ld, n);
 	if ((n = map_get(ld, root, "secrets")))
 		load_secrets(ld, n);
+	if ((n = map_get(ld, root, "trust")))
+		load_trust(ld, n);
+	if ((n = map_get(ld, root, "evidence_key")))
+		cfg->evidence_key = get_path(ld, n, "evidence_key");
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -1057,6 +1131,144 @@ int config_find(const char *explicit_path, char **path_out)
 	return 0;
 }
 
+/*
+ * Parses the YAML of ld->text into root's callback; problems collect in ld.
+ * Shared by the config file and the machine policy.
+ */
+static void parse_yaml(struct loader *ld, void (*load)(struct loader *ld, const yaml_node_t *root))
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		die_oom(sizeof(parser));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)ld->text, ld->text_len);
+	if (!yaml_parser_load(&parser, &ld->doc)) {
+		syntax_problem(ld, &parser);
+	} else {
+		yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+		if (root) {
+			yaml_document_t next;
+			if (!yaml_parser_load(&parser, &next)) {
+				syntax_problem(ld, &parser);
+			} else {
+				yaml_node_t *more = yaml_document_get_root_node(&next);
+				if (more)
+					problem_pos(ld, more->start_mark.line + 1, more->start_mark.column + 1,
+						    "a second YAML document; the config is one document, remove the '---'");
+				yaml_document_delete(&next);
+			}
+			load(ld, root);
+		}
+		yaml_document_delete(&ld->doc);
+	}
+	yaml_parser_delete(&parser);
+}
+
+static struct config_policy *loading_policy;	/* the policy load_policy fills (one load at a time) */
+
+static void load_policy(struct loader *ld, const yaml_node_t *root)
+{
+	struct config_policy *p = loading_policy;
+	if (is_null(root) || check_map(ld, root, NULL, "a map such as { keys: [...], require_signed: always }",
+				       policy_keys))
+		return;
+	yaml_node_t *n;
+	if ((n = map_get(ld, root, "keys")))
+		load_keys(ld, n, "keys", &p->keys, &p->pubs, &p->nkeys);
+	if ((n = map_get(ld, root, "require_signed"))) {
+		if (n->type == YAML_SCALAR_NODE) {
+			const char *s = (const char *)n->data.scalar.value;
+			int b = 0;
+			if (!strcmp(s, "always") || (!parse_bool(s, &b) && b))
+				p->require_always = 1;
+			else if (parse_bool(s, &b))
+				problem_at(ld, n, "require_signed", "'%s' is not 'always' or a list of environments such as [prod]", s);
+		} else {
+			p->nrequire_envs = get_text_list(ld, n, "require_signed",
+							 "'always' or a list of environments such as [prod]",
+							 "an environment name", &p->require_envs);
+		}
+	}
+}
+
+/* The reason a policy file is not honoured, or NULL: it and its folder are root's alone. */
+static char *policy_unsafe(const char *path)
+{
+	struct stat sb;
+	char *dir = folder_of(path);
+	char *why = NULL;
+	const char *what[2] = { path, dir };
+	for (int i = 0; i < 2 && !why; i++) {
+		if (stat(what[i], &sb))
+			why = xasprintf("cannot stat '%s': %s", what[i], strerror(errno));
+		else if (sb.st_uid != 0)
+			why = xasprintf("'%s' is not owned by root", what[i]);
+		else if (sb.st_mode & (S_IWGRP | S_IWOTH))
+			why = xasprintf("'%s' is writable by its group or others", what[i]);
+	}
+	free(dir);
+	return why;
+}
+
+int config_policy_load(const char *path, struct config_policy **out, char **warning, char **err)
+{
+	*out = NULL;
+	*warning = *err = NULL;
+	if (access(path, F_OK) && errno == ENOENT)
+		return 0;
+	char *unsafe = policy_unsafe(path);
+	if (unsafe) {
+		*warning = xasprintf("ignoring the machine policy %s: %s; it counts only when only root can change it",
+				     path, unsafe);
+		free(unsafe);
+		return 0;
+	}
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		*err = xasprintf("cannot read the machine policy '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	struct config dummy = { .dir = folder_of(path) };	/* where relative key paths start */
+	struct loader ld = { .file = path, .text = text, .text_len = len, .cfg = &dummy };
+	struct config_policy *p = xcalloc(1, sizeof(*p));
+	p->path = xstrdup(path);
+	loading_policy = p;
+	parse_yaml(&ld, load_policy);
+	loading_policy = NULL;
+	free(dummy.dir);
+	free(text);
+	if (ld.nproblems) {
+		*err = take_problems(&ld);
+		config_policy_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+void config_policy_free(struct config_policy *p)
+{
+	if (!p)
+		return;
+	free(p->path);
+	free_list(p->keys, p->nkeys);
+	free(p->pubs);
+	free_list(p->require_envs, p->nrequire_envs);
+	free(p);
+}
+
+int config_policy_requires(const struct config_policy *p, const char *env)
+{
+	if (!p)
+		return 0;
+	if (p->require_always)
+		return 1;
+	for (size_t i = 0; env && i < p->nrequire_envs; i++)
+		if (!strcmp(p->require_envs[i], env))
+			return 1;
+	return 0;
+}
+
 int config_load(const char *path, struct config **out, char **err)
 {
 	*out = NULL;
@@ -1076,31 +1288,7 @@ int config_load(const char *path, struct config **out, char **err)
 	cfg->events = CONFIG_EVENTS_ALL;
 	cfg->timezone = xstrdup("UTC");
 	ld.cfg = cfg;
-
-	yaml_parser_t parser;
-	if (!yaml_parser_initialize(&parser))
-		die_oom(sizeof(parser));
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &ld.doc)) {
-		syntax_problem(&ld, &parser);
-	} else {
-		yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
-		if (root) {
-			yaml_document_t next;
-			if (!yaml_parser_load(&parser, &next)) {
-				syntax_problem(&ld, &parser);
-			} else {
-				yaml_node_t *more = yaml_document_get_root_node(&next);
-				if (more)
-					problem_pos(&ld, more->start_mark.line + 1, more->start_mark.column + 1,
-						    "a second YAML document; the config is one document, remove the '---'");
-				yaml_document_delete(&next);
-			}
-			load_root(&ld, root);
-		}
-		yaml_document_delete(&ld.doc);
-	}
-	yaml_parser_delete(&parser);
+	parse_yaml(&ld, load_root);
 	free(text);
 	if (ld.nproblems) {
 		*err = take_problems(&ld);
@@ -1111,12 +1299,6 @@ int config_load(const char *path, struct config **out, char **err)
 	return 0;
 }
 
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 void config_free(struct config *cfg)
 {
@@ -1151,6 +1333,9 @@ void config_free(struct config *cfg)
 		free(cfg->secrets[i].value);
 	}
 	free(cfg->secrets);
+	free_list(cfg->trust_keys, cfg->ntrust_keys);
+	free(cfg->trust_pubs);
+	free(cfg->evidence_key);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->db);

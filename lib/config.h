@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "cron.h"
+#include "minisign.h"
 
 #define CONFIG_FILE_DEFAULT "lifeboat.yaml"
 #define CONFIG_LUA_MEMORY_DEFAULT ((size_t)256 << 20)
@@ -57,6 +58,7 @@ struct config_env {
 	int restricted;			/* permissions.<name> exists */
 	char **run_roles;		/* permissions.<name>.run: roles whose members may run */
 	size_t nrun_roles;
+	int require_signed;		/* runbooks and their modules need a trusted signature */
 	int line;
 };
 
@@ -66,6 +68,7 @@ struct config_schedule {
 	struct cron cron;
 	char *env;		/* a defined environment, or NULL */
 	int yes;		/* confirm manual steps automatically */
+	int evidence;		/* write an evidence bundle after each drill */
 	char *key;		/* stable identity for the stored last run: "runbook|cron|env" */
 	int line;
 };
@@ -95,6 +98,10 @@ struct config {
 	char *timezone;			/* IANA name, for cron; "UTC" when not set */
 	struct config_secret *secrets;
 	size_t nsecrets;
+	char **trust_keys;		/* trust.keys: absolute paths of public keys */
+	struct minisign_pub *trust_pubs;	/* the same keys, read */
+	size_t ntrust_keys;
+	char *evidence_key;		/* absolute path of the secret key for evidence; NULL: none */
 };
 
 /*
@@ -147,5 +154,32 @@ int config_may_confirm(const struct config *cfg, const char *role, const char *o
  * and the config file.
  */
 int config_check_roles(const struct config *cfg, const char *const *roles, size_t n, char **err);
+
+/*
+ * The machine policy of SPEC 9: keys and require_signed that a project's
+ * lifeboat.yaml cannot weaken. Honoured only when the file and its folder
+ * are owned by root and writable by nobody else.
+ */
+#define CONFIG_POLICY_PATH "/etc/lifeboat/trust.yaml"
+
+struct config_policy {
+	char *path;
+	char **keys;			/* absolute paths */
+	struct minisign_pub *pubs;	/* the same keys, read */
+	size_t nkeys;
+	int require_always;		/* require_signed: always */
+	char **require_envs;		/* require_signed: [env, ...] */
+	size_t nrequire_envs;
+};
+
+/*
+ * Loads the policy at path: 0 with *out NULL when there is none; 0 with *out
+ * NULL and *warning (xmalloc'd) when it is not honoured (saying why); 0 with
+ * *out; or -1 with *err (its problems, as config_load's).
+ */
+int config_policy_load(const char *path, struct config_policy **out, char **warning, char **err);
+void config_policy_free(struct config_policy *p);
+/* Whether the policy requires signatures for a run in env (NULL: none). */
+int config_policy_requires(const struct config_policy *p, const char *env);
 
 #endif

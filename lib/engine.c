@@ -1527,6 +1527,7 @@ static struct run_rec *record_new(struct engine *e)
 	r->runbook = xstrdup(rb->name);
 	r->file = xstrdup(rb->abspath);
 	r->sha256 = xstrdup(rb->sha256);
+	r->signed_by = rb->signed_by[0] ? xstrdup(rb->signed_by) : NULL;
 	r->mode = xstrdup(o->mode);
 	r->trigger = xstrdup(o->trigger ? o->trigger : "cli");
 	r->env = xstrdup(o->env);
@@ -1861,6 +1862,35 @@ static int execute(struct engine *e)
 	return r->exit_code;
 }
 
+/*
+ * Stores the files the runbook's load read (the runbook, its modules) in
+ * the history, and returns them as a JSON array for the audit entry (owned).
+ */
+static char *sources_store(struct engine *e)
+{
+	size_t n = 0;
+	const struct luahost_source *ls = luahost_sources(e->host, &n);
+	struct store_source *src = xcalloc(n + 1, sizeof(*src));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		src[i].path = ls[i].path;
+		memcpy(src[i].sha256, ls[i].sha256, sizeof(src[i].sha256));
+		src[i].text = ls[i].text;
+		src[i].len = ls[i].len;
+		src[i].signed_by = ls[i].signed_by[0] ? xstrdup(ls[i].signed_by) : NULL;
+		json_t *o = json_pack("{s:s, s:s, s:s?}", "path", ls[i].path, "sha256", ls[i].sha256,
+				      "signed_by", src[i].signed_by);
+		json_array_append_new(arr, o);
+	}
+	stored(e, store_sources_save(e->st, e->run->id, src, n));
+	for (size_t i = 0; i < n; i++)
+		free(src[i].signed_by);
+	free(src);
+	char *text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return text;
+}
+
 int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		   const struct engine_opts *o, const struct engine_hooks *hooks,
 		   struct run_rec **out)
@@ -1899,16 +1929,19 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 			close(e->lock_fd);
 		return EXIT_STEP_FAILED;
 	}
-	char *jf = jstr(rb->abspath), *jp = r->params_json;
+	char *sources = sources_store(e);
+	char *jf = jstr(rb->abspath), *jp = r->params_json, *js = r->signed_by ? jstr(r->signed_by) : xstrdup("null");
 	audit(e, "run_started", NULL,
-	      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s}",
-	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}");
+	      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s,\"signed_by\":%s,\"sources\":%s}",
+	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}", js, sources);
 	free(jf);
+	free(js);
+	free(sources);
 	return execute(e);
 }
 
 int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts *o,
-		  const char *why, struct run_rec **out)
+		  const char *reason, const char *why, struct run_rec **out)
 {
 	struct engine eng = { .rb = rb, .st = st, .o = o, .lock_fd = -1 };
 	struct engine *e = &eng;
@@ -1924,7 +1957,7 @@ int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts
 	r->exit_code = EXIT_REFUSED;
 	stored(e, store_run_insert(st, r));
 	char *jw = jstr(r->error), *jenv = jstr(o->env);
-	audit(e, "refused", NULL, "{\"reason\":\"permission\",\"env\":%s,\"why\":%s}", jenv, jw);
+	audit(e, "refused", NULL, "{\"reason\":\"%s\",\"env\":%s,\"why\":%s}", reason, jenv, jw);
 	free(jw);
 	free(jenv);
 	return EXIT_REFUSED;

@@ -134,13 +134,14 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		   struct run_rec **out);
 
 /*
- * Records a run that is refused before it starts (permissions.<env>.run):
+ * Records a run that is refused before it starts (reason "permission":
+ * permissions.<env>.run; "signature": require_signed):
  * status refused, why as its error, the operator and real uid, and a
  * "refused" audit entry; nothing runs. Returns EXIT_REFUSED with *out the
  * record (caller frees with run_rec_free).
  */
 int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts *o,
-		  const char *why, struct run_rec **out);
+		  const char *reason, const char *why, struct run_rec **out);
 
 /*
  * Continues an interrupted run (loaded from the history; the caller has

@@ -59,12 +59,20 @@ struct luahost {
 	char *dir;			/* runbook folder, for require */
 	char *workdir;			/* where relative paths resolve */
 	unsigned long generation;	/* bumped whenever runbook code may have run */
+	luahost_verify_fn verify;	/* NULL: files are loaded unchecked */
+	void *verify_ud;
+	int toplevel_only;		/* require only while loading */
+	int refused;			/* the verifier refused a file of the current load */
+	char *refusal;			/* the first refusal's reason, xmalloc'd */
+	struct luahost_source *sources;	/* xrealloc'd; what the load read */
+	size_t nsources;
 };
 
 /* ------------------------------------------------------------------------ */
 /* memory */
 
 static void host_hook(lua_State *L, lua_Debug *ar);
+static char *absolute(const char *path);
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -612,11 +620,40 @@ static int api_notify(lua_State *L)
 	return 1;
 }
 
+/*
+ * Checks the exact bytes of a file read from disk with the verifier and
+ * keeps them as a source of the load: 0, or -1 with *why (owned).
+ */
+static int take_source(struct luahost *h, const char *path, const char *text, size_t len,
+		       char signed_by[17], char **why)
+{
+	signed_by[0] = '\0';
+	if (h->verify && h->verify(h->verify_ud, path, text, len, signed_by, why)) {
+		if (!h->refused)
+			h->refusal = xstrdup(*why);
+		h->refused = 1;
+		return -1;
+	}
+	h->sources = xrealloc(h->sources, (h->nsources + 1) * sizeof(*h->sources));
+	struct luahost_source *src = &h->sources[h->nsources++];
+	src->path = absolute(path);
+	sha256_hex(text, len, src->sha256);
+	src->text = xmalloc(len + 1);
+	memcpy(src->text, text, len);
+	src->text[len] = '\0';
+	src->len = len;
+	memcpy(src->signed_by, signed_by, 17);
+	return 0;
+}
+
 /* require's loader: the source of a module from the runbook folder or the shipped library. */
 static int api_module_source(lua_State *L)
 {
 	const char *dir = luaL_checkstring(L, 1);
 	const char *name = luaL_checkstring(L, 2);
+	struct luahost *h = host_of(L);
+	if (h->toplevel_only && !h->loading)
+		return luaL_error(L, "require '%s': with require_signed, modules are loaded only at the runbook's top level (while it loads), so every line is verified before anything runs; move the require there", name);
 	struct strbuf path = STRBUF_INIT;
 	strbuf_addf(&path, "%s/", dir);
 	for (const char *p = name; *p; p++)
@@ -625,6 +662,14 @@ static int api_module_source(lua_State *L)
 	size_t len;
 	char *text = read_file(path.buf, &len);
 	if (text) {
+		char signed_by[17], *why = NULL;
+		if (take_source(h, path.buf, text, len, signed_by, &why)) {
+			free(text);
+			strbuf_release(&path);
+			lua_pushstring(L, why);
+			free(why);
+			return lua_error(L);
+		}
 		lua_pushlstring(L, text, len);
 		lua_pushfstring(L, "@%s", path.buf);
 		free(text);
@@ -782,12 +827,43 @@ int luahost_new(size_t memory_limit, struct luahost **out)
 	return 0;
 }
 
+static void sources_clear(struct luahost *h)
+{
+	for (size_t i = 0; i < h->nsources; i++) {
+		free(h->sources[i].path);
+		free(h->sources[i].text);
+	}
+	free(h->sources);
+	h->sources = NULL;
+	h->nsources = 0;
+}
+
+void luahost_set_verifier(struct luahost *h, luahost_verify_fn fn, void *ud, int toplevel_only)
+{
+	h->verify = fn;
+	h->verify_ud = ud;
+	h->toplevel_only = toplevel_only;
+}
+
+const struct luahost_source *luahost_sources(const struct luahost *h, size_t *n)
+{
+	*n = h->nsources;
+	return h->sources;
+}
+
+int luahost_refused(const struct luahost *h)
+{
+	return h->refused;
+}
+
 void luahost_free(struct luahost *h)
 {
 	if (!h)
 		return;
 	if (h->L)
 		lua_close(h->L);
+	sources_clear(h);
+	free(h->refusal);
 	free(h->dir);
 	free(h->workdir);
 	free(h);
@@ -1046,6 +1122,16 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	h->dir = dirname_of(abspath);
 	int top = lua_gettop(L);
 	int rc = -1;
+	sources_clear(h);
+	h->refused = 0;
+	free(h->refusal);
+	h->refusal = NULL;
+	char signed_by[17];
+	if (take_source(h, path, text, len, signed_by, err)) {
+		free(abspath);
+		free(text);
+		return -1;
+	}
 	h->loading = 1;
 	deadline_set(h, LOAD_TIMEOUT_S);
 
@@ -1077,7 +1163,13 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	lua_pushlstring(L, text, len);
 	if (docall(h, 3, 1, err, NULL))
 		goto out;
+	if (h->refused) {
+		/* a module was refused and the runbook caught the error: the refusal stands */
+		*err = xstrdup(h->refusal);	/* even when the runbook caught the error */
+		goto out;
+	}
 	struct runbook *rb = read_runbook(L, lua_gettop(L));
+	memcpy(rb->signed_by, signed_by, sizeof(rb->signed_by));
 	rb->path = xstrdup(path);
 	rb->abspath = abspath;
 	abspath = NULL;
@@ -1102,6 +1194,11 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	 */
 	malloc_trim(0);
 out:
+	if (rc && h->refused && h->refusal) {
+		/* the refusal, not the error it raised on its way out of the runbook */
+		free(*err);
+		*err = xstrdup(h->refusal);
+	}
 	h->loading = 0;
 	deadline_set(h, 0);
 	lua_settop(L, top);

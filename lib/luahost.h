@@ -58,6 +58,32 @@ struct config;
 void luahost_set_config(struct luahost *h, const struct config *cfg);
 
 /*
+ * The files a load read from disk (the runbook first, then each module
+ * `require`d), with their exact bytes: what the run stores in its history,
+ * and what a verifier checked.
+ */
+struct luahost_source {
+	char *path;		/* absolute; owned by the host */
+	char sha256[65];
+	char *text;		/* the bytes, owned by the host */
+	size_t len;
+	char signed_by[17];	/* the verifier's key id, "" when none */
+};
+/*
+ * Called with the exact bytes of the runbook and of every module read from
+ * disk, before any of it runs: 0 to go on (signed_by set, or "" when
+ * unsigned), or -1 with *why (owned) to refuse the load. With
+ * toplevel_only, `require` works only while the runbook loads, never inside
+ * a step, so every line of code is verified before anything runs.
+ */
+typedef int (*luahost_verify_fn)(void *ud, const char *path, const char *data, size_t len,
+				 char signed_by[17], char **why);
+void luahost_set_verifier(struct luahost *h, luahost_verify_fn fn, void *ud, int toplevel_only);
+const struct luahost_source *luahost_sources(const struct luahost *h, size_t *n);
+/* Whether the last load failed because the verifier refused a file. */
+int luahost_refused(const struct luahost *h);
+
+/*
  * Loads and validates a runbook. On error returns -1 and *err is a message
  * "file:line: what is wrong" (caller frees). Loading has no side effects:
  * the API functions that act raise "not available while loading".

@@ -110,6 +110,7 @@ void run_rec_release(struct run_rec *r)
 	free(r->params_json);
 	free(r->rpo_status);
 	free(r->error);
+	free(r->signed_by);
 	run_rec_init(r);
 }
 

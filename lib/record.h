@@ -108,6 +108,7 @@ struct run_rec {
 	int exit_code;		/* -1 while running */
 	int strict_budgets;
 	char *error;		/* why the run failed, when it did */
+	char *signed_by;	/* key id of the runbook's trusted signature (16 hex digits), NULL: unsigned */
 	struct phase_rec *phases;
 	size_t nphases;
 	struct note_rec *notes;

@@ -191,6 +191,7 @@ static json_t *run_json(const struct run_rec *r)
 	set(o, "started_at", j_ts(r->started_ms));
 	set(o, "ended_at", j_ts(r->ended_ms));
 	set(o, "runbook_sha256", j_str(r->sha256));
+	set(o, "signed_by", j_str(r->signed_by));
 	set(o, "incident_at", j_ts(r->incident_ms));
 	set(o, "restored_at", j_ts(r->restored_ms));
 	set(o, "human_wait_s", j_secs(r->human_wait_s));
@@ -547,6 +548,7 @@ static void properties(struct strbuf *sb, const struct run_rec *r)
 	property(sb, "operator", r->operator);
 	property(sb, "runbook_file", r->file);
 	property(sb, "runbook_sha256", r->sha256);
+	property(sb, "signed_by", r->signed_by);
 	property_ts(sb, "incident_at", r->incident_ms);
 	property_ts(sb, "restored_at", r->restored_ms);
 	property_secs(sb, "rto_target_s", r->rto_target_s);
@@ -1670,6 +1672,7 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 	ROW_CODE("Run id", run->id);
 	ROW_CODE("Runbook file", run->file);
 	ROW_CODE("Runbook SHA-256", run->sha256);
+	ROW_CODE("Signed by key", run->signed_by ? run->signed_by : "unsigned");
 	ROW("Mode", run->mode);
 	ROW("Trigger", run->trigger);
 	ROW("Host", run->host);
@@ -2427,6 +2430,7 @@ char *report_html_string(const struct run_rec *run, const struct report_trend *t
 	html_detail(&sb, "Run id", run->id, 1);
 	html_detail(&sb, "Runbook file", run->file, 1);
 	html_detail(&sb, "Runbook SHA-256", run->sha256, 1);
+	html_detail(&sb, "Signed by key", run->signed_by ? run->signed_by : "unsigned", 1);
 	char *mode = xasprintf("%s \xc2\xb7 %s", run->mode ? run->mode : "-",
 			       run->trigger ? run->trigger : "-");
 	html_detail(&sb, "Mode \xc2\xb7 trigger", mode, 0);

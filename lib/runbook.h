@@ -64,6 +64,7 @@ struct runbook {
 	char *abspath;
 	char *dir;		/* absolute folder of the file */
 	char sha256[65];	/* of the file's text */
+	char signed_by[17];	/* the key id of its trusted signature, "" when not signed */
 	char *name;
 	char *description;
 	double rto_s, rpo_s;	/* NAN: not declared */

@@ -121,6 +121,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE schedule_events ("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, at TEXT NOT NULL,"
 	" event TEXT NOT NULL, exit_code INTEGER, detail TEXT);",
+	/*
+	 * 4: signed runbooks and evidence. runs.signed_by is the key id of the
+	 * runbook's trusted signature. sources keeps each text a run loaded once
+	 * per content (by SHA-256); run_sources says which a run loaded, in order
+	 * (the runbook first), so evidence can be written after the files changed.
+	 */
+	"ALTER TABLE runs ADD COLUMN signed_by TEXT;"
+	"CREATE TABLE sources (sha256 TEXT PRIMARY KEY NOT NULL, text BLOB NOT NULL);"
+	"CREATE TABLE run_sources ("
+	" run_id TEXT NOT NULL, idx INTEGER NOT NULL, path TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL REFERENCES sources (sha256), signed_by TEXT,"
+	" PRIMARY KEY (run_id, idx));",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -129,7 +141,7 @@ enum run_col {
 	RC_UID, RC_HOST, RC_PID, RC_PARAMS, RC_STATUS, RC_STARTED, RC_ENDED, RC_INCIDENT,
 	RC_RESTORED, RC_RTO_TARGET, RC_RTO_ACHIEVED, RC_RTO_MET, RC_RPO_TARGET,
 	RC_RPO_ACHIEVED, RC_RPO_MET, RC_RPO_STATUS, RC_RECOVERY_POINT, RC_HUMAN_WAIT,
-	RC_EXIT_CODE, RC_STRICT_BUDGETS, RC_ERROR, RC__COUNT
+	RC_EXIT_CODE, RC_STRICT_BUDGETS, RC_ERROR, RC_SIGNED_BY, RC__COUNT
 };
 static const char *const run_cols[RC__COUNT] = {
 	[RC_ID] = "id", [RC_RUNBOOK] = "runbook", [RC_FILE] = "file",
@@ -144,6 +156,7 @@ static const char *const run_cols[RC__COUNT] = {
 	[RC_RPO_STATUS] = "rpo_status", [RC_RECOVERY_POINT] = "recovery_point_at",
 	[RC_HUMAN_WAIT] = "human_wait_s", [RC_EXIT_CODE] = "exit_code",
 	[RC_STRICT_BUDGETS] = "strict_budgets", [RC_ERROR] = "error",
+	[RC_SIGNED_BY] = "signed_by",
 };
 
 enum phase_col {
@@ -216,6 +229,7 @@ enum query {
 	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL,
 	Q_OUTBOX_ADD, Q_OUTBOX_PENDING, Q_OUTBOX_SENT, Q_OUTBOX_FAILED,
 	Q_SCHEDULE_GET, Q_SCHEDULE_SEEN, Q_SCHEDULE_RAN, Q_SCHEDULE_EVENT, Q_RUN_ACTIVE,
+	Q_SOURCE_ADD, Q_RUN_SOURCE_ADD, Q_RUN_SOURCES_GET,
 	Q__COUNT
 };
 
@@ -367,6 +381,15 @@ static char *query_sql(enum query q)
 	case Q_RUN_ACTIVE:
 		return xstrdup("SELECT id FROM runs WHERE file = ?1 AND status = 'running'"
 			       " ORDER BY started_at DESC");
+	case Q_SOURCE_ADD:
+		return xstrdup("INSERT INTO sources (sha256, text) VALUES (?1, ?2)"
+			       " ON CONFLICT (sha256) DO NOTHING");
+	case Q_RUN_SOURCE_ADD:
+		return xstrdup("INSERT OR REPLACE INTO run_sources (run_id, idx, path, sha256, signed_by)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)");
+	case Q_RUN_SOURCES_GET:
+		return xstrdup("SELECT r.path, r.sha256, r.signed_by, s.text FROM run_sources r"
+			       " LEFT JOIN sources s ON s.sha256 = r.sha256 WHERE r.run_id = ?1 ORDER BY r.idx");
 	case Q__COUNT: break;
 	}
 	return NULL;
@@ -641,6 +664,7 @@ static int run_write(struct store *st, enum query q, const struct run_rec *r)
 	bind_int(s, RC_EXIT_CODE, r->exit_code, -1);
 	bind_flag(s, RC_STRICT_BUDGETS, r->strict_budgets);
 	bind_text(s, RC_ERROR, r->error);
+	bind_text(s, RC_SIGNED_BY, r->signed_by);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		q_done(s);
@@ -844,6 +868,7 @@ static int run_read(struct store *st, sqlite3_stmt *s, struct run_rec *r)
 	r->exit_code = (int)col_int(s, RC_EXIT_CODE, -1);
 	r->strict_budgets = (int)col_int(s, RC_STRICT_BUDGETS, 0);
 	r->error = col_text(s, RC_ERROR);
+	r->signed_by = col_text(s, RC_SIGNED_BY);
 	if (col_status(st, s, RC_STATUS, "runs", &r->status))
 		return -1;
 	if (r->status == ST_RUNNING && r->id) {
@@ -2021,4 +2046,86 @@ int store_phase_durations(struct store *st, const char *runbook, int limit,
 		db_fail(st, "read the phases' history");
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- the sources a run loaded ---- */
+
+int store_sources_save(struct store *st, const char *run_id, const struct store_source *src,
+		       size_t n)
+{
+	if (tx_begin_write(st))
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_stmt *s = q_get(st, Q_SOURCE_ADD);
+		if (!s) {
+			rc = -1;
+			break;
+		}
+		/* a blob: the exact bytes, never redacted (their hash must still match) */
+		sqlite3_bind_text(s, 1, src[i].sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 2, src[i].text, src[i].len, SQLITE_STATIC);
+		if ((rc = q_exec(st, s, "store a runbook's source")))
+			break;
+		if (!(s = q_get(st, Q_RUN_SOURCE_ADD))) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(s, 3, src[i].path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, src[i].sha256, -1, SQLITE_STATIC);
+		if (src[i].signed_by && *src[i].signed_by)
+			sqlite3_bind_text(s, 5, src[i].signed_by, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 5);
+		rc = q_exec(st, s, "record a run's sources");
+	}
+	return tx_end(st, rc);
+}
+
+int store_sources_load(struct store *st, const char *run_id, struct store_source **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *s = q_get(st, Q_RUN_SOURCES_GET);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct store_source *src = &(*out)[(*n)++];
+		memset(src, 0, sizeof(*src));
+		src->path = col_text(s, 0);
+		char *sha = col_text(s, 1);
+		snprintf(src->sha256, sizeof(src->sha256), "%s", sha ? sha : "");
+		free(sha);
+		src->signed_by = col_text(s, 2);
+		const void *blob = sqlite3_column_blob(s, 3);
+		src->len = (size_t)sqlite3_column_bytes(s, 3);
+		src->missing = sqlite3_column_type(s, 3) == SQLITE_NULL;
+		src->text = xmalloc(src->len + 1);
+		if (src->len)
+			memcpy(src->text, blob, src->len);
+		src->text[src->len] = '\0';
+	}
+	q_done(s);
+	if (rc != SQLITE_DONE) {
+		store_sources_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return db_fail(st, "read a run's sources");
+	}
+	return 0;
+}
+
+void store_sources_free(struct store_source *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(src[i].path);
+		free(src[i].text);
+		free(src[i].signed_by);
+	}
+	free(src);
 }

@@ -121,6 +121,24 @@ void store_unit_begin(struct store *st);
 int store_unit_end(struct store *st);
 
 /*
+ * The files a run loaded (runbook first, then its modules), their texts
+ * kept once per content by SHA-256. load gives them back in order
+ * (missing: the text is gone from the history); free with store_sources_free.
+ */
+struct store_source {
+	char *path;		/* absolute */
+	char sha256[65];
+	char *text;		/* the exact bytes (NUL after them) */
+	size_t len;
+	char *signed_by;	/* key id or NULL (in load's results: owned) */
+	int missing;
+};
+int store_sources_save(struct store *st, const char *run_id, const struct store_source *src,
+		       size_t n);
+int store_sources_load(struct store *st, const char *run_id, struct store_source **out, size_t *n);
+void store_sources_free(struct store_source *src, size_t n);
+
+/*
  * Readers. store_run_load accepts a full id or a unique prefix; it returns
  * 1 when no run matches, 2 when the prefix is ambiguous, -1 on error. The
  * result is a full tree (phases, steps, notes) the caller frees with

@@ -6,20 +6,64 @@
  * roles are checked against it.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "runner.h"
+#include "trust.h"
+
+/* Where signatures are required at all: then check reports each file's. */
+static int signatures_matter(const struct trust *t)
+{
+	const struct config *cfg = runner_config();
+	const struct config_policy *pol = runner_policy();
+	if (t->nkeys || (pol && (pol->require_always || pol->nrequire_envs)))
+		return 1;
+	for (size_t i = 0; cfg && i < cfg->nenvs; i++)
+		if (cfg->envs[i].require_signed)
+			return 1;
+	return 0;
+}
+
+/* Each file the load read, with its signature's status. */
+static void print_signatures(const struct trust *t, struct luahost *host)
+{
+	size_t n;
+	const struct luahost_source *src = luahost_sources(host, &n);
+	for (size_t i = 0; i < n; i++) {
+		char id[17], *why = NULL;
+		int st = trust_status(t, src[i].path, src[i].text, src[i].len, id, &why);
+		if (st == 0)
+			printf("  %s: signed by key %s\n", src[i].path, id);
+		else if (st == 1)
+			printf("  %s: %snot signed%s\n", src[i].path, c_yellow(), c_reset());
+		else
+			printf("  %s: %ssignature does not count%s: %s\n", src[i].path, c_red(), c_reset(), why);
+		free(why);
+	}
+}
 
 static int check_one(const char *path)
 {
 	struct luahost *host = NULL;
 	struct runbook *rb = NULL;
-	if (load_runbook(path, &host, &rb))
+	struct trust t;
+	/* check reports signatures; it refuses nothing for them (a lint job runs before signing) */
+	trust_init(&t, runner_config(), runner_policy(), NULL);
+	free(t.required_by);
+	t.required_by = NULL;
+	t.required = 0;
+	char *why = NULL;
+	if (load_runbook_with(path, &t, &host, &rb, &why)) {
+		free(why);
+		trust_release(&t);
 		return EXIT_USAGE;
+	}
 	if (check_runbook_roles(rb)) {
 		runbook_free(rb);
 		luahost_free(host);
+		trust_release(&t);
 		return EXIT_USAGE;
 	}
 	size_t steps = 0;
@@ -35,8 +79,11 @@ static int check_one(const char *path)
 		printf("%s: ok (runbook '%s', %zu phases, %zu steps%s%s)\n", path, rb->name,
 		       rb->nphases, steps, isnan(rb->rto_s) ? "" : ", RTO ",
 		       isnan(rb->rto_s) ? "" : fmt_dur(rb->rto_s, a, sizeof(a)));
+	if (!g_opts.quiet && signatures_matter(&t))
+		print_signatures(&t, host);
 	runbook_free(rb);
 	luahost_free(host);
+	trust_release(&t);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "runner.h"
+#include "trust.h"
 
 /* A step that was in flight and must not simply run again. */
 static const struct step_rec *non_idempotent_in_flight(const struct run_rec *r)
@@ -59,6 +60,8 @@ static int cmd_resume(const struct cmd_args *a)
 	struct rb_param *params = NULL;
 	size_t nparams = 0;
 	char *lock_dir = NULL;
+	struct trust trust;
+	memset(&trust, 0, sizeof(trust));
 	if ((rc = load_run(st, id, &r)))
 		goto out;
 	if ((rc = runner_require_secrets(1)))
@@ -86,7 +89,24 @@ static int cmd_resume(const struct cmd_args *a)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	if ((rc = load_runbook(r->file, &host, &rb)))
+	char *refusal = NULL;
+	rc = load_runbook_trusted(r->file, r->env, &trust, &host, &rb, &refusal);
+	if (rc == EXIT_REFUSED || (!rc && r->signed_by && !rb->signed_by[0])) {
+		/* never with --force: a signature that no longer verifies means the code is not the reviewed code */
+		if (!refusal)
+			refusal = xasprintf("run %s ran '%s' signed by key %s, and it no longer carries a valid trusted signature",
+					    r->id, r->file, r->signed_by);
+		errorf("cannot resume run %s: %s (--force does not override a signature)", r->id, refusal);
+		json_t *d = json_pack("{s:s, s:s}", "reason", "signature", "why", refusal);
+		char *detail = json_dumps(d, JSON_COMPACT);
+		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
+		free(detail);
+		json_decref(d);
+		free(refusal);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (rc)
 		goto out;
 	if (strcmp(rb->sha256, r->sha256 ? r->sha256 : "")) {
 		if (!force) {
@@ -146,6 +166,7 @@ out:
 	run_rec_free(r);
 	runbook_free(rb);
 	luahost_free(host);
+	trust_release(&trust);
 	store_close(st);
 	return rc;
 }

@@ -17,11 +17,50 @@
 #include "runner.h"
 
 static struct config *cfg;		/* config_load's, NULL when there is no config file */
+static struct config_policy *policy;	/* the machine policy, NULL when none is honoured */
+
+/*
+ * The machine policy's path. Only the test build (lifeboat-crashtest) lets
+ * LIFEBOAT_TRUST_POLICY move it: a policy anyone could point elsewhere with
+ * an environment variable would protect nothing.
+ */
+static const char *policy_path(void)
+{
+#ifdef LIFEBOAT_CRASH_POINTS
+	const char *p = getenv("LIFEBOAT_TRUST_POLICY");
+	if (p && *p)
+		return p;
+#endif
+	return CONFIG_POLICY_PATH;
+}
+
+static int policy_load(void)
+{
+	char *warning = NULL, *err = NULL;
+	if (config_policy_load(policy_path(), &policy, &warning, &err)) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (warning) {
+		warnf("%s", warning);
+		free(warning);
+	}
+	return 0;
+}
+
+const struct config_policy *runner_policy(void)
+{
+	return policy;
+}
 static struct redactor *secrets;	/* the values of cfg's secrets that are set, or NULL */
 
 int runner_config_load(void)
 {
 	char *path = NULL, *err = NULL;
+	if (policy_load())
+		return EXIT_USAGE;
 	if (!config_find(g_opts.config, &path))
 		return 0;
 	int rc = config_load(path, &cfg, &err);
@@ -84,6 +123,8 @@ void runner_config_free(void)
 	secrets = NULL;
 	config_free(cfg);
 	cfg = NULL;
+	config_policy_free(policy);
+	policy = NULL;
 }
 
 const struct config *runner_config(void)

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "runner.h"
+#include "trust.h"
 
 static void vmsg(const char *kind, const char *color, const char *fmt, va_list ap)
 {
@@ -134,6 +135,67 @@ int load_runbook(const char *path, struct luahost **host, struct runbook **rb)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+int load_runbook_trusted(const char *path, const char *env, struct trust *t,
+			 struct luahost **host, struct runbook **rb, char **why)
+{
+	trust_init(t, runner_config(), runner_policy(), env);
+	return load_runbook_with(path, t, host, rb, why);
+}
+
+int load_runbook_with(const char *path, struct trust *t, struct luahost **host,
+		      struct runbook **rb, char **why)
+{
+	*why = NULL;
+	if (luahost_new(runner_lua_memory(), host)) {
+		errorf("cannot start the Lua interpreter");
+		return EXIT_USAGE;
+	}
+	luahost_set_config(*host, runner_config());
+	luahost_set_verifier(*host, trust_verify, t, t->required);
+	char *err = NULL;
+	if (luahost_load(*host, path, rb, &err)) {
+		int refused = luahost_refused(*host);
+		luahost_free(*host);
+		*host = NULL;
+		if (refused) {
+			*why = err;
+			return EXIT_REFUSED;
+		}
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int refuse_unloaded(const char *path, struct store *st, const struct engine_opts *o,
+		    const char *why)
+{
+	/* nothing of it ran, so its name is the file's: feature-store.lua is "feature-store" */
+	struct runbook *rb = xcalloc(1, sizeof(*rb));
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".lua"))
+		n -= 4;
+	rb->name = xstrndup(base, n);
+	rb->path = xstrdup(path);
+	char *real = realpath(path, NULL);
+	rb->abspath = xstrdup(real ? real : path);
+	free(real);
+	if (sha256_file(path, rb->sha256))
+		rb->sha256[0] = '\0';
+	rb->rto_s = rb->rpo_s = NAN;
+	rb->restoring = -1;
+	struct run_rec *r = NULL;
+	int rc = engine_refuse(rb, st, o, "signature", why, &r);
+	errorf("%s; nothing ran (recorded as run %s, refused)", why, r->id);
+	run_rec_free(r);
+	runbook_free(rb);
+	return rc;
 }
 
 const char *fmt_dur(double secs, char *buf, size_t n)

@@ -13,6 +13,7 @@
 #include "redact.h"
 #include "report.h"
 #include "run-setup.h"
+#include "trust.h"
 
 static int parse_param(struct run_args *a, const char *kv)
 {
@@ -181,7 +182,22 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	const char *via = getenv("LIFEBOAT_TRIGGER");
 	if (via && !strcmp(via, "schedule"))
 		trigger = "schedule";
-	if ((rc = load_runbook(a->file, &s->host, &s->rb)))
+	char *refusal = NULL;
+	rc = load_runbook_trusted(a->file, a->env, &s->trust, &s->host, &s->rb, &refusal);
+	if (rc == EXIT_REFUSED) {
+		/* refused for its signature: recorded, though nothing of it was loaded */
+		if (!(rc = open_store(&s->st))) {
+			struct engine_opts o = {
+				.mode = mode, .trigger = trigger, .env = a->env,
+				.operator = g_opts.operator, .incident_ms = a->incident_ms,
+				.rto_s = NAN, .rpo_s = NAN, .redactor = runner_redactor(),
+			};
+			rc = refuse_unloaded(a->file, s->st, &o, refusal);
+		}
+		free(refusal);
+		return rc;
+	}
+	if (rc)
 		return rc;
 	if ((rc = check_runbook_roles(s->rb)))
 		return rc;
@@ -207,7 +223,7 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	char *why = NULL;
 	if (!config_may_run(cfg, a->env, g_opts.operator, &why)) {
 		struct run_rec *r = NULL;
-		rc = engine_refuse(s->rb, s->st, &s->o, why, &r);
+		rc = engine_refuse(s->rb, s->st, &s->o, "permission", why, &r);
 		errorf("%s; nothing ran (recorded as run %s, refused)", r->error, r->id);
 		run_rec_free(r);
 		free(why);
@@ -229,6 +245,7 @@ void run_setup_release(struct run_setup *s)
 		runbook_free(s->rb);
 	if (s->host)
 		luahost_free(s->host);
+	trust_release(&s->trust);
 	memset(s, 0, sizeof(*s));
 }
 

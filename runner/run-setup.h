@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "runner.h"
+#include "trust.h"
 
 struct run_args {
 	const char *cmd;		/* "run", "drill" or "console" */
@@ -63,6 +64,7 @@ struct run_setup {
 	struct store *st;		/* the history connection the engine uses */
 	char *lock_dir;			/* owned */
 	struct notifier *notifier;	/* webhooks, NULL when none; finished by run_setup_release */
+	struct trust trust;		/* the signature rules the host's verifier applies */
 	struct engine_opts o;
 };
 

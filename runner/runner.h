@@ -75,6 +75,8 @@ struct redactor;
 int runner_config_load(void);
 void runner_config_free(void);
 const struct config *runner_config(void);
+struct config_policy;
+const struct config_policy *runner_policy(void);	/* /etc/lifeboat/trust.yaml, NULL: none */
 const struct redactor *runner_redactor(void);	/* the secrets' values, NULL when none */
 /*
  * The same redactor for a run, created empty when the config has no
@@ -110,6 +112,21 @@ void install_stop_signals(void (*on_stop)(int), void (*on_wake)(int));
 int open_history(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
 /* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb);
+/*
+ * The same under the signature rules for a run in env (trust.h): a runbook
+ * or module refused for its signature returns EXIT_REFUSED with *why
+ * (owned) and prints nothing, so the caller can record the refusal.
+ * *t is initialised here and released by the caller (trust_release).
+ */
+struct trust;
+int load_runbook_trusted(const char *path, const char *env, struct trust *t,
+			 struct luahost **host, struct runbook **rb, char **why);
+/* The same with *t set up by the caller (trust_init). */
+int load_runbook_with(const char *path, struct trust *t, struct luahost **host,
+		      struct runbook **rb, char **why);
+/* Records a refused run of a runbook that was refused before it could load (its signature). */
+int refuse_unloaded(const char *path, struct store *st, const struct engine_opts *o,
+		    const char *why);
 
 /* Executing with the live view (cmd-run.c), shared by run, drill and resume. */
 struct run_exec {

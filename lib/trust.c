@@ -1,0 +1,118 @@
+/* Signature requirements and checks for runbooks and their modules (see trust.h). */
+#include "trust.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void trust_init(struct trust *t, const struct config *cfg, const struct config_policy *pol,
+		const char *env)
+{
+	memset(t, 0, sizeof(*t));
+	/* a machine policy's keys replace the project's: a repository cannot add its own */
+	if (pol && pol->nkeys) {
+		t->keys = pol->pubs;
+		t->key_files = pol->keys;
+		t->nkeys = pol->nkeys;
+	} else if (cfg) {
+		t->keys = cfg->trust_pubs;
+		t->key_files = cfg->trust_keys;
+		t->nkeys = cfg->ntrust_keys;
+	}
+	if (config_policy_requires(pol, env)) {
+		t->required = 1;
+		t->required_by = pol->require_always ?
+			xasprintf("the machine policy %s requires signed runbooks", pol->path) :
+			xasprintf("the machine policy %s requires signed runbooks in environment '%s'",
+				  pol->path, env);
+		return;
+	}
+	const struct config_env *e = env ? config_env(cfg, env) : NULL;
+	if (e && e->require_signed) {
+		t->required = 1;
+		t->required_by = xasprintf("environment '%s' requires signed runbooks (%s)", env, cfg->path);
+	}
+}
+
+void trust_release(struct trust *t)
+{
+	free(t->required_by);
+	memset(t, 0, sizeof(*t));
+}
+
+static char *key_list(const struct trust *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 0);
+	for (size_t i = 0; i < t->nkeys; i++) {
+		char id[17];
+		minisign_keyid(t->keys[i].keynum, id);
+		strbuf_addf(&sb, "%s%s (%s)", i ? ", " : "", id, t->key_files[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+int trust_status(const struct trust *t, const char *path, const char *data, size_t len,
+		 char signed_by[17], char **why)
+{
+	signed_by[0] = '\0';
+	char *sig_path = xasprintf("%s.minisig", path);
+	if (access(sig_path, F_OK) && errno == ENOENT) {
+		free(sig_path);
+		return 1;
+	}
+	struct minisign_sig sig;
+	char *err = NULL;
+	int rc = -1;
+	if (minisign_sig_load(sig_path, &sig, &err)) {
+		*why = err;
+		goto out;
+	}
+	char id[17];
+	minisign_keyid(sig.keynum, id);
+	const struct minisign_pub *pk = minisign_key_for(t->keys, t->nkeys, &sig);
+	if (!pk) {
+		char *keys = key_list(t);
+		*why = xasprintf("%s is signed by key %s, which is not trusted (%s%s)", path, id,
+				 t->nkeys ? "trusted: " : "no key is trusted: list one under trust.keys",
+				 keys);
+		free(keys);
+	} else if (minisign_verify(pk, &sig, data, len, &err) ||
+		   minisign_check_name(&sig, path, &err)) {
+		*why = xasprintf("%s: %s", path, err);
+		free(err);
+	} else {
+		memcpy(signed_by, id, 17);
+		rc = 0;
+	}
+	minisign_sig_release(&sig);
+out:
+	free(sig_path);
+	return rc;
+}
+
+int trust_verify(void *ud, const char *path, const char *data, size_t len, char signed_by[17],
+		 char **why)
+{
+	const struct trust *t = ud;
+	if (!t->nkeys && !t->required) {
+		signed_by[0] = '\0';
+		return 0;
+	}
+	char *err = NULL;
+	int st = trust_status(t, path, data, len, signed_by, &err);
+	if (st == 0 || !t->required) {
+		free(err);
+		return 0;
+	}
+	if (st == 1)
+		*why = xasprintf("%s is not signed (no %s.minisig) and %s; sign it with `lifeboat sign --key KEY.key %s` by a trusted key",
+				 path, path, t->required_by, path);
+	else
+		*why = xasprintf("%s; %s", err, t->required_by);
+	free(err);
+	return -1;
+}
