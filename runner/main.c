@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "runner.h"
 
 struct global_opts g_opts;
@@ -36,6 +37,7 @@ static const struct cmd *const commands[] = {
 	&cmd_keygen_entry,
 	&cmd_sign_entry,
 	&cmd_verify_entry,
+	&cmd_init_entry,
 };
 
 static const char exit_codes[] =
@@ -117,6 +119,21 @@ static int unknown_command(const char *name)
 	return usage_error(NULL, "'%s' is not a lifeboat command", name);
 }
 
+static void resolve_globals(void);
+
+/* The hidden --list-environments: the config's environments, one a line (nothing without one). */
+static int list_environments(void)
+{
+	resolve_globals();
+	int rc = runner_config_load();
+	const struct config *cfg = runner_config();
+	for (size_t i = 0; !rc && cfg && i < cfg->nenvs; i++)
+		printf("%s\n", cfg->envs[i].name);
+	runner_config_free();
+	free(g_opts.operator);
+	return rc;
+}
+
 /* The global options given (before or after the command) into g_opts. */
 static void apply_globals(const struct cmd_args *a)
 {
@@ -140,6 +157,10 @@ static void apply_globals(const struct cmd_args *a)
  */
 static int list_options(const char *name, int commands_only)
 {
+	if (name && !strcmp(name, "help")) {
+		printf("ARGS [COMMAND]\n");
+		return 0;
+	}
 	if (!name) {
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 			printf("%s\n", commands[i]->name);
@@ -229,6 +250,8 @@ int main(int argc, char **argv)
 	if (opt_count(&pre, OPT_VERSION)) {
 		printf("lifeboat %s\n", LIFEBOAT_VERSION);
 		rc = finish_stdout(0);
+	} else if (opt_count(&pre, OPT_LIST_ENVIRONMENTS)) {
+		rc = finish_stdout(list_environments());
 	} else if (opt_count(&pre, OPT_LIST_OPTIONS) || opt_count(&pre, OPT_LIST_COMMANDS)) {
 		int all = opt_count(&pre, OPT_LIST_OPTIONS) > 0;
 		rc = finish_stdout(list_options(all ? name : NULL, !all));

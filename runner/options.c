@@ -24,6 +24,7 @@ const struct opt global_options[] = {
 	{ OPT_VERSION, "version", NULL, "show lifeboat's version" },
 	{ OPT_LIST_OPTIONS, "list-options", NULL, NULL },
 	{ OPT_LIST_COMMANDS, "list-commands", NULL, NULL },
+	{ OPT_LIST_ENVIRONMENTS, "list-environments", NULL, NULL },
 	OPT_END
 };
 

@@ -36,6 +36,7 @@ enum {
 	OPT_NO_COLOR,
 	OPT_LIST_OPTIONS,	/* hidden: what the bash completion asks */
 	OPT_LIST_COMMANDS,	/* hidden */
+	OPT_LIST_ENVIRONMENTS,	/* hidden: the config's environments, for the completion */
 };
 extern const struct opt global_options[];
 

@@ -12,6 +12,7 @@ packages=(
   time          # GNU /usr/bin/time, for peak memory in the benchmarks
   minisign      # tests/e2e/t80xx: lifeboat's signatures are checked by the real minisign
   chromium      # headless, renders the HTML report in tests/e2e/t4001 and for docs/report.png
+  bash-completion # tests/e2e/t7002 sources it before completion/lifeboat.bash
   # packaging and the self-contained checks (tests t7050-t7099)
   curl               # the tests fetch from lifeboat's services with it
   dpkg-dev file      # dpkg-shlibdeps, which CPack's DEB generator calls for Depends:
