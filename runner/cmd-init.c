@@ -249,7 +249,7 @@ static const struct opt init_options[] = { OPT_END };
 
 const struct cmd cmd_init_entry = {
 	"init", cmd_init, "[DIR]",
-	"make a starter: a commented runbook, a lifeboat.yaml and a CI script",
+	"a starter: a commented runbook, a lifeboat.yaml and a CI script",
 	init_options,
 	"init\n"
 	"init drills && cd drills && lifeboat run --yes runbooks/starter.lua",
