@@ -753,7 +753,7 @@ static int sh_start(struct task *t)
 	struct engine *e = t->e;
 	attempt_begin(t);
 	char *cmd = NULL, *err = NULL;
-	if (luahost_eval(e->host, &t->def->value, 0, &cmd, &err)) {
+	if (luahost_eval(e->host, &t->def->value, 0, step_timeout(e, t->def), &cmd, &err)) {
 		attempt_end(t, ST_FAILED, -1, xasprintf("sh: %s", err), NULL, 0);
 		free(err);
 		return -1;
@@ -850,22 +850,34 @@ static void run_attempt(struct task *t)
 	attempt_end(t, st, -1, error, out, cut);
 }
 
+/* Seconds until the monotonic time until, at least a millisecond; 0 for no limit (until 0). */
+static double time_left(int64_t until)
+{
+	if (!until)
+		return 0;
+	double left = (double)(until - clock_mono_ns()) / 1e9;
+	return left > 0.001 ? left : 0.001;
+}
+
 static void http_attempt(struct task *t)
 {
 	struct engine *e = t->e;
 	const struct rb_step *d = t->def;
 	char *url = NULL, *body = NULL, *err = NULL;
 	char **headers = NULL;
-	if (luahost_eval(e->host, &d->value, 1, &url, &err) ||
-	    luahost_eval(e->host, &d->body, 1, &body, &err) ||
-	    luahost_eval_headers(e->host, d->headers_ref, &headers, &err)) {
+	/* the fields' functions share the step's timeout */
+	double timeout = step_timeout(e, d);
+	int64_t until = timeout > 0 ? clock_mono_ns() + (int64_t)(timeout * 1e9) : 0;
+	if (luahost_eval(e->host, &d->value, 1, timeout, &url, &err) ||
+	    luahost_eval(e->host, &d->body, 1, time_left(until), &body, &err) ||
+	    luahost_eval_headers(e->host, d->headers_ref, time_left(until), &headers, &err)) {
 		attempt_end(t, ST_FAILED, -1, xasprintf("http: %s", err), NULL, 0);
 		free(err);
 		free(url);
 		free(body);
 		return;
 	}
-	double timeout = step_timeout(e, d);
+	timeout = time_left(until);
 	struct http_request rq = {
 		.url = url, .method = d->method, .body = body, .body_len = body ? strlen(body) : 0,
 		.headers = headers, .timeout_s = timeout < HTTP_TIMEOUT_S ? timeout : HTTP_TIMEOUT_S,
@@ -917,7 +929,7 @@ static void manual_attempt(struct task *t)
 {
 	struct engine *e = t->e;
 	char *text = NULL, *err = NULL;
-	if (luahost_eval(e->host, &t->def->value, 1, &text, &err)) {
+	if (luahost_eval(e->host, &t->def->value, 1, step_timeout(e, t->def), &text, &err)) {
 		attempt_end(t, ST_FAILED, -1, xasprintf("manual: %s", err), NULL, 0);
 		free(err);
 		return;

@@ -12,6 +12,7 @@
  */
 #include "luahost.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -34,6 +35,7 @@
 
 #define HOOK_EVERY 1000			/* instructions between deadline checks */
 #define LOAD_TIMEOUT_S 10.0		/* loading a runbook is never allowed to loop */
+#define LUAHOST_EVAL_TIMEOUT 30.0	/* a field's function, when its step has no timeout */
 #define MEMORY_RESERVE (8u * 1024 * 1024)	/* for error handling after the cap trips */
 
 struct luahost {
@@ -66,6 +68,8 @@ struct luahost {
 	char *refusal;			/* the first refusal's reason, xmalloc'd */
 	struct luahost_source *sources;	/* xrealloc'd; what the load read */
 	size_t nsources;
+	char *state_json;		/* ctx.state encoded, xmalloc'd; NULL: not yet */
+	unsigned long state_gen;	/* the generation state_json is of */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -247,11 +251,54 @@ static int docall(struct luahost *h, int nargs, int nres, char **err, char **tra
 /* ------------------------------------------------------------------------ */
 /* JSON <-> Lua, shared by json.encode/decode and ctx.state snapshots */
 
-static json_t *lua_to_json(lua_State *L, int idx, int depth, char **err)
+#define JSON_MAX_DEPTH 64
+
+/*
+ * Where an encoding failed: the message and the path to the value that
+ * caused it (".a[3].b"), both xmalloc'd. The path is built as the
+ * recursion unwinds, so the success path never pays for it.
+ */
+struct json_fail {
+	char *msg;
+	char *path;
+};
+
+static void json_fail_key(lua_State *L, int key, struct json_fail *f)
+{
+	char *seg;
+	if (lua_type(L, key) == LUA_TSTRING) {
+		const char *k = lua_tostring(L, key);
+		int ident = (isalpha((unsigned char)*k) || *k == '_');
+		for (const char *c = k; ident && *c; c++)
+			ident = isalnum((unsigned char)*c) || *c == '_';
+		if (ident)
+			seg = xasprintf(".%s", k);
+		else if (strlen(k) < 40 && !strpbrk(k, "\"\\\n\r\033"))
+			seg = xasprintf("[\"%s\"]", k);
+		else
+			seg = xstrdup("[(a long or unprintable key)]");
+	} else if (lua_isinteger(L, key)) {
+		seg = xasprintf("[%lld]", (long long)lua_tointeger(L, key));
+	} else {
+		seg = xasprintf("[%.17g]", lua_tonumber(L, key));
+	}
+	char *p = xasprintf("%s%s", seg, f->path ? f->path : "");
+	free(seg);
+	free(f->path);
+	f->path = p;
+}
+
+/*
+ * Raw access only (lua_next, lua_rawgeti): no metamethod of the runbook's
+ * runs here, so this is safe to call from C between steps. Each level takes
+ * a few stack slots: lua_checkstack makes room or fails cleanly, since a C
+ * function gets only LUA_MINSTACK of them.
+ */
+static json_t *lua_to_json(lua_State *L, int idx, int depth, struct json_fail *f)
 {
 	idx = lua_absindex(L, idx);
-	if (depth > 64) {
-		*err = xstrdup("nested too deeply (or a cycle)");
+	if (depth > JSON_MAX_DEPTH) {
+		f->msg = xasprintf("nested too deeply (more than %d levels, or a cycle)", JSON_MAX_DEPTH);
 		return NULL;
 	}
 	switch (lua_type(L, idx)) {
@@ -265,7 +312,7 @@ static json_t *lua_to_json(lua_State *L, int idx, int depth, char **err)
 		else {
 			double d = lua_tonumber(L, idx);
 			if (!isfinite(d)) {
-				*err = xstrdup("NaN and infinity cannot be encoded");
+				f->msg = xstrdup("NaN and infinity cannot be encoded");
 				return NULL;
 			}
 			return json_real(d);
@@ -275,10 +322,14 @@ static json_t *lua_to_json(lua_State *L, int idx, int depth, char **err)
 		const char *s = lua_tolstring(L, idx, &len);
 		json_t *j = json_stringn(s, len);
 		if (!j)
-			*err = xstrdup("a string is not valid UTF-8");
+			f->msg = xstrdup("a string is not valid UTF-8");
 		return j;
 	}
 	case LUA_TTABLE: {
+		if (!lua_checkstack(L, 4)) {
+			f->msg = xstrdup("nested too deeply (no room on the Lua stack)");
+			return NULL;
+		}
 		lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
 		size_t count = 0;
 		lua_pushnil(L);
@@ -290,9 +341,12 @@ static json_t *lua_to_json(lua_State *L, int idx, int depth, char **err)
 			json_t *arr = json_array();
 			for (lua_Integer i = 1; i <= n; i++) {
 				lua_rawgeti(L, idx, i);
-				json_t *v = lua_to_json(L, -1, depth + 1, err);
+				json_t *v = lua_to_json(L, -1, depth + 1, f);
 				lua_pop(L, 1);
 				if (!v) {
+					lua_pushinteger(L, i);
+					json_fail_key(L, -1, f);
+					lua_pop(L, 1);
 					json_decref(arr);
 					return NULL;
 				}
@@ -314,27 +368,45 @@ static json_t *lua_to_json(lua_State *L, int idx, int depth, char **err)
 					snprintf(keybuf, sizeof(keybuf), "%.17g", lua_tonumber(L, -2));
 				key = keybuf;
 			} else {
+				f->msg = xasprintf("table keys must be strings or numbers, not %s",
+						   luaL_typename(L, -2));
 				lua_pop(L, 2);
 				json_decref(obj);
-				*err = xasprintf("table keys must be strings or numbers, not %s",
-						 luaL_typename(L, -2));
 				return NULL;
 			}
-			json_t *v = lua_to_json(L, -1, depth + 1, err);
+			json_t *v = lua_to_json(L, -1, depth + 1, f);
 			lua_pop(L, 1);
 			if (!v) {
+				json_fail_key(L, -1, f);
 				lua_pop(L, 1);
 				json_decref(obj);
 				return NULL;
 			}
-			json_object_set_new(obj, key, v);
+			if (json_object_set_new(obj, key, v)) {	/* a key that is not UTF-8 */
+				f->msg = xstrdup("a key is not valid UTF-8");
+				json_fail_key(L, -1, f);
+				lua_pop(L, 1);
+				json_decref(obj);
+				return NULL;
+			}
 		}
 		return obj;
 	}
 	default:
-		*err = xasprintf("a %s cannot be encoded", luaL_typename(L, idx));
+		f->msg = xasprintf("a %s cannot be encoded", luaL_typename(L, idx));
 		return NULL;
 	}
+}
+
+/* "root.a.b: why", or "why" when the value itself failed: xmalloc'd; f is released. */
+static char *json_fail_take(struct json_fail *f, const char *root)
+{
+	const char *why = f->msg ? f->msg : "cannot be encoded";
+	char *s = f->path ? xasprintf("%s%s: %s", root, f->path, why) : xstrdup(why);
+	free(f->msg);
+	free(f->path);
+	f->msg = f->path = NULL;
+	return s;
 }
 
 static void json_to_lua(lua_State *L, json_t *j)
@@ -385,11 +457,15 @@ static void json_to_lua(lua_State *L, json_t *j)
 static int api_json_encode(lua_State *L)
 {
 	luaL_checkany(L, 1);
-	char *err = NULL;
-	json_t *j = lua_to_json(L, 1, 0, &err);
+	struct json_fail f = { 0 };
+	json_t *j = lua_to_json(L, 1, 0, &f);
 	if (!j) {
-		lua_pushfstring(L, "json.encode: %s", err);
+		/* freed before anything that can raise (the message is bounded) */
+		char *err = json_fail_take(&f, "value");
+		char msg[512];
+		snprintf(msg, sizeof(msg), "json.encode: %s", err);
 		free(err);
+		lua_pushstring(L, msg);
 		return lua_error(L);
 	}
 	char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -417,6 +493,21 @@ static int api_json_decode(lua_State *L)
 
 /* ------------------------------------------------------------------------ */
 /* the API bindings that act through the engine */
+
+#define SH_BOX_MT "lifeboat.sh.box"
+
+struct sh_box {
+	char *out, *err;	/* sh()'s captured streams, xmalloc'd; NULL once copied */
+};
+
+static int sh_box_close(lua_State *L)
+{
+	struct sh_box *b = luaL_checkudata(L, 1, SH_BOX_MT);
+	free(b->out);
+	free(b->err);
+	b->out = b->err = NULL;
+	return 0;
+}
 
 static int api_sh(lua_State *L)
 {
@@ -447,14 +538,27 @@ static int api_sh(lua_State *L)
 		if (timeout <= 0 || timeout > left)
 			timeout = left;
 	}
+	/*
+	 * The captured streams stay in a to-be-closed box until they are Lua
+	 * strings: when copying them raises (the memory cap), closing the box
+	 * frees them at once instead of leaking up to twice 16 MiB.
+	 */
+	struct sh_box *box = lua_newuserdatauv(L, sizeof(*box), 0);
+	box->out = box->err = NULL;
+	luaL_setmetatable(L, SH_BOX_MT);
+	lua_toclose(L, -1);
 	struct lua_sh_result r = { 0 };
 	char *errmsg = NULL;
 	if (h->ops->sh(h->eng, cmd, timeout, &r, &errmsg)) {
-		lua_pushfstring(L, "sh: %s", errmsg ? errmsg : "cannot run");
+		char msg[512];
+		snprintf(msg, sizeof(msg), "sh: %s", errmsg ? errmsg : "cannot run");
 		free(errmsg);
+		lua_pushstring(L, msg);
 		return lua_error(L);
 	}
-	lua_createtable(L, 0, 4);
+	box->out = r.out;
+	box->err = r.err;
+	lua_createtable(L, 0, 5);
 	lua_pushinteger(L, r.code);
 	lua_setfield(L, -2, "code");
 	lua_pushlstring(L, r.out ? r.out : "", r.out_len);
@@ -467,8 +571,9 @@ static int api_sh(lua_State *L)
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "truncated");
 	}
-	free(r.out);
-	free(r.err);
+	free(box->out);
+	free(box->err);
+	box->out = box->err = NULL;
 	if (check && r.code != 0) {
 		if (r.timed_out)
 			return luaL_error(L, "sh: '%s' timed out after %fs", cmd, (lua_Number)timeout);
@@ -745,6 +850,13 @@ static int host_setup(lua_State *L)
 		luaL_requiref(L, libs[i].name, libs[i].func, 1);
 		lua_pop(L, 1);
 	}
+	luaL_newmetatable(L, SH_BOX_MT);
+	lua_pushcfunction(L, sh_box_close);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, sh_box_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+
 	/* debug stays private: the prelude needs getinfo for line numbers */
 	luaL_requiref(L, LUA_DBLIBNAME, luaopen_debug, 0);
 	lua_getfield(L, -1, "getinfo");
@@ -866,6 +978,7 @@ void luahost_free(struct luahost *h)
 	free(h->refusal);
 	free(h->dir);
 	free(h->workdir);
+	free(h->state_json);
 	free(h);
 }
 
@@ -1269,15 +1382,62 @@ static int params_index(lua_State *L)
 	return lua_error(L);
 }
 
-void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t nparams,
-		      const char *run_id, const char *env, const char *operator, const char *mode)
+/*
+ * The C side of a run touches tables runbook code can reach and change (ctx,
+ * ctx.params, ctx.state, a headers table): setmetatable(ctx.params, ...) is
+ * one line away. So it reads and writes them raw — no metamethod of the
+ * runbook's ever runs outside a step's deadline — and in protected mode, so
+ * a raise (the memory cap, a value of the wrong type) fails the step
+ * instead of Lua's panic aborting the process. protect() runs fn with ud as
+ * its first argument and the nargs values on top of the stack after it
+ * (a protected function sees only its own frame); on error *err (when
+ * given) is an owned message.
+ */
+static int protect(struct luahost *h, lua_CFunction fn, void *ud, int nargs, char **err)
 {
 	lua_State *L = h->L;
+	if (!lua_checkstack(L, 4)) {
+		if (err)
+			*err = xstrdup("not enough memory");
+		lua_pop(L, nargs);
+		return -1;
+	}
+	lua_pushcfunction(L, fn);
+	lua_pushlightuserdata(L, ud);
+	lua_rotate(L, -2 - nargs, 2);	/* below the arguments on the stack */
+	return docall(h, nargs + 1, 0, err, NULL);
+}
+
+/* Pushes ctx.field (raw); raises unless it is a table (nil allowed when may_be_nil). */
+static int push_ctx_field(lua_State *L, struct luahost *h, const char *field, int may_be_nil)
+{
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref) != LUA_TTABLE)
+		return luaL_error(L, "ctx: no run is in progress");
+	lua_pushstring(L, field);
+	int t = lua_rawget(L, -2);
+	lua_remove(L, -2);
+	if (t != LUA_TTABLE && !(may_be_nil && t == LUA_TNIL))
+		return luaL_error(L, "ctx.%s is %s, not a table: a step replaced it", field,
+				  luaL_typename(L, -1));
+	return t;
+}
+
+struct ctx_init_args {
+	struct luahost *h;
+	const struct rb_param *params;
+	size_t nparams;
+	const char *run_id, *env, *operator, *mode;
+};
+
+static int ctx_init_k(lua_State *L)
+{
+	struct ctx_init_args *a = lua_touserdata(L, 1);
+	struct luahost *h = a->h;
 	lua_createtable(L, 0, 10);
-	lua_createtable(L, 0, (int)nparams);
-	for (size_t i = 0; i < nparams; i++) {
-		lua_pushstring(L, params[i].value);
-		lua_setfield(L, -2, params[i].name);
+	lua_createtable(L, 0, (int)a->nparams);
+	for (size_t i = 0; i < a->nparams; i++) {
+		lua_pushstring(L, a->params[i].value);
+		lua_setfield(L, -2, a->params[i].name);
 	}
 	lua_createtable(L, 0, 2);
 	lua_pushcfunction(L, params_index);
@@ -1286,33 +1446,122 @@ void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t n
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
 	lua_setfield(L, -2, "params");
-	lua_pushstring(L, run_id);
+	lua_pushstring(L, a->run_id);
 	lua_setfield(L, -2, "run_id");
-	lua_pushstring(L, env);
+	lua_pushstring(L, a->env);
 	lua_setfield(L, -2, "env");
-	lua_pushstring(L, operator);
+	lua_pushstring(L, a->operator);
 	lua_setfield(L, -2, "operator");
-	lua_pushstring(L, mode);
+	lua_pushstring(L, a->mode);
 	lua_setfield(L, -2, "mode");
 	lua_newtable(L);
 	lua_setfield(L, -2, "state");
 	if (h->ctx_ref != LUA_NOREF)
 		luaL_unref(L, LUA_REGISTRYINDEX, h->ctx_ref);
 	h->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+void luahost_ctx_init(struct luahost *h, const struct rb_param *params, size_t nparams,
+		      const char *run_id, const char *env, const char *operator, const char *mode)
+{
+	struct ctx_init_args a = { h, params, nparams, run_id, env, operator, mode };
+	char *err = NULL;
+	if (protect(h, ctx_init_k, &a, 0, &err))
+		free(err);	/* out of memory before the first step: push_ctx_field says so later */
+	free(h->state_json);
+	h->state_json = NULL;
+}
+
+struct where_args {
+	struct luahost *h;
+	const char *phase, *step;
+};
+
+static int ctx_where_k(lua_State *L)
+{
+	struct where_args *a = lua_touserdata(L, 1);
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, a->h->ctx_ref) != LUA_TTABLE)
+		return 0;
+	lua_pushliteral(L, "phase");
+	lua_pushstring(L, a->phase);
+	lua_rawset(L, -3);
+	lua_pushliteral(L, "step");
+	lua_pushstring(L, a->step);
+	lua_rawset(L, -3);
+	return 0;
 }
 
 void luahost_ctx_where(struct luahost *h, const char *phase, const char *step)
 {
-	lua_State *L = h->L;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
-	lua_pushstring(L, phase);
-	lua_setfield(L, -2, "phase");
-	lua_pushstring(L, step);
-	lua_setfield(L, -2, "step");
-	lua_pop(L, 1);
+	struct where_args a = { h, phase, step };
+	char *err = NULL;
+	if (protect(h, ctx_where_k, &a, 0, &err))
+		free(err);	/* only out of memory: ctx keeps the previous names */
 }
 
-/* Calls registry function fn_ref(ctx) with a deadline, leaving 1 result on success. */
+/* ctx.state as JSON into h->state_json, or *err naming the key that cannot be saved. */
+struct state_args {
+	struct luahost *h;
+	char *err;		/* xmalloc'd */
+};
+
+static int state_encode_k(lua_State *L)
+{
+	struct state_args *a = lua_touserdata(L, 1);
+	struct luahost *h = a->h;
+	json_t *j;
+	if (push_ctx_field(L, h, "state", 1) == LUA_TNIL) {
+		j = json_object();
+	} else {
+		struct json_fail f = { 0 };
+		j = lua_to_json(L, -1, 0, &f);
+		if (!j) {
+			char *why = json_fail_take(&f, "ctx.state");
+			a->err = xasprintf("%s (ctx.state is saved as JSON: strings, numbers, booleans and tables of them)",
+					   why);
+			free(why);
+			return 0;
+		}
+	}
+	if (json_is_array(j) && json_array_size(j) == 0) {
+		json_decref(j);
+		j = json_object();
+	}
+	free(h->state_json);
+	h->state_json = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	h->state_gen = h->generation;
+	json_decref(j);
+	return 0;
+}
+
+static int state_encode(struct luahost *h, char **err)
+{
+	if (h->state_json && h->state_gen == h->generation)
+		return 0;
+	free(h->state_json);
+	h->state_json = NULL;
+	struct state_args a = { h, NULL };
+	char *perr = NULL;
+	if (protect(h, state_encode_k, &a, 0, &perr)) {
+		*err = perr;
+		return -1;
+	}
+	if (a.err) {
+		*err = a.err;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Calls registry function fn_ref(ctx) with a deadline, leaving 1 result on
+ * success. A run that tripped the deadline or the memory cap fails whatever
+ * the function returned: code that caught the error (a coroutine, a pcall
+ * around coroutine.wrap, a __close) must not turn a timeout into a success.
+ * A run that left ctx.state unsaveable fails too, naming the key, so the
+ * step that stored it is the one that fails.
+ */
 static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char **err,
 			 char **trace, int *timed_out)
 {
@@ -1321,18 +1570,33 @@ static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char *
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
 	h->generation++;
 	deadline_set(h, timeout_s);
-	int rc = docall(h, 1, 1, err, trace);
+	char *e = NULL;
+	int rc = docall(h, 1, 1, &e, trace);
 	/* an error past the deadline is a timeout, also one that came from C (http, sql, sh) */
 	if (rc && h->deadline_ns && clock_mono_ns() >= h->deadline_ns)
 		h->deadline_tripped = 1;
+	if (!rc && (h->deadline_tripped || h->mem_tripped)) {
+		lua_pop(L, 1);
+		rc = -1;
+		/* lua_pushfstring's %f is %.14g, as in host_hook's message */
+		e = xasprintf("timed out after %.14gs", h->deadline_s);
+	}
+	if (rc && (h->mem_tripped || h->mem_refused)) {
+		free(e);
+		e = xasprintf("the runbook's Lua memory limit (%d MiB) was reached",
+			      (int)(h->mem_limit >> 20));
+	}
 	if (timed_out)
 		*timed_out = h->deadline_tripped;
-	if (rc && (h->mem_tripped || h->mem_refused) && err) {
-		free(*err);
-		*err = xasprintf("the runbook's Lua memory limit (%d MiB) was reached",
-				 (int)(h->mem_limit >> 20));
+	if (!rc && state_encode(h, &e)) {
+		lua_pop(L, 1);
+		rc = -1;
 	}
 	deadline_set(h, 0);
+	if (err)
+		*err = e;
+	else
+		free(e);
 	return rc;
 }
 
@@ -1345,59 +1609,139 @@ int luahost_call_run(struct luahost *h, int fn_ref, double timeout_s, char **err
 	return rc;
 }
 
-char *luahost_expand(struct luahost *h, const char *s)
+/* ${name} from the table at params (raw lookups), appended to sb. */
+static void expand_into(lua_State *L, int params, const char *s, struct strbuf *sb)
 {
-	lua_State *L = h->L;
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_init(&sb, strlen(s));
-	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
-	lua_getfield(L, -1, "params");
 	const char *p = s;
 	while (*p) {
 		const char *open = strstr(p, "${");
 		const char *close = open ? strchr(open + 2, '}') : NULL;
 		if (!open || !close) {
-			strbuf_addstr(&sb, p);
+			strbuf_addstr(sb, p);
 			break;
 		}
-		strbuf_add(&sb, p, (size_t)(open - p));
+		strbuf_add(sb, p, (size_t)(open - p));
 		lua_pushlstring(L, open + 2, (size_t)(close - open - 2));
-		if (lua_rawget(L, -2) == LUA_TSTRING)
-			strbuf_addstr(&sb, lua_tostring(L, -1));
+		if (lua_rawget(L, params) == LUA_TSTRING)
+			strbuf_addstr(sb, lua_tostring(L, -1));
 		else
-			strbuf_add(&sb, open, (size_t)(close - open + 1));
+			strbuf_add(sb, open, (size_t)(close - open + 1));
 		lua_pop(L, 1);
 		p = close + 1;
 	}
-	lua_pop(L, 2);
-	return strbuf_detach(&sb);
 }
 
-int luahost_eval(struct luahost *h, const struct rb_value *v, int expand, char **out, char **err)
+struct expand_args {
+	struct luahost *h;
+	const char *s;
+	struct strbuf *sb;
+};
+
+static int expand_k(lua_State *L)
+{
+	struct expand_args *a = lua_touserdata(L, 1);
+	push_ctx_field(L, a->h, "params", 0);
+	expand_into(L, lua_gettop(L), a->s, a->sb);
+	return 0;
+}
+
+static int expand(struct luahost *h, const char *s, char **out, char **err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, strlen(s));
+	struct expand_args a = { h, s, &sb };
+	if (protect(h, expand_k, &a, 0, err)) {
+		strbuf_release(&sb);
+		return -1;
+	}
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+char *luahost_expand(struct luahost *h, const char *s)
+{
+	char *out = NULL, *err = NULL;
+	if (expand(h, s, &out, &err)) {
+		free(err);
+		return xstrdup(s);
+	}
+	return out;
+}
+
+/* A string or number at idx as an owned C string, converted without touching the stack. */
+static char *value_text(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return xstrdup(lua_tostring(L, idx));
+	if (lua_isinteger(L, idx))
+		return xasprintf("%lld", (long long)lua_tointeger(L, idx));
+	return xasprintf("%.14g", lua_tonumber(L, idx));
+}
+
+int luahost_eval(struct luahost *h, const struct rb_value *v, int expand_params,
+		 double timeout_s, char **out, char **err)
 {
 	if (v->str) {
-		*out = expand ? luahost_expand(h, v->str) : xstrdup(v->str);
-		return 0;
+		if (!expand_params) {
+			*out = xstrdup(v->str);
+			return 0;
+		}
+		return expand(h, v->str, out, err);
 	}
 	if (v->fn_ref == RB_NOREF) {
 		*out = NULL;
 		return 0;
 	}
 	int top = lua_gettop(h->L);
-	if (call_with_ctx(h, v->fn_ref, 30, err, NULL, NULL))
+	if (call_with_ctx(h, v->fn_ref, timeout_s > 0 ? timeout_s : LUAHOST_EVAL_TIMEOUT, err,
+			  NULL, NULL))
 		return -1;
 	if (lua_type(h->L, -1) != LUA_TSTRING && lua_type(h->L, -1) != LUA_TNUMBER) {
 		*err = xasprintf("the function returned %s, not a string", luaL_typename(h->L, -1));
 		lua_settop(h->L, top);
 		return -1;
 	}
-	const char *s = lua_tostring(h->L, -1);
-	*out = expand ? luahost_expand(h, s) : xstrdup(s);
+	char *s = value_text(h->L, -1);
 	lua_settop(h->L, top);
+	int rc = 0;
+	if (expand_params) {
+		rc = expand(h, s, out, err);
+		free(s);
+	} else {
+		*out = s;
+	}
+	return rc;
+}
+
+struct headers_args {
+	struct luahost *h;
+	char **v;		/* NULL-terminated, xmalloc'd */
+	size_t n;
+	struct strbuf cur;	/* the header being built, should an expansion raise */
+};
+
+static int headers_k(lua_State *L)
+{
+	struct headers_args *a = lua_touserdata(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);	/* the headers */
+	push_ctx_field(L, a->h, "params", 0);
+	int params = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, 2)) {
+		if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+			strbuf_init(&a->cur, 0);
+			strbuf_addf(&a->cur, "%s: ", lua_tostring(L, -2));
+			expand_into(L, params, lua_tostring(L, -1), &a->cur);
+			a->v = xrealloc(a->v, (a->n + 2) * sizeof(char *));
+			a->v[a->n++] = strbuf_detach(&a->cur);
+			a->v[a->n] = NULL;
+		}
+		lua_pop(L, 1);
+	}
 	return 0;
 }
 
-int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err)
+int luahost_eval_headers(struct luahost *h, int ref, double timeout_s, char ***out, char **err)
 {
 	lua_State *L = h->L;
 	*out = NULL;
@@ -1407,7 +1751,8 @@ int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
 	if (lua_type(L, -1) == LUA_TFUNCTION) {
 		lua_pop(L, 1);
-		if (call_with_ctx(h, ref, 30, err, NULL, NULL))
+		if (call_with_ctx(h, ref, timeout_s > 0 ? timeout_s : LUAHOST_EVAL_TIMEOUT, err,
+				  NULL, NULL))
 			return -1;
 		if (lua_type(L, -1) != LUA_TTABLE) {
 			*err = xstrdup("headers: the function must return a table");
@@ -1415,21 +1760,17 @@ int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err)
 			return -1;
 		}
 	}
-	size_t n = 0;
-	char **v = xcalloc(1, sizeof(char *));
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
-			char *val = luahost_expand(h, lua_tostring(L, -1));
-			v = xrealloc(v, (n + 2) * sizeof(char *));
-			v[n++] = xasprintf("%s: %s", lua_tostring(L, -2), val);
-			v[n] = NULL;
-			free(val);
-		}
-		lua_pop(L, 1);
-	}
+	struct headers_args a = { h, xcalloc(1, sizeof(char *)), 0, STRBUF_INIT };
+	int rc = protect(h, headers_k, &a, 1, err);
 	lua_settop(L, top);
-	*out = v;
+	if (rc) {
+		strbuf_release(&a.cur);
+		for (size_t i = 0; i < a.n; i++)
+			free(a.v[i]);
+		free(a.v);
+		return -1;
+	}
+	*out = a.v;
 	return 0;
 }
 
@@ -1443,8 +1784,11 @@ int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char
 		*err = xstrdup("recovery_point returned nil (no data?)");
 		rc = -1;
 	} else if (to_wall_ms(h->L, -1, wall_ms)) {
-		*err = xasprintf("recovery_point returned %s, not unix seconds or an ISO-8601 time",
-				 lua_tostring(h->L, -1) ? lua_tostring(h->L, -1) : luaL_typename(h->L, -1));
+		int t = lua_type(h->L, -1);
+		char *v = t == LUA_TSTRING || t == LUA_TNUMBER ? value_text(h->L, -1)
+							      : xstrdup(luaL_typename(h->L, -1));
+		*err = xasprintf("recovery_point returned %s, not unix seconds or an ISO-8601 time", v);
+		free(v);
 		rc = -1;
 	}
 	lua_settop(h->L, top);
@@ -1453,28 +1797,33 @@ int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char
 
 char *luahost_state_json(struct luahost *h)
 {
-	lua_State *L = h->L;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
-	lua_getfield(L, -1, "state");
 	char *err = NULL;
-	json_t *j = lua_type(L, -1) == LUA_TTABLE ? lua_to_json(L, -1, 0, &err) : json_object();
-	lua_pop(L, 2);
-	if (!j) {
+	if (state_encode(h, &err)) {
 		free(err);
 		return NULL;
 	}
-	if (json_is_array(j) && json_array_size(j) == 0) {
-		json_decref(j);
-		j = json_object();
-	}
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(j);
-	return s;
+	return xstrdup(h->state_json);
 }
 
 unsigned long luahost_generation(const struct luahost *h)
 {
 	return h->generation;
+}
+
+struct restore_args {
+	struct luahost *h;
+	json_t *j;
+};
+
+static int state_restore_k(lua_State *L)
+{
+	struct restore_args *a = lua_touserdata(L, 1);
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, a->h->ctx_ref) != LUA_TTABLE)
+		return luaL_error(L, "no run is in progress");
+	lua_pushliteral(L, "state");
+	json_to_lua(L, a->j);
+	lua_rawset(L, -3);
+	return 0;
 }
 
 int luahost_state_restore(struct luahost *h, const char *text, char **err)
@@ -1486,11 +1835,13 @@ int luahost_state_restore(struct luahost *h, const char *text, char **err)
 		*err = xasprintf("ctx.state: %s", e.text);
 		return -1;
 	}
-	lua_State *L = h->L;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
-	json_to_lua(L, j);
-	lua_setfield(L, -2, "state");
-	lua_pop(L, 1);
+	struct restore_args a = { h, j };
+	char *perr = NULL;
+	int rc = protect(h, state_restore_k, &a, 0, &perr);
 	json_decref(j);
-	return 0;
+	if (rc) {
+		*err = xasprintf("ctx.state: %s", perr);
+		free(perr);
+	}
+	return rc;
 }

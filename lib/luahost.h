@@ -101,24 +101,37 @@ void luahost_ctx_where(struct luahost *h, const char *phase, const char *step);
 /*
  * Calls a run function fn(ctx) with a deadline (secs <= 0: none). 0 on
  * success; -1 with *err = "file:line: message" and *trace (traceback), both
- * owned by the caller; *timed_out set when the deadline tripped.
+ * owned by the caller; *timed_out set when the deadline tripped. A call
+ * that tripped the deadline or the memory cap fails even when the code
+ * caught the error, and so does one that left ctx.state unsaveable.
  */
 int luahost_call_run(struct luahost *h, int fn_ref, double timeout_s, char **err, char **trace,
 		     int *timed_out);
-/* A string-or-function field: *out is the string (owned), with ${name} expanded when expand. */
-int luahost_eval(struct luahost *h, const struct rb_value *v, int expand, char **out, char **err);
+/*
+ * A string-or-function field: *out is the string (owned), with ${name}
+ * expanded when expand. A function runs under timeout_s (the step's
+ * timeout; <= 0: 30 s).
+ */
+int luahost_eval(struct luahost *h, const struct rb_value *v, int expand, double timeout_s,
+		 char **out, char **err);
 /* Headers (table or function) as "Name: value" strings, NULL-terminated, owned. */
-int luahost_eval_headers(struct luahost *h, int ref, char ***out, char **err);
+int luahost_eval_headers(struct luahost *h, int ref, double timeout_s, char ***out, char **err);
 /* Calls recovery_point(ctx): unix seconds or ISO-8601 into *wall_ms. */
 int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err);
-/* ${name} expansion from ctx.params; unknown names are left as they are. */
+/*
+ * ${name} expansion from ctx.params; unknown names are left as they are (and
+ * so is all of s when ctx.params is no longer a table).
+ */
 char *luahost_expand(struct luahost *h, const char *s);
 /*
  * Changes whenever runbook code may have run (and so may have changed
  * ctx.state): a caller can skip re-encoding the state when it did not.
  */
 unsigned long luahost_generation(const struct luahost *h);
-/* ctx.state as JSON (owned), and back. */
+/*
+ * ctx.state as JSON (owned; NULL when it holds what JSON cannot: the step
+ * that stored it failed already), and back.
+ */
 char *luahost_state_json(struct luahost *h);
 int luahost_state_restore(struct luahost *h, const char *json, char **err);
 
