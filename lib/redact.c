@@ -100,6 +100,81 @@ static size_t scan(const struct redactor *r, const unsigned char *buf, size_t le
 	return i;
 }
 
+static void add_secret(struct redactor *r, const char *v, size_t len)
+{
+	for (size_t k = 0; k < r->nsecrets; k++)
+		if (r->secrets[k].len == len && !memcmp(r->secrets[k].bytes, v, len))
+			return;
+	r->secrets = xrealloc(r->secrets, (r->nsecrets + 1) * sizeof(*r->secrets));
+	r->secrets[r->nsecrets].bytes = xstrndup(v, len);
+	r->secrets[r->nsecrets].len = len;
+	r->nsecrets++;
+	r->first[(unsigned char)v[0]] = 1;
+	if (len > r->maxlen)
+		r->maxlen = len;
+}
+
+/* v as the inside of a JSON string, escaped the way jansson's json_dumps does. */
+static void json_escape(struct strbuf *sb, const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		switch (c) {
+		case '"': strbuf_addstr(sb, "\\\""); break;
+		case '\\': strbuf_addstr(sb, "\\\\"); break;
+		case '\b': strbuf_addstr(sb, "\\b"); break;
+		case '\f': strbuf_addstr(sb, "\\f"); break;
+		case '\n': strbuf_addstr(sb, "\\n"); break;
+		case '\r': strbuf_addstr(sb, "\\r"); break;
+		case '\t': strbuf_addstr(sb, "\\t"); break;
+		default:
+			if (c < 0x20)
+				strbuf_addf(sb, "\\u%04X", c);
+			else
+				strbuf_addch(sb, (char)c);
+		}
+	}
+}
+
+/* v as XML or HTML text or attribute (report.c's entities). */
+static void xml_escape(struct strbuf *sb, const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		switch (v[i]) {
+		case '&': strbuf_addstr(sb, "&amp;"); break;
+		case '<': strbuf_addstr(sb, "&lt;"); break;
+		case '>': strbuf_addstr(sb, "&gt;"); break;
+		case '"': strbuf_addstr(sb, "&quot;"); break;
+		case '\'': strbuf_addstr(sb, "&apos;"); break;
+		default: strbuf_addch(sb, v[i]);
+		}
+	}
+}
+
+/*
+ * A value and the forms it takes once encoded: the history keeps JSON
+ * (params, ctx.state, audit details), which may itself sit in a JSON string,
+ * and reports are JSON, XML and HTML. A secret with a quote or a backslash
+ * is a different byte string in each, and each is masked.
+ */
+static void add_forms(struct redactor *r, const char *v, size_t len)
+{
+	add_secret(r, v, len);
+	struct strbuf once = STRBUF_INIT, twice = STRBUF_INIT, xml = STRBUF_INIT;
+	strbuf_init(&once, len * 2);
+	json_escape(&once, v, len);
+	add_secret(r, once.buf, once.len);
+	strbuf_init(&twice, once.len * 2);
+	json_escape(&twice, once.buf, once.len);
+	add_secret(r, twice.buf, twice.len);
+	strbuf_init(&xml, len * 2);
+	xml_escape(&xml, v, len);
+	add_secret(r, xml.buf, xml.len);
+	strbuf_release(&once);
+	strbuf_release(&twice);
+	strbuf_release(&xml);
+}
+
 struct redactor *redact_new(const char *const *secrets, size_t n, char **err)
 {
 	*err = NULL;
@@ -112,22 +187,9 @@ struct redactor *redact_new(const char *const *secrets, size_t n, char **err)
 		}
 	}
 	struct redactor *r = xcalloc(1, sizeof(*r));
-	r->secrets = xcalloc(n ? n : 1, sizeof(*r->secrets));
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(secrets[i]);
-		int dup = 0;
-		for (size_t k = 0; k < r->nsecrets; k++)
-			if (r->secrets[k].len == len && !memcmp(r->secrets[k].bytes, secrets[i], len))
-				dup = 1;
-		if (dup)
-			continue;
-		r->secrets[r->nsecrets].bytes = xstrndup(secrets[i], len);
-		r->secrets[r->nsecrets].len = len;
-		r->nsecrets++;
-		r->first[(unsigned char)secrets[i][0]] = 1;
-		if (len > r->maxlen)
-			r->maxlen = len;
-	}
+	r->secrets = xcalloc(1, sizeof(*r->secrets));
+	for (size_t i = 0; i < n; i++)
+		add_forms(r, secrets[i], strlen(secrets[i]));
 	strbuf_init(&r->hold, 0);
 	strbuf_init(&r->out, 0);
 	return r;

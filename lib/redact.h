@@ -11,6 +11,12 @@
  * stream in any chunks and then flushing gives exactly redact_bytes of the
  * whole.
  *
+ * Each value is masked in the forms it takes once encoded too: escaped
+ * inside a JSON string (once, and twice for JSON kept in a JSON string) and
+ * as XML/HTML text. So `pa"ss\word1` is masked as `pa\"ss\\word1` in
+ * params_json, ctx.state, the audit log and the reports, wherever the
+ * encoding happened before the redaction.
+ *
  * Where occurrences overlap or touch (two secrets sharing bytes, one secret
  * the prefix of another, a value repeated back to back), the union of their
  * bytes becomes a single "***", so no part of any occurrence shows.

@@ -19,7 +19,8 @@ static int parse_param(struct run_args *a, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
-		return usage_error(a->cmd, "-p expects name=value, not '%s'", kv);
+		/* the argument is not shown: it may well be a secret's value */
+		return usage_error(a->cmd, "-p expects name=value%s", eq ? " (the name is missing)" : " (no '=' in the argument)");
 	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
 	a->overrides[a->noverrides].name = xstrndup(kv, (size_t)(eq - kv));
 	a->overrides[a->noverrides].value = xstrdup(eq + 1);

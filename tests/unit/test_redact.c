@@ -103,6 +103,29 @@ static void test_refuses_short(void **state)
 	redact_free(r);
 }
 
+/* A value is masked in its JSON (once and twice) and XML forms too: an encoding before the redaction. */
+static void test_encoded_forms(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *out; } cases[] = {
+		{ "pw=pa\"ss\\word1.", "pw=***." },
+		{ "{\"pw\":\"pa\\\"ss\\\\word1\"}", "{\"pw\":\"***\"}" },
+		{ "\"{\\\"pw\\\":\\\"pa\\\\\\\"ss\\\\\\\\word1\\\"}\"", "\"{\\\"pw\\\":\\\"***\\\"}\"" },
+		{ "<v a=\"pa&quot;ss\\word1\">", "<v a=\"***\">" },
+		{ "k&lt;l&amp;m&gt;&apos;n&quot;z and k<l&m>'n\"z", "*** and ***" },
+		{ "tab\\there and tab\there", "*** and ***" },
+		{ "pa\"ss\\word", "pa\"ss\\word" },	/* a prefix of one form is not masked */
+	};
+	const char *secrets[] = { "pa\"ss\\word1", "k<l&m>'n\"z", "tab\there" };
+	struct redactor *r = make(secrets, 3);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = redact_string(r, cases[i].in);
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+	redact_free(r);
+}
+
 static void test_strings(void **state)
 {
 	(void)state;
@@ -387,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_short),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_encoded_forms),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_all_chunkings),
 		cmocka_unit_test(test_random_chunkings),
