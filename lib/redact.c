@@ -320,18 +320,7 @@ int redact_add(struct redactor *r, const char *value, char **err)
 		return -1;
 	}
 	pthread_rwlock_wrlock(&lock);
-	int known = 0;
-	for (size_t k = 0; k < r->nsecrets && !known; k++)
-		known = r->secrets[k].len == len && !memcmp(r->secrets[k].bytes, value, len);
-	if (!known) {
-		r->secrets = xrealloc(r->secrets, (r->nsecrets + 1) * sizeof(*r->secrets));
-		r->secrets[r->nsecrets].bytes = xstrndup(value, len);
-		r->secrets[r->nsecrets].len = len;
-		r->nsecrets++;
-		r->first[(unsigned char)value[0]] = 1;
-		if (len > r->maxlen)
-			r->maxlen = len;
-	}
+	add_forms(r, value, len);
 	pthread_rwlock_unlock(&lock);
 	return 0;
 }

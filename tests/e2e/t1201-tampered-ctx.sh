@@ -1,9 +1,9 @@
 #!/bin/sh
-# A tampered ctx (issue 10 item 2): runbook code can set metatables on ctx, ctx.params and
-# ctx.state or replace them. The host reads and writes them from C between steps (${name}
-# expansion, ctx.phase/ctx.step, saving ctx.state): raw and protected, so no metamethod of the
-# runbook's runs outside a step's deadline and a raise fails the step instead of aborting the
-# process (exit 134, the run left "interrupted").
+# A tampered ctx (issue 10 item 2): runbook code can set metatables on ctx and ctx.state, and
+# replace ctx.params with a table of its own. The host reads and writes them from C between
+# steps (${name} expansion, ctx.phase/ctx.step, saving ctx.state): raw and protected, so no
+# metamethod of the runbook's runs outside a step's deadline and a raise fails the step instead
+# of aborting the process (exit 134, the run left "interrupted").
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +15,9 @@ test_expect_success 'an __index that raises on ctx.params does not abort the run
 		phase "p" {
 			step "before" { sh = "echo output before the tampering" },
 			step "tamper" { run = function(ctx)
-				setmetatable(ctx.params, { __index = function() error("x") end })
+				-- ctx.params own metatable is protected: a stand-in gets a hostile one
+				ctx.params = setmetatable({ zz = ctx.params.zz },
+							  { __index = function() error("x") end })
 			end },
 			step "call" { http = function(ctx) return "http://127.0.0.1:1/${zz}/${undeclared}" end,
 				      timeout = "5s" },
@@ -35,7 +37,8 @@ test_expect_success 'an __index that loops forever neither hangs the run nor esc
 	return runbook { name = "loop", params = { zz = "zval" },
 		phase "p" {
 			step "tamper" { run = function(ctx)
-				setmetatable(ctx.params, { __index = function() while true do end end })
+				ctx.params = setmetatable({ zz = ctx.params.zz },
+							  { __index = function() while true do end end })
 			end },
 			step "url" { http = function(ctx) return "http://127.0.0.1:1/${nothere}" end,
 				     timeout = "1s", continue_on_error = true },
