@@ -1943,10 +1943,12 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	}
 	char *sources = sources_store(e);
 	char *jf = jstr(rb->abspath), *jp = r->params_json, *js = r->signed_by ? jstr(r->signed_by) : xstrdup("null");
+	char *jd = rb->description ? jstr(rb->description) : xstrdup("null");
 	audit(e, "run_started", NULL,
-	      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s,\"signed_by\":%s,\"sources\":%s}",
-	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}", js, sources);
+	      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s,\"signed_by\":%s,\"description\":%s,\"sources\":%s}",
+	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}", js, jd, sources);
 	free(jf);
+	free(jd);
 	free(js);
 	free(sources);
 	return execute(e);

@@ -38,6 +38,7 @@ static const struct cmd *const commands[] = {
 	&cmd_sign_entry,
 	&cmd_verify_entry,
 	&cmd_init_entry,
+	&cmd_evidence_entry,
 };
 
 static const char exit_codes[] =

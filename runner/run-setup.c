@@ -191,7 +191,7 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 			struct engine_opts o = {
 				.mode = mode, .trigger = trigger, .env = a->env,
 				.operator = g_opts.operator, .incident_ms = a->incident_ms,
-				.rto_s = NAN, .rpo_s = NAN, .redactor = runner_redactor(),
+				.rto_s = NAN, .rpo_s = NAN, .redactor = runner_run_redactor(),
 			};
 			rc = refuse_unloaded(a->file, s->st, &o, refusal);
 		}

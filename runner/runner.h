@@ -46,7 +46,9 @@ extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_console_entry, cmd_c
 	cmd_plan_entry, cmd_history_entry, cmd_show_entry, cmd_report_entry, cmd_confirm_entry,
 	cmd_decline_entry, cmd_note_entry, cmd_resume_entry, cmd_audit_entry, cmd_abort_entry,
 	cmd_scheduler_entry,
-	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry, cmd_init_entry;
+	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry, cmd_init_entry, cmd_evidence_entry;
+/* An evidence bundle of run r into dir and/or tar (either may be NULL); the exit code (reported). */
+int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar);
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);
