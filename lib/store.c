@@ -229,7 +229,7 @@ enum query {
 	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL,
 	Q_OUTBOX_ADD, Q_OUTBOX_PENDING, Q_OUTBOX_SENT, Q_OUTBOX_FAILED,
 	Q_SCHEDULE_GET, Q_SCHEDULE_SEEN, Q_SCHEDULE_RAN, Q_SCHEDULE_EVENT, Q_RUN_ACTIVE,
-	Q_SOURCE_ADD, Q_RUN_SOURCE_ADD, Q_RUN_SOURCES_GET,
+	Q_SOURCE_ADD, Q_RUN_SOURCE_ADD, Q_RUN_SOURCES_GET, Q_RUN_BY_PID,
 	Q__COUNT
 };
 
@@ -390,6 +390,9 @@ static char *query_sql(enum query q)
 	case Q_RUN_SOURCES_GET:
 		return xstrdup("SELECT r.path, r.sha256, r.signed_by, s.text FROM run_sources r"
 			       " LEFT JOIN sources s ON s.sha256 = r.sha256 WHERE r.run_id = ?1 ORDER BY r.idx");
+	case Q_RUN_BY_PID:
+		return xstrdup("SELECT id FROM runs WHERE file = ?1 AND pid = ?2"
+			       " ORDER BY started_at DESC LIMIT 1");
 	case Q__COUNT: break;
 	}
 	return NULL;
@@ -2128,4 +2131,21 @@ void store_sources_free(struct store_source *src, size_t n)
 		free(src[i].signed_by);
 	}
 	free(src);
+}
+
+int store_run_by_pid(struct store *st, const char *file, long pid, char **run_id)
+{
+	*run_id = NULL;
+	sqlite3_stmt *s = q_get(st, Q_RUN_BY_PID);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, pid);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*run_id = col_text(s, 0);
+	q_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, "find a run");
+	return *run_id ? 1 : 0;
 }

@@ -109,6 +109,8 @@ int store_schedule_seen(struct store *st, const char *key, int64_t now_unix);
 int store_schedule_ran(struct store *st, const char *key, int64_t at_unix);
 int store_schedule_event(struct store *st, const char *key, const char *event, int exit_code,
 			 const char *detail);
+/* The newest run of the runbook file that process pid recorded: 1 and *run_id (owned), 0, or -1. */
+int store_run_by_pid(struct store *st, const char *file, long pid, char **run_id);
 /* A run of the runbook file that a live process executes now: 1 and *run_id (owned), 0, or -1. */
 int store_run_active(struct store *st, const char *file, char **run_id);
 

@@ -127,7 +127,7 @@ static const struct opt evidence_options[] = {
 
 const struct cmd cmd_evidence_entry = {
 	"evidence", cmd_evidence, "RUN_ID",
-	"write a run's evidence bundle for an auditor (reports, runbook as run, audit segment, signed MANIFEST)",
+	"write a run's signed evidence bundle for an auditor",
 	evidence_options,
 	"evidence 3f9c2a -o evidence/3f9c2a\n"
 	"evidence 3f9c2a --tar evidence-3f9c2a.tar",

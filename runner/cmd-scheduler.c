@@ -225,6 +225,39 @@ static void tick(struct scheduler *s, int64_t now)
 	}
 }
 
+/*
+ * `evidence: true`: the bundle of the drill that just ended, into
+ * <reports_dir>/evidence-<run id>/ (signed with evidence_key when set).
+ */
+static void evidence_after(struct scheduler *s, const struct config_schedule *sc, long pid)
+{
+	char *id = NULL;
+	int found = store_run_by_pid(s->st, sc->runbook, pid, &id);
+	if (found != 1) {
+		warnf("%s: no run of the drill in the history, so no evidence%s%s", base_name(sc->runbook),
+		      found < 0 ? ": " : "", found < 0 ? store_error(s->st) : "");
+		free(id);
+		return;
+	}
+	struct run_rec *r = NULL;
+	if (!store_run_load(s->st, id, &r)) {
+		char *dir = xasprintf("%s/evidence-%s", reports_dir(), r->id);
+		if (!write_evidence(s->st, r, dir, NULL)) {
+			printf("scheduler: %s: evidence of run %s in %s\n", base_name(sc->runbook), r->id, dir);
+			record(s, sc, "evidence", 0, dir);
+		} else {
+			record(s, sc, "evidence", 1, "the evidence bundle could not be written");
+		}
+		fflush(stdout);
+		free(dir);
+	} else {
+		warnf("%s: cannot read run %s for its evidence: %s", base_name(sc->runbook), id,
+		      store_error(s->st));
+	}
+	run_rec_free(r);
+	free(id);
+}
+
 /* Collects the drills that ended. */
 static void reap(struct scheduler *s)
 {
@@ -244,6 +277,8 @@ static void reap(struct scheduler *s)
 		fflush(stdout);
 		record(s, sc, "finished", code, NULL);
 		s->rc = exit_code_precedence(s->rc, code);
+		if (sc->evidence)
+			evidence_after(s, sc, (long)proc_pid(k->proc));
 		proc_free(k->proc);
 		for (int j = 0; j < 3; j++)
 			strbuf_release(&k->partial[j]);
