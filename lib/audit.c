@@ -1,6 +1,7 @@
 /* The audit chain's hash: SHA-256 over length-prefixed, domain-separated fields. */
 #include "audit.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,19 @@ static void put_field(EVP_MD_CTX *ctx, const char *s)
 		EVP_DigestUpdate(ctx, s, strlen(s));
 }
 
+/*
+ * SHA-256 fetched once: EVP_sha256() makes every EVP_DigestInit_ex look the
+ * algorithm up again (locks, a hash table), and a run writes two audit
+ * entries per step.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void audit_hash(const struct audit_entry *e, char out[65])
 {
 	static const char domain[] = "lifeboat-audit-v1";
@@ -29,7 +43,8 @@ void audit_hash(const struct audit_entry *e, char out[65])
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		die_oom(0);
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	pthread_once(&sha256_once, sha256_fetch);
+	EVP_DigestInit_ex(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL);
 	put_field(ctx, domain);
 	put_field(ctx, seq);
 	put_field(ctx, e->at);

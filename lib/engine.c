@@ -51,6 +51,16 @@ static volatile sig_atomic_t wake_requested;	/* look for requests now */
 static volatile sig_atomic_t abort_remote;	/* the abort came from `lifeboat abort` */
 
 #define REQUEST_POLL_NS 1000000000LL	/* requests are picked up within a second */
+/*
+ * How long an sh step runs before its start is committed on its own. Most
+ * steps end sooner, and then the start goes into the history with the
+ * result, in one commit instead of two (a commit costs as much as starting
+ * a process). A crash in that window loses only the start of the step in
+ * flight, which resume runs again like any step in flight; the result of
+ * every finished step is committed before the next one starts. A step that
+ * is not idempotent has its start committed at once (resume asks about it).
+ */
+#define START_COMMIT_NS (20 * 1000000LL)
 
 void engine_request_abort(int sig)
 {
@@ -164,6 +174,8 @@ struct task {
 	int64_t first_mono, attempt_mono, retry_at_mono;
 	struct boundbuf out;		/* Lua steps: log() and sh() output */
 	int stopped_for_abort;
+	int start_pending;		/* the attempt's start is not in the history yet */
+	int64_t start_due;		/* mono ns: commit it then if still running */
 };
 
 struct engine {
@@ -562,6 +574,41 @@ static double step_timeout(struct engine *e, const struct rb_step *def)
 /* ------------------------------------------------------------------------ */
 /* attempts and step results */
 
+static int is_async(const struct rb_step *d);
+
+/* The audit entry for the start of t's attempt, stamped with when it started. */
+static void audit_step_started(struct task *t)
+{
+	struct engine *e = t->e;
+	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
+	char *detail = xasprintf("{\"phase\":%s,\"step\":%s,\"attempt\":%d}", jp, jn,
+				 t->attempt);
+	stored(e, store_audit_append_at(e->st, t->att.started_ms, e->run->id, "step_started",
+					e->o->operator, (long)getuid(), detail));
+	free(detail);
+	free(jn);
+	free(jp);
+}
+
+/* The start of t's attempt into the history, in the caller's unit if one is open. */
+static void start_write(struct task *t)
+{
+	struct engine *e = t->e;
+	t->start_pending = 0;
+	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+	audit_step_started(t);
+}
+
+/* Commits the start of t's attempt if it is still waiting (START_COMMIT_NS). */
+static void start_commit(struct task *t)
+{
+	if (!t->start_pending)
+		return;
+	store_unit_begin(t->e->st);
+	start_write(t);
+	stored(t->e, store_unit_end(t->e->st));
+}
+
 static void attempt_begin(struct task *t)
 {
 	struct engine *e = t->e;
@@ -590,14 +637,11 @@ static void attempt_begin(struct task *t)
 	t->rec->attempts = t->attempt;
 	t->state = T_RUNNING;
 	luahost_ctx_where(e->host, e->run->phases[t->pi].name, t->def->name);
-	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
-	store_unit_begin(e->st);
-	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
-	audit(e, "step_started", NULL, "{\"phase\":%s,\"step\":%s,\"attempt\":%d}", jp, jn,
-	      t->attempt);
-	stored(e, store_unit_end(e->st));
-	free(jn);
-	free(jp);
+	t->start_pending = 1;
+	if (is_async(t->def) && t->def->idempotent)
+		t->start_due = now + START_COMMIT_NS;
+	else
+		start_commit(t);
 	struct engine_event ev = { .type = EV_STEP_STARTED, .run = e->run, .phase = t->pi,
 				   .step = t->si, .attempt = t->attempt };
 	if (e->hk && e->hk->event)
@@ -628,6 +672,11 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 	r->state_json = xstrdup(e->state_json);
 	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
 	store_unit_begin(e->st);	/* the result, its last attempt and its audit entry: one commit */
+	if (t->start_pending) {
+		/* the step row is written below, as it ends: only the start's audit entry */
+		t->start_pending = 0;
+		audit_step_started(t);
+	}
 	if (att)
 		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
 	else
@@ -669,6 +718,7 @@ static void step_done(struct task *t, enum status st)
 static int pause_for_decision(struct task *t)
 {
 	struct engine *e = t->e;
+	start_commit(t);
 	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
 	e->paused_task = t;
 	free(e->pause_decision);
@@ -732,7 +782,11 @@ static int attempt_end(struct task *t, enum status st, int exit_code, char *erro
 		step_done_with(t, st, &t->att);
 		return 0;
 	}
+	store_unit_begin(e->st);	/* a start still waiting goes in before the attempt */
+	if (t->start_pending)
+		start_write(t);
 	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
+	stored(e, store_unit_end(e->st));
 	t->state = T_WAIT_RETRY;
 	t->retry_at_mono = now + (int64_t)(t->def->retry_delay_s * 1e9);
 	t->rec->status = ST_RUNNING;
@@ -764,7 +818,7 @@ static int sh_start(struct task *t)
 	struct proc_opts po = {
 		.argv = argv, .envp = env, .cwd = e->rb->workdir,
 		.timeout_ms = t->def->service ? 0 : (int64_t)(timeout * 1000),
-		.keep_head = KEEP_HEAD, .keep_tail = KEEP_TAIL,
+		.keep_head = KEEP_HEAD, .keep_tail = KEEP_TAIL, .merge_stderr = 1,
 		.on_output = on_output, .ud = t, .redact = e->o->redactor,
 	};
 	int rc = proc_spawn(e->ps, &po, &t->proc);
@@ -1196,6 +1250,12 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 			struct task *t = &tasks[i];
 			if (t->state == T_RUNNING && t->proc && proc_state(t->proc) == PROC_DONE)
 				sh_finish(t);
+			if (t->state == T_RUNNING && t->start_pending) {
+				if (now >= t->start_due)
+					start_commit(t);
+				else if (!wake || t->start_due < wake)
+					wake = t->start_due;
+			}
 			if (t->state == T_WAIT_RETRY) {
 				if (aborted) {
 					step_done(t, ST_INTERRUPTED);
@@ -1225,6 +1285,9 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 			if (keep_going && rec_offset)
 				crash_point("during_rollback");
 			task_attempt(t);
+			if (t->state == T_RUNNING && t->start_pending &&
+			    (!wake || t->start_due < wake))
+				wake = t->start_due;
 			if (t->state == T_RUNNING || t->state == T_WAIT_RETRY)
 				active++;
 			else if (!t->def->continue_on_error && !keep_going &&

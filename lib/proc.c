@@ -1,10 +1,15 @@
 /*
  * The process runner behind proc.h. Why it is built the way it is:
  *
- *  - posix_spawn, not fork: glibc spawns with CLONE_VFORK, so starting a step
- *    costs no copy of lifeboat's page tables, and the child's setup (own
- *    group, clean signals, /dev/null stdin, closefrom(3), chdir) is done by
- *    glibc between clone and exec where we could not run our own code safely.
+ *  - vfork, not fork: starting a step costs no copy of lifeboat's page
+ *    tables. The child's setup (own group, clean signals, /dev/null stdin,
+ *    the output pipe, chdir, closefrom(3)) is system calls only, between
+ *    vfork and exec: what posix_spawn does, without the per-call work glibc
+ *    adds (a stack mapped and unmapped, six getrlimit for the file actions),
+ *    which on a run of short steps is measurable (tests/bench).
+ *  - A step's stdout and stderr share one pipe (merge_stderr): one pipe to
+ *    make, poll and close instead of two, and the output kept in the order
+ *    it was written. Lua's sh() keeps them apart.
  *  - Each leader has a pidfd polled next to its pipes, so its exit wakes
  *    poll() like output does: no SIGCHLD handler to install, and no ticks or
  *    sleeps on the path of a command that simply runs and exits.
@@ -32,7 +37,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -516,6 +520,125 @@ void procset_free(struct procset *ps)
 	free(ps);
 }
 
+/* Every descriptor from 3 up, in the vfork child: close_range, or one by one where it is missing. */
+static void close_from_3(int max_fd)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+#endif
+	for (int fd = 3; fd < max_fd; fd++)
+		close(fd);
+}
+
+/* Largest descriptor number + 1 (the fallback of close_from_3), asked once. */
+static int fd_limit(void)
+{
+	static int limit;
+	if (!limit) {
+		long n = sysconf(_SC_OPEN_MAX);
+		limit = n > 0 && n < INT_MAX ? (int)n : 1024;
+	}
+	return limit;
+}
+
+/*
+ * Dispositions lifeboat ignores (SIGPIPE) or a parent shell made it ignore
+ * must not leak into steps: these are set to the default in every child.
+ */
+static const int reset_always[] = { SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGXFSZ,
+				    SIGTTIN, SIGTTOU, SIGTSTP, SIGUSR1, SIGUSR2, SIGALRM };
+
+/*
+ * The other signals this process catches (ASan's SIGSEGV, the console's
+ * SIGWINCH...): the child resets them too before it unblocks signals, so no
+ * handler of ours can run in it. Asking for every disposition costs 64
+ * system calls, more than the rest of a spawn, so the answer is kept for a
+ * second: handlers are installed as a program starts, not per step. (A
+ * handler installed since would matter only for a signal sent to the child
+ * in the microseconds between its sigprocmask and its execve.)
+ */
+static int caught_other[NSIG], ncaught_other;
+static int64_t caught_at;
+
+static void caught_refresh(void)
+{
+	int64_t now = clock_mono_ns();
+	if (caught_at && now - caught_at < 1000 * NS_PER_MS)
+		return;
+	caught_at = now;
+	ncaught_other = 0;
+	for (int sig = 1; sig < NSIG; sig++) {
+		int always = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(reset_always); i++)
+			always |= reset_always[i] == sig;
+		struct sigaction cur;
+		if (!always && sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 &&
+		    cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)
+			caught_other[ncaught_other++] = sig;
+	}
+}
+
+/* /dev/null for the children's stdin, opened once (close-on-exec, above 2). */
+static int dev_null(void)
+{
+	static int fd = -1;
+	if (fd < 0)
+		fd = fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	return fd;
+}
+
+/*
+ * Starts path in its own process group with stdin from in_r, stdout on
+ * out_w, stderr on err_w, in cwd (NULL: ours), every other descriptor closed.
+ * Returns the pid, or -1 with errno (exec errors included: nothing runs).
+ *
+ * The child borrows our memory and stack until execve (vfork), so it makes
+ * system calls only and reports a failure through child_err. All signals are
+ * blocked around vfork, and the child sets every caught signal to its default
+ * before unblocking, so no handler of ours can ever run in the child.
+ */
+static pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
+			 const char *cwd, int in_r, int out_w, int err_w)
+{
+	volatile int child_err = 0;
+	fd_limit();	/* asked here: the child only reads the answers */
+	caught_refresh();
+	sigset_t all, old, none;
+	sigfillset(&all);
+	sigemptyset(&none);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	int saved = errno;
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(reset_always); i++)
+			sigaction(reset_always[i], &dfl, NULL);
+		for (int i = 0; i < ncaught_other; i++)
+			sigaction(caught_other[i], &dfl, NULL);
+		if (setpgid(0, 0) == -1 || dup2(in_r, 0) == -1 || dup2(out_w, 1) == -1 ||
+		    dup2(err_w, 2) == -1 || (cwd && chdir(cwd) == -1)) {
+			child_err = errno;
+			_exit(127);
+		}
+		close_from_3(fd_limit());
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(path, argv, envp);
+		child_err = errno;
+		_exit(127);
+	}
+	int err = pid == -1 ? errno : child_err;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid > 0 && err) {
+		waitpid(pid, NULL, 0);	/* it never ran anything */
+		pid = -1;
+	}
+	errno = err ? err : saved;
+	return pid;
+}
+
 int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 {
 	if (!ps || !o || !o->argv || !o->argv[0]) {
@@ -528,49 +651,22 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int rc = -1, err = 0;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
+	int merged = o->merge_stderr && !o->capture_split;
 	pid_t pid = -1;
 	int pidfd = -1;
 
-	if (make_pipe(outp, 0) == -1 || make_pipe(errp, 0) == -1) {
+	int nul = dev_null();
+	if (nul == -1 || make_pipe(outp, 0) == -1 || (!merged && make_pipe(errp, 0) == -1)) {
 		err = errno;
 		goto pipes;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	/*
-	 * Dispositions lifeboat ignores (SIGPIPE) or a parent shell made it
-	 * ignore must not leak into steps. Caught signals are reset by glibc
-	 * anyway; listing only these keeps the child's work small (a full set
-	 * costs 64 sigaction calls per spawn, on the hot path).
-	 */
-	sigemptyset(&all);
-	static const int reset[] = { SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD,
-				     SIGXFSZ, SIGTTIN, SIGTTOU, SIGTSTP, SIGUSR1, SIGUSR2, SIGALRM };
-	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-		sigaddset(&all, reset[i]);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-		POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (o->cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-
 	int64_t start = clock_mono_ns();
-	err = posix_spawn(&pid, resolved ? resolved : o->argv[0], &fa, &attr, o->argv,
-		o->envp ? o->envp : environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (err)
+	pid = spawn_child(resolved ? resolved : o->argv[0], o->argv, o->envp ? o->envp : environ,
+			  o->cwd, nul, outp[1], merged ? outp[1] : errp[1]);
+	if (pid == -1) {
+		err = errno;
 		goto pipes;
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd == -1) {
 		err = errno;
@@ -602,7 +698,8 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 		p->split[i] = (struct strbuf)STRBUF_INIT;
 	if (o->redact) {
 		p->red[PROC_STDOUT] = redact_dup(o->redact);
-		p->red[PROC_STDERR] = redact_dup(o->redact);
+		if (!merged)
+			p->red[PROC_STDERR] = redact_dup(o->redact);
 	}
 	p->head = (struct strbuf)STRBUF_INIT;
 	p->next = ps->procs;

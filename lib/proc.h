@@ -2,9 +2,10 @@
  * The process runner. Every command lifeboat starts (sh steps, service steps,
  * Lua's sh()) goes through here:
  *
- *  - posix_spawn (vfork-speed) of argv, in its own process group, stdin from
- *    /dev/null, every other descriptor closed in the child, stdout and stderr
- *    on two pipes that are read with poll() so neither can fill and deadlock;
+ *  - vfork+exec of argv, in its own process group, stdin from /dev/null,
+ *    every other descriptor closed in the child, stdout and stderr on pipes
+ *    (one shared, or two with capture_split) read with poll() so none can
+ *    fill and deadlock;
  *  - a timeout kills the whole group: SIGTERM, then SIGKILL after the grace;
  *  - when the leader (the shell) exits, whatever it left in its group gets
  *    SIGTERM and the pipes are drained for at most 1 s, then SIGKILL: a step
@@ -50,6 +51,8 @@ struct proc_opts {
 	size_t keep_head;	/* bytes of merged output kept from the start */
 	size_t keep_tail;	/* ... and from the end */
 	int capture_split;	/* also keep stdout and stderr apart (for Lua sh()) */
+	int merge_stderr;	/* stderr on stdout's pipe, output in the order written
+				   (ignored with capture_split); on_output sees PROC_STDOUT */
 	size_t split_limit;	/* max bytes kept per stream when capture_split (tail dropped) */
 	proc_output_fn on_output;
 	void *ud;

@@ -1277,11 +1277,17 @@ void request_release(struct request *r)
  * inserting happen under one lock, so two processes can never both chain
  * onto the same entry.
  */
-static int audit_append(struct store *st, const char *run_id, const char *event,
+static int audit_append(struct store *st, int64_t at_ms, const char *run_id, const char *event,
 			const char *operator, long uid, const char *detail);
 
 int store_audit_append(struct store *st, const char *run_id, const char *event,
 		       const char *operator, long uid, const char *detail)
+{
+	return store_audit_append_at(st, TS_NONE, run_id, event, operator, uid, detail);
+}
+
+int store_audit_append_at(struct store *st, int64_t at_ms, const char *run_id, const char *event,
+			  const char *operator, long uid, const char *detail)
 {
 	/* redacted before hashing, so the chain covers what is stored */
 	char *red_op = secrets ? redact_string(secrets, operator) : NULL;
@@ -1290,13 +1296,13 @@ int store_audit_append(struct store *st, const char *run_id, const char *event,
 		operator = red_op;
 		detail = red_detail;
 	}
-	int rc = audit_append(st, run_id, event, operator, uid, detail);
+	int rc = audit_append(st, at_ms, run_id, event, operator, uid, detail);
 	free(red_op);
 	free(red_detail);
 	return rc;
 }
 
-static int audit_append(struct store *st, const char *run_id, const char *event,
+static int audit_append(struct store *st, int64_t at_ms, const char *run_id, const char *event,
 			const char *operator, long uid, const char *detail)
 {
 	if (tx_begin_write(st))
@@ -1304,7 +1310,8 @@ static int audit_append(struct store *st, const char *run_id, const char *event,
 	int rc = -1;
 	struct audit_entry e = { 0 };
 	char iso[32];
-	e.at = now_iso(iso);
+	clock_iso8601(at_ms == TS_NONE ? clock_wall_ms() : at_ms, iso);
+	e.at = iso;
 	e.run_id = (char *)(uintptr_t)run_id;
 	e.event = (char *)(uintptr_t)event;
 	e.operator = (char *)(uintptr_t)operator;

@@ -71,6 +71,9 @@ void request_release(struct request *r);
 struct audit_entry;
 int store_audit_append(struct store *st, const char *run_id, const char *event,
 		       const char *operator, long uid, const char *detail);
+/* The same, for an event that happened at at_ms (unix ms) but is recorded later. */
+int store_audit_append_at(struct store *st, int64_t at_ms, const char *run_id, const char *event,
+			  const char *operator, long uid, const char *detail);
 int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud);
 /* The newest entry as "SEQ:HASH" (owned), *head NULL when the log is empty. 0 or -1. */
 int store_audit_head(struct store *st, char **head);

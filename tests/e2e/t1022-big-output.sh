@@ -48,4 +48,17 @@ test_expect_success 'without -q the live output carries the lines, all the way t
 	assert_contains out "after-ran"
 '
 
+test_expect_success 'a step'"'"'s stdout and stderr are kept in the order they were written' '
+	write_runbook order.lua <<-\EOF &&
+	return runbook { name = "order",
+		phase "p" { step "mix" { sh = [[
+			i=0; while [ $i -lt 50 ]; do echo out$i; echo err$i >&2; i=$((i + 1)); done
+		]] } },
+	}
+	EOF
+	expect_code 0 lb --db h3.db -q run --yes order.lua >out 2>err &&
+	awk "BEGIN { for (i = 0; i < 50; i++) printf \"out%d\\nerr%d\\n\", i, i }" >want &&
+	same "$(sql h3.db "select output from steps")" "$(cat want)"
+'
+
 test_done

@@ -107,6 +107,8 @@ test_expect_success 'a step left running by a killed lifeboat is stopped, then r
 	"$LIFEBOAT" --db h.db run --yes long.lua >out 2>&1 &
 	pid=$! &&
 	wait_for "pgrep -f \"sleep 39.123\"" 10 &&
+	# an idempotent step'"'"'s start is committed once it has run 20 ms (or with its result)
+	wait_for "test \"\$(sql h.db \"select status from steps where name = '"'"'long'"'"'\")\" = running" 10 &&
 	kill -9 $pid &&
 	sleep 0.2 &&
 	pgrep -f "sleep 39.123" >/dev/null &&
@@ -150,6 +152,42 @@ test_expect_success 'a non-idempotent step in flight needs --yes' '
 	expect_code 5 lb --db h.db resume "$id" >o 2>e &&
 	assert_contains e "idempotent" &&
 	test "$(lb --db h.db history ni --json | json_get - "d[\"runs\"][0][\"status\"]")" = interrupted
+'
+
+test_expect_success 'a kill just after a quick step started loses only that start; a non-idempotent start is recorded at once' '
+	# One commit per quick step: its start goes in with its result (or after 20 ms of running).
+	# The step in flight then reads as not started, and resume runs it like any step in flight.
+	mkdir quick && cd quick &&
+	write_runbook q.lua <<-\EOF &&
+	return runbook { name = "q",
+		phase "p" {
+			step "one" { sh = "echo one >> q.log" },
+			step "two" { sh = "echo two >> q.log" },
+		},
+	}
+	EOF
+	LIFEBOAT_CRASH_AT=after_spawn:2 expect_code 137 "$CRASHTEST" --db h.db run --yes q.lua >out 2>&1 &&
+	test "$(sql h.db "select group_concat(status) from (select status from steps order by idx)")" = succeeded,pending &&
+	test "$(sql h.db "select group_concat(event) from audit where event like '"'"'step_%'"'"' order by seq")" = step_started,step_result &&
+	test "$(sql h.db "select count(*) from audit a join steps s on a.at = s.started_at where a.event = '"'"'step_started'"'"'")" = 1 &&
+	id=$(lb --db h.db history q --json | json_get - "d[\"runs\"][0][\"run_id\"]") &&
+	expect_code 0 lb --db h.db resume "$id" --yes >resume.out 2>&1 &&
+	test "$(sql h.db "select group_concat(status) from (select status from steps order by idx)")" = succeeded,succeeded &&
+	test "$(grep -c "^one$" q.log)" = 1 &&
+	write_runbook ni.lua <<-\EOF &&
+	return runbook { name = "q",
+		phase "p" {
+			step "one" { sh = "echo one >> q.log" },
+			step "two" { sh = "echo two >> q.log", idempotent = false },
+		},
+	}
+	EOF
+	LIFEBOAT_CRASH_AT=after_spawn:2 expect_code 137 "$CRASHTEST" --db ni.db run --yes ni.lua >out 2>&1 &&
+	test "$(sql ni.db "select group_concat(status) from (select status from steps order by idx)")" = succeeded,running &&
+	id=$(lb --db ni.db history q --json | json_get - "d[\"runs\"][0][\"run_id\"]") &&
+	expect_code 5 lb --db ni.db resume "$id" >o 2>e &&
+	assert_contains e "idempotent" &&
+	cd ..
 '
 
 test_expect_success 'a finished run cannot be resumed' '
