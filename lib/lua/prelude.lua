@@ -192,7 +192,7 @@ end
 
 -- ${name} references in static strings must name declared params.
 local function check_refs(s, params, file, line, what, field)
-  if type(s) ~= "string" then return end
+  if type(s) ~= "string" or not params then return end
   for ref in s:gmatch("%${([^}]*)}") do
     if params[ref] == nil then
       fail(file, line, "%s: %s refers to ${%s}, which is not a declared param", what, field, ref)
@@ -289,22 +289,28 @@ local function validate_step(o, ctx)
   return out
 end
 
-local function validate_steps(list, ctx, what, file, line, allow_opts)
+-- try: the collector's (see below); each step's problems are collected on their own
+local function validate_steps(list, ctx, what, file, line, allow_opts, try)
   local steps, seen = {}, {}
   for i, s in ipairs(list) do
     if type(s) ~= "table" or s[KIND] ~= "step" then
-      fail(file, line, "%s: entry #%d is not a step (write step \"name\" { ... })", what, i)
+      try(fail, file, line, "%s: entry #%d is not a step (write step \"name\" { ... })", what, i)
+    else
+      if seen[s[NAME]] then
+        try(fail, s[FILE], s[LINE], "%s: step name '%s' is used twice (first at line %d); step names are unique in a phase", what, s[NAME], seen[s[NAME]])
+      else
+        seen[s[NAME]] = s[LINE]
+      end
+      local ok, st = try(validate_step, s, ctx)
+      if ok then steps[#steps + 1] = st end
+      list[i] = false   -- read: let the collector have it while the rest is validated
     end
-    if seen[s[NAME]] then
-      fail(s[FILE], s[LINE], "%s: step name '%s' is used twice (first at line %d); step names are unique in a phase", what, s[NAME], seen[s[NAME]])
-    end
-    seen[s[NAME]] = s[LINE]
-    steps[#steps + 1] = validate_step(s, ctx)
-    list[i] = false   -- read: let the collector have it while the rest is validated
   end
   if not allow_opts then
     for k in pairs(list) do
-      if type(k) ~= "number" then fail(file, line, "%s: unexpected key '%s' (a list of steps is expected)", what, tostring(k)) end
+      if type(k) ~= "number" then
+        try(fail, file, line, "%s: unexpected key '%s' (a list of steps is expected)", what, tostring(k))
+      end
     end
   end
   return steps
@@ -337,6 +343,31 @@ local function validate_params(p, file, line)
   return out, set
 end
 
+-- `check` reports every problem of a file, not only the first: each
+-- independent part (a runbook field, a phase's options, a step) is checked
+-- in a protected call and its error collected; the validation goes on with
+-- the next part. The errors are raised together at the end, one a line.
+local MAX_ERRORS = 20
+
+local function collector()
+  local errors = {}
+  local function try(fn, ...)
+    local ok, res = pcall(fn, ...)
+    if ok then return true, res end
+    -- not a validation error (out of memory, a stopped Lua): give up at once
+    if type(res) ~= "string" or res:find("not enough memory", 1, true) then error(res, 0) end
+    errors[#errors + 1] = res
+    if #errors >= MAX_ERRORS then
+      error(table.concat(errors, "\n") .. string.format("\n(stopped after %d problems: fix these first)", MAX_ERRORS), 0)
+    end
+    return false
+  end
+  local function finish()
+    if #errors > 0 then error(table.concat(errors, "\n"), 0) end
+  end
+  return try, finish
+end
+
 -- `return runbook { ... }` is a tail call, so the call's own line is gone by
 -- the time runbook() asks for it: find it in the source instead.
 local function runbook_line(text)
@@ -359,38 +390,52 @@ function M.validate(rb, file, text)
   else
     file = rb[FILE]
   end
-  check_keys(o, set_of(RUNBOOK_KEYS), RUNBOOK_KEYS, file, line, "runbook")
-  local out = {}
-  if not is_name(o.name) then fail(file, line, "runbook: name is missing (add name = \"my-runbook\")") end
-  out.name = o.name
-  if o.description ~= nil and type(o.description) ~= "string" then
-    fail(file, line, "runbook: description must be a string")
-  end
-  out.description = o.description
-  out.rto = duration(o.rto, file, line, "runbook", "rto")
-  out.rpo = duration(o.rpo, file, line, "runbook", "rpo")
-  out.step_timeout = duration(o.step_timeout, file, line, "runbook", "step_timeout") or 600
-  if o.workdir ~= nil and not is_name(o.workdir) then fail(file, line, "runbook: workdir must be a path") end
-  out.workdir = o.workdir
-  out.shell = shell_argv(o.shell, file, line, "runbook")
-  out.exclusive = boolean(o.exclusive, file, line, "runbook", "exclusive", true)
-  if o.recovery_point ~= nil and type(o.recovery_point) ~= "function" then
-    fail(file, line, "runbook: recovery_point must be a function(ctx) returning unix seconds or an ISO-8601 time")
-  end
-  out.recovery_point = o.recovery_point
+  local try, finish = collector()
+  try(check_keys, o, set_of(RUNBOOK_KEYS), RUNBOOK_KEYS, file, line, "runbook")
+  local out = { step_timeout = 600, exclusive = true }
+  try(function()
+    if not is_name(o.name) then fail(file, line, "runbook: name is missing (add name = \"my-runbook\")") end
+    out.name = o.name
+  end)
+  try(function()
+    if o.description ~= nil and type(o.description) ~= "string" then
+      fail(file, line, "runbook: description must be a string")
+    end
+    out.description = o.description
+  end)
+  try(function() out.rto = duration(o.rto, file, line, "runbook", "rto") end)
+  try(function() out.rpo = duration(o.rpo, file, line, "runbook", "rpo") end)
+  try(function() out.step_timeout = duration(o.step_timeout, file, line, "runbook", "step_timeout") or 600 end)
+  try(function()
+    if o.workdir ~= nil and not is_name(o.workdir) then fail(file, line, "runbook: workdir must be a path") end
+    out.workdir = o.workdir
+  end)
+  try(function() out.shell = shell_argv(o.shell, file, line, "runbook") end)
+  try(function() out.exclusive = boolean(o.exclusive, file, line, "runbook", "exclusive", true) end)
+  try(function()
+    if o.recovery_point ~= nil and type(o.recovery_point) ~= "function" then
+      fail(file, line, "runbook: recovery_point must be a function(ctx) returning unix seconds or an ISO-8601 time")
+    end
+    out.recovery_point = o.recovery_point
+  end)
+  -- roles that cannot be read are not checked against (nil: any role passes)
   local roles, role_list = nil, {}
-  if o.roles ~= nil then
+  try(function()
+    if o.roles == nil then return end
     if type(o.roles) ~= "table" then fail(file, line, "runbook: roles must be a list of names") end
-    roles = {}
+    local set, list = {}, {}
     for i, r in ipairs(o.roles) do
       if not is_name(r) then fail(file, line, "runbook: roles[%d] must be a non-empty string", i) end
-      if roles[r] then fail(file, line, "runbook: role '%s' is listed twice", r) end
-      roles[r] = true
-      role_list[#role_list + 1] = r
+      if set[r] then fail(file, line, "runbook: role '%s' is listed twice", r) end
+      set[r] = true
+      list[#list + 1] = r
     end
-  end
+    roles, role_list = set, list
+  end)
   out.roles = role_list
-  local params, param_set = validate_params(o.params, file, line)
+  -- params that cannot be read are not checked against either (nil: ${x} not checked)
+  local params, param_set = {}, nil
+  try(function() params, param_set = validate_params(o.params, file, line) end)
   out.params = params
   local ctx = { roles = roles, role_list = table.concat(role_list, ", "), params = param_set,
     step_keys = set_of(STEP_KEYS) }
@@ -401,76 +446,93 @@ function M.validate(rb, file, text)
   for i, p in ipairs(o) do
     if type(p) ~= "table" or p[KIND] ~= "phase" then
       local hint = type(p) == "table" and p[KIND] == "step" and " (steps go inside a phase)" or ""
-      fail(file, line, "runbook: entry #%d is not a phase%s", i, hint)
+      try(fail, file, line, "runbook: entry #%d is not a phase%s", i, hint)
+      goto next_phase
     end
-    local pf, pl, pname = p[FILE], p[LINE], p[NAME]
-    local what = string.format("phase '%s'", pname)
-    if seen[pname] then
-      fail(pf, pl, "%s: the name is used twice (first at line %d); phase names are unique", what, seen[pname])
-    end
-    seen[pname] = pl
-    local po = p
-    check_keys(po, phase_keys, PHASE_KEYS, pf, pl, what)
-    local ph = { name = pname, line = pl }
-    if po.role ~= nil and not is_name(po.role) then fail(pf, pl, "%s: role must be a role name", what) end
-    if po.role ~= nil and roles and not roles[po.role] then
-      fail(pf, pl, "%s: role '%s' is not in the runbook's roles (%s)", what, po.role, ctx.role_list)
-    end
-    ph.role = po.role
-    ph.budget = duration(po.budget, pf, pl, what, "budget")
-    ph.fault = boolean(po.fault, pf, pl, what, "fault", false)
-    ph.cleanup = boolean(po.cleanup, pf, pl, what, "cleanup", false)
-    ph.restores_service = boolean(po.restores_service, pf, pl, what, "restores_service", false)
-    ph.rollback_on_abort = boolean(po.rollback_on_abort, pf, pl, what, "rollback_on_abort", false)
-    ph.parallel = integer(po.parallel, pf, pl, what, "parallel", 1, 1)
-    if ph.fault and ph.cleanup then fail(pf, pl, "%s: a phase cannot be both fault and cleanup", what) end
-    if ph.fault then
-      if seen_recovery then
-        fail(pf, pl, "%s: fault phases must come before all others, but it follows phase '%s'; move it to the top", what, seen_recovery)
+    do
+      local pf, pl, pname = p[FILE], p[LINE], p[NAME]
+      local what = string.format("phase '%s'", pname)
+      if seen[pname] then
+        try(fail, pf, pl, "%s: the name is used twice (first at line %d); phase names are unique", what, seen[pname])
+      else
+        seen[pname] = pl
       end
-    elseif not ph.cleanup then
-      seen_recovery = seen_recovery or pname
-    end
-    if ph.restores_service then
-      if ph.fault or ph.cleanup then
-        fail(pf, pl, "%s: restores_service cannot be set on a %s phase", what, ph.fault and "fault" or "cleanup")
+      local po = p
+      local ph = { name = pname, line = pl, fault = false, cleanup = false, restores_service = false,
+        rollback_on_abort = false, parallel = 1, rollback = {} }
+      try(check_keys, po, phase_keys, PHASE_KEYS, pf, pl, what)
+      try(function()
+        if po.role ~= nil and not is_name(po.role) then fail(pf, pl, "%s: role must be a role name", what) end
+        if po.role ~= nil and roles and not roles[po.role] then
+          fail(pf, pl, "%s: role '%s' is not in the runbook's roles (%s)", what, po.role, ctx.role_list)
+        end
+        ph.role = po.role
+      end)
+      try(function() ph.budget = duration(po.budget, pf, pl, what, "budget") end)
+      try(function() ph.fault = boolean(po.fault, pf, pl, what, "fault", false) end)
+      try(function() ph.cleanup = boolean(po.cleanup, pf, pl, what, "cleanup", false) end)
+      try(function() ph.restores_service = boolean(po.restores_service, pf, pl, what, "restores_service", false) end)
+      try(function() ph.rollback_on_abort = boolean(po.rollback_on_abort, pf, pl, what, "rollback_on_abort", false) end)
+      try(function() ph.parallel = integer(po.parallel, pf, pl, what, "parallel", 1, 1) end)
+      try(function()
+        if ph.fault and ph.cleanup then fail(pf, pl, "%s: a phase cannot be both fault and cleanup", what) end
+        if ph.fault then
+          if seen_recovery then
+            fail(pf, pl, "%s: fault phases must come before all others, but it follows phase '%s'; move it to the top", what, seen_recovery)
+          end
+        elseif not ph.cleanup then
+          seen_recovery = seen_recovery or pname
+        end
+      end)
+      try(function()
+        if ph.restores_service then
+          if ph.fault or ph.cleanup then
+            fail(pf, pl, "%s: restores_service cannot be set on a %s phase", what, ph.fault and "fault" or "cleanup")
+          end
+          if restoring then
+            fail(pf, pl, "%s: restores_service is already set on phase '%s'; at most one phase restores service", what, restoring)
+          end
+          restoring = pname
+        end
+      end)
+      ctx.phase_role = ph.role
+      local nsteps = #po
+      try(function()
+        for k in pairs(po) do
+          if type(k) == "number" and (math.type(k) ~= "integer" or k < 1 or k > nsteps) then
+            fail(pf, pl, "%s: steps must be a plain list", what)
+          end
+        end
+      end)
+      ph.steps = validate_steps(po, ctx, what, pf, pl, true, try)
+      if nsteps == 0 then try(fail, pf, pl, "%s: has no steps", what) end
+      if po.rollback ~= nil then
+        if type(po.rollback) ~= "table" or po.rollback[KIND] then
+          try(fail, pf, pl, "%s: rollback must be a list of steps: rollback = { step \"undo\" { ... } }", what)
+        else
+          ph.rollback = validate_steps(po.rollback, ctx, what .. " rollback", pf, pl, false, try)
+        end
       end
-      if restoring then
-        fail(pf, pl, "%s: restores_service is already set on phase '%s'; at most one phase restores service", what, restoring)
+      if ph.rollback_on_abort and (po.rollback == nil or (type(po.rollback) == "table" and #po.rollback == 0)) then
+        try(fail, pf, pl, "%s: rollback_on_abort = true needs a rollback list", what)
       end
-      restoring = pname
+      phases[#phases + 1] = ph
     end
-    ctx.phase_role = ph.role
-    local nsteps = #po
-    for k in pairs(po) do
-      if type(k) == "number" and (math.type(k) ~= "integer" or k < 1 or k > nsteps) then
-        fail(pf, pl, "%s: steps must be a plain list", what)
-      end
-    end
-    ph.steps = validate_steps(po, ctx, what, pf, pl, true)
-    if #ph.steps == 0 then fail(pf, pl, "%s: has no steps", what) end
-    if po.rollback ~= nil then
-      if type(po.rollback) ~= "table" or po.rollback[KIND] then
-        fail(pf, pl, "%s: rollback must be a list of steps: rollback = { step \"undo\" { ... } }", what)
-      end
-      ph.rollback = validate_steps(po.rollback, ctx, what .. " rollback", pf, pl, false)
-    else
-      ph.rollback = {}
-    end
-    if ph.rollback_on_abort and #ph.rollback == 0 then
-      fail(pf, pl, "%s: rollback_on_abort = true needs a rollback list", what)
-    end
-    phases[#phases + 1] = ph
+    ::next_phase::
   end
-  for k in pairs(o) do
-    if type(k) == "number" and (math.type(k) ~= "integer" or k < 1 or k > #o) then
-      fail(file, line, "runbook: phases must be a plain list")
+  try(function()
+    for k in pairs(o) do
+      if type(k) == "number" and (math.type(k) ~= "integer" or k < 1 or k > #o) then
+        fail(file, line, "runbook: phases must be a plain list")
+      end
     end
+  end)
+  if #o == 0 then
+    try(fail, file, line, "runbook: has no phases")
+  elseif not seen_recovery and #phases == #o then
+    try(fail, file, line, "runbook: has no recovery phase (every phase is a fault or cleanup phase)")
   end
-  if #phases == 0 then fail(file, line, "runbook: has no phases") end
-  if not seen_recovery then
-    fail(file, line, "runbook: has no recovery phase (every phase is a fault or cleanup phase)")
-  end
+  finish()
   out.phases = phases
   return out
 end
