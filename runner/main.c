@@ -269,7 +269,9 @@ int main(int argc, char **argv)
 		if (!rc)
 			rc = finish_stdout(0);
 	} else if (!name) {
-		rc = usage_error(NULL, "no command given");
+		fprintf(stderr, "lifeboat: no command given\n");
+		print_usage(stderr);
+		rc = EXIT_USAGE;
 	} else {
 		const struct cmd *c = find_cmd(name);
 		if (!c)
@@ -281,6 +283,11 @@ int main(int argc, char **argv)
 			resolve_globals();
 			if (opt_count(&args, OPT_HELP)) {
 				print_cmd_help(c);
+			} else if (opt_count(&args, OPT_LIST_OPTIONS)) {
+				rc = list_options(c->name, 0);
+			} else if (opt_count(&args, OPT_LIST_COMMANDS) ||
+				   opt_count(&args, OPT_LIST_ENVIRONMENTS)) {
+				rc = usage_error(c->name, "--list-commands and --list-environments go before the command");
 			} else if (opt_count(&args, OPT_VERSION)) {
 				printf("lifeboat %s\n", LIFEBOAT_VERSION);
 			} else {

@@ -109,6 +109,21 @@ test_expect_success 'every command'\''s --help: usage line, one line per option,
 	done <cmds
 '
 
+test_expect_success 'no command: the commands on stderr, exit 2; hidden options are never ignored' '
+	expect_code 2 lb >out 2>err &&
+	assert_contains err "lifeboat: no command given" &&
+	assert_contains err "  drill     run a runbook with its fault phases" &&
+	test ! -s out &&
+	lb run --list-options >o1 &&
+	lb --list-options run >o2 &&
+	cmp o1 o2 &&
+	assert_contains o1 "ARGS FILE" &&
+	expect_code 2 lb run --list-environments p.lua >out 2>err &&
+	assert_contains err "go before the command" &&
+	test ! -s out &&
+	test ! -e .lifeboat
+'
+
 test_expect_success '--help after a command runs nothing and needs no config' '
 	echo "not: [valid" >bad.yaml &&
 	lb --config bad.yaml run --help p.lua >out &&
