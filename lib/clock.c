@@ -46,6 +46,9 @@ const char *clock_iso8601(int64_t wall_ms, char out[32])
 	return out;
 }
 
+/* 9999-12-31T23:59:59Z: the last second the ISO form can write. */
+#define CLOCK_MAX_UNIX_S 253402300799LL
+
 static int digits(const char **p, int n, int *out)
 {
 	int v = 0;
@@ -63,14 +66,22 @@ int clock_parse(const char *s, int zone_required, int64_t *wall_ms)
 {
 	if (!s || !*s)
 		return -1;
-	/* unix seconds */
+	/* unix seconds, up to the end of year 9999 like the ISO form, with at least one digit */
 	const char *q = s;
-	int dots = 0;
+	int dots = 0, ndigits = 0;
 	while (isdigit((unsigned char)*q) || (*q == '.' && !dots++))
-		q++;
+		ndigits += *q++ != '.';
 	if (!*q && q != s) {
-		double v = strtod(s, NULL);
-		*wall_ms = (int64_t)(v * 1000.0 + 0.5);
+		if (!ndigits)
+			return -1;
+		int64_t sec = 0;
+		for (q = s; isdigit((unsigned char)*q); q++) {
+			sec = sec * 10 + (*q - '0');
+			if (sec > CLOCK_MAX_UNIX_S)
+				return -1;
+		}
+		double frac = *q == '.' ? strtod(q, NULL) : 0.0;
+		*wall_ms = sec * 1000 + (int64_t)(frac * 1000.0 + 0.5);
 		return 0;
 	}
 	const char *p = s;
@@ -114,6 +125,8 @@ int clock_parse(const char *s, int zone_required, int64_t *wall_ms)
 			p++;
 		if (*p && digits(&p, 2, &om))
 			return -1;
+		if (oh > 23 || om > 59)
+			return -1;
 		offset_min = sign * (oh * 60 + om);
 		has_zone = 1;
 	}
@@ -129,6 +142,9 @@ int clock_parse(const char *s, int zone_required, int64_t *wall_ms)
 	tm.tm_min = m;
 	tm.tm_sec = sec;
 	time_t t = timegm(&tm);
+	struct tm back;
+	if (!gmtime_r(&t, &back) || back.tm_mday != D)
+		return -1;	/* 2026-02-31: timegm would roll it into March */
 	*wall_ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + ms;
 	return 0;
 }

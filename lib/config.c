@@ -1276,7 +1276,8 @@ int config_load(const char *path, struct config **out, char **err)
 	size_t len;
 	char *text = read_file(path, &len);
 	if (!text) {
-		*err = xasprintf("cannot read config '%s': %s; check the path given to --config", path, strerror(errno));
+		*err = xasprintf("cannot read config '%s': %s; check the path given to --config", path,
+				 read_file_strerror(errno, READ_FILE_MAX));
 		return -1;
 	}
 	struct loader ld = { .file = path, .text = text, .text_len = len };

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,19 @@ extern char **environ;
 #define LUA_SH_LIMIT (16u * 1024 * 1024)
 #define RECOVERY_POINT_FUTURE_MS (24LL * 3600 * 1000)
 
-static volatile sig_atomic_t abort_signal;	/* the first abort signal, 0 when none */
-static volatile sig_atomic_t abort_count;
-static volatile sig_atomic_t lua_abort;		/* what the Lua hook sees */
-static struct procset *current_ps;		/* for waking from a signal handler */
-static volatile sig_atomic_t wake_requested;	/* look for requests now */
-static volatile sig_atomic_t abort_remote;	/* the abort came from `lifeboat abort` */
+/*
+ * Set from signal handlers that may run on any thread (the console's UI thread
+ * takes Ctrl-C while the engine runs on its own), and read by the engine thread:
+ * C11 atomics, which are lock-free here and so async-signal-safe, instead of
+ * volatile sig_atomic_t, which is safe against a handler on the same thread
+ * only. The handlers wake the engine through proc.c's process-wide wake pipe,
+ * never through a procset pointer that execute() frees.
+ */
+static atomic_int abort_signal;		/* the first abort signal, 0 when none */
+static atomic_int abort_count;
+static atomic_int lua_abort;		/* what the Lua hook and http see */
+static atomic_int wake_requested;	/* look for requests now */
+static atomic_int abort_remote;		/* the abort came from `lifeboat abort` */
 
 #define REQUEST_POLL_NS 1000000000LL	/* requests are picked up within a second */
 /*
@@ -64,12 +72,11 @@ static volatile sig_atomic_t abort_remote;	/* the abort came from `lifeboat abor
 
 void engine_request_abort(int sig)
 {
-	if (!abort_signal)
-		abort_signal = sig;
-	abort_count++;
-	lua_abort = 1;
-	if (current_ps)
-		procset_wake(current_ps);
+	int none = 0;
+	atomic_compare_exchange_strong(&abort_signal, &none, sig);
+	atomic_fetch_add(&abort_count, 1);
+	atomic_store(&lua_abort, 1);
+	proc_wake_all();
 }
 
 static void (*crash_hook)(const char *point);
@@ -88,12 +95,11 @@ static void crash_point(const char *point)
 
 void engine_wake(void)
 {
-	wake_requested = 1;
-	if (current_ps)
-		procset_wake(current_ps);
+	atomic_store(&wake_requested, 1);
+	proc_wake_all();
 }
 
-volatile sig_atomic_t *engine_abort_flag(void)
+const atomic_int *engine_abort_flag(void)
 {
 	return &lua_abort;
 }
@@ -443,8 +449,7 @@ static int serve(struct engine *e, int ms)
 		ms = 1000;	/* requests are read at least once a second */
 	procset_poll(e->ps, ms);
 	int64_t now = clock_mono_ns();
-	if (wake_requested || now - e->requests_checked_ns >= REQUEST_POLL_NS) {
-		wake_requested = 0;
+	if (atomic_exchange(&wake_requested, 0) || now - e->requests_checked_ns >= REQUEST_POLL_NS) {
 		e->requests_checked_ns = now;
 		handle_requests(e);
 		}
@@ -1651,22 +1656,59 @@ static struct run_rec *record_new(struct engine *e)
 	return r;
 }
 
-/* flock-based exclusive lock per runbook name and environment: the kernel drops it when we die. */
+/*
+ * The lock file's name: NAME@ENV.lock, or, when that would not fit in a file
+ * name (NAME_MAX is 255 bytes), its first 64 bytes and a hash of the whole, so
+ * two long names sharing a prefix still get two locks.
+ */
+#define LOCK_NAME_MAX 200
+
+static char *lock_file_path(const char *dir, const char *rb_name, const char *env)
+{
+	struct strbuf name = STRBUF_INIT;
+	for (const char *p = rb_name; *p; p++)
+		strbuf_addch(&name, (*p == '/' || *p == '.') ? '_' : *p);
+	strbuf_addf(&name, "@%s", env ? env : "-");
+	if (name.len > LOCK_NAME_MAX) {
+		char hex[65];
+		sha256_hex(name.buf, name.len, hex);
+		name.len = 64;
+		name.buf[64] = '\0';
+		strbuf_addf(&name, "~%.32s", hex);
+	}
+	char *path = xasprintf("%s/%s.lock", dir, name.buf);
+	strbuf_release(&name);
+	return path;
+}
+
+/*
+ * flock-based exclusive lock per runbook name and environment: the kernel drops
+ * it when we die. Returns 0 (locked, or not exclusive), -1 busy (*holder: the
+ * run holding it), -2 the lock could not be taken at all (*holder: why): an
+ * exclusive runbook never runs unlocked.
+ */
 static int lock_acquire(struct engine *e, char **holder)
 {
 	if (!e->rb->exclusive || !e->o->lock_dir)
 		return 0;
-	mkdir(e->o->lock_dir, 0755);
-	struct strbuf name = STRBUF_INIT;
-	strbuf_addf(&name, "%s/", e->o->lock_dir);
-	for (const char *p = e->rb->name; *p; p++)
-		strbuf_addch(&name, (*p == '/' || *p == '.') ? '_' : *p);
-	strbuf_addf(&name, "@%s.lock", e->o->env ? e->o->env : "-");
-	int fd = open(name.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	strbuf_release(&name);
-	if (fd < 0)
-		return 0;	/* cannot lock: do not block a recovery over it */
+	if (mkdir(e->o->lock_dir, 0755) && errno != EEXIST) {
+		*holder = xasprintf("cannot create the lock folder '%s': %s", e->o->lock_dir, strerror(errno));
+		return -2;
+	}
+	char *path = lock_file_path(e->o->lock_dir, e->rb->name, e->o->env);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		*holder = xasprintf("cannot open the lock file '%s': %s", path, strerror(errno));
+		free(path);
+		return -2;
+	}
+	free(path);
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK) {
+			*holder = xasprintf("cannot lock: %s", strerror(errno));
+			close(fd);
+			return -2;
+		}
 		char buf[64] = "";
 		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
@@ -1784,7 +1826,6 @@ static int execute(struct engine *e)
 	struct run_rec *r = e->run;
 	e->ps = procset_new();
 	e->requests_checked_ns = clock_mono_ns();
-	current_ps = e->ps;
 	env_base_build(e);
 	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, r->mode);
 	luahost_set_engine(host, &lua_ops, e);
@@ -1921,7 +1962,6 @@ static int execute(struct engine *e)
 	free(e->over_alerted);
 
 	luahost_set_engine(host, NULL, NULL);
-	current_ps = NULL;
 	procset_free(e->ps);
 	for (size_t i = 0; i < e->nenv_base; i++)
 		free(e->env_base[i]);
@@ -1980,7 +2020,19 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	r->incident_ms = o->incident_ms;
 
 	char *holder = NULL;
-	if (lock_acquire(e, &holder)) {
+	int lk = lock_acquire(e, &holder);
+	if (lk == -2) {
+		r->status = ST_REFUSED;
+		r->error = xasprintf("runbook '%s' is exclusive and its lock cannot be taken (%s); fix that, or set exclusive = false to run it unlocked",
+				     rb->name, holder);
+		r->ended_ms = r->started_ms;
+		r->exit_code = EXIT_REFUSED;
+		stored(e, store_run_insert(st, r));
+		audit(e, "refused", NULL, "{\"reason\":\"lock\"}");
+		free(holder);
+		return EXIT_REFUSED;
+	}
+	if (lk) {
 		r->status = ST_REFUSED;
 		r->error = xasprintf("runbook '%s' is already running as run %s%s%s; wait for it to finish or stop it with `lifeboat abort %s`",
 				     rb->name, holder, o->env ? " in environment " : "",
@@ -2122,8 +2174,10 @@ int engine_resume(struct luahost *host, struct runbook *rb, struct store *st,
 	}
 	e->run = run;
 	char *holder = NULL;
-	if (lock_acquire(e, &holder)) {
-		*refusal = xasprintf("runbook '%s' is already running as run %s", rb->name, holder);
+	int lk = lock_acquire(e, &holder);
+	if (lk) {
+		*refusal = lk == -2 ? xasprintf("runbook '%s' is exclusive and its lock cannot be taken (%s)", rb->name, holder)
+				    : xasprintf("runbook '%s' is already running as run %s", rb->name, holder);
 		free(holder);
 		runlock_release(e->run_lock_dir, run->id, e->run_lock_fd);
 		free(e->run_lock_dir);

@@ -11,6 +11,7 @@
 #ifndef LB_ENGINE_H
 #define LB_ENGINE_H
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "luahost.h"
@@ -164,6 +165,6 @@ void engine_request_abort(int sig);
 /* Async-signal-safe and thread-safe: makes the engine look for requests now. */
 void engine_wake(void);
 /* The abort flag the Lua host watches. */
-volatile sig_atomic_t *engine_abort_flag(void);
+const atomic_int *engine_abort_flag(void);
 
 #endif

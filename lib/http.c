@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,20 +110,23 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	volatile sig_atomic_t *flag = ud;
-	return flag && *flag ? 1 : 0;
+	const atomic_int *flag = ud;
+	return flag && atomic_load(flag) ? 1 : 0;
 }
 
-int http_global_init(void)
+static int global_state = -1;	/* 0 ready, -1 failed; written only by global_load */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Loads libcurl and runs curl_global_init (which is not thread-safe) exactly
+ * once, even when the engine thread and the notify thread ask at the same time.
+ */
+static void global_load(void)
 {
-	static int state;	/* 0 not tried, 1 ready, -1 failed */
-	if (state)
-		return state > 0 ? 0 : -1;
-	state = -1;
 	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
 		load_error = xasprintf("cannot load %s (install libcurl4): %s", CURL_SONAME, dlerror());
-		return -1;
+		return;
 	}
 	if (load_sym(lib, &cu.global_init, "curl_global_init") ||
 	    load_sym(lib, &cu.easy_init, "curl_easy_init") ||
@@ -133,13 +137,18 @@ int http_global_init(void)
 	    load_sym(lib, &cu.easy_strerror, "curl_easy_strerror") ||
 	    load_sym(lib, &cu.slist_append, "curl_slist_append") ||
 	    load_sym(lib, &cu.slist_free_all, "curl_slist_free_all"))
-		return -1;
+		return;
 	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		load_error = xstrdup("curl_global_init failed");
-		return -1;
+		return;
 	}
-	state = 1;
-	return 0;
+	global_state = 0;
+}
+
+int http_global_init(void)
+{
+	pthread_once(&global_once, global_load);
+	return global_state;
 }
 
 int http_perform(const struct http_request *rq, struct http_response *rs, char **err)

@@ -5,7 +5,7 @@
  */
 #ifndef LB_HTTP_H
 #define LB_HTTP_H
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define HTTP_CONNECT_TIMEOUT_S 5.0
@@ -22,7 +22,7 @@ struct http_request {
 	double timeout_s;		/* <= 0: default */
 	int follow_redirects;
 	size_t max_body;		/* 0: HTTP_MAX_BODY; the rest is dropped and flagged */
-	volatile sig_atomic_t *abort_flag;	/* set (by a signal handler): give up now */
+	const atomic_int *abort_flag;	/* set (by a signal handler): give up now */
 };
 
 struct http_header {

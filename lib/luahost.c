@@ -50,7 +50,7 @@ struct luahost {
 	int64_t deadline_ns;		/* 0: none */
 	int deadline_tripped;
 	double deadline_s;
-	volatile sig_atomic_t *abort_flag;
+	const atomic_int *abort_flag;
 	int loading;			/* side-effecting API functions refuse */
 	int env_ref;			/* the runbook's environment */
 	int dsl_ref;			/* the prelude's table (validate) */
@@ -134,7 +134,8 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 	lua_getallocf(L, (void **)&h);
 	if (h->mem_refused)
 		h->mem_tripped = 1;	/* refused, and no collection made room (see host_alloc) */
-	int tripped = (h->abort_flag && *h->abort_flag) || h->mem_tripped;
+	int tripped = (h->abort_flag && atomic_load_explicit(h->abort_flag, memory_order_relaxed)) ||
+		      h->mem_tripped;
 	if (!tripped && h->deadline_ns &&
 	    (h->deadline_tripped || clock_mono_ns() > h->deadline_ns)) {
 		h->deadline_tripped = 1;
@@ -146,7 +147,7 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 		return;
 	}
 	lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
-	if (h->abort_flag && *h->abort_flag)
+	if (h->abort_flag && atomic_load(h->abort_flag))
 		luaL_error(L, "aborted");
 	if (h->mem_tripped)
 		luaL_error(L, "the runbook's Lua memory limit (%d MiB) was reached",
@@ -982,7 +983,7 @@ void luahost_free(struct luahost *h)
 	free(h);
 }
 
-void luahost_set_abort_flag(struct luahost *h, volatile sig_atomic_t *flag)
+void luahost_set_abort_flag(struct luahost *h, const atomic_int *flag)
 {
 	h->abort_flag = flag;
 }
@@ -1221,13 +1222,9 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	size_t len;
 	char *text = read_file(path, &len);
 	if (!text) {
-		*err = xasprintf("%s: cannot read the runbook: %s", path, strerror(errno));
-		return -1;
-	}
-	struct stat sb;
-	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		free(text);
-		*err = xasprintf("%s: is a folder, not a runbook file", path);
+		*err = errno == EISDIR ? xasprintf("%s: is a folder, not a runbook file", path)
+				       : xasprintf("%s: cannot read the runbook: %s", path,
+						   read_file_strerror(errno, READ_FILE_MAX));
 		return -1;
 	}
 	char *abspath = absolute(path);

@@ -10,7 +10,7 @@
  */
 #ifndef LB_LUAHOST_H
 #define LB_LUAHOST_H
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +47,7 @@ struct lua_engine_ops {
 int luahost_new(size_t memory_limit, struct luahost **out);
 void luahost_free(struct luahost *h);
 /* Aborts set this flag (from a signal handler); the count hook checks it. */
-void luahost_set_abort_flag(struct luahost *h, volatile sig_atomic_t *flag);
+void luahost_set_abort_flag(struct luahost *h, const atomic_int *flag);
 void luahost_set_engine(struct luahost *h, const struct lua_engine_ops *ops, void *eng);
 /*
  * The config whose `secrets:` secret(name) may return (borrowed; NULL when

@@ -22,7 +22,10 @@
  *    on a short backoff tick.
  *
  * Nothing here is thread-safe: all sets are served from one thread, and
- * procset_wake() is the only entry point for signal handlers and other threads.
+ * procset_wake()/proc_wake_all() are the only entry points for signal handlers
+ * and other threads. They write to one wake pipe for the whole process, made
+ * once and never closed, so a handler that fires while a set is being freed
+ * never writes through a freed set or a closed (maybe reused) descriptor.
  */
 #include "proc.h"
 
@@ -31,6 +34,8 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,7 +104,6 @@ struct procset {
 	struct procset *next_set;	/* on all_sets */
 	struct proc *procs;
 	int nactive;
-	int wake[2];			/* self-pipe for procset_wake */
 	struct pollfd *pfd;		/* scratch for procset_poll, xrealloc'd */
 	struct proc **pfd_proc;
 	enum pfd_kind *pfd_kind;
@@ -109,6 +113,10 @@ struct procset {
 
 /* waitpid(-1) reaps for every set, so a reaped pid is looked up in all of them. */
 static struct procset *all_sets;
+
+/* The process-wide self-pipe (see the top of the file): -1 until wake_once ran. */
+static atomic_int wake_rd = -1, wake_wr = -1;
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
 
 static int64_t min64(int64_t a, int64_t b)
 {
@@ -467,20 +475,28 @@ static void pfd_push(struct procset *ps, size_t *n, int fd, struct proc *p, enum
 	(*n)++;
 }
 
+static int wake_errno;
+
+static void wake_pipe_make(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int p[2];
+	if (make_pipe(p, 1) == -1) {
+		wake_errno = errno;
+		return;
+	}
+	atomic_store(&wake_rd, p[0]);
+	atomic_store(&wake_wr, p[1]);
+}
+
 struct procset *procset_new(void)
 {
-	static int subreaper;
-	if (!subreaper) {
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
-		subreaper = 1;
-	}
-	struct procset *ps = xcalloc(1, sizeof *ps);
-	if (make_pipe(ps->wake, 1) == -1) {
-		int saved = errno;
-		free(ps);
-		errno = saved;
+	pthread_once(&wake_once, wake_pipe_make);
+	if (atomic_load_explicit(&wake_rd, memory_order_relaxed) < 0) {
+		errno = wake_errno;
 		return NULL;
 	}
+	struct procset *ps = xcalloc(1, sizeof *ps);
 	ps->next_set = all_sets;
 	all_sets = ps;
 	return ps;
@@ -512,8 +528,6 @@ void procset_free(struct procset *ps)
 			break;
 		}
 	}
-	close_fd(&ps->wake[0]);
-	close_fd(&ps->wake[1]);
 	free(ps->pfd);
 	free(ps->pfd_proc);
 	free(ps->pfd_kind);
@@ -732,7 +746,7 @@ int procset_poll(struct procset *ps, int timeout_ms)
 	 */
 	int64_t due = NEVER;
 	size_t n = 0;
-	pfd_push(ps, &n, ps->wake[0], NULL, PFD_WAKE);
+	pfd_push(ps, &n, atomic_load_explicit(&wake_rd, memory_order_relaxed), NULL, PFD_WAKE);
 	for (struct proc *p = ps->procs; p; p = p->next) {
 		done += proc_step(p, now);
 		if (p->state == PROC_DONE)
@@ -770,7 +784,7 @@ int procset_poll(struct procset *ps, int timeout_ms)
 		struct proc *p = ps->pfd_proc[i];
 		switch (ps->pfd_kind[i]) {
 		case PFD_WAKE:
-			while (read(ps->wake[0], ps->rbuf, sizeof ps->rbuf) > 0)
+			while (read(ps->pfd[i].fd, ps->rbuf, sizeof ps->rbuf) > 0)
 				;
 			break;
 		case PFD_PIDFD:
@@ -797,13 +811,22 @@ int procset_poll(struct procset *ps, int timeout_ms)
 	return done;
 }
 
-void procset_wake(struct procset *ps)
+void proc_wake_all(void)
 {
+	int fd = atomic_load(&wake_wr);	/* set once before any set exists, never closed */
+	if (fd < 0)
+		return;		/* no set yet: nobody to wake */
 	int saved = errno;
-	if (write(ps->wake[1], "", 1) == -1) {
+	if (write(fd, "", 1) == -1) {
 		/* full (a wake is already pending) is as good as written */
 	}
 	errno = saved;
+}
+
+void procset_wake(struct procset *ps)
+{
+	(void)ps;
+	proc_wake_all();
 }
 
 int procset_active(const struct procset *ps)

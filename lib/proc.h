@@ -95,8 +95,13 @@ int proc_spawn(struct procset *ps, const struct proc_opts *opts, struct proc **o
  * PROC_DONE during this call, or -1 on a poll error other than EINTR.
  */
 int procset_poll(struct procset *ps, int timeout_ms);
-/* Async-signal-safe: makes a procset_poll in progress (or the next one) return. */
+/*
+ * Async-signal-safe and thread-safe: makes a procset_poll in progress (or the
+ * next one) return. Every set shares one wake pipe that lives as long as the
+ * process, so these never touch memory a set's owner may be freeing.
+ */
 void procset_wake(struct procset *ps);
+void proc_wake_all(void);
 /* Number of processes in the set not yet PROC_DONE. */
 int procset_active(const struct procset *ps);
 

@@ -309,14 +309,50 @@ int sha256_file(const char *path, char out[65])
 	return rc;
 }
 
+const char *read_file_strerror(int err, size_t max)
+{
+	static __thread char buf[64];
+	switch (err) {
+	case EISDIR:
+		return "a folder, not a file";
+	case EINVAL:
+		return "not a regular file (a device, a FIFO or a socket)";
+	case EFBIG:
+		snprintf(buf, sizeof(buf), "larger than %zu MiB", max >> 20);
+		return buf;
+	default:
+		return strerror(err);
+	}
+}
+
 char *read_file(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return read_file_max(path, READ_FILE_MAX, len);
+}
+
+char *read_file_max(const char *path, size_t max, size_t *len)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; reads of a regular file ignore it */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
+	struct stat st;
+	int bad = fstat(fd, &st) ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL :
+		  (uintmax_t)st.st_size > max ? EFBIG : 0;
+	if (bad) {
+		close(fd);
+		errno = bad;
+		return NULL;
+	}
 	struct strbuf sb = STRBUF_INIT;
-	strbuf_init(&sb, 4096);
+	strbuf_init(&sb, (size_t)st.st_size + 1);
 	for (;;) {
+		if (sb.len > max) {	/* grew while we read it */
+			close(fd);
+			strbuf_release(&sb);
+			errno = EFBIG;
+			return NULL;
+		}
 		strbuf_grow(&sb, 65536);
 		ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
 		if (n < 0) {

@@ -63,8 +63,17 @@ int sha256_file(const char *path, char out[65]);	/* 0, or -1 with errno */
  */
 const char *suggest_word(const char *word, const char *const *cands, size_t n);
 
-/* Reads a whole file; NULL with errno on failure. *len may be NULL. */
+/*
+ * Reads a whole regular file of at most max bytes (runbooks, configs: a device,
+ * a FIFO or /dev/zero would block or never end). NULL with errno on failure:
+ * EISDIR a folder, EINVAL not a regular file, EFBIG over max. *len may be NULL.
+ * read_file is read_file_max with READ_FILE_MAX.
+ */
+char *read_file_max(const char *path, size_t max, size_t *len);
 char *read_file(const char *path, size_t *len);
+/* What read_file's errno means, for a message: "not a regular file (...)", strerror. */
+const char *read_file_strerror(int err, size_t max);
+#define READ_FILE_MAX (16u * 1024 * 1024)	/* runbooks and configs */
 
 /* Random lowercase hex id of n digits (n < 64) into out (n+1 bytes). */
 void random_hex(char *out, size_t n);

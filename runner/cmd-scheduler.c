@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,16 +59,15 @@ struct scheduler {
 	int rc;				/* --once: the first exit code by SPEC 3's order */
 };
 
-static volatile sig_atomic_t stop_signal, stop_count;
-static struct procset *wake_ps;
+/* atomics, not volatile sig_atomic_t: a process-directed signal may land on any thread */
+static atomic_int stop_signal, stop_count;
 
 static void on_stop(int sig)
 {
-	if (!stop_signal)
-		stop_signal = sig;
-	stop_count++;
-	if (wake_ps)
-		procset_wake(wake_ps);
+	int none = 0;
+	atomic_compare_exchange_strong(&stop_signal, &none, sig);
+	atomic_fetch_add(&stop_count, 1);
+	proc_wake_all();	/* never through s->ps, which is freed at the end */
 }
 
 
@@ -349,14 +349,12 @@ static int setup(struct scheduler *s)
 		errorf("scheduler: cannot set up: %s", strerror(errno));
 		return 1;
 	}
-	wake_ps = s->ps;
 	install_stop_signals(on_stop, NULL);
 	return 0;
 }
 
 static void release(struct scheduler *s)
 {
-	wake_ps = NULL;
 	procset_free(s->ps);
 	free(s->kids);
 	free(s->exe);

@@ -44,6 +44,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,27 +98,41 @@ struct console {
 /* ------------------------------------------------------------------------ */
 /* signals and restoring the terminal */
 
-static volatile sig_atomic_t got_signal;	/* the first SIGINT/SIGTERM/SIGHUP */
-static volatile sig_atomic_t signal_watching;	/* --watch: a signal only quits */
-static volatile sig_atomic_t curses_active;
-static int signal_pipe_w = -1;
+/*
+ * A process-directed signal lands on whichever thread does not block it, the
+ * engine's or the UI's, so these are C11 atomics (lock-free, so safe in a
+ * handler) rather than volatile sig_atomic_t. The UI loop's pipe is made once
+ * and never closed: a handler that loaded its descriptor can never write into
+ * a descriptor that was closed and reused meanwhile.
+ */
+static atomic_int got_signal;		/* the first SIGINT/SIGTERM/SIGHUP */
+static atomic_int signal_watching;	/* --watch: a signal only quits */
+static atomic_int curses_active;
+static int ui_pipe[2] = { -1, -1 };	/* made by ui_pipe_make, never closed */
+static int ui_pipe_errno;
+static pthread_once_t ui_pipe_once = PTHREAD_ONCE_INIT;
+static atomic_int signal_pipe_w = -1;	/* ui_pipe[1] once the console is open */
+
+static void ui_pipe_make(void)
+{
+	if (pipe2(ui_pipe, O_CLOEXEC | O_NONBLOCK))
+		ui_pipe_errno = errno;
+}
 
 static void restore_terminal(void)
 {
-	if (curses_active) {
-		curses_active = 0;
+	if (atomic_exchange(&curses_active, 0))
 		console_screen_end();
-	}
 }
 
 static void on_signal(int sig)
 {
-	int saved = errno;
-	if (!got_signal)
-		got_signal = sig;
-	if (!signal_watching)
+	int saved = errno, none = 0;
+	atomic_compare_exchange_strong(&got_signal, &none, sig);
+	if (!atomic_load(&signal_watching))
 		engine_request_abort(sig);
-	if (signal_pipe_w >= 0 && write(signal_pipe_w, "s", 1) < 0) {
+	int fd = atomic_load(&signal_pipe_w);
+	if (fd >= 0 && write(fd, "s", 1) < 0) {
 		/* full: the loop is awake anyway */
 	}
 	errno = saved;
@@ -143,7 +158,7 @@ static void install_signals(int watching)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	signal_watching = watching;
+	atomic_store(&signal_watching, watching);
 	install_stop_signals(on_signal, on_wake);
 	sa.sa_handler = on_crash;
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
@@ -1009,15 +1024,15 @@ static int loop(struct console *c)
 
 static int console_open(struct console *c)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK)) {
-		errorf("cannot start the console: %s", strerror(errno));
+	pthread_once(&ui_pipe_once, ui_pipe_make);
+	if (ui_pipe[0] < 0) {
+		errorf("cannot start the console: %s", strerror(ui_pipe_errno));
 		return 1;
 	}
-	c->pipe_r = p[0];
-	c->pipe_w = p[1];
-	c->m.wake_fd = p[1];
-	signal_pipe_w = p[1];
+	c->pipe_r = ui_pipe[0];
+	c->pipe_w = ui_pipe[1];
+	c->m.wake_fd = ui_pipe[1];
+	atomic_store(&signal_pipe_w, ui_pipe[1]);
 	pthread_mutex_init(&c->m.mu, NULL);
 	c->m.cur_phase = c->m.wait_pi = c->m.wait_si = c->m.pause_pi = c->m.pause_si = -1;
 	c->m.last_pi = c->m.last_si = -1;
@@ -1032,9 +1047,8 @@ static void console_close(struct console *c)
 	pthread_mutex_destroy(&c->m.mu);
 	model_release(&c->m);
 	free(c->watch_id);
-	signal_pipe_w = -1;
-	close(c->pipe_r);
-	close(c->pipe_w);
+	/* the pipe stays open (see ui_pipe): a late signal writes into it harmlessly */
+	atomic_store(&signal_pipe_w, -1);
 	if (c->ui_st)
 		store_close(c->ui_st);
 	if (c->wl_rb)
@@ -1050,7 +1064,7 @@ static int screen_start(void)
 		       getenv("TERM") ? getenv("TERM") : "unset");
 		return EXIT_USAGE;
 	}
-	curses_active = 1;
+	atomic_store(&curses_active, 1);
 	return 0;
 }
 

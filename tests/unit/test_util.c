@@ -61,6 +61,9 @@ static void test_clock_parse(void **state)
 		{ "2026-11-22 01:53:00", 0, 1795312380000LL },
 		{ "1795312380", 1, 1795312380000LL },
 		{ "1795312380.25", 1, 1795312380250LL },
+		{ "253402300799", 1, 253402300799000LL },
+		{ "2026-11-22T15:53:00+14:00", 1, 1795312380000LL },
+		{ "2028-02-29T00:00:00Z", 1, 1835395200000LL },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		int64_t ms = 0;
@@ -69,7 +72,11 @@ static void test_clock_parse(void **state)
 		assert_int_equal(ms, good[i].ms);
 	}
 	static const char *const bad[] = { "2026-11-22T01:53:00", "yesterday", "2026-13-01T00:00Z",
-					   "2026-11-22T25:00:00Z", "", "12:00" };
+					   "2026-11-22T25:00:00Z", "", "12:00",
+					   /* issue 10 item 14: overflow, no digit, impossible offsets and days */
+					   "99999999999999999999", "253402300800", ".", "..",
+					   "2026-11-22T01:53:00+99:99", "2026-11-22T01:53:00+24:00",
+					   "2026-11-22T01:53:00+01:60", "2026-02-31T00:00:00Z" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int64_t ms;
 		if (!clock_parse(bad[i], 1, &ms))
