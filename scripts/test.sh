@@ -27,12 +27,6 @@ run_ctest() {
 }
 
 status=0
-run_ctest build || status=1
-(
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
-  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  run_ctest build-asan
-) || status=1
 # --- ThreadSanitizer (issue 10 item 4) ------------------------------------------------------
 # The console and concurrency tests once more on build-tsan/. A data race makes TSan write a
 # report under $tsan_logs (log_path), which fails this block even when the test itself passed.
@@ -53,5 +47,11 @@ tsan_tests='e2e/(t1003-signals|t1024-parallel|t1034-concurrent-history|t1252-ctr
   exit "$rc"
 ) || status=1
 # --- end ThreadSanitizer ---------------------------------------------------------------------
+run_ctest build || status=1
+(
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_ctest build-asan
+) || status=1
 
 exit "$status"

@@ -29,6 +29,7 @@ test_expect_success 'the largest and the usual --incident-start values still wor
 
 # timeout: before the fix these read /dev/zero until memory ran out, or waited on the FIFO forever
 test_expect_success 'a device, a FIFO or a folder as runbook: exit 2 at once, naming it' '
+	rm -f ran.txt &&
 	mkfifo fifo.lua &&
 	mkdir folder.lua &&
 	for f in /dev/zero /dev/full fifo.lua; do

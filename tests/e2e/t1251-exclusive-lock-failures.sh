@@ -27,7 +27,7 @@ test_expect_success 'a 261-character runbook name is still exclusive' '
 '
 
 test_expect_success 'two long names that share their first 260 characters have two locks' '
-	rm -f started-* &&
+	rm -f started-*
 	LB_N=3 "$LIFEBOAT" run --yes long-a.lua >first.out 2>&1 &
 	pid=$! &&
 	at_exit "kill -9 $pid" &&

@@ -16,7 +16,7 @@ EOF
 test_expect_success 'SIGINT at 25 moments after the start, across a run and its end: exit 130 or 0, never a crash' '
 	i=0 &&
 	while [ $i -lt 25 ]; do
-		rm -f started &&
+		rm -f started
 		"$LIFEBOAT" run --yes many.lua >out.$i 2>&1 &
 		pid=$! &&
 		wait_for "test -e started" 20 &&
@@ -35,7 +35,7 @@ test_expect_success 'SIGINT at 25 moments after the start, across a run and its 
 test_expect_success 'SIGTERM racing SIGINT and SIGUSR1 wakes: 143 or 130 or 0, never a crash' '
 	i=0 &&
 	while [ $i -lt 15 ]; do
-		rm -f started &&
+		rm -f started
 		"$LIFEBOAT" run --yes many.lua >out.t$i 2>&1 &
 		pid=$! &&
 		wait_for "test -e started" 20 &&
