@@ -46,8 +46,8 @@ const char *clock_iso8601(int64_t wall_ms, char out[32])
 	return out;
 }
 
-/* 9999-12-31T23:59:59Z: the last second the ISO form can write. */
-#define CLOCK_MAX_UNIX_S 253402300799LL
+/* The most unix seconds whose milliseconds fit in int64_t (callers judge "in the future"). */
+#define CLOCK_MAX_UNIX_S (INT64_MAX / 1000 - 1)
 
 static int digits(const char **p, int n, int *out)
 {
@@ -66,7 +66,7 @@ int clock_parse(const char *s, int zone_required, int64_t *wall_ms)
 {
 	if (!s || !*s)
 		return -1;
-	/* unix seconds, up to the end of year 9999 like the ISO form, with at least one digit */
+	/* unix seconds, with at least one digit and no overflow */
 	const char *q = s;
 	int dots = 0, ndigits = 0;
 	while (isdigit((unsigned char)*q) || (*q == '.' && !dots++))

@@ -10,7 +10,7 @@ return runbook { name = "ok", phase "p" { step "s" { sh = "echo ran >>ran.txt" }
 EOF
 
 test_expect_success '--incident-start that overflows, is only a dot or has a +99:99 offset exits 2' '
-	for t in 99999999999999999999 253402300800 . .. "2026-11-22T01:53:00+99:99" \
+	for t in 99999999999999999999 9223372036854776 . .. "2026-11-22T01:53:00+99:99" \
 		"2026-11-22T01:53:00+24:00" "2026-02-31T00:00:00Z"
 	do
 		expect_code 2 lb run --yes --incident-start "$t" ok.lua >out 2>err &&
