@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -337,8 +338,17 @@ char *read_file_max(const char *path, size_t max, size_t *len)
 	if (fd < 0)
 		return NULL;
 	struct stat st;
-	int bad = fstat(fd, &st) ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL :
-		  (uintmax_t)st.st_size > max ? EFBIG : 0;
+	int bad = 0;
+	if (fstat(fd, &st))
+		bad = errno;
+	else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		bad = 0;	/* /dev/null, the usual "empty file" (--config /dev/null): read as one */
+	else if (S_ISDIR(st.st_mode))
+		bad = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		bad = EINVAL;
+	else if ((uintmax_t)st.st_size > max)
+		bad = EFBIG;
 	if (bad) {
 		close(fd);
 		errno = bad;

@@ -51,7 +51,9 @@ test_expect_success 'a device, a FIFO or a folder as config: exit 2 at once, not
 	done &&
 	expect_code 2 lb --config . run --yes ok.lua >out 2>err &&
 	assert_contains err "a folder, not a file" &&
-	test ! -e ran.txt
+	test ! -e ran.txt &&
+	expect_code 0 lb --config /dev/null run --yes ok.lua >out &&
+	test -e ran.txt
 '
 
 test_expect_success 'a runbook or config larger than 16 MiB is refused without reading it whole' '
