@@ -57,6 +57,7 @@ test_expect_success 'a device, a FIFO or a folder as config: exit 2 at once, not
 '
 
 test_expect_success 'a runbook or config larger than 16 MiB is refused without reading it whole' '
+	rm -f ran.txt &&
 	{ echo "return runbook { name = \"big\", phase \"p\" { step \"s\" { sh = \"true\" } } }" &&
 	  head -c 17000000 /dev/zero | tr "\\0" "-"; } >big.lua &&
 	expect_code 2 lb check big.lua >out 2>err &&
