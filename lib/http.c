@@ -151,10 +151,61 @@ int http_global_init(void)
 	return global_state;
 }
 
+/* The first control character (CR, LF, NUL's neighbours, DEL) in s, or NULL. */
+static const char *control_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return s;
+	return NULL;
+}
+
+/*
+ * Every request line and header is checked here, whoever built it (a
+ * declarative step expands ${name} into them, and a param can hold
+ * "\r\nX-Injected: yes"): a line break would end the header and start one
+ * of the attacker's. The messages never repeat the value (it may be a secret).
+ */
+static int request_check(const struct http_request *rq, const char *method, char **err)
+{
+	const char *bad = control_char(rq->url);
+	if (bad) {
+		*err = xasprintf("%s: the URL has a control character (byte 0x%02x at offset %zu): refused, so it cannot inject a header",
+				 method, (unsigned char)*bad, (size_t)(bad - rq->url));
+		return -1;
+	}
+	for (const char *m = method; *m; m++)
+		if (!strchr("!#$%&'*+-.^_`|~", *m) && !isalnum((unsigned char)*m)) {
+			*err = xstrdup("the HTTP method is not a token (letters, digits, -._~ ...): refused");
+			return -1;
+		}
+	for (size_t i = 0; rq->headers && rq->headers[i]; i++) {
+		const char *h = rq->headers[i];
+		const char *colon = strchr(h, ':');
+		for (const char *c = h; colon && c < colon; c++)
+			if (!strchr("!#$%&'*+-.^_`|~", *c) && !isalnum((unsigned char)*c))
+				colon = NULL;
+		if (!colon || colon == h) {
+			*err = xasprintf("%s: header %zu is not \"Name: value\" with a valid name: refused",
+					 method, i + 1);
+			return -1;
+		}
+		for (const char *c = colon + 1; *c; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f) {
+				*err = xasprintf("%s: the value of header %.*s has a line break or control character: refused, so it cannot inject a header",
+						 method, (int)(colon - h), h);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 int http_perform(const struct http_request *rq, struct http_response *rs, char **err)
 {
 	memset(rs, 0, sizeof(*rs));
 	const char *method = rq->method ? rq->method : rq->body ? "POST" : "GET";
+	if (request_check(rq, method, err))
+		return -1;
 	if (http_global_init()) {
 		*err = xasprintf("%s %s: %s", method, rq->url, load_error);
 		return -1;
