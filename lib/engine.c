@@ -147,7 +147,7 @@ static char *boundbuf_take(struct boundbuf *b, int64_t *cut)
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_init(&sb, 0);
 	if (b->head.buf) {
-		strbuf_add(&sb, b->head.buf, b->head.len);
+		strbuf_add_output(&sb, b->head.buf, b->head.len);
 		size_t tlen = b->tail.len, skip = 0;
 		if (tlen > KEEP_TAIL) {
 			skip = tlen - KEEP_TAIL;
@@ -155,7 +155,7 @@ static char *boundbuf_take(struct boundbuf *b, int64_t *cut)
 		}
 		if (b->cut)
 			strbuf_addf(&sb, "\n[... %lld bytes cut ...]\n", (long long)b->cut);
-		strbuf_add(&sb, b->tail.buf + skip, tlen - skip);
+		strbuf_add_output(&sb, b->tail.buf + skip, tlen - skip);
 	}
 	*cut = b->cut;
 	strbuf_release(&b->head);
@@ -955,7 +955,7 @@ static void http_attempt(struct task *t)
 		strbuf_addf(&out, "%s %s -> %ld in %.0fms\n", d->method ? d->method : body ? "POST" : "GET",
 			    url, rs.status, rs.duration_s * 1000);
 		size_t show = rs.body_len < 2048 ? rs.body_len : 2048;
-		strbuf_add(&out, rs.body, show);
+		strbuf_add_output(&out, rs.body, show);
 		if (show < rs.body_len)
 			strbuf_addf(&out, "\n[... %zu more bytes]", rs.body_len - show);
 		if (rs.status != d->expect) {

@@ -866,16 +866,16 @@ char *proc_output(const struct proc *p, int64_t *cut)
 	struct strbuf sb;
 	strbuf_init(&sb, p->head.len + p->ring_len + 48);
 	if (p->head.len)
-		strbuf_add(&sb, p->head.buf, p->head.len);
+		strbuf_add_output(&sb, p->head.buf, p->head.len);
 	if (p->cut)
 		strbuf_addf(&sb, "\n[... %lld bytes cut ...]\n", (long long)p->cut);
 	if (p->ring_len) {
 		size_t cap = p->keep_tail;
 		size_t start = (p->ring_pos + cap - p->ring_len) % cap;
 		size_t first = cap - start < p->ring_len ? cap - start : p->ring_len;
-		strbuf_add(&sb, p->ring + start, first);
+		strbuf_add_output(&sb, p->ring + start, first);
 		if (p->ring_len > first)
-			strbuf_add(&sb, p->ring, p->ring_len - first);
+			strbuf_add_output(&sb, p->ring, p->ring_len - first);
 	}
 	if (cut)
 		*cut = p->cut;

@@ -114,7 +114,8 @@ const struct proc_result *proc_result(const struct proc *p);
 /*
  * The merged, bounded output (head, a "[... N bytes cut ...]" marker when
  * something was cut, tail) as a new NUL-terminated string the caller owns;
- * *cut gets the number of bytes left out.
+ * *cut gets the number of bytes left out. A NUL byte of the output reads
+ * STRBUF_NUL ("^@"), so the text goes on after it.
  */
 char *proc_output(const struct proc *p, int64_t *cut);
 /* With capture_split: the stream's text; the pointer stays owned by p. */

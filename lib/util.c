@@ -153,6 +153,21 @@ void strbuf_reset(struct strbuf *sb)
 	sb->buf[0] = '\0';
 }
 
+void strbuf_add_output(struct strbuf *sb, const void *data, size_t len)
+{
+	const char *p = data, *end = p + len;
+	while (p < end) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul) {
+			strbuf_add(sb, p, (size_t)(end - p));
+			break;
+		}
+		strbuf_add(sb, p, (size_t)(nul - p));
+		strbuf_addstr(sb, STRBUF_NUL);
+		p = nul + 1;
+	}
+}
+
 void strbuf_release(struct strbuf *sb)
 {
 	free(sb->buf);

@@ -41,6 +41,12 @@ void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) LB_PRINTF(2, 3);
+/*
+ * Output kept as text (the history, show, reports): a NUL byte becomes
+ * STRBUF_NUL, so what follows it is kept and the NUL can be seen.
+ */
+#define STRBUF_NUL "^@"
+void strbuf_add_output(struct strbuf *sb, const void *data, size_t len);
 void strbuf_reset(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);	/* frees contents, back to empty */
 char *strbuf_detach(struct strbuf *sb);	/* caller owns the result */

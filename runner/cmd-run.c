@@ -47,7 +47,17 @@ static struct strbuf *partial_of(struct view *v, int pi, int si)
 static void print_line(const struct run_rec *r, int pi, int si, const char *line, size_t len)
 {
 	const char *name = r->phases[pi].steps[si].name;
-	printf("    %s%s |%s %.*s\n", c_dim(), name, c_reset(), (int)len, line);
+	printf("    %s%s |%s ", c_dim(), name, c_reset());
+	/* a NUL byte would end %.*s: it shows as it reads in the history */
+	for (const char *p = line, *end = line + len; p < end;) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		fwrite(p, 1, (size_t)((nul ? nul : end) - p), stdout);
+		if (!nul)
+			break;
+		fputs(STRBUF_NUL, stdout);
+		p = nul + 1;
+	}
+	putchar('\n');
 }
 
 static void flush_partial(struct view *v, int pi, int si)
