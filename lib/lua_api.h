@@ -20,6 +20,8 @@ void luahost_need_running(lua_State *L, const char *what);
 const char *luahost_workdir(lua_State *L);
 /* Seconds left before the current step's deadline, or 0 when none. */
 double luahost_time_left(lua_State *L);
+/* The runbook's Lua memory cap in bytes (lua_memory): the sql API caps its databases with it. */
+size_t luahost_memory_limit(lua_State *L);
 
 /*
  * Shared by the bindings (lua_fs.c, lua_sql.c, lua_http.c), registered by

@@ -349,6 +349,7 @@ static int sql_open(lua_State *L)
 		h->db = NULL;
 		return lua_error(L);
 	}
+	userdb_set_memory_limit(h->db, luahost_memory_limit(L));
 	return 1;
 }
 

@@ -200,6 +200,11 @@ double luahost_time_left(lua_State *L)
 	return left > 0.001 ? left : 0.001;
 }
 
+size_t luahost_memory_limit(lua_State *L)
+{
+	return host_of(L)->mem_limit;
+}
+
 /* Message handler: keep the message, add a traceback as a second value in the registry. */
 static int msgh(lua_State *L)
 {

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1746,7 +1747,32 @@ struct userdb {
 	char *err;			/* last error, xmalloc'd; NULL before any */
 	int64_t deadline_ns;		/* 0: none */
 	int timed_out;			/* the progress handler stopped the statement */
+	int64_t mem_limit;		/* bytes for all runbook databases; 0: none */
+	int64_t mem_used;		/* this one's, as last measured (in userdb_mem_total) */
+	int mem_out;			/* the progress handler stopped it for memory */
 };
+
+/*
+ * What the open runbook databases hold in SQLite's memory, together: the
+ * sum of their last measurements. (SQLite's own heap limit is process-wide
+ * and would fail the history's writes too, so the cap is kept here.)
+ */
+static _Atomic int64_t userdb_mem_total;
+
+/* Measures db's caches and statements, keeping userdb_mem_total up to date. */
+static int64_t userdb_measure(struct userdb *db)
+{
+	int cache = 0, stmt = 0, schema = 0, hi = 0;
+	if (db->db) {
+		sqlite3_db_status(db->db, SQLITE_DBSTATUS_CACHE_USED, &cache, &hi, 0);
+		sqlite3_db_status(db->db, SQLITE_DBSTATUS_STMT_USED, &stmt, &hi, 0);
+		sqlite3_db_status(db->db, SQLITE_DBSTATUS_SCHEMA_USED, &schema, &hi, 0);
+	}
+	int64_t now = (int64_t)cache + stmt + schema;
+	int64_t total = atomic_fetch_add(&userdb_mem_total, now - db->mem_used) + now - db->mem_used;
+	db->mem_used = now;
+	return total;
+}
 
 static void userdb_set_err(struct userdb *db, const char *fmt, ...) LB_PRINTF(2, 3);
 static void userdb_set_err(struct userdb *db, const char *fmt, ...)
@@ -1763,6 +1789,9 @@ static int userdb_fail(struct userdb *db)
 {
 	if (db->timed_out)
 		userdb_set_err(db, "interrupted: the step ran out of time");
+	else if (db->mem_out)
+		userdb_set_err(db, "interrupted: the runbook's databases would hold more than %lld MiB of memory (the Lua memory limit, lua_memory, covers them too)",
+			       (long long)(db->mem_limit >> 20));
 	else
 		userdb_set_err(db, "%s", db->db ? sqlite3_errmsg(db->db) : "out of memory");
 	return -1;
@@ -1774,7 +1803,19 @@ static int userdb_progress(void *ud)
 	struct userdb *db = ud;
 	if (db->deadline_ns && clock_mono_ns() > db->deadline_ns)
 		db->timed_out = 1;
-	return db->timed_out;
+	if (db->mem_limit && userdb_measure(db) > db->mem_limit)
+		db->mem_out = 1;
+	return db->timed_out || db->mem_out;
+}
+
+void userdb_set_memory_limit(struct userdb *db, size_t bytes)
+{
+	db->mem_limit = bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes;
+	if (db->db && bytes) {
+		int len = sqlite3_limit(db->db, SQLITE_LIMIT_LENGTH, -1);
+		if ((size_t)len > bytes)
+			sqlite3_limit(db->db, SQLITE_LIMIT_LENGTH, (int)bytes);
+	}
 }
 
 int userdb_open(const char *path, int flags, struct userdb **out)
@@ -1827,6 +1868,7 @@ void userdb_close(struct userdb *db)
 		return;
 	sqlite3_finalize(db->stmt);
 	sqlite3_close(db->db);
+	atomic_fetch_sub(&userdb_mem_total, db->mem_used);
 	free(db->err);
 	free(db);
 }
@@ -1840,6 +1882,7 @@ void userdb_set_deadline(struct userdb *db, int64_t mono_ns)
 {
 	db->deadline_ns = mono_ns;
 	db->timed_out = 0;
+	db->mem_out = 0;
 }
 
 void userdb_finish(struct userdb *db)

@@ -196,6 +196,13 @@ void userdb_close(struct userdb *db);
 const char *userdb_error(const struct userdb *db);
 /* clock_mono_ns() after which running SQL is interrupted; 0: none. */
 void userdb_set_deadline(struct userdb *db, int64_t mono_ns);
+/*
+ * Caps the memory SQLite holds for the runbook databases open in this
+ * process, this one included (its page caches: a ":memory:" database lives
+ * there): SQL that takes them past bytes is interrupted, and no single
+ * value may be longer. 0: no cap.
+ */
+void userdb_set_memory_limit(struct userdb *db, size_t bytes);
 
 /*
  * Prepares the first statement in sql[0..len) and sets *used to the bytes it
