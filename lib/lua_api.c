@@ -134,4 +134,6 @@ void lua_api_register(lua_State *L, int idx)
 	lua_setfield(L, idx, "sql");
 	lua_http_register(L);
 	lua_setfield(L, idx, "http");
+	lua_crypto_register(L);
+	lua_setfield(L, idx, "crypto");
 }

@@ -30,6 +30,7 @@ size_t luahost_memory_limit(lua_State *L);
 void lua_fs_register(lua_State *L);	/* each pushes its table */
 void lua_sql_register(lua_State *L);
 void lua_http_register(lua_State *L);
+void lua_crypto_register(lua_State *L);
 
 /*
  * Argument arg as a path: checked (a string without NUL bytes), resolved

@@ -27,6 +27,7 @@ return runbook {
     backups = "demo/state/backups",
     offsite = "demo/state/offsite",
     model = "demo/state/model.json",
+    keys = "demo/state/keys",
     port = 18080,
     min_rows = 1000,
     min_accuracy = 0.8,
@@ -136,6 +137,19 @@ return runbook {
 
   phase "retrain" { role = "ml-eng", budget = "30s",
     step "train the churn model" { sh = 'python3 demo/train.py fit "$store" "$model"' },
+    -- The training pipeline signs what it produced with its own key (made once, in the demo's
+    -- scratch folder, by minisign itself); lifeboat checks the signature before serving it.
+    step "sign the model (training pipeline)" {
+      sh = [[
+        mkdir -p "$keys"
+        if [ ! -e "$keys/training.key" ]; then
+          minisign -G -W -p "$keys/training.pub" -s "$keys/training.key" </dev/null >/dev/null
+          echo "made the training pipeline's key $keys/training.pub"
+        fi
+        minisign -S -s "$keys/training.key" -m "$model"
+        echo "signed $model → $model.minisig"
+      ]],
+    },
     step "check holdout accuracy" {
       sh = 'python3 demo/train.py evaluate "$store" "$model" --min-accuracy "$min_accuracy"',
     },
@@ -146,8 +160,11 @@ return runbook {
         if not ok then
           error(model .. " does not match its manifest")
         end
+        -- raises unless the training pipeline's key signed exactly these bytes
+        crypto.verify(model, model .. ".minisig", ctx.params.keys .. "/training.pub")
         ctx.state.model_sha256 = got
-        log("model artifact %s: %d bytes, sha256 %s", model, fs.size(model), got)
+        log("model artifact %s: %d bytes, sha256 %s, signature by the training pipeline's key verified",
+          model, fs.size(model), got)
       end,
     },
   },

@@ -109,6 +109,14 @@ test_expect_success 'the retrained model was served and checked' '
 	step_output "$run" "model server healthy" | assert_contains - "ok $sha"
 '
 
+test_expect_success 'the training pipeline signed the model and lifeboat verified it before serving' '
+	run=$(json_get r1.json "d[\"run_id\"]") &&
+	state=repo/runbooks/demo/state &&
+	minisign -Vm $state/model.json -p $state/keys/training.pub >/dev/null &&
+	step_output "$run" "verify the model artifact" |
+		assert_contains - "signature by the training pipeline${Q}s key verified"
+'
+
 test_expect_success 'nothing of the demo is left running' '
 	test -z "$(demo_processes)" &&
 	test ! -e repo/runbooks/demo/state/ingest.pid &&
