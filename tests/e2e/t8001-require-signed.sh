@@ -139,6 +139,17 @@ test_expect_success 'the scheduler refuses an unsigned runbook in a require_sign
 	test "$(sql .lifeboat/history.db "select status || $Q/$Q || \"trigger\" from runs where file like $Q%sched.lua$Q")" = "refused/schedule"
 '
 
+test_expect_success 'the console refuses an unsigned runbook too, before its screen starts' '
+	cp rb.lua unsigned.lua &&
+	at_exit "tmux -L lb-t8001 kill-server" &&
+	tmux -L lb-t8001 new-session -d -x 100 -y 30 \
+		"cd $TEST_DIR && TERM=xterm $LIFEBOAT console --yes --env prod unsigned.lua 2>console.err; echo \$? >console.rc" &&
+	wait_for "test -s console.rc" 20 &&
+	test "$(cat console.rc)" = 5 &&
+	assert_contains console.err "unsigned.lua is not signed" &&
+	test "$(sql .lifeboat/history.db "select status || $Q/$Q || \"trigger\" from runs where file like $Q%unsigned.lua$Q")" = "refused/console"
+'
+
 test_expect_success 'check shows each file'"$Q"'s signature status' '
 	expect_code 0 lb check rb.lua evil.lua sneaky.lua >out &&
 	assert_contains out "/rb.lua: signed by key $KEYID" &&
