@@ -5,7 +5,9 @@
 # [CMD]`), so they never drift from --help; run ids come from the history
 # (`lifeboat history --json`), environment names from the config
 # (`lifeboat --list-environments`), both read with the --db and --config
-# already typed. Nothing here creates or changes a file.
+# already typed, and -p's names from the runbook on the line (`lifeboat
+# --list-params FILE`; loading a runbook runs nothing). Nothing here creates
+# or changes a file.
 
 # The completion's own lifeboat: the binary being completed, with the --db
 # and --config given so far (from the words before the current one).
@@ -67,8 +69,38 @@ _lifeboat()
     local -a list
     mapfile -t list < <(_lifeboat_run --list-options ${cmd:+"$cmd"})
 
+    # The command's arguments (all but the word being typed), skipping the
+    # options and the values of those that take one; n: how many come
+    # before the word being typed.
+    local -a args=()
+    local line n=0 skip= after_dashes=
+    for ((i = cmd_at + 1; cmd_at && i < ${#words[@]}; i++)); do
+        if [[ $skip ]]; then
+            skip=
+            continue
+        fi
+        ((i == cword)) && continue
+        if [[ ! $after_dashes ]]; then
+            case ${words[i]} in
+                --)
+                    after_dashes=1
+                    continue
+                    ;;
+                --*=*) continue ;;
+                -?*)
+                    for line in "${list[@]}"; do
+                        [[ ${line%% *} == "${words[i]}" && $line == *" "* ]] && skip=1
+                    done
+                    continue
+                    ;;
+            esac
+        fi
+        args+=("${words[i]}")
+        ((i < cword)) && ((n++))
+    done
+
     # the value of an option: what its metavariable names
-    local line opt metavar= takes_value=
+    local opt metavar= takes_value=
     for line in "${list[@]}"; do
         opt=${line%% *}
         if [[ $opt == "$prev" && $line == *" "* && $opt == -* ]]; then
@@ -87,6 +119,13 @@ _lifeboat()
                 esac
                 ;;
             *'|'*) COMPREPLY=($(compgen -W "${metavar//|/ }" -- "$cur")) ;;
+            NAME=VALUE)
+                # the params the runbook on the line declares, then its value
+                if [[ $cur != *=* && ${args[0]-} == *.lua ]]; then
+                    COMPREPLY=($(compgen -S = -W "$(_lifeboat_run --list-params "${args[0]}")" -- "$cur"))
+                    compopt -o nospace 2>/dev/null
+                fi
+                ;;
         esac
         return
     fi
@@ -98,7 +137,6 @@ _lifeboat()
             [[ $line == -* ]] && opts+=("${line%% *}")
         done
         COMPREPLY=($(compgen -W "${opts[*]}" -- "$cur"))
-        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return
     fi
 
@@ -111,29 +149,11 @@ _lifeboat()
         return
     fi
 
-    # Which argument is being typed: count those before it, skipping the
-    # options and the values of those that take one.
-    local spec= n=0 skip=
+    # the n-th word of the spec ("ARGS RUN_ID [STEP]"); a last one with "..." repeats
+    local spec=
     for line in "${list[@]}"; do
         [[ $line == "ARGS "* ]] && spec=${line#ARGS }
     done
-    for ((i = cmd_at + 1; i < cword; i++)); do
-        if [[ $skip ]]; then
-            skip=
-            continue
-        fi
-        case ${words[i]} in
-            --) ;;
-            --*=* | -) ;;
-            -*)
-                for line in "${list[@]}"; do
-                    [[ ${line%% *} == "${words[i]}" && $line == *" "* ]] && skip=1
-                done
-                ;;
-            *) ((n++)) ;;
-        esac
-    done
-    # the n-th word of the spec; a last one with "..." repeats
     local -a kinds
     read -ra kinds <<<"${spec//[\[\]]/}"
     local kind=

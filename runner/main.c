@@ -135,6 +135,21 @@ static int list_environments(void)
 	return rc;
 }
 
+/* The hidden --list-params FILE: the params the runbook declares (loading it changes nothing). */
+static int list_params(const char *file)
+{
+	struct luahost *host;
+	struct runbook *rb;
+	int rc = load_runbook(file, &host, &rb);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < rb->nparams; i++)
+		printf("%s\n", rb->params[i].name);
+	runbook_free(rb);
+	luahost_free(host);
+	return 0;
+}
+
 /* The global options given (before or after the command) into g_opts. */
 static void apply_globals(const struct cmd_args *a)
 {
@@ -251,6 +266,8 @@ int main(int argc, char **argv)
 	if (opt_count(&pre, OPT_VERSION)) {
 		printf("lifeboat %s\n", LIFEBOAT_VERSION);
 		rc = finish_stdout(0);
+	} else if (opt_count(&pre, OPT_LIST_PARAMS)) {
+		rc = finish_stdout(list_params(opt_value(&pre, OPT_LIST_PARAMS)));
 	} else if (opt_count(&pre, OPT_LIST_ENVIRONMENTS)) {
 		rc = finish_stdout(list_environments());
 	} else if (opt_count(&pre, OPT_LIST_OPTIONS) || opt_count(&pre, OPT_LIST_COMMANDS)) {
@@ -286,8 +303,9 @@ int main(int argc, char **argv)
 			} else if (opt_count(&args, OPT_LIST_OPTIONS)) {
 				rc = list_options(c->name, 0);
 			} else if (opt_count(&args, OPT_LIST_COMMANDS) ||
-				   opt_count(&args, OPT_LIST_ENVIRONMENTS)) {
-				rc = usage_error(c->name, "--list-commands and --list-environments go before the command");
+				   opt_count(&args, OPT_LIST_ENVIRONMENTS) ||
+				   opt_count(&args, OPT_LIST_PARAMS)) {
+				rc = usage_error(c->name, "--list-commands, --list-environments and --list-params go before the command");
 			} else if (opt_count(&args, OPT_VERSION)) {
 				printf("lifeboat %s\n", LIFEBOAT_VERSION);
 			} else {

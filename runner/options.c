@@ -25,6 +25,7 @@ const struct opt global_options[] = {
 	{ OPT_LIST_OPTIONS, "list-options", NULL, NULL },
 	{ OPT_LIST_COMMANDS, "list-commands", NULL, NULL },
 	{ OPT_LIST_ENVIRONMENTS, "list-environments", NULL, NULL },
+	{ OPT_LIST_PARAMS, "list-params", "FILE", NULL },
 	OPT_END
 };
 

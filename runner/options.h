@@ -37,6 +37,7 @@ enum {
 	OPT_LIST_OPTIONS,	/* hidden: what the bash completion asks */
 	OPT_LIST_COMMANDS,	/* hidden */
 	OPT_LIST_ENVIRONMENTS,	/* hidden: the config's environments, for the completion */
+	OPT_LIST_PARAMS,	/* hidden: the params a runbook declares, for the completion */
 };
 extern const struct opt global_options[];
 

@@ -7,18 +7,21 @@
 . "$(dirname "$0")/lib.sh"
 
 COMPLETION=$LIFEBOAT_SRC/completion/lifeboat.bash
-export COMPLETION
+CWORD=
+export COMPLETION CWORD
 
 # complete WORD... : the candidates bash would offer for the last word (may be ''), one a line,
-# sorted; the first word is the binary, as the user typed it
+# sorted; the first word is the binary, as the user typed it. With CWORD=N, for word N instead
+# (the cursor at its end, the words after it on the line).
 complete_words () {
 	bash -c '
 		. /usr/share/bash-completion/bash_completion || exit 1
 		. "$COMPLETION" || exit 1
 		COMP_WORDS=("$@")
-		COMP_CWORD=$(($# - 1))
+		COMP_CWORD=${CWORD:-$(($# - 1))}
 		COMP_LINE="$*"
-		COMP_POINT=${#COMP_LINE}
+		before="${COMP_WORDS[*]:0:COMP_CWORD + 1}"
+		COMP_POINT=${#before}
 		_lifeboat lifeboat "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		if ((${#COMPREPLY[@]})); then printf "%s\n" "${COMPREPLY[@]}"; fi' complete "$LIFEBOAT" "$@" | sort
 }
@@ -132,6 +135,24 @@ test_expect_success 'fixed values: --format, audit'\''s verb, help'\''s command,
 	(cd dirs && complete_words init "") >c &&
 	has c d1 &&
 	! grep -qx f1 c
+'
+
+test_expect_success '-p: the names of the params the runbook on the line declares' '
+	write_runbook prm.lua <<-\EOF &&
+	return runbook { name = "prm", params = { region = "eu", replicas = "3", port = "80" },
+		phase "p" { step "s" { sh = "true" } } }
+	EOF
+	complete_words run prm.lua -p "" >c &&
+	has c region= replicas= port= &&
+	test "$(wc -l <c)" = 3 &&
+	CWORD=3 complete_words drill -p re prm.lua >c &&
+	has c region= replicas= &&
+	CWORD=2 complete_words run --param=po prm.lua >c &&
+	test "$(cat c)" = port= &&
+	complete_words run prm.lua -p region=e >c &&
+	test ! -s c &&
+	complete_words run -p "" >c &&
+	test ! -s c
 '
 
 test_expect_success 'an option value is not taken for an argument' '
