@@ -134,6 +134,23 @@ static const char *const migrations[] = {
 	" run_id TEXT NOT NULL, idx INTEGER NOT NULL, path TEXT NOT NULL,"
 	" sha256 TEXT NOT NULL REFERENCES sources (sha256), signed_by TEXT,"
 	" PRIMARY KEY (run_id, idx));",
+	/*
+	 * 5: attempts stored in their primary key's b-tree (WITHOUT ROWID): a
+	 * step's result is one commit, and this saves it a page (the separate
+	 * index of the key) in the write-ahead log of every step.
+	 */
+	"CREATE TABLE attempts_v5 ("
+	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" phase_idx INTEGER NOT NULL, step_idx INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" status TEXT NOT NULL, started_at TEXT, ended_at TEXT, duration_s REAL,"
+	" exit_code INTEGER, error TEXT, output TEXT, output_cut INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (run_id, phase_idx, step_idx, attempt)) WITHOUT ROWID;"
+	"INSERT INTO attempts_v5 (run_id, phase_idx, step_idx, attempt, status, started_at,"
+	" ended_at, duration_s, exit_code, error, output, output_cut)"
+	" SELECT run_id, phase_idx, step_idx, attempt, status, started_at, ended_at, duration_s,"
+	" exit_code, error, output, output_cut FROM attempts;"
+	"DROP TABLE attempts;"
+	"ALTER TABLE attempts_v5 RENAME TO attempts;",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 

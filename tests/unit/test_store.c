@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "clock.h"
 #include "record.h"
@@ -656,6 +657,66 @@ static void test_list(void **state)
 	free_list(v, n);
 }
 
+static void sql_ok(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+/* Schema 5 keeps attempts WITHOUT ROWID: a history of schema 4 is migrated with its rows. */
+static void test_migrate_attempts(void **state)
+{
+	struct fixture *f = *state;
+	insert_simple(f->st, "mig", "rb", T0);
+	for (int k = 1; k <= 2; k++) {
+		struct attempt_rec a = { .attempt = k, .status = k == 2 ? ST_SUCCEEDED : ST_FAILED,
+					 .started_ms = T0 + k, .ended_ms = T0 + k + 1,
+					 .duration_s = 0.001, .exit_code = k == 2 ? 0 : 1,
+					 .output = (char *)"out\n" };
+		assert_int_equal(store_attempt_save(f->st, "mig", 0, 0, &a), 0);
+	}
+	store_close(f->st);
+	f->st = NULL;
+
+	/* back to schema 4's attempts: a rowid table with its key in a separate index */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sql_ok(db, "BEGIN;"
+	       "CREATE TABLE a4 ("
+	       " run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	       " phase_idx INTEGER NOT NULL, step_idx INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	       " status TEXT NOT NULL, started_at TEXT, ended_at TEXT, duration_s REAL,"
+	       " exit_code INTEGER, error TEXT, output TEXT, output_cut INTEGER NOT NULL DEFAULT 0,"
+	       " PRIMARY KEY (run_id, phase_idx, step_idx, attempt));"
+	       "INSERT INTO a4 SELECT * FROM attempts; DROP TABLE attempts;"
+	       "ALTER TABLE a4 RENAME TO attempts; PRAGMA user_version = 4; COMMIT;");
+	sqlite3_close(db);
+
+	char *err = NULL;
+	assert_int_equal(store_open(f->db, 0, &f->st, &err), 0);
+	struct attempt_rec *v;
+	size_t n;
+	assert_int_equal(store_attempts_load(f->st, "mig", 0, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].status, ST_FAILED);
+	assert_int_equal(v[1].status, ST_SUCCEEDED);
+	assert_string_equal(v[1].output, "out\n");
+	for (size_t i = 0; i < n; i++)
+		attempt_rec_release(&v[i]);
+	free(v);
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'attempts'",
+					    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(q, 0), "WITHOUT ROWID"));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 static void test_attempts(void **state)
 {
 	struct fixture *f = *state;
@@ -884,6 +945,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prefix_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_attempts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_new_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_10000, setup, teardown),
 	};
