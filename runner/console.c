@@ -348,7 +348,7 @@ static struct tail *tail_of(struct model *m, int pi, int si, int create)
 
 static void tail_add(struct tail *t, const char *data, size_t len)
 {
-	strbuf_add(&t->text, data, len);
+	strbuf_add_output(&t->text, data, len);	/* a NUL reads ^@, as in the history */
 	if (t->text.len > 2 * TAIL_KEEP) {
 		/* keep the last TAIL_KEEP bytes, from a line start when there is one */
 		const char *from = t->text.buf + t->text.len - TAIL_KEEP;
