@@ -20,7 +20,7 @@ packages=(
   man-db             # man -l renders the man pages in the tests
   scdoc              # builds the man pages
   lua-check          # luacheck with lifeboat's standard of runbook globals
-  python3-jsonschema # checks configs and reports against docs/schemas
+  python3-jsonschema python3-yaml # check configs and reports against docs/schemas
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

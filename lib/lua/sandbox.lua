@@ -170,7 +170,7 @@ env.runbook, env.phase, env.step = dsl.runbook, dsl.phase, dsl.step
 for k, v in next, api do
   if type(v) == "table" then
     env[k] = readonly(k, v)  -- json, fs, sql, http
-  elseif k ~= "module_source" then
+  elseif k ~= "module_source" and k ~= "seconds" then  -- the host's own helpers
     env[k] = v
   end
 end
