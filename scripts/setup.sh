@@ -19,7 +19,7 @@ packages=(
   debootstrap        # a minimal Debian 12 root to install the .deb into
   man-db             # man -l renders the man pages in the tests
   scdoc              # builds the man pages
-  lua-check          # luacheck with lifeboat's standard of runbook globals
+  lua-check          # luacheck (and lua5.1, which it runs on) with the standard of runbook globals
   python3-jsonschema python3-yaml # check configs and reports against docs/schemas
 )
 
