@@ -4,7 +4,7 @@
 #
 #   bin/lifeboat
 #   share/man/man1/lifeboat.1, man5/...            from docs/man/*.scd (scdoc; CMakeLists.txt)
-#   share/bash-completion/completions/lifeboat     when the repository has the completion script
+#   share/bash-completion/completions/lifeboat     completion/lifeboat.bash (CMakeLists.txt)
 #   share/doc/lifeboat/examples/                   the shipped runbooks, their demo helpers, a config
 #   share/doc/lifeboat/*.md                        the documentation of docs/
 #   share/lifeboat/schemas/*.schema.json           JSON Schemas of lifeboat.yaml and the JSON report
@@ -15,18 +15,8 @@ include(GNUInstallDirs)
 
 install(TARGETS lifeboat RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The man pages (docs/man/*.scd, built by scdoc into build/man/) install with the rule beside
-# their build in CMakeLists.txt.
-
-# ---- bash completion (bash-completion loads completions/NAME when NAME is first completed) ----
-foreach(candidate completion/lifeboat.bash completion/lifeboat contrib/completion/lifeboat.bash
-    contrib/bash-completion/lifeboat docs/completion/lifeboat.bash scripts/lifeboat-completion.bash)
-  if(EXISTS ${CMAKE_SOURCE_DIR}/${candidate})
-    install(FILES ${CMAKE_SOURCE_DIR}/${candidate}
-      DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME lifeboat)
-    break()
-  endif()
-endforeach()
+# The man pages (docs/man/*.scd, built by scdoc into build/man/) and the bash completion
+# (completion/lifeboat.bash) install with the rules beside them in CMakeLists.txt.
 
 # ---- examples and documentation ----
 set(LB_DOCDIR ${CMAKE_INSTALL_DATADIR}/doc/lifeboat)

@@ -35,6 +35,10 @@ test_expect_success 'scripts/package.sh makes a .deb whose Depends has libcurl4 
 		grep -qx "/usr/share/man/man${page##*.}/$page" contents ||
 			{ echo "the package lacks the man page $page"; return 1; }
 	done &&
+	if [ -f "$LIFEBOAT_SRC/completion/lifeboat.bash" ]; then
+		grep -qx /usr/share/bash-completion/completions/lifeboat contents ||
+			{ echo "the package lacks the bash completion"; false; }
+	fi &&
 	! grep -q "crashtest" contents &&
 	! grep -q "^/usr/share/doc/lifeboat/examples/demo/state" contents
 '
@@ -61,6 +65,10 @@ cat >inside.sh <<-\EOF
 	lifeboat --version
 	MANPAGER=cat MANWIDTH=80 man lifeboat >/lifeboat-test/man.txt 2>&1 ||
 		{ cat /lifeboat-test/man.txt; exit 1; }
+	for page in $(ls /usr/share/man/man5 | sed -n "s/^\(lifeboat.*\)\.5\(\.gz\)*\$/\1/p"); do
+		MANPAGER=cat man 5 "$page" >/dev/null || { echo "man 5 $page fails"; exit 1; }
+		echo "man 5 $page: ok"
+	done
 	# as the README says: copy an example, then check and run it
 	mkdir -p /root/drill
 	cd /root/drill
