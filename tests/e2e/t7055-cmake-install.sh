@@ -62,6 +62,6 @@ test_expect_success 'the systemd units start the installed binary, and are not e
 	grep -q "^Unit=lifeboat-scheduler-once.service\$" pfx/lib/systemd/system/lifeboat-scheduler.timer &&
 	grep -q "^OnCalendar=" pfx/lib/systemd/system/lifeboat-scheduler.timer &&
 	! find pfx -path "*wants*" | grep .
-
+'
 
 test_done
