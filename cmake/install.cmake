@@ -67,3 +67,9 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "sqlite3, python3, man-db, bash-completion")
 set(CPACK_GENERATOR DEB)
 include(CPack)
+
+# The package's test makes a minimal Debian 12 with debootstrap the first time on a machine
+# (a minute or two, cached under /var/cache/lifeboat-test), then installs the .deb into a copy.
+if(TEST e2e/t7051-deb-install)
+  set_tests_properties(e2e/t7051-deb-install PROPERTIES TIMEOUT 900)
+endif()
