@@ -50,8 +50,10 @@ cat >inside.sh <<-\EOF
 	export HOME=/root LANG=C.UTF-8 LIFEBOAT_USER=alice
 	apt_get () { apt-get -q -o DPkg::Lock::Timeout=120 "$@"; }
 	apt_get update >/dev/null
-	# what the example calls; the user has it before lifeboat comes
-	apt_get install -y --no-install-recommends sqlite3 >/dev/null
+	# what the example calls, and what apt itself recommends (so it keeps it after a purge): the
+	# user has them before lifeboat comes
+	apt_get install -y --no-install-recommends sqlite3 ca-certificates >/dev/null
+	dpkg-query -W -f="\${Package}\n" | sort >/lifeboat-test/packages-before
 	snapshot () {
 		find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /run \
 			-o -path /var/cache -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/log \
@@ -82,6 +84,7 @@ cat >inside.sh <<-\EOF
 	apt_get purge -y lifeboat >/lifeboat-test/purge.log 2>&1 || { cat /lifeboat-test/purge.log; exit 1; }
 	apt_get autoremove --purge -y >>/lifeboat-test/purge.log 2>&1 || { cat /lifeboat-test/purge.log; exit 1; }
 	snapshot >/lifeboat-test/after
+	dpkg-query -W -f="\${Package}\n" | sort >/lifeboat-test/packages-after
 EOF
 
 test_expect_success 'installed in a clean Debian 12: --version, man, check, run; purged: only the user'"'"'s files remain' '
@@ -116,6 +119,9 @@ test_expect_success 'installed in a clean Debian 12: --version, man, check, run;
 	{ grep -v -e "^/root/drill\$" -e "^/root/drill/" added >left || true; } &&
 	{ test ! -s left || { echo "left behind after purge:"; cat left; false; }; } &&
 	{ test ! -s removed || { echo "gone after purge:"; cat removed; false; }; } &&
+	{ cmp -s sysroot/lifeboat-test/packages-before sysroot/lifeboat-test/packages-after ||
+		{ echo "packages before and after:"; diff sysroot/lifeboat-test/packages-before \
+			sysroot/lifeboat-test/packages-after; false; }; } &&
 	grep -qx /root/drill/.lifeboat/history.db added &&
 	grep -qx /root/drill/lifeboat.yaml added
 '
