@@ -146,6 +146,12 @@ function notify(role_or_url, message) end
 ---@return string
 function secret(name) end
 
+---Registers a value obtained at run time (a token) as a secret: from now on it is replaced by
+---*** wherever output, the history, reports or webhooks would show it. Returns the value.
+---@param value string
+---@return string
+function mask(value) end
+
 ---The wall clock: unix seconds with milliseconds.
 ---@return number
 function now() end

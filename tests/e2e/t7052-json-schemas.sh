@@ -21,6 +21,11 @@ test_expect_success 'the shipped example config is valid for the schema and for 
 	assert_contains out "lifeboat.example.yaml: ok"
 '
 
+test_expect_success 'the config lifeboat init writes is valid for the schema' '
+	lb init starter >out &&
+	check_schema "$CFG_SCHEMA" starter/lifeboat.yaml
+'
+
 test_expect_success 'a config using every key is valid for both' '
 	write_runbook rb/drill.lua <<-\EOF &&
 	return runbook { name = "drill", roles = { "sre" }, phase "p" { role = "sre", step "s" { sh = "true" } } }
@@ -35,7 +40,7 @@ test_expect_success 'a config using every key is valid for both' '
 	  commander:
 	    members: [carol]
 	environments:
-	  staging: { rto: 1h30m, rpo: 90s, params: { x: 1, y: "two", z: true } }
+	  staging: { rto: 1h30m, rpo: 90s, params: { x: 1, y: "two", z: true }, require_signed: false }
 	  prod: { rto: 900, rpo: 2d }
 	  dev:
 	permissions:
@@ -44,13 +49,16 @@ test_expect_success 'a config using every key is valid for both' '
 	  webhook: "https://127.0.0.1:9/hook"
 	  events: [run_started, phase_started, phase_over_budget, manual_waiting, step_failed, rto_at_risk, run_finished]
 	schedules:
-	  - { runbook: rb/drill.lua, cron: "*/5 1-3 * jan-mar mon,fri", env: staging, yes: true }
+	  - { runbook: rb/drill.lua, cron: "*/5 1-3 * jan-mar mon,fri", env: staging, yes: true, evidence: true }
 	  - runbook: rb/drill.lua
 	    cron: "0 3 * * 1"
 	timezone: Europe/Berlin
 	secrets: [DB_PASSWORD, API_TOKEN]
+	trust:
+	  keys: [keys/ci.pub]
 	EOF
 	check_schema "$CFG_SCHEMA" full.yaml &&
+	mkdir keys && lb keygen keys/ci >out &&
 	DB_PASSWORD=secret-value API_TOKEN=token-value expect_code 0 lb --config full.yaml check rb/drill.lua
 '
 
@@ -88,6 +96,7 @@ test_expect_success 'the schema names exactly the keys lib/config.c reads' '
 	    ("top_keys", set(p)),
 	    ("role_keys", set(p["roles"]["additionalProperties"]["properties"])),
 	    ("env_keys", set(p["environments"]["additionalProperties"]["properties"])),
+	    ("trust_keys", set(p["trust"]["properties"])),
 	    ("permission_keys", set(p["permissions"]["additionalProperties"]["properties"])),
 	    ("notify_keys", set(p["notify"]["properties"])),
 	    ("schedule_keys", set(p["schedules"]["items"]["properties"])),

@@ -53,7 +53,7 @@ test_expect_success 'docs/config.md documents every config key and event' '
 	import re, sys
 	src, doc = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 	missing = []
-	for name in ("top_keys", "role_keys", "env_keys", "permission_keys", "notify_keys",
+	for name in ("top_keys", "role_keys", "env_keys", "trust_keys", "permission_keys", "notify_keys",
 	             "schedule_keys", "sync_values", "event_names"):
 	    body = re.search(r"\b" + name + r"\[[^\]]*\]\s*=\s*\{(.*?)\};", src, re.S).group(1)
 	    missing += ["%s: %s" % (name, k) for k in re.findall(r"\"([a-z_]+)\"", body)
@@ -72,7 +72,10 @@ test_expect_success 'docs/commands.md documents every command and global option 
 		grep -q "^### $c\$\|^## $c\$\|^lifeboat $c\b\|^### $c \|lifeboat $c " "$DOCS/commands.md" ||
 			missing="$missing $c"
 	done &&
-	for o in $(grep "^global options:" help | sed "s/^global options://" | tr -s " " "\n" | grep "^-"); do
+	sed -n "/^global options/,/^\$/p" help | grep -Eo -- "(^|[ ,])--?[a-zA-Z][a-z-]*" |
+		tr -d " ," | sort -u >options &&
+	grep -qx -- --db options && grep -qx -- --version options &&
+	for o in $(cat options); do
 		grep -q -- "\`$o" "$DOCS/commands.md" || missing="$missing $o"
 	done &&
 	test -z "$missing" || { echo "not in docs/commands.md:$missing"; false; }
