@@ -287,3 +287,19 @@ function json.encode(value) end
 ---@param text string
 ---@return any
 function json.decode(text) end
+
+---Hashes and minisign signatures.
+crypto = {}
+
+---The SHA-256 of a string, in hex.
+---@param s string
+---@return string
+function crypto.sha256(s) end
+
+---Checks a minisign signature (made by `lifeboat sign` or `minisign -S`) of a file against a
+---public key file. Returns true, or raises naming what failed — never false.
+---@param file string
+---@param sig_file string
+---@param pub_file string
+---@return true
+function crypto.verify(file, sig_file, pub_file) end
