@@ -43,7 +43,7 @@ static const char *const top_keys[] = {
 	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", NULL
 };
 static const char *const role_keys[] = { "members", "notify", NULL };
-static const char *const env_keys[] = { "rto", "rpo", "params", "require_signed", NULL };
+static const char *const env_keys[] = { "rto", "rpo", "params", "require_signed", "drills", NULL };
 static const char *const trust_keys[] = { "keys", NULL };
 static const char *const policy_keys[] = { "keys", "require_signed", NULL };
 static const char *const permission_keys[] = { "run", NULL };
@@ -676,6 +676,7 @@ static void load_environments(struct loader *ld, const yaml_node_t *n)
 		struct config_env *env = &cfg->envs[cfg->nenvs++];
 		env->name = xstrdup(name);
 		env->rto_s = env->rpo_s = NAN;
+		env->drills = 1;
 		env->line = (int)line_of(node_at(ld, p->key));
 		yaml_node_t *v = node_at(ld, p->value);
 		char *key = child_key("environments", name);
@@ -700,6 +701,13 @@ static void load_environments(struct loader *ld, const yaml_node_t *n)
 			if ((d = map_get(ld, v, "require_signed"))) {
 				char *k = child_key(key, "require_signed");
 				get_bool(ld, d, k, &env->require_signed);
+				free(k);
+			}
+			if ((d = map_get(ld, v, "drills"))) {
+				char *k = child_key(key, "drills");
+				const char *t = get_text(ld, d, k, "true or false");
+				if (t && parse_bool(t, &env->drills))
+					problem_at(ld, d, k, "'%s' is not true or false", t);
 				free(k);
 			}
 		}
@@ -1269,6 +1277,50 @@ int config_policy_requires(const struct config_policy *p, const char *env)
 	return 0;
 }
 
+int config_read_params(const char *path, struct config_param **out, size_t *n, char **err)
+{
+	*out = NULL;
+	*n = 0;
+	*err = NULL;
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		*err = xasprintf("cannot read params file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	struct loader ld = { .file = path, .text = text, .text_len = len };
+	struct config_env env;
+	memset(&env, 0, sizeof(env));
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		die_oom(sizeof(parser));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &ld.doc)) {
+		syntax_problem(&ld, &parser);
+	} else {
+		yaml_node_t *root = yaml_document_get_root_node(&ld.doc);
+		if (!root || is_null(root))
+			problem_pos(&ld, 1, 1, "the file is empty; write a mapping such as 'registry: reg.example'");
+		else
+			load_params(&ld, &env, root, "params");
+		yaml_document_delete(&ld.doc);
+	}
+	yaml_parser_delete(&parser);
+	free(text);
+	if (ld.nproblems) {
+		*err = take_problems(&ld);
+		for (size_t i = 0; i < env.nparams; i++) {
+			free(env.params[i].name);
+			free(env.params[i].value);
+		}
+		free(env.params);
+		return -1;
+	}
+	*out = env.params;
+	*n = env.nparams;
+	return 0;
+}
+
 int config_load(const char *path, struct config **out, char **err)
 {
 	*out = NULL;
@@ -1433,8 +1485,15 @@ int config_may_run(const struct config *cfg, const char *env, const char *operat
 			return 1;
 	char *roles = join_names((const char *const *)e->run_roles, e->nrun_roles, "no roles");
 	char *members = members_of(cfg, e->run_roles, e->nrun_roles);
-	*why = xasprintf("'%s' may not run in environment '%s': permissions.%s.run allows members of %s (%s)",
-			 operator ? operator : "", env, env, roles, members);
+	const struct config_role *first = NULL;
+	for (size_t i = 0; i < e->nrun_roles && !(first && first->nmembers); i++)
+		first = config_role(cfg, e->run_roles[i]);
+	if (first && first->nmembers)
+		*why = xasprintf("'%s' may not run in environment '%s': permissions.%s.run allows members of %s (%s): run as one of them with --as %s (or LIFEBOAT_USER)",
+				 operator ? operator : "", env, env, roles, members, first->members[0]);
+	else
+		*why = xasprintf("'%s' may not run in environment '%s': permissions.%s.run allows members of %s (%s)",
+				 operator ? operator : "", env, env, roles, members);
 	free(roles);
 	free(members);
 	return 0;
@@ -1448,8 +1507,8 @@ int config_may_confirm(const struct config *cfg, const char *role, const char *o
 		return 1;
 	char *const roles[1] = { r->name };
 	char *members = members_of(cfg, roles, 1);
-	*why = xasprintf("'%s' may not confirm a step of role '%s': its members are %s", operator ? operator : "",
-			 role, members);
+	*why = xasprintf("'%s' may not confirm a step of role '%s': its members are %s: run as one of them with --as %s (or LIFEBOAT_USER)",
+			 operator ? operator : "", role, members, r->members[0]);
 	free(members);
 	return 0;
 }

@@ -59,6 +59,7 @@ struct config_env {
 	char **run_roles;		/* permissions.<name>.run: roles whose members may run */
 	size_t nrun_roles;
 	int require_signed;		/* runbooks and their modules need a trusted signature */
+	int drills;			/* drills: false refuses drill mode here (SPEC 4); default 1 */
 	int line;
 };
 
@@ -118,6 +119,12 @@ int config_find(const char *explicit_path, char **path_out);
  * read from the environment here and never appear in a message.
  */
 int config_load(const char *path, struct config **out, char **err);
+/*
+ * `-p @FILE`: a YAML mapping of param names to single values, in file order
+ * (*out xmalloc'd, names and values too). -1 with *err, one line per
+ * problem, "FILE:LINE:COLUMN: params.NAME: what is wrong".
+ */
+int config_read_params(const char *path, struct config_param **out, size_t *n, char **err);
 void config_free(struct config *cfg);
 
 const char *config_event_name(enum config_event ev);

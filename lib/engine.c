@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "http.h"
 #include "redact.h"
+#include "secretref.h"
 #include "runlock.h"
 #include "util.h"
 
@@ -175,6 +176,7 @@ struct task {
 	struct step_rec *rec;
 	enum task_state state;
 	int attempt;
+	int attempt_base;		/* attempts before this resume: retries count from here */
 	struct attempt_rec att;
 	struct proc *proc;		/* the attempt's process (sh steps), owned */
 	int64_t first_mono, attempt_mono, retry_at_mono;
@@ -220,6 +222,11 @@ struct engine {
 	int64_t cur_phase_mono;		/* when its clock started */
 	unsigned char *over_alerted;	/* per phase: phase_over_budget was sent */
 	int rto_alerted;		/* rto_at_risk was sent */
+	enum status resumed_from;	/* the run's status before this resume */
+	int resumed_exit;		/* and its exit code then */
+	unsigned char *rolled_back;	/* per phase: its rollback ran before this resume */
+	char **masked;			/* values given to mask(), owned */
+	size_t nmasked;
 };
 
 static int64_t wall_now(struct engine *e)
@@ -254,6 +261,25 @@ static char *scrub(struct engine *e, char *s)
 }
 
 /* Queues a webhook event (notify.h): an insert, never a wait. */
+/* The secrets by name and the masked values, for the placeholders resume needs. */
+static struct secretref secret_refs(struct engine *e)
+{
+	struct secretref r = { e->o->secret_names, e->o->secret_values, e->o->nsecret_names,
+			       (const char *const *)e->masked, e->nmasked };
+	return r;
+}
+
+/* JSON the history keeps for resume (params, ctx.state): secrets as named placeholders. */
+static char *hide_secrets(struct engine *e, char *json)
+{
+	if (!json || (!e->o->nsecret_names && !e->nmasked))
+		return json;
+	struct secretref refs = secret_refs(e);
+	char *hidden = secretref_hide(&refs, json);
+	free(json);
+	return hidden;
+}
+
 static void notify(struct engine *e, enum config_event ev, int pi, int si, const char *fmt, ...)
 	LB_PRINTF(5, 6);
 static void notify(struct engine *e, enum config_event ev, int pi, int si, const char *fmt, ...)
@@ -671,7 +697,7 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 	free(r->state_json);
 	if (!e->state_json || e->state_gen != luahost_generation(e->host)) {
 		free(e->state_json);
-		e->state_json = luahost_state_json(e->host);
+		e->state_json = hide_secrets(e, luahost_state_json(e->host));
 		e->state_gen = luahost_generation(e->host);
 	}
 	r->state_json = xstrdup(e->state_json);
@@ -725,6 +751,9 @@ static int pause_for_decision(struct task *t)
 	struct engine *e = t->e;
 	start_commit(t);
 	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
+	/* whoever shows the pause shows why: the attempt's error is the step's for now */
+	free(t->rec->error);
+	t->rec->error = xstrdup(t->att.error);
 	e->paused_task = t;
 	free(e->pause_decision);
 	e->pause_decision = NULL;
@@ -766,7 +795,7 @@ static int attempt_end(struct task *t, enum status st, int exit_code, char *erro
 	t->att.output = scrub(e, output);
 	t->att.output_cut = cut;
 	int retry = st != ST_SUCCEEDED && st != ST_DECLINED && st != ST_INTERRUPTED &&
-		    t->attempt <= t->def->retries && !(abort_signal && !e->in_cleanup);
+		    t->attempt - t->attempt_base <= t->def->retries && !(abort_signal && !e->in_cleanup);
 	if (!retry && st != ST_SUCCEEDED && st != ST_INTERRUPTED && st != ST_DECLINED &&
 	    e->o->pause_on_failure &&
 	    !t->def->continue_on_error && !e->in_cleanup && !abort_signal) {
@@ -996,7 +1025,8 @@ static void manual_attempt(struct task *t)
 	text = scrub(e, text);
 	if (e->o->yes) {
 		free(t->rec->confirmed_by);
-		t->rec->confirmed_by = xasprintf("%s (--yes)", e->o->operator);
+		t->rec->confirmed_by = xstrdup(e->o->operator);
+		t->rec->auto_confirmed = 1;
 		char *out = xasprintf("%s\nconfirmed automatically (--yes) as %s\n", text, e->o->operator);
 		free(text);
 		attempt_end(t, ST_SUCCEEDED, -1, NULL, out, 0);
@@ -1179,6 +1209,15 @@ static void task_attempt(struct task *t)
 /* ------------------------------------------------------------------------ */
 /* phases */
 
+/* A step record made ready to run again; its attempts stay in the history. */
+static void step_reset(struct step_rec *r)
+{
+	r->status = ST_PENDING;
+	r->started_ms = TS_NONE;
+	r->ended_ms = TS_NONE;
+	r->duration_s = NAN;
+}
+
 /*
  * A step of the phase a crash interrupted: finished ones are kept, the one
  * in flight gets its attempt recorded as interrupted and runs again (its
@@ -1215,6 +1254,8 @@ static void resume_task(struct task *t)
 		break;
 	}
 	default:
+		/* to run again after a failure or an abort: its earlier attempts stay, numbered on */
+		t->attempt = t->attempt_base = r->attempts;
 		break;
 	}
 }
@@ -1453,6 +1494,12 @@ static int run_phase(struct engine *e, int pi)
 		int was = e->in_cleanup;
 		e->in_cleanup = 1;
 		luahost_set_abort_flag(e->host, NULL);
+		if (e->rolled_back && e->rolled_back[pi]) {
+			/* the rollback of the earlier stop is history: this failure gets its own */
+			for (size_t j = 0; j < def->nrollback; j++)
+				step_reset(&pr->steps[def->nsteps + j]);
+			e->rolled_back[pi] = 0;
+		}
 		run_steps(e, pi, def->rollback, def->nrollback, def->nsteps, 1, 1);
 		e->in_cleanup = was;
 		luahost_set_abort_flag(e->host, engine_abort_flag());
@@ -1584,7 +1631,13 @@ static int lua_mask(void *eng, const char *value, char **errmsg)
 		*errmsg = xstrdup("no redactor for this run");
 		return -1;
 	}
-	return redact_add(e->o->redactor, value, errmsg);
+	if (redact_add(e->o->redactor, value, errmsg))
+		return -1;
+	e->masked = xrealloc(e->masked, (e->nmasked + 1) * sizeof(*e->masked));
+	e->masked[e->nmasked++] = xstrdup(value);
+	free(e->state_json);	/* ctx.state may hold it already: encode it again */
+	e->state_json = NULL;
+	return 0;
 }
 
 static const struct lua_engine_ops lua_ops = {
@@ -1620,7 +1673,7 @@ static struct run_rec *record_new(struct engine *e)
 	json_t *params = json_object();
 	for (size_t i = 0; i < o->nparams; i++)
 		json_object_set_new(params, o->params[i].name, json_string(o->params[i].value));
-	r->params_json = scrub(e, json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER));
+	r->params_json = scrub(e, hide_secrets(e, json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER)));
 	json_decref(params);
 	r->status = ST_RUNNING;
 	r->started_ms = e->start_wall;
@@ -1741,6 +1794,21 @@ static void stop_services(struct engine *e)
 			procset_poll(e->ps, abort_count >= 2 ? 0 : -1);
 		if (t->state == T_RUNNING)
 			message(e, 0, t->pi, t->si, "service '%s' stopped", t->def->name);
+		/* what the service printed after its step succeeded belongs to the step too */
+		int64_t cut = 0;
+		char *out = scrub(e, proc_output(t->proc, &cut));
+		if (out && (!t->rec->output || strcmp(out, t->rec->output))) {
+			free(t->rec->output);
+			t->rec->output = out;
+			t->rec->output_cut = cut;
+			stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+			if (t->rec->status == ST_SUCCEEDED) {
+				free(t->rec->output);	/* as for every succeeded step: the history has it */
+				t->rec->output = NULL;
+			}
+		} else {
+			free(out);
+		}
 		proc_free(t->proc);
 		attempt_rec_release(&t->att);
 		free(t);
@@ -1960,6 +2028,10 @@ static int execute(struct engine *e)
 		       duration_format(r->rpo_target_s, d, sizeof(d)), r->rpo_status ? r->rpo_status : "none");
 	}
 	free(e->over_alerted);
+	free(e->rolled_back);
+	for (size_t i = 0; i < e->nmasked; i++)
+		free(e->masked[i]);
+	free(e->masked);
 
 	luahost_set_engine(host, NULL, NULL);
 	procset_free(e->ps);
@@ -2118,19 +2190,34 @@ static void resume_prepare(struct engine *e)
 			}
 		}
 	}
-	char *err = NULL;
-	if (state && luahost_state_restore(e->host, state, &err)) {
+	char *err = NULL, *missing = NULL;
+	struct secretref refs = secret_refs(e);
+	char *filled = secretref_fill(&refs, state, &missing);
+	if (missing) {
+		message(e, 1, -1, -1, "ctx.state kept secret '%s', which is not set now: the state is restored without it",
+			missing);
+		free(missing);
+	}
+	if (state && strstr(state, "\"" SECRETREF_MASKED "\""))
+		message(e, 1, -1, -1, "ctx.state held values given to mask(): they are never kept, so the resumed run sees \"%s\" in their place",
+			SECRETREF_MASKED);
+	if ((filled || state) && luahost_state_restore(e->host, filled ? filled : state, &err)) {
 		message(e, 1, -1, -1, "cannot restore ctx.state: %s", err);
 		free(err);
 	}
+	free(filled);
 	e->rp_set = r->recovery_point_ms != TS_NONE;
 	double gap = (double)(e->start_wall - last_activity) / 1000.0;
-	char *text = xasprintf("resumed by %s after a gap of %.1fs with nothing running (last activity %s)",
-			       e->o->operator, gap, "before the interruption");
+	char *text = e->resumed_from == ST_FAILED || e->resumed_from == ST_ABORTED ?
+		xasprintf("resumed by %s after the run had %s (exit %d): a pause of %.1fs since its last activity",
+			  e->o->operator, e->resumed_from == ST_FAILED ? "failed" : "been aborted",
+			  e->resumed_exit, gap) :
+		xasprintf("resumed by %s after a gap of %.1fs with nothing running (last activity %s)",
+			  e->o->operator, gap, "before the interruption");
 	run_rec_add_note(r, e->start_wall, e->o->operator, text);
 	stored(e, store_note_add(e->st, r->id, &r->notes[r->nnotes - 1]));
 	free(text);
-	audit(e, "resume", NULL, "{\"gap_s\":%.3f}", gap);
+	audit(e, "resume", NULL, "{\"was\":\"%s\",\"gap_s\":%.3f}", status_name(e->resumed_from), gap);
 	/* services a finished step had started died with the old process: start them again */
 	for (size_t i = 0; i < e->rb->nphases; i++) {
 		const struct rb_phase *d = &e->rb->phases[i];
@@ -2145,6 +2232,74 @@ static void resume_prepare(struct engine *e)
 			attempt_rec_release(&t.att);
 		}
 	}
+}
+
+/*
+ * A failed or aborted run made ready to go on (SPEC 3): the phase where it
+ * stopped runs again from the step that failed or was stopped (from its
+ * first step when its rollback ran, which undid its work), what was skipped
+ * because of the stop runs, and so do the cleanup phases. What finished
+ * stays finished, a failed continue_on_error step included, and every
+ * earlier attempt stays in the history.
+ */
+static void resume_reset(struct engine *e)
+{
+	struct run_rec *r = e->run;
+	const struct runbook *rb = e->rb;
+	e->rolled_back = xcalloc(rb->nphases + 1, 1);
+	int stopped = 0;	/* the phase where the run stopped has been seen */
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *d = &rb->phases[i];
+		struct phase_rec *p = &r->phases[i];
+		if (d->cleanup) {
+			p->status = ST_PENDING;
+			p->started_ms = TS_NONE;
+			for (size_t j = 0; j < p->nsteps; j++)
+				step_reset(&p->steps[j]);
+			continue;
+		}
+		if (stopped || p->status == ST_PENDING) {
+			/* skipped because of the stop (or never reached): runs now */
+			if (p->status == ST_SKIPPED || p->status == ST_PENDING) {
+				p->status = ST_PENDING;
+				p->started_ms = TS_NONE;
+				for (size_t j = 0; j < p->nsteps; j++)
+					step_reset(&p->steps[j]);
+			}
+			continue;
+		}
+		if (p->status != ST_FAILED && p->status != ST_ROLLED_BACK && p->status != ST_INTERRUPTED &&
+		    p->status != ST_RUNNING)
+			continue;	/* finished (or a fault phase skipped in run mode) */
+		stopped = 1;
+		if (p->status == ST_ROLLED_BACK) {
+			e->rolled_back[i] = 1;
+			for (size_t j = 0; j < d->nsteps; j++)
+				step_reset(&p->steps[j]);
+		} else {
+			for (size_t j = 0; j < d->nsteps; j++) {
+				struct step_rec *sr = &p->steps[j];
+				int failed = sr->status == ST_FAILED || sr->status == ST_TIMED_OUT ||
+					     sr->status == ST_DECLINED;
+				if ((failed && !d->steps[j].continue_on_error) || sr->status == ST_INTERRUPTED ||
+				    sr->status == ST_RUNNING ||
+				    (sr->status == ST_SKIPPED && sr->started_ms == TS_NONE))
+					step_reset(sr);
+			}
+		}
+		p->status = ST_INTERRUPTED;	/* goes on, its clock from its first start */
+		p->over_budget = 0;
+	}
+	r->ended_ms = TS_NONE;
+	/* the history says what is to run again, should this process die before it does */
+	store_unit_begin(e->st);
+	for (size_t i = 0; i < r->nphases; i++) {
+		stored(e, store_phase_save(e->st, r->id, (int)i, &r->phases[i]));
+		for (size_t j = 0; j < r->phases[i].nsteps; j++)
+			if (r->phases[i].steps[j].status == ST_PENDING)
+				stored(e, store_step_save(e->st, r->id, (int)i, (int)j, &r->phases[i].steps[j]));
+	}
+	stored(e, store_unit_end(e->st));
 }
 
 int engine_resume(struct luahost *host, struct runbook *rb, struct store *st,
@@ -2190,6 +2345,10 @@ int engine_resume(struct luahost *host, struct runbook *rb, struct store *st,
 	e->start_mono = clock_mono_ns();
 	e->start_wall = clock_wall_ms();
 	e->resuming = 1;
+	e->resumed_from = run->status;
+	e->resumed_exit = run->exit_code;
+	if (run->status == ST_FAILED || run->status == ST_ABORTED)
+		resume_reset(e);
 	run->status = ST_RUNNING;
 	run->pid = (long)getpid();
 	free(run->error);

@@ -63,6 +63,14 @@ struct engine_opts {
 	 * output the run records or reports is redacted before it is kept.
 	 */
 	struct redactor *redactor;	/* mask() adds to it */
+	/*
+	 * The config's secrets that are set, by name: a param or ctx.state
+	 * value holding one is kept in the history as "<secret:NAME>" so that
+	 * resume can take it from the environment again (secretref.h).
+	 */
+	const char *const *secret_names;
+	const char *const *secret_values;
+	size_t nsecret_names;
 	/* Webhooks (notify.h), NULL: none. The engine only queues; it never waits for them. */
 	struct notifier *notifier;
 };
@@ -145,8 +153,12 @@ int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts
 		  const char *reason, const char *why, struct run_rec **out);
 
 /*
- * Continues an interrupted run (loaded from the history; the caller has
- * checked the runbook's hash) from its first unfinished step. Finished steps
+ * Continues an interrupted, failed or aborted run (loaded from the history;
+ * the caller has checked the runbook's hash) from its first unfinished step.
+ * A failed or aborted run goes on from the step that failed or was stopped
+ * (run again, its attempts numbered on; a failed continue_on_error step is
+ * not), a phase whose rollback ran restarts from its first step, the phases
+ * skipped after the stop and the cleanup phases run again; t0 is kept. Finished steps
  * are not run again, ctx.state is restored, the step that was in flight runs
  * again, services are started again, leftovers of the dead process are
  * stopped. Returns the exit code; EXIT_REFUSED with *refusal (owned) when it

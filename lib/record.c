@@ -130,3 +130,17 @@ void run_rec_add_note(struct run_rec *r, int64_t at_ms, const char *op, const ch
 	n->operator = xstrdup(op);
 	n->text = xstrdup(text);
 }
+
+char *step_confirmed_text(const struct step_rec *s)
+{
+	if (!s->confirmed_by)
+		return NULL;
+	if (s->auto_confirmed)
+		return xasprintf("auto-confirmed (--yes by %s)", s->confirmed_by);
+	return xstrdup(s->confirmed_by);
+}
+
+int note_after_end(const struct run_rec *r, const struct note_rec *n)
+{
+	return r->status != ST_RUNNING && r->ended_ms != TS_NONE && n->at_ms > r->ended_ms;
+}

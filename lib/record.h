@@ -55,7 +55,8 @@ struct step_rec {
 	double duration_s;	/* machine + human */
 	double human_wait_s;	/* manual steps: time spent waiting for a person */
 	int exit_code;		/* last attempt's, -1 when none */
-	char *confirmed_by;	/* "alice", or "alice (--yes)" when automatic */
+	char *confirmed_by;	/* who confirmed (with --yes: the operator) */
+	int auto_confirmed;	/* confirmed by --yes, not by a person */
 	char *error;		/* last error message */
 	char *output;		/* last attempt's bounded output */
 	int64_t output_cut;
@@ -122,5 +123,10 @@ void phase_rec_init(struct phase_rec *ph);
 void step_rec_init(struct step_rec *st);
 void attempt_rec_release(struct attempt_rec *a);
 void run_rec_add_note(struct run_rec *run, int64_t at_ms, const char *op, const char *text);
+
+/* A note added once the run had ended (a post-incident review finding). */
+int note_after_end(const struct run_rec *r, const struct note_rec *n);
+/* How a confirmation reads: "alice", or "auto-confirmed (--yes by alice)"; xmalloc'd, NULL when none. */
+char *step_confirmed_text(const struct step_rec *s);
 
 #endif

@@ -137,6 +137,7 @@ static json_t *step_json(const struct step_rec *s)
 	set(o, "duration_s", j_secs(s->duration_s));
 	set(o, "exit_code", j_int(s->exit_code, -1));
 	set(o, "confirmed_by", j_str(s->confirmed_by));
+	set(o, "auto_confirmed", json_boolean(s->auto_confirmed));
 	set(o, "section", json_string(s->section == SEC_ROLLBACK ? "rollback" : "main"));
 	set(o, "idempotent", json_boolean(s->idempotent));
 	set(o, "human_wait_s", j_secs(s->human_wait_s));
@@ -229,6 +230,7 @@ static json_t *run_json(const struct run_rec *r)
 		set(n, "at", j_ts(r->notes[i].at_ms));
 		set(n, "operator", j_str(r->notes[i].operator));
 		set(n, "text", j_str(r->notes[i].text));
+		set(n, "after_end", json_boolean(note_after_end(r, &r->notes[i])));
 		json_array_append_new(notes, n);
 	}
 	set(o, "notes", notes);
@@ -413,7 +415,9 @@ static void step_case(struct suite *su, const struct phase_rec *p, const struct 
 {
 	char *name = s->section == SEC_ROLLBACK ? xasprintf("rollback: %s", s->name ? s->name : "")
 						: xstrdup(s->name ? s->name : "");
-	char *out = s->confirmed_by ? xasprintf("confirmed by %s", s->confirmed_by) : NULL;
+	char *how = step_confirmed_text(s);
+	char *out = how ? (s->auto_confirmed ? xstrdup(how) : xasprintf("confirmed by %s", how)) : NULL;
+	free(how);
 	const char *type = status_name(s->status);
 	if (isfinite(s->duration_s))
 		su->step_time = (isnan(su->step_time) ? 0 : su->step_time) + s->duration_s;
@@ -565,8 +569,14 @@ char *report_junit_string(const struct run_rec *run)
 	struct suite su = { STRBUF_INIT, 0, 0, 0, 0, NAN };
 	strbuf_init(&su.body, 4096);
 	for (size_t i = 0; i < run->nphases; i++)
-		for (size_t j = 0; j < run->phases[i].nsteps; j++)
-			step_case(&su, &run->phases[i], &run->phases[i].steps[j]);
+		for (size_t j = 0; j < run->phases[i].nsteps; j++) {
+			const struct step_rec *st = &run->phases[i].steps[j];
+			/* a rollback that never ran is not a test that was skipped: nothing failed */
+			if (st->section == SEC_ROLLBACK && st->started_ms == TS_NONE &&
+			    (st->status == ST_SKIPPED || st->status == ST_PENDING))
+				continue;
+			step_case(&su, &run->phases[i], st);
+		}
 	objective_case(&su, run, "RTO", run->rto_target_s, run->rto_achieved_s, run->rto_met,
 		       NULL);
 	objective_case(&su, run, "RPO", run->rpo_target_s, run->rpo_achieved_s, run->rpo_met,
@@ -605,7 +615,7 @@ char *report_junit_string(const struct run_rec *run)
 			xml_add(&sb, clock_iso8601(n->at_ms, ts), 0);
 			strbuf_addstr(&sb, " note by ");
 			xml_add(&sb, n->operator ? n->operator : "?", 0);
-			strbuf_addstr(&sb, ": ");
+			strbuf_addstr(&sb, note_after_end(run, n) ? " (after the end): " : ": ");
 			xml_add(&sb, n->text, 0);
 		}
 		strbuf_addstr(&sb, "</system-out>\n");
@@ -772,7 +782,7 @@ int report_trend_load(struct store *st, const struct run_rec *run, struct report
 	size_t n = 0;
 	if (!run->runbook)
 		return 0;
-	if (store_objectives(st, run->runbook, run->started_ms, REPORT_TREND_RUNS * 2, &pts, &n))
+	if (store_objectives(st, run->runbook, run->env, run->started_ms, REPORT_TREND_RUNS * 2, &pts, &n))
 		return -1;
 	trend->rto_s = xmalloc((n ? n : 1) * sizeof(double));
 	trend->started_ms = xmalloc((n ? n : 1) * sizeof(int64_t));
@@ -1589,7 +1599,9 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 			else
 				strbuf_addch(&sb, '-');
 			strbuf_addstr(&sb, " | ");
-			md_add(&sb, s->confirmed_by ? s->confirmed_by : "-");
+			char *how = step_confirmed_text(s);
+			md_add(&sb, how ? how : "-");
+			free(how);
 			strbuf_addstr(&sb, " |\n");
 		}
 	}
@@ -1636,7 +1648,7 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 			const struct note_rec *n = &run->notes[i];
 			strbuf_addf(&sb, "- %s \xe2\x80\x94 **", ts_human(n->at_ms, b1));
 			md_add(&sb, n->operator ? n->operator : "?");
-			strbuf_addstr(&sb, "**: ");
+			strbuf_addstr(&sb, note_after_end(run, n) ? "** (after the end): " : "**: ");
 			md_add(&sb, n->text);
 			strbuf_addch(&sb, '\n');
 		}
@@ -2240,7 +2252,9 @@ static void html_steps(struct strbuf *sb, const struct run_rec *r)
 			else
 				strbuf_addch(sb, '-');
 			strbuf_addstr(sb, "</td><td>");
-			h_text(sb, s->confirmed_by ? s->confirmed_by : "-");
+			char *how = step_confirmed_text(s);
+			h_text(sb, how ? how : "-");
+			free(how);
 			strbuf_addstr(sb, "</td></tr>\n");
 			if (s->error && s->status != ST_SUCCEEDED) {
 				char *first = first_line(s->error);
@@ -2399,7 +2413,7 @@ char *report_html_string(const struct run_rec *run, const struct report_trend *t
 			const struct note_rec *n = &run->notes[i];
 			strbuf_addf(&sb, "<li><time>%s</time><b>", ts_human(n->at_ms, b1));
 			h_text(&sb, n->operator ? n->operator : "?");
-			strbuf_addstr(&sb, "</b> ");
+			strbuf_addstr(&sb, note_after_end(run, n) ? "</b> <i>(after the end)</i> " : "</b> ");
 			h_text(&sb, n->text);
 			strbuf_addstr(&sb, "</li>\n");
 		}

@@ -246,7 +246,7 @@ enum query {
 	Q_REQUEST_ADD, Q_REQUESTS_PENDING, Q_REQUEST_DONE, Q_REQUEST_RESULT,
 	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL,
 	Q_OUTBOX_ADD, Q_OUTBOX_PENDING, Q_OUTBOX_SENT, Q_OUTBOX_FAILED,
-	Q_SCHEDULE_GET, Q_SCHEDULE_SEEN, Q_SCHEDULE_RAN, Q_SCHEDULE_EVENT, Q_RUN_ACTIVE,
+	Q_SCHEDULE_GET, Q_SCHEDULE_SEEN, Q_SCHEDULE_RAN, Q_SCHEDULE_EVENT, Q_SCHEDULE_EXIT, Q_RUN_ACTIVE,
 	Q_SOURCE_ADD, Q_RUN_SOURCE_ADD, Q_RUN_SOURCES_GET, Q_RUN_BY_PID,
 	Q__COUNT
 };
@@ -393,6 +393,8 @@ static char *query_sql(enum query q)
 	case Q_SCHEDULE_RAN:
 		return xstrdup("INSERT INTO schedules (key, first_seen_at, last_run_at) VALUES (?1, ?2, ?2)"
 			       " ON CONFLICT (key) DO UPDATE SET last_run_at = excluded.last_run_at");
+	case Q_SCHEDULE_EXIT:
+		return xstrdup("UPDATE schedules SET last_exit_code = ?2 WHERE key = ?1");
 	case Q_SCHEDULE_EVENT:
 		return xstrdup("INSERT INTO schedule_events (key, at, event, exit_code, detail)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -520,6 +522,8 @@ int store_unit_end(struct store *st)
 }
 
 /* ---- values in and out ---- */
+
+#define AUTO_SUFFIX " (--yes)"	/* confirmed_by of an automatic confirmation, as stored */
 
 /*
  * Secrets (SPEC 5) never reach the file, the WAL included: every text value
@@ -743,12 +747,17 @@ static int step_write(struct store *st, const char *run_id, int phase_idx, int i
 	bind_real(s, SC_DURATION, sr->duration_s);
 	bind_real(s, SC_HUMAN_WAIT, sr->human_wait_s);
 	bind_int(s, SC_EXIT_CODE, sr->exit_code, -1);
-	bind_text(s, SC_CONFIRMED_BY, sr->confirmed_by);
+	/* the column keeps "alice (--yes)" for an automatic confirmation, as it always has */
+	char *confirmed = sr->auto_confirmed && sr->confirmed_by ?
+			  xasprintf("%s%s", sr->confirmed_by, AUTO_SUFFIX) : NULL;
+	bind_text(s, SC_CONFIRMED_BY, confirmed ? confirmed : sr->confirmed_by);
 	bind_text(s, SC_ERROR, sr->error);
 	bind_text(s, SC_OUTPUT, sr->output);
 	sqlite3_bind_int64(s, SC_OUTPUT_CUT + 1, sr->output_cut);
 	bind_text(s, SC_STATE_JSON, sr->state_json);
-	return q_exec(st, s, "save a step");
+	int rc = q_exec(st, s, "save a step");
+	free(confirmed);
+	return rc;
 }
 
 static int note_write(struct store *st, const char *run_id, const struct note_rec *n)
@@ -1000,6 +1009,12 @@ static int step_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)
 	sr->human_wait_s = col_real(s, SC_HUMAN_WAIT);
 	sr->exit_code = (int)col_int(s, SC_EXIT_CODE, -1);
 	sr->confirmed_by = col_text(s, SC_CONFIRMED_BY);
+	size_t clen = sr->confirmed_by ? strlen(sr->confirmed_by) : 0;
+	if (clen > strlen(AUTO_SUFFIX) &&
+	    !strcmp(sr->confirmed_by + clen - strlen(AUTO_SUFFIX), AUTO_SUFFIX)) {
+		sr->confirmed_by[clen - strlen(AUTO_SUFFIX)] = '\0';
+		sr->auto_confirmed = 1;
+	}
 	sr->error = col_text(s, SC_ERROR);
 	sr->output = col_text(s, SC_OUTPUT);
 	sr->output_cut = col_int(s, SC_OUTPUT_CUT, 0);
@@ -1560,6 +1575,16 @@ int store_schedule_event(struct store *st, const char *key, const char *event, i
 		bind_text(s, 4, detail);
 		rc = q_exec(st, s, "record what the scheduler did");
 	}
+	if (!rc && exit_code >= 0) {
+		/* the schedule's row says how its last drill ended, beside when it ran */
+		sqlite3_stmt *u = q_get(st, Q_SCHEDULE_EXIT);
+		rc = -1;
+		if (u) {
+			bind_text(u, 0, key);
+			sqlite3_bind_int(u, 2, exit_code);
+			rc = q_exec(st, u, "record the schedule's last exit code");
+		}
+	}
 	return tx_end(st, rc);
 }
 
@@ -2040,19 +2065,19 @@ static sqlite3_stmt *trend_prepare(struct store *st, const char *sql)
 	return s;
 }
 
-int store_objectives(struct store *st, const char *runbook, int64_t until_ms, int limit,
-		     struct objective_point **out, size_t *n)
+int store_objectives(struct store *st, const char *runbook, const char *env, int64_t until_ms,
+		     int limit, struct objective_point **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *s = trend_prepare(st,
 		until_ms == TS_NONE
 		? "SELECT started_at, rto_achieved_s, rto_target_s, rpo_achieved_s, rpo_target_s"
-		  " FROM runs WHERE runbook = ?1"
+		  " FROM runs WHERE runbook = ?1 AND env IS ?4"
 		  " AND (rto_achieved_s IS NOT NULL OR rpo_achieved_s IS NOT NULL)"
 		  " ORDER BY started_at DESC, rowid DESC LIMIT ?2"
 		: "SELECT started_at, rto_achieved_s, rto_target_s, rpo_achieved_s, rpo_target_s"
-		  " FROM runs WHERE runbook = ?1 AND started_at <= ?3"
+		  " FROM runs WHERE runbook = ?1 AND started_at <= ?3 AND env IS ?4"
 		  " AND (rto_achieved_s IS NOT NULL OR rpo_achieved_s IS NOT NULL)"
 		  " ORDER BY started_at DESC, rowid DESC LIMIT ?2");
 	if (!s)
@@ -2061,6 +2086,7 @@ int store_objectives(struct store *st, const char *runbook, int64_t until_ms, in
 	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
 	if (until_ms != TS_NONE)
 		bind_ts(s, 2, until_ms);
+	bind_text(s, 3, env);
 	struct objective_point *v = NULL;
 	size_t len = 0, alloc = 0;
 	int rc;

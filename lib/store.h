@@ -223,7 +223,8 @@ int64_t userdb_total_changes(struct userdb *db);
 
 /*
  * Trends, read narrowly (no run is loaded whole). store_objectives: the
- * achieved and target RTO/RPO of runbook's last `limit` runs (limit <= 0:
+ * achieved and target RTO/RPO of runbook's last `limit` runs in environment
+ * env (NULL: runs without one; SPEC 7 trends are per runbook and env) (limit <= 0:
  * all) that started no later than until_ms (TS_NONE: any time) and achieved
  * an RTO or an RPO, oldest first; caller frees *out.
  */
@@ -232,8 +233,8 @@ struct objective_point {
 	double rto_s, rto_target_s;	/* achieved and target; NAN when absent */
 	double rpo_s, rpo_target_s;
 };
-int store_objectives(struct store *st, const char *runbook, int64_t until_ms, int limit,
-		     struct objective_point **out, size_t *n);
+int store_objectives(struct store *st, const char *runbook, const char *env, int64_t until_ms,
+		     int limit, struct objective_point **out, size_t *n);
 /*
  * The durations of the phases that succeeded in runbook's last `limit`
  * succeeded runs, newest run first, each phase in order, in one query

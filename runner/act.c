@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "act.h"
 #include "clock.h"
 #include "runner.h"
@@ -28,6 +30,30 @@ int act_request(struct store *st, const struct run_rec *r, const char *kind, con
 	return 0;
 }
 
+static int note_finished(struct store *st, const struct run_rec *r, const char *text)
+{
+	char *own = xstrdup(text);
+	struct note_rec n = { clock_wall_ms(), g_opts.operator, own };
+	if (n.at_ms <= r->ended_ms)
+		n.at_ms = r->ended_ms + 1;	/* after the end, whatever the clocks say */
+	json_t *d = json_pack("{s:s, s:b}", "text", text, "after_end", 1);
+	char *detail = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	store_unit_begin(st);
+	int rc = store_note_add(st, r->id, &n);
+	if (!rc)
+		rc = store_audit_append(st, r->id, "note", g_opts.operator, (long)getuid(), detail);
+	int end = store_unit_end(st);
+	free(detail);
+	free(own);
+	if (rc || end) {
+		errorf("cannot write the note into '%s': %s", db_path(), store_error(st));
+		return 1;
+	}
+	printf("run %s: note added after the end (as %s)\n", r->id, g_opts.operator);
+	return 0;
+}
+
 int act_on_run(const char *cmd, const char *run_id, const char *kind, const char *step,
 	       const char *text)
 {
@@ -37,6 +63,13 @@ int act_on_run(const char *cmd, const char *run_id, const char *kind, const char
 		return rc;
 	struct run_rec *r = NULL;
 	if ((rc = load_run(st, run_id, &r))) {
+		store_close(st);
+		return rc;
+	}
+	if (r->status != ST_RUNNING && !strcmp(kind, "note") && r->status != ST_REFUSED) {
+		/* a finished run: a post-incident review finding, kept and audited here */
+		rc = note_finished(st, r, text);
+		run_rec_free(r);
 		store_close(st);
 		return rc;
 	}

@@ -60,7 +60,7 @@ static int check_one(const char *path)
 		trust_release(&t);
 		return EXIT_USAGE;
 	}
-	if (check_runbook_roles(rb)) {
+	if (check_runbook_roles(rb) | check_runbook_shells(rb)) {
 		runbook_free(rb);
 		luahost_free(host);
 		trust_release(&t);

@@ -15,8 +15,6 @@
 #include "runner.h"
 #include "stats.h"
 
-#define TREND_MAX 1000	/* runs a trend looks at, at most: enough for a p95, cheap to read */
-
 static void print_rto(const struct run_rec *r)
 {
 	char a[32], t[32], cell[96];
@@ -38,19 +36,21 @@ static void print_rpo(const struct run_rec *r)
 }
 
 /*
- * One runbook's trend: p50/p95 of its achieved RTO and RPO over its last
- * `limit` runs (read narrowly from the history, whatever else the listing
- * holds, so a runbook listed once still gets its full window), a
+ * One runbook's trend in one environment (SPEC 7): p50/p95 of its achieved
+ * RTO and RPO over its last 10 runs with the current target (read narrowly
+ * from the history, whatever --limit lists, so the figures hold still), a
  * sparkline, and how close the RTO is to the at-risk line.
  */
-static void print_trend(struct store *st, const char *runbook, int limit)
+static void print_trend(struct store *st, const char *runbook, const char *env)
 {
 	struct objective_point *pts = NULL;
 	size_t n = 0;
-	if (store_objectives(st, runbook, TS_NONE, limit, &pts, &n)) {
+	if (store_objectives(st, runbook, env, TS_NONE, TREND_READ, &pts, &n)) {
 		warnf("cannot read the trend of '%s': %s", runbook, store_error(st));
 		return;
 	}
+	n = trend_window(pts, n, NAN);
+	char *title = env ? xasprintf("%s (env %s)", runbook, env) : xstrdup(runbook);
 	double *rto = xmalloc((n ? n : 1) * sizeof(double)), *rpo = xmalloc((n ? n : 1) * sizeof(double));
 	size_t nr = 0, np = 0;
 	double rto_target = NAN, rpo_target = NAN;
@@ -67,12 +67,12 @@ static void print_trend(struct store *st, const char *runbook, int limit)
 	char a[32], b[32], t[32], spark[3 * 20 + 4];
 	if (nr) {
 		sparkline(nr > 20 ? rto + (nr - 20) : rto, nr > 20 ? 20 : nr, spark, sizeof(spark));
-		printf("%s%s%s: RTO p50 %s, p95 %s over %zu run%s, target %s  %s\n", c_bold(), runbook,
+		printf("%s%s%s: RTO p50 %s, p95 %s over %zu run%s, target %s  %s\n", c_bold(), title,
 		       c_reset(), fmt_dur(percentile(rto, nr, 50), a, sizeof(a)),
 		       fmt_dur(percentile(rto, nr, 95), b, sizeof(b)), nr, nr > 1 ? "s" : "",
 		       fmt_dur(rto_target, t, sizeof(t)), spark);
 	} else {
-		printf("%s%s%s: no achieved RTO yet\n", c_bold(), runbook, c_reset());
+		printf("%s%s%s: no achieved RTO yet\n", c_bold(), title, c_reset());
 	}
 	if (np)
 		printf("  RPO p50 %s, p95 %s over %zu run%s, target %s\n",
@@ -90,6 +90,7 @@ static void print_trend(struct store *st, const char *runbook, int limit)
 	free(rto);
 	free(rpo);
 	free(pts);
+	free(title);
 }
 
 enum { HISTORY_OPT_JSON = OPT_CODE + 64, HISTORY_OPT_LIMIT };
@@ -171,7 +172,7 @@ static int cmd_history(const struct cmd_args *a)
 	} else {
 		printf("%s%-20s %-12s %-18s %-5s %-11s %-24s %s%s\n", c_bold(), "started (UTC)", "run",
 		       "runbook", "mode", "status", "RTO achieved/target", "RPO", c_reset());
-		const char **names = xcalloc(n, sizeof(*names));
+		const struct run_rec **groups = xcalloc(n, sizeof(*groups));	/* runbook and env */
 		size_t nn = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct run_rec *r = runs[i];
@@ -185,16 +186,18 @@ static int cmd_history(const struct cmd_args *a)
 			print_rpo(r);
 			putchar('\n');
 			size_t k = 0;
-			while (k < nn && strcmp(names[k], r->runbook ? r->runbook : ""))
+			while (k < nn && (strcmp(groups[k]->runbook, r->runbook ? r->runbook : "") ||
+					  strcmp(groups[k]->env ? groups[k]->env : "", r->env ? r->env : "") ||
+					  !groups[k]->env != !r->env))
 				k++;
 			if (k == nn && r->runbook)
-				names[nn++] = r->runbook;
+				groups[nn++] = r;
 		}
 		for (size_t k = 0; k < nn; k++) {
 			putchar('\n');
-			print_trend(st, names[k], limit < TREND_MAX ? limit : TREND_MAX);
+			print_trend(st, groups[k]->runbook, groups[k]->env);
 		}
-		free(names);
+		free(groups);
 	}
 	for (size_t i = 0; i < n; i++)
 		run_rec_free(runs[i]);

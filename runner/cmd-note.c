@@ -1,4 +1,4 @@
-/* `lifeboat note RUN_ID TEXT`: add a note to a running run's timeline, from any terminal. */
+/* `lifeboat note RUN_ID TEXT`: add a note to a run's timeline from any terminal; on a finished run, a review finding. */
 #include <string.h>
 
 #include "act.h"

@@ -50,11 +50,12 @@ static void collect(struct store *st, const struct runbook *rb, struct phase_his
 }
 
 /* The achieved RTO's trend and the at-risk warning of SPEC 7. */
-static void print_rto_trend(struct store *st, const struct runbook *rb)
+static void print_rto_trend(struct store *st, const struct runbook *rb, const char *env)
 {
 	struct objective_point *pts = NULL;
 	size_t n = 0;
-	if (store_objectives(st, rb->name, TS_NONE, RISK_WINDOW, &pts, &n) || !n) {
+	if (store_objectives(st, rb->name, env, TS_NONE, TREND_READ, &pts, &n) ||
+	    !(n = trend_window(pts, n, rb->rto_s))) {
 		free(pts);
 		return;
 	}
@@ -129,8 +130,8 @@ static int cmd_plan(const struct cmd_args *ca)
 		putchar('\n');
 		if (h[i].n) {
 			double p50 = percentile(h[i].d, h[i].n, 50), p95 = percentile(h[i].d, h[i].n, 95);
-			printf("   history: median %s, p95 %s over %zu runs%s\n", fmt_dur(p50, b, sizeof(b)),
-			       fmt_dur(p95, c, sizeof(c)), h[i].n,
+			printf("   history: median %s, p95 %s over %zu run%s%s\n", fmt_dur(p50, b, sizeof(b)),
+			       fmt_dur(p95, c, sizeof(c)), h[i].n, h[i].n == 1 ? "" : "s",
 			       !isnan(p->budget_s) && p95 > p->budget_s ? " (p95 over budget)" : "");
 			if (!p->fault && !p->cleanup) {
 				sum_p95 += p95;
@@ -154,7 +155,7 @@ static int cmd_plan(const struct cmd_args *ca)
 			       sum_p95 <= rb->rto_s ? c_green() : c_red(),
 			       sum_p95 <= rb->rto_s ? "fits" : "DOES NOT FIT", c_reset());
 		putchar('\n');
-		print_rto_trend(st, rb);
+		print_rto_trend(st, rb, env_name);
 	} else {
 		int unbudgeted = 0;
 		double sum = runbook_budget_sum(rb, &unbudgeted);

@@ -1,6 +1,7 @@
 /*
  * `lifeboat resume RUN_ID [--yes] [--force]`: continue a run whose process
- * died (kill -9, a reboot) from its first unfinished step. Refuses (exit 5)
+ * died (kill -9, a reboot) from its first unfinished step, or one that
+ * failed or was aborted once its cause is fixed (SPEC 3). Refuses (exit 5)
  * when the runbook's text changed since the run started, unless --force
  * (recorded in the audit log), and when the step that was in flight is
  * not idempotent, unless --yes or a y at the prompt.
@@ -15,17 +16,87 @@
 #include "config.h"
 #include "runner.h"
 #include "trust.h"
+#include "secretref.h"
 
-/* A step that was in flight and must not simply run again. */
-static const struct step_rec *non_idempotent_in_flight(const struct run_rec *r)
+/*
+ * A step that resuming runs again and that must not simply run again: the
+ * one in flight, or (after a failure) the one that failed.
+ */
+static const struct step_rec *non_idempotent_to_rerun(const struct run_rec *r,
+						      const struct runbook *rb)
+{
+	for (size_t i = 0; i < r->nphases && i < rb->nphases; i++)
+		for (size_t j = 0; j < r->phases[i].nsteps && j < rb->phases[i].nsteps; j++) {
+			const struct step_rec *s = &r->phases[i].steps[j];
+			int failed = (s->status == ST_FAILED || s->status == ST_TIMED_OUT) &&
+				     !rb->phases[i].steps[j].continue_on_error;
+			if ((s->status == ST_RUNNING || s->status == ST_INTERRUPTED || failed) &&
+			    !s->idempotent)
+				return s;
+		}
+	return NULL;
+}
+
+/* The run has manual steps still to be confirmed. */
+static int manual_ahead(const struct run_rec *r)
 {
 	for (size_t i = 0; i < r->nphases; i++)
 		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
 			const struct step_rec *s = &r->phases[i].steps[j];
-			if ((s->status == ST_RUNNING || s->status == ST_INTERRUPTED) && !s->idempotent)
-				return s;
+			if (s->kind && !strcmp(s->kind, "manual") && s->status != ST_SUCCEEDED &&
+			    s->status != ST_SKIPPED)
+				return 1;
 		}
-	return NULL;
+	return 0;
+}
+
+/*
+ * Secrets the run kept as named placeholders (secretref.h) come back from
+ * the environment: its params here (filled in place), ctx.state checked
+ * (the engine fills it). EXIT_USAGE, reported, when one is not set.
+ */
+static int refill_secrets(struct run_rec *r, struct rb_param *params, size_t nparams)
+{
+	struct secretref refs;
+	runner_secret_refs(&refs);
+	for (size_t i = 0; i < nparams; i++) {
+		if (!strstr(params[i].value, "<secret:"))
+			continue;
+		/* the fill walks JSON strings: give it the value as one */
+		json_t *js = json_string(params[i].value);
+		char *enc = json_dumps(js, JSON_ENCODE_ANY);
+		json_decref(js);
+		char *missing = NULL, *filled = secretref_fill(&refs, enc, &missing);
+		free(enc);
+		if (missing) {
+			errorf("run %s kept param '%s' as secret '%s', which %s: set it (and list it under secrets:) to resume; nothing ran",
+			       r->id, params[i].name, missing,
+			       config_secret(runner_config(), missing) ? "is unset" :
+			       "the config does not declare or the environment does not set");
+			free(missing);
+			return EXIT_USAGE;
+		}
+		json_t *back = json_loads(filled, JSON_DECODE_ANY, NULL);
+		free(filled);
+		if (json_is_string(back)) {
+			free(params[i].value);
+			params[i].value = xstrdup(json_string_value(back));
+		}
+		json_decref(back);
+	}
+	for (size_t i = 0; i < r->nphases; i++)
+		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
+			const char *state = r->phases[i].steps[j].state_json;
+			char *missing = NULL, *filled = state ? secretref_fill(&refs, state, &missing) : NULL;
+			free(filled);
+			if (missing) {
+				errorf("run %s kept secret '%s' in ctx.state (step '%s'), and it is not set now: set it (and list it under secrets:) to resume; nothing ran",
+				       r->id, missing, r->phases[i].steps[j].name);
+				free(missing);
+				return EXIT_USAGE;
+			}
+		}
+	return 0;
 }
 
 static int ask_yes(const char *question)
@@ -72,10 +143,9 @@ static int cmd_resume(const struct cmd_args *a)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	if (r->status != ST_INTERRUPTED) {
-		errorf("run %s %s: only an interrupted run can be resumed", r->id,
-		       r->status == ST_SUCCEEDED ? "succeeded" : r->status == ST_FAILED ? "failed" :
-		       r->status == ST_ABORTED ? "was aborted" : "was refused");
+	if (r->status != ST_INTERRUPTED && r->status != ST_FAILED && r->status != ST_ABORTED) {
+		errorf("run %s %s: only an interrupted run, or a failed or aborted one, can be resumed", r->id,
+		       r->status == ST_SUCCEEDED ? "succeeded" : "was refused");
 		rc = EXIT_REFUSED;
 		goto out;
 	}
@@ -123,10 +193,10 @@ static int cmd_resume(const struct cmd_args *a)
 			 r->sha256 ? r->sha256 : "", rb->sha256);
 		store_audit_append(st, r->id, "force", g_opts.operator, (long)getuid(), detail);
 	}
-	const struct step_rec *ni = non_idempotent_in_flight(r);
+	const struct step_rec *ni = non_idempotent_to_rerun(r, rb);
 	if (ni && !yes) {
-		char *q = xasprintf("step '%s' was in flight and is not idempotent: run it again?",
-				    ni->name);
+		char *q = xasprintf("step '%s' %s and is not idempotent: run it again?", ni->name,
+				    ni->status == ST_FAILED || ni->status == ST_TIMED_OUT ? "failed" : "was in flight");
 		int ok = ask_yes(q);
 		free(q);
 		if (!ok) {
@@ -143,6 +213,10 @@ static int cmd_resume(const struct cmd_args *a)
 		rc = 1;
 		goto out;
 	}
+	if ((rc = refill_secrets(r, params, nparams)))
+		goto out;
+	if (!yes && manual_ahead(r))
+		notef("manual steps ahead wait for a person: --yes given to the original run is not carried over (resume --yes confirms them)");
 	lock_dir = lock_dir_for(db_path());
 	struct engine_opts o = {
 		.mode = r->mode, .trigger = "resume", .env = r->env, .operator = g_opts.operator,
@@ -152,6 +226,11 @@ static int cmd_resume(const struct cmd_args *a)
 		.authorize = runner_config() ? runner_authorize : NULL,
 		.redactor = runner_run_redactor(),
 	};
+	struct secretref refs;
+	runner_secret_refs(&refs);
+	o.secret_names = refs.names;
+	o.secret_values = refs.values;
+	o.nsecret_names = refs.n;
 	o.notifier = start_notifier();
 	struct run_exec x = { .host = host, .rb = rb, .st = st, .o = &o, .resume_run = r };
 	rc = run_with_view(&x, NULL, NULL);
@@ -178,7 +257,7 @@ static const struct opt resume_options[] = {
 };
 
 const struct cmd cmd_resume_entry = {
-	"resume", cmd_resume, "RUN_ID", "continue an interrupted run from its first unfinished step",
+	"resume", cmd_resume, "RUN_ID", "continue an interrupted, failed or aborted run where it stopped",
 	resume_options,
 	"resume 3f9c2a\n"
 	"resume --yes 3f9c2a",

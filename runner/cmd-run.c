@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "report.h"
 #include "run-setup.h"
 #include "runner.h"
@@ -31,6 +32,7 @@ struct view {
 	char answer[256];		/* a y/N answer being typed */
 	size_t answer_len;
 	int64_t flushed_ns;		/* otherwise at most every FLUSH_NS */
+	int resumed_without_yes;	/* say that --yes is not carried over when asking */
 };
 #define FLUSH_NS 200000000LL	/* 200 ms: a CI log stays live, 1000 steps do not cost 3000 writes */
 
@@ -179,8 +181,11 @@ static void on_event(void *ud, const struct engine_event *ev)
 		       c_reset(), s->name, c_dim(), fmt_dur(s->duration_s, d, sizeof(d)));
 		if (s->attempts > 1)
 			printf(", %d attempts", s->attempts);
-		if (s->confirmed_by)
-			printf(", confirmed by %s", s->confirmed_by);
+		if (s->confirmed_by) {
+			char *how = step_confirmed_text(s);
+			printf(s->auto_confirmed ? ", %s" : ", confirmed by %s", how);
+			free(how);
+		}
 		printf("%s", c_reset());
 		if (s->status != ST_SUCCEEDED && s->error)
 			printf(" %s%s%s", c_red(), s->error, c_reset());
@@ -222,8 +227,19 @@ static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, 
 		printf("\n  %s? %s%s: %s\n", c_yellow(), s->name, c_reset(), rq->text);
 		if (rq->role)
 			printf("    role %s\n", rq->role);
-		printf("    from any terminal: lifeboat --db %s confirm %s '%s'   (or decline)\n", db,
-		       rq->run->id, s->name);
+		/* the operator may not be one who can confirm: name one who can */
+		const struct config *cfg = runner_config();
+		const struct config_role *role = rq->role ? config_role(cfg, rq->role) : NULL;
+		char *as = role && role->nmembers && !config_role_has_member(cfg, rq->role, g_opts.operator) ?
+			   xasprintf(" --as %s", role->members[0]) : xstrdup("");
+		if (*as)
+			printf("    only members of role %s may confirm (%s is not)\n", rq->role,
+			       g_opts.operator);
+		printf("    from any terminal: lifeboat --db %s%s confirm %s '%s'   (or decline)\n", db,
+		       as, rq->run->id, s->name);
+		free(as);
+		if (v->resumed_without_yes)
+			printf("    (--yes of the original run is not carried over: resume --yes confirms manual steps)\n");
 		if (tty)
 			printf("    confirm here as %s? [y/N] ", g_opts.operator);
 		else
@@ -273,7 +289,8 @@ static void on_wake(int sig)
  */
 int run_with_view(struct run_exec *x, const char *report, const char *junit)
 {
-	struct view v = { .quiet = g_opts.quiet, .tty = isatty(1), .flushed_ns = clock_mono_ns() };
+	struct view v = { .quiet = g_opts.quiet, .tty = isatty(1), .flushed_ns = clock_mono_ns(),
+			  .resumed_without_yes = x->resume_run && !x->o->yes };
 	struct engine_hooks hooks = { .event = on_event, .manual = ask_manual, .ud = &v };
 	install_stop_signals(on_signal, on_wake);
 	struct run_rec *r = NULL;
@@ -312,7 +329,9 @@ static int run_common(const struct cmd_args *ca, const char *mode)
 	if (!rc) {
 		struct run_setup s;
 		rc = run_setup_init(&s, &a, mode, "cli");
-		if (!rc) {
+		if (!rc && a.dry_run) {
+			rc = dry_run_print(&s, &a, mode);
+		} else if (!rc) {
 			struct run_exec x = { .host = s.host, .rb = s.rb, .st = s.st, .o = &s.o };
 			rc = run_with_view(&x, a.report, a.junit);
 		}
@@ -332,13 +351,18 @@ static int cmd_drill(const struct cmd_args *a)
 	return run_common(a, "drill");
 }
 
-static const struct opt run_options[] = { RUN_OPTIONS, OPT_END };
+static const struct opt run_options[] = {
+	RUN_OPTIONS,
+	{ RUN_OPT_DRY_RUN, "dry-run", NULL, "print each step as it would run (params, env, roles); run and record nothing" },
+	OPT_END
+};
 
 const struct cmd cmd_run_entry = {
 	"run", cmd_run, "FILE", "run a runbook (fault phases skipped) and judge its RTO/RPO",
 	run_options,
 	"run --yes failover.lua\n"
-	"run --env prod -p region=eu-west-1 --report out.json failover.lua",
+	"run --env prod -p region=eu-west-1 --report out.json failover.lua\n"
+	"run --dry-run -p @params.yaml failover.lua",
 };
 
 const struct cmd cmd_drill_entry = {

@@ -81,8 +81,11 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 				printf(", exit %d", s->exit_code);
 			if (s->human_wait_s > 0)
 				printf(", waited %s for a person", fmt_dur(s->human_wait_s, d, sizeof(d)));
-			if (s->confirmed_by)
-				printf(", confirmed by %s", s->confirmed_by);
+			if (s->confirmed_by) {
+				char *how = step_confirmed_text(s);
+				printf(s->auto_confirmed ? ", %s" : ", confirmed by %s", how);
+				free(how);
+			}
 			putchar('\n');
 			if (s->error && s->status != ST_SUCCEEDED)
 				printf("        %s%s%s\n", c_red(), s->error, c_reset());
@@ -108,8 +111,9 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 	if (r->nnotes) {
 		printf("\n%snotes%s\n", c_bold(), c_reset());
 		for (size_t i = 0; i < r->nnotes; i++)
-			printf("  %s %s: %s\n", clock_iso8601(r->notes[i].at_ms, iso),
-			       r->notes[i].operator, r->notes[i].text);
+			printf("  %s %s%s: %s\n", clock_iso8601(r->notes[i].at_ms, iso),
+			       r->notes[i].operator, note_after_end(r, &r->notes[i]) ? " (after the end)" : "",
+			       r->notes[i].text);
 	}
 	print_summary(stdout, r);
 }

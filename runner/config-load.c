@@ -15,6 +15,7 @@
 #include "notify.h"
 #include "redact.h"
 #include "runner.h"
+#include "secretref.h"
 
 static struct config *cfg;		/* config_load's, NULL when there is no config file */
 static struct config_policy *policy;	/* the machine policy, NULL when none is honoured */
@@ -116,8 +117,33 @@ int runner_require_secrets(int strict)
 	return missing && strict ? EXIT_USAGE : 0;
 }
 
+static const char **secret_names, **secret_values;	/* the set ones, for secretref */
+
+void runner_secret_refs(struct secretref *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cfg)
+		return;
+	if (!secret_names) {
+		secret_names = xcalloc(cfg->nsecrets + 1, sizeof(*secret_names));
+		secret_values = xcalloc(cfg->nsecrets + 1, sizeof(*secret_values));
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->nsecrets; i++)
+		if (cfg->secrets[i].value) {
+			secret_names[n] = cfg->secrets[i].name;
+			secret_values[n++] = cfg->secrets[i].value;
+		}
+	out->names = secret_names;
+	out->values = secret_values;
+	out->n = n;
+}
+
 void runner_config_free(void)
 {
+	free(secret_names);
+	free(secret_values);
+	secret_names = secret_values = NULL;
 	store_set_redactor(NULL);
 	redact_free(secrets);
 	secrets = NULL;

@@ -479,7 +479,8 @@ static void draw_step(int y, const struct model *m, int pi, int si, int namew, i
 	if (s->attempts > 1)
 		x = putf(y, x + 1, COLS, A_DIM, "%d attempts", s->attempts);
 	if (s->confirmed_by)
-		putf(y, x + 1, COLS, A_DIM, "by %s", s->confirmed_by);
+		putf(y, x + 1, COLS, A_DIM, s->auto_confirmed ? "auto-confirmed (--yes by %s)" : "by %s",
+		     s->confirmed_by);
 	else if (s->error && s->status != ST_RUNNING && s->status != ST_SUCCEEDED)
 		put(y, x + 1, COLS, pair(P_RED), s->error);
 }
@@ -602,7 +603,8 @@ static int pick_tails(const struct model *m, int watch, struct shown_tail *out, 
 			if (t->pi == m->cur_phase && r->phases[t->pi].steps[t->si].status == ST_RUNNING &&
 			    t->text.len)
 				out[n++] = (struct shown_tail){ t->pi, t->si, t->text.buf, t->text.len,
-								"running" };
+								t->pi == m->pause_pi && t->si == m->pause_si ?
+								"failed, waiting for a decision" : "running" };
 		}
 		if (n)
 			return n;

@@ -211,6 +211,7 @@ static void copy_step(struct step_rec *d, const struct step_rec *s)
 	d->exit_code = s->exit_code;
 	free(d->confirmed_by);
 	d->confirmed_by = xstrdup(s->confirmed_by);
+	d->auto_confirmed = s->auto_confirmed;
 	free(d->error);
 	d->error = xstrdup(s->error);
 }
@@ -362,6 +363,44 @@ static void tail_add(struct tail *t, const char *data, size_t len)
 	}
 }
 
+/*
+ * A failed step's error, whole, at the end of its output pane: the pane of
+ * the step that failed must say why (a Lua error says nothing on stdout),
+ * wrapped to fit the 80 columns the console promises instead of cut.
+ */
+static void tail_add_error(struct tail *t, const char *error)
+{
+	if (!error || !*error)
+		return;
+	if (t->text.len && strstr(t->text.buf, error))
+		return;	/* shown already (a paused step that then failed) */
+	if (t->text.len && t->text.buf[t->text.len - 1] != '\n')
+		tail_add(t, "\n", 1);
+	const size_t width = 74;
+	tail_add(t, "error: ", 7);
+	size_t col = 7;
+	for (const char *p = error; *p;) {
+		size_t w = strcspn(p, " \n");
+		if (col > 2 && col + w > width) {
+			tail_add(t, "\n  ", 3);
+			col = 2;
+		}
+		tail_add(t, p, w);
+		col += w;
+		p += w;
+		if (*p == '\n') {
+			tail_add(t, "\n  ", 3);
+			col = 2;
+			p++;
+		} else if (*p == ' ') {
+			tail_add(t, " ", 1);
+			col++;
+			p++;
+		}
+	}
+	tail_add(t, "\n", 1);
+}
+
 static void model_release(struct model *m)
 {
 	run_rec_free(m->run);
@@ -438,6 +477,8 @@ static void on_event(void *ud, const struct engine_event *ev)
 		break;
 	case EV_STEP_FINISHED:
 		copy_step(s, &r->phases[pi].steps[si]);
+		if (s->status != ST_SUCCEEDED && s->status != ST_SKIPPED)
+			tail_add_error(tail_of(m, pi, si, 1), r->phases[pi].steps[si].error);
 		if (m->wait_pi == pi && m->wait_si == si) {
 			m->wait_pi = m->wait_si = -1;
 			free(m->wait_text);
@@ -461,6 +502,10 @@ static void on_event(void *ud, const struct engine_event *ev)
 		m->pause_pi = pi;
 		m->pause_si = si;
 		m->pause_attempt = r->phases[pi].steps[si].attempts;
+		/* the pane shows this step now, with its error, not the one that finished before */
+		tail_add_error(tail_of(m, pi, si, 1), m->pause_error);
+		m->last_pi = pi;
+		m->last_si = si;
 		break;
 	case EV_MESSAGE:
 		model_message(m, ev->level, "%.*s", (int)ev->len, ev->data);

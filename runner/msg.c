@@ -6,14 +6,15 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "clock.h"
 #include "config.h"
 #include "runner.h"
+#include "stats.h"
 #include "trust.h"
 
 static void vmsg(const char *kind, const char *color, const char *fmt, va_list ap)
@@ -116,6 +117,56 @@ int open_store(struct store **out)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* Whether argv0 names an executable file, as execvp would find it. */
+static int shell_exists(const char *argv0)
+{
+	if (strchr(argv0, '/'))
+		return access(argv0, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+		char *full = xasprintf("%.*s/%s", (int)(len ? len : 1), len ? p : ".", argv0);
+		int ok = access(full, X_OK) == 0;
+		free(full);
+		if (ok)
+			return 1;
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
+static int check_shell(const struct runbook *rb, char **shell, int line, const char *step)
+{
+	if (!shell || !shell[0] || shell_exists(shell[0]))
+		return 0;
+	fflush(stdout);
+	if (line > 0)
+		fprintf(stderr, "%s:%d: ", rb->path, line);
+	else
+		fprintf(stderr, "%s: ", rb->path);
+	fprintf(stderr, "%s%s%sshell: '%s' does not exist on this machine; install it, or name one that does (shell = \"bash\", or {\"/bin/sh\", \"-c\"})\n",
+		step ? "step '" : "runbook ", step ? step : "", step ? "' " : "", shell[0]);
+	return 1;
+}
+
+int check_runbook_shells(const struct runbook *rb)
+{
+	int bad = check_shell(rb, rb->shell, 0, NULL);
+	for (size_t i = 0; i < rb->nphases; i++) {
+		const struct rb_phase *p = &rb->phases[i];
+		for (size_t j = 0; j < p->nsteps + p->nrollback; j++) {
+			const struct rb_step *s = j < p->nsteps ? &p->steps[j] : &p->rollback[j - p->nsteps];
+			if (s->kind == STEP_SH)
+				bad |= check_shell(rb, s->shell, s->line, s->name);
+		}
+	}
+	return bad ? EXIT_USAGE : 0;
 }
 
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb)
@@ -306,6 +357,24 @@ void print_summary(FILE *f, const struct run_rec *r)
 		fprintf(f, "human wait %s (apart from machine time)\n",
 			fmt_dur(r->human_wait_s, h, sizeof(h)));
 	}
+}
+
+size_t trend_window(struct objective_point *pts, size_t n, double target)
+{
+	if (!n)
+		return 0;
+	if (isnan(target))
+		target = pts[n - 1].rto_target_s;
+	size_t kept = 0;
+	/* newest first into the end of the array, then moved to the front, oldest first */
+	for (size_t i = n; i-- > 0 && kept < RISK_WINDOW;) {
+		double t = pts[i].rto_target_s;
+		int same = isnan(t) ? isnan(target) : !isnan(target) && fabs(t - target) < 1e-6;
+		if (same)
+			pts[n - 1 - kept++] = pts[i];
+	}
+	memmove(pts, pts + n - kept, kept * sizeof(*pts));
+	return kept;
 }
 
 int params_from_json(const char *text, struct rb_param **out, size_t *n)

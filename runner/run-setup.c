@@ -14,17 +14,46 @@
 #include "report.h"
 #include "run-setup.h"
 #include "trust.h"
+#include "secretref.h"
+
+static void add_override(struct run_args *a, const char *name, size_t nlen, const char *value)
+{
+	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
+	a->overrides[a->noverrides].name = xstrndup(name, nlen);
+	a->overrides[a->noverrides].value = xstrdup(value);
+	a->noverrides++;
+}
+
+/* -p @FILE, --params-file FILE: a YAML mapping, its params in file order at this point. */
+static int parse_params_file(struct run_args *a, const char *path)
+{
+	struct config_param *ps = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	if (config_read_params(path, &ps, &n, &err)) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		add_override(a, ps[i].name, strlen(ps[i].name), ps[i].value);
+		free(ps[i].name);
+		free(ps[i].value);
+	}
+	free(ps);
+	return 0;
+}
 
 static int parse_param(struct run_args *a, const char *kv)
 {
+	if (kv[0] == '@' && kv[1])
+		return parse_params_file(a, kv + 1);
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
 		/* the argument is not shown: it may well be a secret's value */
 		return usage_error(a->cmd, "-p expects name=value%s", eq ? " (the name is missing)" : " (no '=' in the argument)");
-	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
-	a->overrides[a->noverrides].name = xstrndup(kv, (size_t)(eq - kv));
-	a->overrides[a->noverrides].value = xstrdup(eq + 1);
-	a->noverrides++;
+	add_override(a, kv, (size_t)(eq - kv), eq + 1);
 	return 0;
 }
 
@@ -50,6 +79,13 @@ int run_args_parse(const struct cmd_args *ca, struct run_args *a)
 		case 'p':
 			if (parse_param(a, val))
 				return EXIT_USAGE;
+			break;
+		case RUN_OPT_PARAMS_FILE:
+			if (parse_params_file(a, val))
+				return EXIT_USAGE;
+			break;
+		case RUN_OPT_DRY_RUN:
+			a->dry_run = 1;
 			break;
 		case RUN_OPT_ENV:
 			a->env = val;
@@ -185,6 +221,11 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 		trigger = "schedule";
 	char *refusal = NULL;
 	rc = load_runbook_trusted(a->file, a->env, &s->trust, &s->host, &s->rb, &refusal);
+	if (rc == EXIT_REFUSED && a->dry_run) {
+		errorf("%s; a real %s would be refused (exit 5)", refusal, mode);
+		free(refusal);
+		return rc;
+	}
 	if (rc == EXIT_REFUSED) {
 		/* refused for its signature: recorded, though nothing of it was loaded */
 		if (!(rc = open_store(&s->st))) {
@@ -200,14 +241,29 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	}
 	if (rc)
 		return rc;
-	if ((rc = check_runbook_roles(s->rb)))
+	if ((rc = check_runbook_roles(s->rb)) || (rc = check_runbook_shells(s->rb)))
 		return rc;
 	if ((rc = merge_params(a, env, s->rb, &s->params, &s->nparams)))
 		return rc;
-	if ((rc = runner_require_secrets(1)))
+	if ((rc = runner_require_secrets(!a->dry_run)))
 		return rc;
-	if ((rc = open_store(&s->st)))
+	/* SPEC 4: an environment with drills: false never gets a fault injected */
+	char *why = NULL;
+	const char *reason = "permission";
+	if (!strcmp(mode, "drill") && env && !env->drills && (reason = "drills"))
+		why = xasprintf("environment '%s' sets drills: false (%s:%d): faults are never injected there; drill in another environment, or `lifeboat run` recovers without the fault phases",
+				env->name, cfg->path, env->line);
+	else
+		config_may_run(cfg, a->env, g_opts.operator, &why);
+	if (a->dry_run && why) {
+		errorf("%s; a real %s would be refused (exit 5)", why, mode);
+		free(why);
+		return EXIT_REFUSED;
+	}
+	if (!a->dry_run && (rc = open_store(&s->st))) {
+		free(why);
 		return rc;
+	}
 	s->lock_dir = lock_dir_for(db_path());
 	struct engine_opts o = {
 		.mode = mode, .trigger = trigger, .env = a->env, .operator = g_opts.operator,
@@ -220,11 +276,17 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 		o.authorize = runner_authorize;
 		o.authorize_ud = NULL;
 	}
+	struct secretref refs;
+	runner_secret_refs(&refs);
+	o.secret_names = refs.names;
+	o.secret_values = refs.values;
+	o.nsecret_names = refs.n;
 	s->o = o;
-	char *why = NULL;
-	if (!config_may_run(cfg, a->env, g_opts.operator, &why)) {
+	if (a->dry_run)
+		return 0;
+	if (why) {
 		struct run_rec *r = NULL;
-		rc = engine_refuse(s->rb, s->st, &s->o, "permission", why, &r);
+		rc = engine_refuse(s->rb, s->st, &s->o, reason, why, &r);
 		errorf("%s; nothing ran (recorded as run %s, refused)", r->error, r->id);
 		run_rec_free(r);
 		free(why);

@@ -25,6 +25,7 @@ struct run_args {
 	struct rb_param *overrides;	/* -p k=v, in order; owned */
 	size_t noverrides;
 	int drill;			/* console --drill */
+	int dry_run;			/* --dry-run: print what would run, run and record nothing */
 	const char *watch;		/* console --watch RUN_ID */
 };
 
@@ -37,9 +38,12 @@ enum {
 	RUN_OPT_REPORT,
 	RUN_OPT_DRILL,
 	RUN_OPT_WATCH,
+	RUN_OPT_PARAMS_FILE,
+	RUN_OPT_DRY_RUN,
 };
 #define RUN_OPTIONS \
-	{ 'p', "param", "NAME=VALUE", "set a param the runbook declares (repeatable; over --env's)" }, \
+	{ 'p', "param", "NAME=VALUE", "set a param the runbook declares (repeatable; over --env's; @FILE: a YAML mapping)" }, \
+	{ RUN_OPT_PARAMS_FILE, "params-file", "FILE", "params from a YAML mapping, merged in command-line order with -p" }, \
 	{ RUN_OPT_ENV, "env", "ENV", "the config's environment ENV: its params, RTO/RPO and permissions" }, \
 	{ 'y', "yes", NULL, "confirm manual steps without asking (recorded as auto-confirmed)" }, \
 	{ RUN_OPT_INCIDENT_START, "incident-start", "TIME", \
@@ -94,5 +98,8 @@ const struct config_env *env_for(const char *cmd, const char *name, int *rc);
  * Returns the exit code to use (a report that cannot be written fails it).
  */
 int run_finish(const struct run_rec *r, int rc, const char *report, const char *junit);
+
+/* --dry-run (dry-run.c): prints each step as it would run, after run_setup_init; returns 0. */
+int dry_run_print(struct run_setup *s, const struct run_args *a, const char *mode);
 
 #endif

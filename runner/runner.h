@@ -86,6 +86,9 @@ const struct redactor *runner_redactor(void);	/* the secrets' values, NULL when 
  * before any other thread starts.
  */
 struct redactor *runner_run_redactor(void);
+/* The config's secrets that are set, by name (secretref.h; arrays live until the config is freed). */
+struct secretref;
+void runner_secret_refs(struct secretref *out);
 /* Declared secrets missing from the environment: named; strict: EXIT_USAGE, else warnings and 0. */
 int runner_require_secrets(int strict);
 const char *reports_dir(void);		/* the config's reports_dir, else "reports" */
@@ -112,6 +115,8 @@ int history_exists(void);
 /* SIGINT, SIGTERM and SIGHUP to on_stop; SIGUSR1 (the nudge of `lifeboat confirm`) to on_wake. */
 void install_stop_signals(void (*on_stop)(int), void (*on_wake)(int));
 int open_history(struct store **out);	/* prints the error; returns 0 or EXIT_USAGE */
+/* Every local shell the runbook names exists here: 0, or EXIT_USAGE with file:line and the fix. */
+int check_runbook_shells(const struct runbook *rb);
 /* Loads a runbook; on error prints "file:line: ..." and returns EXIT_USAGE. */
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb);
 /*
@@ -146,6 +151,15 @@ int load_run(struct store *st, const char *id, struct run_rec **out);
 /* A run's params_json back into name/value pairs (owned; params_free). */
 int params_from_json(const char *text, struct rb_param **out, size_t *n);
 void params_free(struct rb_param *p, size_t n);
+
+/*
+ * SPEC 7's trend window, in place: of pts (oldest first), the last
+ * RISK_WINDOW whose RTO target is target (NAN: the newest point's), so a
+ * changed objective starts a new trend. Returns how many are left.
+ */
+struct objective_point;
+#define TREND_READ 1000	/* points read to find them: enough, and cheap */
+size_t trend_window(struct objective_point *pts, size_t n, double target);
 
 /* Formatting shared by run, show and history. */
 const char *fmt_dur(double secs, char *buf, size_t n);

@@ -177,14 +177,16 @@ local function shell_argv(v, file, line, what)
   if v == nil then return nil end
   local argv = {}
   if type(v) == "string" then
+    -- a string names a shell that takes -c: "bash" means bash -c
     for w in v:gmatch("%S+") do argv[#argv + 1] = w end
+    if #argv > 0 and argv[#argv] ~= "-c" then argv[#argv + 1] = "-c" end
   elseif type(v) == "table" then
     for i, w in ipairs(v) do
       if type(w) ~= "string" then fail(file, line, "%s: shell[%d] must be a string", what, i) end
       argv[#argv + 1] = w
     end
   else
-    fail(file, line, "%s: shell must be a string such as \"/bin/bash -c\" or a list of words", what)
+    fail(file, line, "%s: shell must be a string naming a shell that takes -c (\"bash\") or a list such as {\"bash\", \"-c\"}", what)
   end
   if #argv == 0 then fail(file, line, "%s: shell is empty", what) end
   return argv

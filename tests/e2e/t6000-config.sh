@@ -211,7 +211,8 @@ test_expect_success 'a non-member may not decline either; --yes confirms as the 
 	wait_for "test -s run.rc" 20 &&
 	test "$(cat run.rc)" = 1 &&
 	expect_code 0 lb --db h.db --config roles.yaml run --yes signoff.lua --report y.json >out &&
-	test "$(json_get y.json "d[\"phases\"][0][\"steps\"][0][\"confirmed_by\"]")" = "tester (--yes)"
+	test "$(json_get y.json "d[\"phases\"][0][\"steps\"][0][\"confirmed_by\"]")" = tester &&
+	test "$(json_get y.json "d[\"phases\"][0][\"steps\"][0][\"auto_confirmed\"]")" = true
 '
 
 # The y/N prompt needs a terminal: tmux gives it one (a server of its own, in the test folder).

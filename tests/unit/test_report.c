@@ -109,7 +109,8 @@ static struct run_rec *full_run(void)
 	p->steps = xcalloc(4, sizeof(*p->steps));
 	step_fill(&p->steps[0], "commander signs off", SEC_MAIN, ST_SUCCEEDED, 5);
 	p->steps[0].kind = (free(p->steps[0].kind), xstrdup("manual"));
-	p->steps[0].confirmed_by = xstrdup("alice (--yes)");
+	p->steps[0].confirmed_by = xstrdup("alice");
+	p->steps[0].auto_confirmed = 1;
 	p->steps[0].human_wait_s = 4.9;
 	p->steps[0].exit_code = -1;
 	step_fill(&p->steps[1], "copy snapshot", SEC_MAIN, ST_FAILED, 1.23456);
@@ -205,7 +206,7 @@ static const char *const phase_keys[] = {
 	"steps", NULL
 };
 static const char *const step_keys[] = {
-	"name", "kind", "role", "status", "attempts", "duration_s", "exit_code", "confirmed_by",
+	"name", "kind", "role", "status", "attempts", "duration_s", "exit_code", "confirmed_by", "auto_confirmed",
 	NULL
 };
 
@@ -294,7 +295,8 @@ static void test_json_full(void **state)
 	is_int(s0, "attempts", 1);
 	is_real(s0, "duration_s", 5);
 	is_null(s0, "exit_code");
-	is_str(s0, "confirmed_by", "alice (--yes)");
+	is_str(s0, "confirmed_by", "alice");
+	assert_true(json_is_true(json_object_get(s0, "auto_confirmed")));
 	is_real(s0, "human_wait_s", 4.9);
 	is_str(s0, "section", "main");
 	json_t *s1 = json_array_get(steps, 1);
@@ -508,7 +510,7 @@ static void test_junit_structure(void **state)
 	assert_non_null(strstr(tc, "cp: cannot stat &apos;demo/backups/latest.db&apos;"));
 	free(tc);
 	tc = testcase_of(xml, "commander signs off");
-	assert_non_null(strstr(tc, "<system-out>confirmed by alice (--yes)</system-out>"));
+	assert_non_null(strstr(tc, "<system-out>auto-confirmed (--yes by alice)</system-out>"));
 	assert_null(strstr(tc, "<failure"));
 	free(tc);
 	tc = testcase_of(xml, "warm cache");
@@ -949,7 +951,7 @@ static void test_html(void **state)
 	assert_non_null(strstr(html, ">t1 restored</text>"));
 	assert_non_null(strstr(html, "RTO deadline"));
 	/* the steps table, failed output escaped, notes, trend */
-	assert_non_null(strstr(html, "<td>alice (--yes)</td>"));
+	assert_non_null(strstr(html, "<td>auto-confirmed (--yes by alice)</td>"));
 	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;\nred ]]&gt;  end</pre>"));
 	assert_non_null(strstr(html, "paged the data team"));
 	assert_int_equal(count(html, "<rect class=\"trend-bar\""), 4);

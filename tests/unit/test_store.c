@@ -87,7 +87,8 @@ static void step_fill(struct step_rec *s, const char *name, enum section sec, in
 	s->duration_s = 1.5;
 	s->human_wait_s = 0.25;
 	s->exit_code = 7;
-	s->confirmed_by = xstrdup("alice (--yes)");
+	s->confirmed_by = xstrdup("alice");
+	s->auto_confirmed = 1;
 	s->error = xstrdup("exit status 7: \"quoted\" 'x' <tag> & \u00e9\n");
 	s->output = xstrdup("line 1\nline 2 \xe2\x9c\x93\n");
 	s->output_cut = 123456789012LL;
@@ -240,6 +241,7 @@ static void eq_step(const struct step_rec *a, const struct step_rec *b)
 	EQ_REAL(a, b, human_wait_s);
 	EQ_INT(a, b, exit_code);
 	EQ_STR(a, b, confirmed_by);
+	assert_int_equal(a->auto_confirmed, b->auto_confirmed);
 	EQ_STR(a, b, error);
 	EQ_STR(a, b, output);
 	EQ_INT(a, b, output_cut);
@@ -513,6 +515,7 @@ static void test_upserts(void **state)
 	s->output = xstrdup("new output");
 	free(s->confirmed_by);
 	s->confirmed_by = NULL;
+	s->auto_confirmed = 0;
 	assert_int_equal(store_step_save(f->st, "up1", 1, 1, s), 0);
 
 	/* a step saved past the end of its phase grows it */
