@@ -244,7 +244,7 @@ enum query {
 	Q_RUN_FIND, Q_RUN_GET, Q_PHASES_GET, Q_STEPS_GET, Q_NOTES_GET, Q_ATTEMPTS_GET,
 	Q_RUNS_LIST, Q_RUNS_LIST_RUNBOOK,
 	Q_REQUEST_ADD, Q_REQUESTS_PENDING, Q_REQUEST_DONE, Q_REQUEST_RESULT,
-	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL,
+	Q_AUDIT_LAST, Q_AUDIT_ADD, Q_AUDIT_ALL, Q_RUN_STOPS,
 	Q_OUTBOX_ADD, Q_OUTBOX_PENDING, Q_OUTBOX_SENT, Q_OUTBOX_FAILED,
 	Q_SCHEDULE_GET, Q_SCHEDULE_SEEN, Q_SCHEDULE_RAN, Q_SCHEDULE_EVENT, Q_SCHEDULE_EXIT, Q_RUN_ACTIVE,
 	Q_SOURCE_ADD, Q_RUN_SOURCE_ADD, Q_RUN_SOURCES_GET, Q_RUN_BY_PID,
@@ -371,6 +371,9 @@ static char *query_sql(enum query q)
 	case Q_AUDIT_ADD:
 		return xstrdup("INSERT INTO audit (seq, at, run_id, event, operator, uid, detail,"
 			       " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	case Q_RUN_STOPS:
+		return xstrdup("SELECT at, event, operator, detail FROM audit WHERE run_id = ?1"
+			       " AND event IN ('run_started', 'run_finished', 'resume') ORDER BY seq");
 	case Q_AUDIT_ALL:
 		return xstrdup("SELECT seq, at, run_id, event, operator, uid, detail, prev_hash, hash"
 			       " FROM audit ORDER BY rowid");
@@ -1380,6 +1383,25 @@ static int audit_append(struct store *st, int64_t at_ms, const char *run_id, con
 		rc = q_exec(st, s, "append to the audit log");
 	}
 	return tx_end(st, rc);
+}
+
+int store_run_stops(struct store *st, const char *run_id,
+		    void (*fn)(void *ud, const char *at, const char *event, const char *operator,
+			       const char *detail),
+		    void *ud)
+{
+	sqlite3_stmt *s = q_get(st, Q_RUN_STOPS);
+	if (!s)
+		return -1;
+	bind_text(s, 0, run_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ud, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		   (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3));
+	q_done(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, "read the run's starts and stops");
+	return 0;
 }
 
 int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud)

@@ -75,6 +75,11 @@ int store_audit_append(struct store *st, const char *run_id, const char *event,
 int store_audit_append_at(struct store *st, int64_t at_ms, const char *run_id, const char *event,
 			  const char *operator, long uid, const char *detail);
 int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud);
+/* A run's status history from its audit entries: each start, stop and resume, in order. */
+int store_run_stops(struct store *st, const char *run_id,
+		    void (*fn)(void *ud, const char *at, const char *event, const char *operator,
+			       const char *detail),
+		    void *ud);
 /* The newest entry as "SEQ:HASH" (owned), *head NULL when the log is empty. 0 or -1. */
 int store_audit_head(struct store *st, char **head);
 

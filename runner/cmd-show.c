@@ -3,6 +3,7 @@
  * alone: phases, steps with their attempts, who confirmed, notes, and the
  * tail of what failed steps printed.
  */
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,43 @@ static void print_tail(const char *out, int lines)
 	}
 }
 
+struct stops {
+	struct strbuf text;
+	int resumed;
+};
+
+static void add_stop(void *ud, const char *at, const char *event, const char *operator,
+		     const char *detail)
+{
+	struct stops *s = ud;
+	strbuf_addf(&s->text, "    %s ", at ? at : "?");
+	if (!strcmp(event, "run_started")) {
+		strbuf_addf(&s->text, "started by %s\n", operator ? operator : "?");
+	} else if (!strcmp(event, "resume")) {
+		strbuf_addf(&s->text, "resumed by %s\n", operator ? operator : "?");
+		s->resumed = 1;
+	} else {
+		json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+		const char *status = json_string_value(json_object_get(d, "status"));
+		json_t *code = json_object_get(d, "exit_code");
+		strbuf_addf(&s->text, "%s", status ? status : "ended");
+		if (json_is_integer(code))
+			strbuf_addf(&s->text, ", exit %d", (int)json_integer_value(code));
+		strbuf_addch(&s->text, '\n');
+		json_decref(d);
+	}
+}
+
+/* Each stop and resume of a run that was resumed (SPEC 3): its status history. */
+static void print_stops(struct store *st, const struct run_rec *r)
+{
+	struct stops s = { STRBUF_INIT, 0 };
+	strbuf_init(&s.text, 0);
+	if (!store_run_stops(st, r->id, add_stop, &s) && s.resumed)
+		printf("  status history:\n%s", s.text.buf);
+	strbuf_release(&s.text);
+}
+
 static void print_timeline(struct store *st, const struct run_rec *r)
 {
 	char iso[32], iso2[32], d[32], verdict[160];
@@ -54,6 +92,7 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 	       r->restored_ms == TS_NONE ? "-" : clock_iso8601(r->restored_ms, iso2));
 	if (r->recovery_point_ms != TS_NONE)
 		printf("  recovery point %s\n", clock_iso8601(r->recovery_point_ms, iso));
+	print_stops(st, r);
 	if (r->params_json)
 		printf("  params %s\n", r->params_json);
 	if (r->error)

@@ -45,12 +45,19 @@ test_expect_success 'a failed run resumes from the failed step once the cause is
 	sql h.db "select event || \":\" || detail from audit where run_id = ${SQ}$id${SQ} and event in (${SQ}run_finished${SQ}, ${SQ}resume${SQ}) order by seq" >events &&
 	test "$(grep -c "^run_finished:.*failed" events)" = 1 &&
 	test "$(grep -c "^resume:" events)" = 1 &&
-	test "$(grep -c "^run_finished:.*succeeded" events)" = 1
+	test "$(grep -c "^run_finished:.*succeeded" events)" = 1 &&
+	lb --db h.db show "$id" >show.out &&
+	sed -n "/status history:/,/params/p" show.out >stops &&
+	grep -q "started by tester$" stops &&
+	grep -q "failed, exit 1$" stops &&
+	grep -q "resumed by tester$" stops &&
+	grep -q "succeeded, exit 0$" stops &&
+	test "$(grep -n "failed, exit 1" stops | cut -d: -f1)" -lt "$(grep -n "resumed by" stops | cut -d: -f1)"
 '
 
 test_expect_success 'an aborted run resumes from the step that was stopped, t0 kept' '
-	rm -f steps.log
-	write_runbook slow.lua <<-\EOF
+	rm -f steps.log &&
+	write_runbook slow.lua <<-\EOF &&
 	return runbook { name = "slow", rto = "1h",
 		phase "p" {
 			step "a" { sh = "echo a >>steps.log" },
@@ -60,7 +67,7 @@ test_expect_success 'an aborted run resumes from the step that was stopped, t0 k
 		phase "tidy" { cleanup = true, step "e" { sh = "echo e >>steps.log" } },
 	}
 	EOF
-	(code=0; "$LIFEBOAT" --db h2.db run --yes slow.lua >slow.out 2>&1 || code=$?; echo $code >slow.rc) &
+	{ (code=0; "$LIFEBOAT" --db h2.db run --yes slow.lua >slow.out 2>&1 || code=$?; echo $code >slow.rc) & } &&
 	wait_for "test \"\$(sql h2.db \"select status from steps where name = ${SQ}wait${SQ}\" 2>/dev/null)\" = running" 20 &&
 	id=$(sql h2.db "select id from runs") &&
 	expect_code 0 lb --db h2.db abort "$id" >abort.out &&
@@ -112,8 +119,8 @@ test_expect_success 'a succeeded run is not resumed; --yes is not carried over a
 	EOF
 	expect_code 1 lb --db h4.db run --yes man.lua >run.out &&
 	id=$(sql h4.db "select id from runs") &&
-	touch fixed-man
-	(code=0; "$LIFEBOAT" --db h4.db resume "$id" >resume.out 2>&1 || code=$?; echo $code >resume.rc) &
+	touch fixed-man &&
+	{ (code=0; "$LIFEBOAT" --db h4.db resume "$id" >resume.out 2>&1 || code=$?; echo $code >resume.rc) & } &&
 	wait_for "grep -q \"not carried over\" resume.out" 20 &&
 	assert_contains resume.out "resume --yes" &&
 	expect_code 0 lb --db h4.db confirm "$id" >c.out &&

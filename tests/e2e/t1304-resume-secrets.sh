@@ -47,7 +47,6 @@ test_expect_success 'resume refuses with exit 2 when the secret a run kept is no
 	 echo $! >pid) &&
 	wait_for "test \"\$(sql h2.db \"select status from steps where name = ${SQ}wait${SQ}\" 2>/dev/null)\" = running" 20 &&
 	kill -9 "$(cat pid)" &&
-	{ pkill -f "sleep 19.1304" || true; } &&
 	id=$(sql h2.db "select id from runs") &&
 	printf "secrets: []\n" >other.yaml &&
 	LB_T1304_PW=$CANARY expect_code 2 lb --db h2.db --config other.yaml resume "$id" 2>err &&

@@ -23,7 +23,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'the waiting step prints the command with --as a member; a refusal names the fix' '
-	(code=0; "$LIFEBOAT" --db h.db run m.lua >run.out 2>&1 || code=$?; echo $code >run.rc) &
+	{ (code=0; "$LIFEBOAT" --db h.db run m.lua >run.out 2>&1 || code=$?; echo $code >run.rc) & } &&
 	wait_for "grep -q \"from any terminal\" run.out" 20 &&
 	assert_contains run.out "only members of role commander may confirm (tester is not)" &&
 	assert_contains run.out " --as alice confirm " &&
