@@ -15,11 +15,11 @@
 #include "redact.h"
 #include "run-setup.h"
 
-/* A string-or-function field as it would be at run time, or why it cannot be known now. */
+/* A string-or-function field as it would be at run time (a function gets 5 s: a preflight never hangs), or why it cannot be known now. */
 static void add_value(struct strbuf *sb, struct luahost *h, const struct rb_value *v, int expand)
 {
 	char *out = NULL, *err = NULL;
-	if (luahost_eval(h, v, expand, &out, &err)) {
+	if (luahost_eval(h, v, expand, 5, &out, &err)) {
 		strbuf_addf(sb, "(decided at run time: %s)", err ? err : "the function raised");
 		free(err);
 		return;
@@ -92,7 +92,7 @@ static void print_step(struct luahost *h, const struct runbook *rb, const struct
 			add_value(&sb, h, &d->body, 1);
 		}
 		char **headers = NULL, *err = NULL;
-		if (luahost_eval_headers(h, d->headers_ref, &headers, &err)) {
+		if (luahost_eval_headers(h, d->headers_ref, 5, &headers, &err)) {
 			strbuf_addf(&sb, "\n      headers: (decided at run time: %s)", err ? err : "?");
 			free(err);
 		}
