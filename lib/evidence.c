@@ -301,7 +301,9 @@ static char *exercise_md(const struct run_rec *r, const struct segment *sg, cons
 			strbuf_addstr(&sb, "| ");
 			cell(&sb, s->name);
 			strbuf_addf(&sb, " | %s | ", s->role ? s->role : "-");
-			cell(&sb, s->confirmed_by);
+			char *how = step_confirmed_text(s);
+			cell(&sb, how);
+			free(how);
 			strbuf_addf(&sb, "%s | %s | %s |\n", s->status == ST_DECLINED ? " (declined)" : "",
 				    ts(s->ended_ms, b1), dur(s->human_wait_s, b2, sizeof(b2)));
 		}

@@ -76,7 +76,7 @@ test_expect_success 'the exercise summary names scenario, objectives, participan
 	assert_contains $e "- RTO: 10m" &&
 	assert_contains $e "| restore | sre | 100ms |" &&
 	assert_contains $e "| tester | " &&
-	assert_contains $e "| commander confirms | commander | tester (--yes) |" &&
+	assert_contains $e "| commander confirms | commander | auto-confirmed (--yes by tester) |" &&
 	assert_contains $e "- Run: **succeeded**, exit code 0" &&
 	assert_contains $e "- Phase restore over budget" &&
 	assert_contains $e "- Step flaky (phase restore): retried, 2 attempts" &&
