@@ -78,8 +78,8 @@ static void print_cmd_help(const struct cmd *c)
 		printf("\noptions:\n");
 		opt_print_table(stdout, c->opts);
 	}
-	printf("\nglobal options: --db PATH, --config FILE, --as NAME, --no-color, -q, --quiet,\n"
-	       "-h, --help, -V, --version (see lifeboat --help)\n");
+	putchar('\n');
+	opt_print_brief(stdout, "global options:", global_options, "(see lifeboat --help)");
 	printf("\nexample%s:\n", strchr(c->example, '\n') ? "s" : "");
 	for (const char *p = c->example; *p;) {
 		size_t len = strcspn(p, "\n");

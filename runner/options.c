@@ -277,6 +277,38 @@ void opt_print_table(FILE *f, const struct opt *opts)
 	}
 }
 
+void opt_print_brief(FILE *f, const char *prefix, const struct opt *opts, const char *suffix)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 160);
+	strbuf_addstr(&sb, prefix);
+	for (size_t i = 0; opts && opts[i].id; i++) {
+		const struct opt *o = &opts[i];
+		if (!o->help)
+			continue;
+		if (is_letter(o->id))
+			strbuf_addf(&sb, " -%c,", o->id);
+		if (o->name)
+			strbuf_addf(&sb, " --%s%s%s,", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+	}
+	if (sb.len && sb.buf[sb.len - 1] == ',')
+		sb.buf[--sb.len] = '\0';
+	strbuf_addf(&sb, " %s", suffix);
+	/* fold at the spaces between options, never inside "--db PATH" */
+	const char *p = sb.buf;
+	while (strlen(p) > 79) {
+		const char *cut = p + 79;
+		while (cut > p && !(cut[0] == ' ' && cut[-1] == ','))
+			cut--;
+		if (cut == p)
+			break;
+		fprintf(f, "%.*s\n", (int)(cut - p), p);
+		p = cut + 1;
+	}
+	fprintf(f, "%s\n", p);
+	strbuf_release(&sb);
+}
+
 void opt_print_list(FILE *f, const struct opt *opts)
 {
 	for (size_t i = 0; opts && opts[i].id; i++) {

@@ -76,6 +76,8 @@ const char *opt_value(const struct cmd_args *a, int id);
 
 /* "  -p, --param NAME=VALUE   help" lines for a table, columns aligned. */
 void opt_print_table(FILE *f, const struct opt *opts);
+/* The table in brief, "-q, --quiet, --db PATH, ...", folded within 79 columns after a prefix. */
+void opt_print_brief(FILE *f, const char *prefix, const struct opt *opts, const char *suffix);
 /* The table for the completion: "-p NAME=VALUE", "--param NAME=VALUE", "--yes", one a line. */
 void opt_print_list(FILE *f, const struct opt *opts);
 
