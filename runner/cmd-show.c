@@ -81,7 +81,8 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 	if (r->status != ST_RUNNING && r->exit_code >= 0)
 		printf(" · exit %d", r->exit_code);
 	putchar('\n');
-	printf("  file %s (sha256 %.12s)\n", r->file ? r->file : "-", r->sha256 ? r->sha256 : "-");
+	printf("  file %s (sha256 %.12s%s%s)\n", r->file ? r->file : "-", r->sha256 ? r->sha256 : "-",
+	       r->signed_by ? ", signed by key " : "", r->signed_by ? r->signed_by : "");
 	printf("  operator %s (uid %ld) on %s, trigger %s%s%s\n", r->operator ? r->operator : "-",
 	       r->uid, r->host ? r->host : "-", r->trigger ? r->trigger : "-",
 	       r->env ? ", env " : "", r->env ? r->env : "");

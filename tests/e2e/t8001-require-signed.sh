@@ -67,6 +67,7 @@ test_expect_success 'signed runbook and module: it runs; the key id is in the li
 	id=$(json_get r.json "d[\"run_id\"]") &&
 	test "$(sql .lifeboat/history.db "select signed_by from runs where id = $Q$id$Q")" = "$KEYID" &&
 	test "$(sql .lifeboat/history.db "select json_extract(detail, $Q\$.signed_by$Q) from audit where event = $Q"run_started"$Q and run_id = $Q$id$Q")" = "$KEYID" &&
+	lb show "$id" >shown && assert_contains shown "signed by key $KEYID" &&
 	lb report "$id" --format md -o r.md >/dev/null && assert_contains r.md "$KEYID" &&
 	lb report "$id" --format html -o r.html >/dev/null && assert_contains r.html "$KEYID" &&
 	test "$(sql .lifeboat/history.db "select count(*) from run_sources where run_id = $Q$id$Q and signed_by = $Q$KEYID$Q")" = 2
