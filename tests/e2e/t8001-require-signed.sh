@@ -179,6 +179,16 @@ test_expect_success 'a machine policy requires signatures without --env, and onl
 	test "$(cat ran)" = ran-helper && rm ran
 '
 
+test_expect_success 'a policy listing environments requires signatures there only, whatever the project says' '
+	printf "keys: [ops.pub]\nrequire_signed: [staging]\n" >policy/trust.yaml &&
+	printf "environments:\n  staging: { require_signed: false }\n  dev: {}\n" >weak.yaml &&
+	LIFEBOAT_TRUST_POLICY=$TEST_DIR/policy/trust.yaml expect_code 5 "$CRASHTEST" --config weak.yaml run --yes --env staging rb.lua 2>err &&
+	assert_contains err "the machine policy $TEST_DIR/policy/trust.yaml requires signed runbooks in environment $Q"staging"$Q" &&
+	LIFEBOAT_TRUST_POLICY=$TEST_DIR/policy/trust.yaml expect_code 0 "$CRASHTEST" --config weak.yaml run --yes --env dev rb.lua >out &&
+	rm -f ran &&
+	printf "keys: [ops.pub]\nrequire_signed: always\n" >policy/trust.yaml
+'
+
 test_expect_success 'a policy others can write is ignored, with a warning' '
 	chmod 664 policy/trust.yaml &&
 	LIFEBOAT_TRUST_POLICY=$TEST_DIR/policy/trust.yaml expect_code 0 "$CRASHTEST" run --yes --env dev rb.lua >out 2>err &&
