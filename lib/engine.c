@@ -2065,6 +2065,7 @@ static char *sources_store(struct engine *e)
 		src[i].text = ls[i].text;
 		src[i].len = ls[i].len;
 		src[i].signed_by = ls[i].signed_by[0] ? xstrdup(ls[i].signed_by) : NULL;
+		src[i].signature = ls[i].signature;
 		json_t *o = json_pack("{s:s, s:s, s:s?}", "path", ls[i].path, "sha256", ls[i].sha256,
 				      "signed_by", src[i].signed_by);
 		json_array_append_new(arr, o);

@@ -472,9 +472,16 @@ static int add_sources(struct evidence *ev, struct store *st, const struct run_r
 		char *copy = xmalloc(src[i].len + 1);
 		memcpy(copy, src[i].text, src[i].len);
 		evidence_add(ev, name, copy, src[i].len);
-		strbuf_addf(readme, "- %s: %s, SHA-256 %s, %s%s\n", name, src[i].path, sha,
+		if (src[i].signature) {
+			/* minisign -Vm runbook/X -p KEY.pub finds it beside the file */
+			char *sig_name = xasprintf("%s.minisig", name);
+			add_text(ev, sig_name, xstrdup(src[i].signature));
+			free(sig_name);
+		}
+		strbuf_addf(readme, "- %s: %s, SHA-256 %s, %s%s%s\n", name, src[i].path, sha,
 			    src[i].signed_by ? "signed by key " : "not signed",
-			    src[i].signed_by ? src[i].signed_by : "");
+			    src[i].signed_by ? src[i].signed_by : "",
+			    src[i].signature ? " (its signature beside it: minisign -Vm FILE -p SIGNER.pub)" : "");
 		free(name);
 	}
 	free(dir);

@@ -739,7 +739,8 @@ static int take_source(struct luahost *h, const char *path, const char *text, si
 		       char signed_by[17], char **why)
 {
 	signed_by[0] = '\0';
-	if (h->verify && h->verify(h->verify_ud, path, text, len, signed_by, why)) {
+	char *signature = NULL;
+	if (h->verify && h->verify(h->verify_ud, path, text, len, signed_by, &signature, why)) {
 		if (!h->refused)
 			h->refusal = xstrdup(*why);
 		h->refused = 1;
@@ -754,6 +755,7 @@ static int take_source(struct luahost *h, const char *path, const char *text, si
 	src->text[len] = '\0';
 	src->len = len;
 	memcpy(src->signed_by, signed_by, 17);
+	src->signature = signature;
 	return 0;
 }
 
@@ -954,6 +956,7 @@ static void sources_clear(struct luahost *h)
 	for (size_t i = 0; i < h->nsources; i++) {
 		free(h->sources[i].path);
 		free(h->sources[i].text);
+		free(h->sources[i].signature);
 	}
 	free(h->sources);
 	h->sources = NULL;

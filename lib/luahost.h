@@ -68,16 +68,18 @@ struct luahost_source {
 	char *text;		/* the bytes, owned by the host */
 	size_t len;
 	char signed_by[17];	/* the verifier's key id, "" when none */
+	char *signature;	/* the FILE.minisig text that counted, owned; NULL when none */
 };
 /*
  * Called with the exact bytes of the runbook and of every module read from
- * disk, before any of it runs: 0 to go on (signed_by set, or "" when
- * unsigned), or -1 with *why (owned) to refuse the load. With
+ * disk, before any of it runs: 0 to go on (signed_by and *signature, the
+ * signature's text (owned), set; "" and NULL when unsigned), or -1 with
+ * *why (owned) to refuse the load. With
  * toplevel_only, `require` works only while the runbook loads, never inside
  * a step, so every line of code is verified before anything runs.
  */
 typedef int (*luahost_verify_fn)(void *ud, const char *path, const char *data, size_t len,
-				 char signed_by[17], char **why);
+				 char signed_by[17], char **signature, char **why);
 void luahost_set_verifier(struct luahost *h, luahost_verify_fn fn, void *ud, int toplevel_only);
 const struct luahost_source *luahost_sources(const struct luahost *h, size_t *n);
 /* Whether the last load failed because the verifier refused a file. */

@@ -450,14 +450,25 @@ int minisign_sec_load(const char *path, struct minisign_sec *out, char **err)
 	return rc;
 }
 
-int minisign_sig_load(const char *path, struct minisign_sig *out, char **err)
+int minisign_sig_load_text(const char *path, struct minisign_sig *out, char **text, char **err)
 {
 	size_t len;
 	memset(out, 0, sizeof(*out));
-	char *text = read_small(path, &len, err);
-	if (!text)
+	*text = read_small(path, &len, err);
+	if (!*text)
 		return -1;
-	int rc = minisign_sig_parse(text, len, path, out, err);
+	int rc = minisign_sig_parse(*text, len, path, out, err);
+	if (rc) {
+		free(*text);
+		*text = NULL;
+	}
+	return rc;
+}
+
+int minisign_sig_load(const char *path, struct minisign_sig *out, char **err)
+{
+	char *text = NULL;
+	int rc = minisign_sig_load_text(path, out, &text, err);
 	free(text);
 	return rc;
 }

@@ -62,6 +62,8 @@ void minisign_sig_release(struct minisign_sig *sig);
 int minisign_pub_load(const char *path, struct minisign_pub *out, char **err);
 int minisign_sec_load(const char *path, struct minisign_sec *out, char **err);
 int minisign_sig_load(const char *path, struct minisign_sig *out, char **err);
+/* The same, also giving the file's text (owned) in *text. */
+int minisign_sig_load_text(const char *path, struct minisign_sig *out, char **text, char **err);
 
 /*
  * Signs data (or the file at path, streamed) in the prehashed format with

@@ -151,6 +151,8 @@ static const char *const migrations[] = {
 	" exit_code, error, output, output_cut FROM attempts;"
 	"DROP TABLE attempts;"
 	"ALTER TABLE attempts_v5 RENAME TO attempts;",
+	/* 6: the text of the signature that counted for each source, for evidence */
+	"ALTER TABLE run_sources ADD COLUMN signature TEXT;",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -408,10 +410,10 @@ static char *query_sql(enum query q)
 		return xstrdup("INSERT INTO sources (sha256, text) VALUES (?1, ?2)"
 			       " ON CONFLICT (sha256) DO NOTHING");
 	case Q_RUN_SOURCE_ADD:
-		return xstrdup("INSERT OR REPLACE INTO run_sources (run_id, idx, path, sha256, signed_by)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5)");
+		return xstrdup("INSERT OR REPLACE INTO run_sources (run_id, idx, path, sha256, signed_by, signature)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	case Q_RUN_SOURCES_GET:
-		return xstrdup("SELECT r.path, r.sha256, r.signed_by, s.text FROM run_sources r"
+		return xstrdup("SELECT r.path, r.sha256, r.signed_by, s.text, r.signature FROM run_sources r"
 			       " LEFT JOIN sources s ON s.sha256 = r.sha256 WHERE r.run_id = ?1 ORDER BY r.idx");
 	case Q_RUN_BY_PID:
 		return xstrdup("SELECT id FROM runs WHERE file = ?1 AND pid = ?2"
@@ -2197,6 +2199,10 @@ int store_sources_save(struct store *st, const char *run_id, const struct store_
 			sqlite3_bind_text(s, 5, src[i].signed_by, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(s, 5);
+		if (src[i].signature)
+			sqlite3_bind_text(s, 6, src[i].signature, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 6);
 		rc = q_exec(st, s, "record a run's sources");
 	}
 	return tx_end(st, rc);
@@ -2227,6 +2233,7 @@ int store_sources_load(struct store *st, const char *run_id, struct store_source
 		if (src->len)
 			memcpy(src->text, blob, src->len);
 		src->text[src->len] = '\0';
+		src->signature = col_text(s, 4);
 	}
 	q_done(s);
 	if (rc != SQLITE_DONE) {
@@ -2244,6 +2251,7 @@ void store_sources_free(struct store_source *src, size_t n)
 		free(src[i].path);
 		free(src[i].text);
 		free(src[i].signed_by);
+		free(src[i].signature);
 	}
 	free(src);
 }

@@ -141,6 +141,7 @@ struct store_source {
 	char *text;		/* the exact bytes (NUL after them) */
 	size_t len;
 	char *signed_by;	/* key id or NULL (in load's results: owned) */
+	char *signature;	/* the FILE.minisig text that counted, or NULL (likewise) */
 	int missing;
 };
 int store_sources_save(struct store *st, const char *run_id, const struct store_source *src,

@@ -56,18 +56,20 @@ static char *key_list(const struct trust *t)
 }
 
 int trust_status(const struct trust *t, const char *path, const char *data, size_t len,
-		 char signed_by[17], char **why)
+		 char signed_by[17], char **signature, char **why)
 {
 	signed_by[0] = '\0';
+	if (signature)
+		*signature = NULL;
 	char *sig_path = xasprintf("%s.minisig", path);
 	if (access(sig_path, F_OK) && errno == ENOENT) {
 		free(sig_path);
 		return 1;
 	}
 	struct minisign_sig sig;
-	char *err = NULL;
+	char *err = NULL, *text = NULL;
 	int rc = -1;
-	if (minisign_sig_load(sig_path, &sig, &err)) {
+	if (minisign_sig_load_text(sig_path, &sig, &text, &err)) {
 		*why = err;
 		goto out;
 	}
@@ -86,8 +88,13 @@ int trust_status(const struct trust *t, const char *path, const char *data, size
 		free(err);
 	} else {
 		memcpy(signed_by, id, 17);
+		if (signature) {
+			*signature = text;
+			text = NULL;
+		}
 		rc = 0;
 	}
+	free(text);
 	minisign_sig_release(&sig);
 out:
 	free(sig_path);
@@ -95,15 +102,16 @@ out:
 }
 
 int trust_verify(void *ud, const char *path, const char *data, size_t len, char signed_by[17],
-		 char **why)
+		 char **signature, char **why)
 {
 	const struct trust *t = ud;
+	*signature = NULL;
 	if (!t->nkeys && !t->required) {
 		signed_by[0] = '\0';
 		return 0;
 	}
 	char *err = NULL;
-	int st = trust_status(t, path, data, len, signed_by, &err);
+	int st = trust_status(t, path, data, len, signed_by, signature, &err);
 	if (st == 0 || !t->required) {
 		free(err);
 		return 0;

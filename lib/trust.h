@@ -27,12 +27,13 @@ void trust_init(struct trust *t, const struct config *cfg, const struct config_p
 void trust_release(struct trust *t);
 
 /*
- * One file's signature: 0 signed by a trusted key (signed_by set), 1 not
+ * One file's signature: 0 signed by a trusted key (signed_by set, and
+ * *signature the signature's text (owned) when signature is not NULL), 1 not
  * signed (no FILE.minisig), -1 a signature that does not count (*why says
  * why: bad, untrusted key, another file's).
  */
 int trust_status(const struct trust *t, const char *path, const char *data, size_t len,
-		 char signed_by[17], char **why);
+		 char signed_by[17], char **signature, char **why);
 
 /*
  * The Lua host's verifier (luahost_verify_fn, ud a struct trust): when
@@ -40,6 +41,6 @@ int trust_status(const struct trust *t, const char *path, const char *data, size
  * only notes the key id of a file that happens to be signed.
  */
 int trust_verify(void *ud, const char *path, const char *data, size_t len, char signed_by[17],
-		 char **why);
+		 char **signature, char **why);
 
 #endif

@@ -33,7 +33,7 @@ static void print_signatures(const struct trust *t, struct luahost *host)
 	const struct luahost_source *src = luahost_sources(host, &n);
 	for (size_t i = 0; i < n; i++) {
 		char id[17], *why = NULL;
-		int st = trust_status(t, src[i].path, src[i].text, src[i].len, id, &why);
+		int st = trust_status(t, src[i].path, src[i].text, src[i].len, id, NULL, &why);
 		if (st == 0)
 			printf("  %s: signed by key %s\n", src[i].path, id);
 		else if (st == 1)

@@ -139,6 +139,23 @@ test_expect_success 'a source changed in the history is refused, not exported' '
 	assert_contains err "does not match its recorded SHA-256"
 '
 
+test_expect_success 'a signed run carries its runbook'"$Q"'s signatures: minisign checks the code that ran' '
+	lb -q keygen ci &&
+	printf "trust: { keys: [ci.pub] }\nevidence_key: ev.key\nroles: { sre: { members: [tester] }, commander: { members: [tester] } }\n" >signed.yaml &&
+	cp rb.lua.orig srb.lua &&
+	lb -q sign --key ci.key srb.lua lib/steps.lua &&
+	expect_code 0 lb --config signed.yaml run --yes srb.lua --report s.json >out &&
+	sid=$(json_get s.json "d[\"run_id\"]") &&
+	rm srb.lua.minisig && echo "-- changed" >>srb.lua &&
+	expect_code 0 lb --config signed.yaml evidence "$sid" -o sbundle >out &&
+	(cd sbundle && sha256sum -c MANIFEST >/dev/null &&
+		minisign -Vm runbook/srb.lua -p ../ci.pub >../mv &&
+		minisign -Vm runbook/lib/steps.lua -p ../ci.pub >/dev/null) &&
+	assert_contains mv "file:srb.lua" &&
+	grep -q "  runbook/srb.lua.minisig$" sbundle/MANIFEST &&
+	assert_contains sbundle/README.txt "signed by key $(head -n 1 ci.pub | sed "s/.* //")"
+'
+
 test_expect_success 'the scheduler writes a bundle after a drill with evidence: true' '
 	expect_code 0 lb scheduler --once >out 2>err &&
 	assert_contains out "evidence of run" &&
