@@ -127,6 +127,13 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
  * and the outer loop would never get far enough to see it. (Redis switches
  * its hook the same way.) deadline_set puts the main thread back to normal.
  */
+/* A timeout as people write it: "1s", "2.5s", "600s" (not "0.999997146s" or "1.0s"). */
+static const char *secs_text(double secs, char buf[32])
+{
+	snprintf(buf, 32, secs >= 100 ? "%.0fs" : "%.3gs", secs);
+	return buf;
+}
+
 static void host_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
@@ -152,8 +159,8 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 	if (h->mem_tripped)
 		luaL_error(L, "the runbook's Lua memory limit (%d MiB) was reached",
 			   (int)(h->mem_limit >> 20));
-	/* lua_pushfstring has no %g; its %f prints a lua_Number as %.14g */
-	luaL_error(L, "timed out after %fs", (lua_Number)h->deadline_s);
+	char secs[32];
+	luaL_error(L, "timed out after %s", secs_text(h->deadline_s, secs));
 }
 
 static void deadline_set(struct luahost *h, double secs)
@@ -1587,8 +1594,8 @@ static int call_with_ctx(struct luahost *h, int fn_ref, double timeout_s, char *
 	if (!rc && (h->deadline_tripped || h->mem_tripped)) {
 		lua_pop(L, 1);
 		rc = -1;
-		/* lua_pushfstring's %f is %.14g, as in host_hook's message */
-		e = xasprintf("timed out after %.14gs", h->deadline_s);
+		char secs[32];
+		e = xasprintf("timed out after %s", secs_text(h->deadline_s, secs));
 	}
 	if (rc && (h->mem_tripped || h->mem_refused)) {
 		free(e);

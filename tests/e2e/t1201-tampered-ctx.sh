@@ -56,6 +56,26 @@ test_expect_success 'an __index that loops forever neither hangs the run nor esc
 	assert_contains show "confirm \${nothere} and zval"
 '
 
+test_expect_success 'a field function runs under its step timeout, not a fixed 30 s' '
+	write_runbook fieldfn.lua <<-\EOF &&
+	local function loop() while true do end end
+	return runbook { name = "fieldfn",
+		phase "p" {
+			step "url" { http = function() loop() end, timeout = "1s", continue_on_error = true },
+			step "headers" { http = "http://127.0.0.1:1/", timeout = "1s", continue_on_error = true,
+					 headers = function() loop() end },
+			step "manual" { manual = function() loop() end, timeout = "1s",
+					continue_on_error = true },
+		},
+	}
+	EOF
+	elapsed_ms "$LIFEBOAT" --db h.db run --yes fieldfn.lua --report fieldfn.json >fieldfn.out 2>&1 &&
+	test "$LAST_CODE" = 0 &&
+	test "$ELAPSED_MS" -lt 15000 &&
+	test "$(json_get fieldfn.json "[s[\"error\"].split(\": \")[0] + \" \" + s[\"error\"].split(\": \")[-1] for s in d[\"phases\"][0][\"steps\"]]")" = \
+		"[\"http timed out after 1s\", \"http timed out after 1s\", \"manual timed out after 1s\"]"
+'
+
 test_expect_success 'ctx.params or ctx.state replaced by a number fails the steps that need them' '
 	write_runbook replaced.lua <<-\EOF &&
 	return runbook { name = "replaced", params = { zz = "zval" },
