@@ -63,8 +63,11 @@ set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
 # dlopen on the first HTTP request and so no tool can see.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
-# The shipped examples call sqlite3 and python3; man reads the man pages.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "sqlite3, python3, man-db, bash-completion")
+# The starter `lifeboat init` writes and the shipped examples call python3 and sqlite3: apt
+# installs recommended packages by default, so the README's first drill works on a minimal
+# Debian. man reads the man pages; bash-completion loads the completion.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3, sqlite3")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "man-db, bash-completion")
 set(CPACK_GENERATOR DEB)
 include(CPack)
 

@@ -20,6 +20,7 @@ test_expect_success 'scripts/package.sh makes a .deb whose Depends has libcurl4 
 	grep -q "libcurl4" depends &&
 	grep -q "liblua5.4-0" depends && grep -q "libsqlite3-0" depends &&
 	grep -q "libyaml-0-2" depends && grep -q "libjansson4" depends && grep -q "libc6" depends &&
+	dpkg-deb -f "$deb" Recommends | grep -q "python3" &&
 	dpkg-deb -c "$deb" | sed "s/.* \.//" >contents &&
 	for f in /usr/bin/lifeboat /usr/share/doc/lifeboat/examples/restore-db.lua \
 		/usr/share/doc/lifeboat/examples/lifeboat.example.yaml \
@@ -50,9 +51,8 @@ cat >inside.sh <<-\EOF
 	export HOME=/root LANG=C.UTF-8 LIFEBOAT_USER=alice
 	apt_get () { apt-get -q -o DPkg::Lock::Timeout=120 "$@"; }
 	apt_get update >/dev/null
-	# what the example calls, and what apt itself recommends (so it keeps it after a purge): the
-	# user has them before lifeboat comes
-	apt_get install -y --no-install-recommends sqlite3 ca-certificates >/dev/null
+	# what apt itself recommends (so it keeps it after a purge): the user has it before lifeboat
+	apt_get install -y --no-install-recommends ca-certificates >/dev/null
 	dpkg-query -W -f="\${Package}\n" | sort >/lifeboat-test/packages-before
 	snapshot () {
 		find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /run \
@@ -81,6 +81,12 @@ cat >inside.sh <<-\EOF
 		{ cat /lifeboat-test/run.out; exit 1; }
 	tail -n 1 /lifeboat-test/run.out
 	lifeboat history restore-db.lua
+	# the README's first drill
+	cd /root/drill
+	lifeboat init starter >/dev/null
+	(cd starter && lifeboat run --yes runbooks/starter.lua >/lifeboat-test/starter.out 2>&1) ||
+		{ cat /lifeboat-test/starter.out; exit 1; }
+	tail -n 1 /lifeboat-test/starter.out
 	apt_get purge -y lifeboat >/lifeboat-test/purge.log 2>&1 || { cat /lifeboat-test/purge.log; exit 1; }
 	apt_get autoremove --purge -y >>/lifeboat-test/purge.log 2>&1 || { cat /lifeboat-test/purge.log; exit 1; }
 	snapshot >/lifeboat-test/after
@@ -109,6 +115,7 @@ test_expect_success 'installed in a clean Debian 12: --version, man, check, run;
 	grep -q "lifeboat" sysroot/lifeboat-test/man.txt &&
 	assert_contains session.out "restore-db.lua: ok" &&
 	grep -q "succeeded" sysroot/lifeboat-test/run.out &&
+	tail -n 1 sysroot/lifeboat-test/starter.out | grep -q "succeeded · exit 0" &&
 	test -s sysroot/root/drill/.lifeboat/history.db &&
 	test -s sysroot/root/drill/report.json &&
 	test ! -e sysroot/usr/bin/lifeboat &&
