@@ -97,17 +97,26 @@ test_expect_success 'installed in a clean Debian 12: --version, man, check, run;
 	root=$(bash "$LIFEBOAT_SRC/scripts/debian-root.sh") &&
 	test -x "$root/usr/bin/apt-get" &&
 	cp -a "$root" sysroot &&
-	at_exit "rm -rf \"$TEST_DIR/sysroot\"" &&
+	# --one-file-system: never into a mount that is somehow still there (/dev, /proc, /sys)
+	at_exit "rm -rf --one-file-system \"$TEST_DIR/sysroot\"" &&
 	cp /etc/resolv.conf sysroot/etc/resolv.conf &&
 	mkdir sysroot/lifeboat-test && mkdir -p "$cache/archives/partial" &&
 	cp "$(cat deb.path)" inside.sh sysroot/lifeboat-test/ &&
+	# The mounts live in a mount namespace of their own and go with it. In a chroot (a stranger
+	# running the suite inside one) / is no mount point, whose propagation cannot be changed:
+	# there the namespace keeps its parent'"'"'s, and the mounts are undone by hand as well.
+	if mountpoint -q /; then propagation=private; else propagation=unchanged; fi &&
 	# one at a time on this machine: the downloaded packages are shared, and so is apt lock
-	flock -w 600 "$cache/archives.lock" unshare -m --propagation private sh -ec "
+	flock -w 600 "$cache/archives.lock" unshare -m --propagation $propagation sh -ec "
 		mount -t proc proc sysroot/proc
 		mount --rbind /dev sysroot/dev
 		mount --rbind /sys sysroot/sys
 		mount --bind \"$cache/archives\" sysroot/var/cache/apt/archives
-		exec chroot sysroot /usr/bin/env -i sh /lifeboat-test/inside.sh
+		rc=0
+		chroot sysroot /usr/bin/env -i sh /lifeboat-test/inside.sh || rc=\$?
+		umount -l sysroot/var/cache/apt/archives sysroot/proc
+		umount -R -l sysroot/dev sysroot/sys
+		exit \$rc
 	" >session.out 2>&1 || { cat session.out; false; } &&
 	cat session.out &&
 	assert_contains session.out "/usr/bin/lifeboat" &&
