@@ -6,7 +6,8 @@
  *    the output pipe, chdir, closefrom(3)) is system calls only, between
  *    vfork and exec: what posix_spawn does, without the per-call work glibc
  *    adds (a stack mapped and unmapped, six getrlimit for the file actions),
- *    which on a run of short steps is measurable (tests/bench).
+ *    which on a run of short steps is measurable (tests/bench). The child
+ *    starts on our CPU (see spawn_child): we only wait while it runs.
  *  - A step's stdout and stderr share one pipe (merge_stderr): one pipe to
  *    make, poll and close instead of two, and the output kept in the order
  *    it was written. Lua's sh() keeps them apart.
@@ -41,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +613,14 @@ static int dev_null(void)
  * system calls only and reports a failure through child_err. All signals are
  * blocked around vfork, and the child sets every caught signal to its default
  * before unblocking, so no handler of ours can ever run in the child.
+ *
+ * The child starts on the CPU we run on: from vfork until it exits we only
+ * wait for it, so it takes our CPU rather than waking another one (an idle
+ * CPU of a virtual machine wakes slowly) or queueing behind other work
+ * there. Our thread is pinned to its CPU around vfork, and the child puts
+ * back our full affinity before execve, so the command never sees the pin
+ * (a step running nproc sees what lifeboat was given); the scheduler may
+ * move it anywhere from then on.
  */
 static pid_t spawn_child(const char *path, char *const argv[], char *const envp[],
 			 const char *cwd, int in_r, int out_w, int err_w)
@@ -625,9 +635,21 @@ static pid_t spawn_child(const char *path, char *const argv[], char *const envp[
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	int saved = errno;
+	cpu_set_t mask, here;
+	int pinned = 0, cpu = sched_getcpu();
+	if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof mask, &mask) == 0 &&
+	    CPU_COUNT(&mask) > 1) {
+		CPU_ZERO(&here);
+		CPU_SET(cpu, &here);
+		pinned = sched_setaffinity(0, sizeof here, &here) == 0;
+	}
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid_t pid = vfork();
 	if (pid == 0) {
+		if (pinned && sched_setaffinity(0, sizeof mask, &mask) == -1) {
+			child_err = errno;
+			_exit(127);
+		}
 		for (size_t i = 0; i < ARRAY_SIZE(reset_always); i++)
 			sigaction(reset_always[i], &dfl, NULL);
 		for (int i = 0; i < ncaught_other; i++)
@@ -645,6 +667,8 @@ static pid_t spawn_child(const char *path, char *const argv[], char *const envp[
 	}
 	int err = pid == -1 ? errno : child_err;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pinned)
+		sched_setaffinity(0, sizeof mask, &mask);
 	if (pid > 0 && err) {
 		waitpid(pid, NULL, 0);	/* it never ran anything */
 		pid = -1;

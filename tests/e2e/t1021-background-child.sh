@@ -46,4 +46,16 @@ test_expect_success 'a failing step with a background child fails at once with i
 	same "$(jv r.json phases.0.steps.0.exit_code)" 4
 '
 
+test_expect_success 'a step runs with the CPU affinity lifeboat was given (lifeboat pins itself only around vfork)' '
+	write_runbook aff.lua <<-\EOF &&
+	return runbook { name = "aff",
+		phase "p" { step "mask" { sh = "grep Cpus_allowed_list: /proc/self/status" } },
+	}
+	EOF
+	expect_code 0 lb --db aff.db -q run --yes aff.lua >out 2>err &&
+	same "$(sql aff.db "select output from steps")" "$(grep Cpus_allowed_list: /proc/self/status)" &&
+	expect_code 0 taskset -c 0 "$LIFEBOAT" --db aff0.db -q run --yes aff.lua >out 2>err &&
+	same "$(sql aff0.db "select output from steps" | cut -f2)" 0
+'
+
 test_done
