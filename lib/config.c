@@ -655,6 +655,7 @@ static void load_params(struct loader *ld, struct config_env *env, const yaml_no
 			if (s) {
 				env->params[env->nparams].name = xstrdup(name);
 				env->params[env->nparams].value = xstrdup(s);
+				env->params[env->nparams].line = (int)line_of(node_at(ld, p->key));
 				env->nparams++;
 			}
 		}

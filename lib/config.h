@@ -48,6 +48,7 @@ struct config_role {
 struct config_param {
 	char *name;
 	char *value;
+	int line;			/* of its key in the file */
 };
 
 struct config_env {

@@ -16,11 +16,15 @@
 #include "trust.h"
 #include "secretref.h"
 
-static void add_override(struct run_args *a, const char *name, size_t nlen, const char *value)
+/* from: "FILE:LINE" (owned by the override from now on) of a param from -p @FILE, else NULL */
+static void add_override(struct run_args *a, const char *name, size_t nlen, const char *value,
+			 char *from)
 {
 	a->overrides = xrealloc(a->overrides, (a->noverrides + 1) * sizeof(*a->overrides));
+	a->override_from = xrealloc(a->override_from, (a->noverrides + 1) * sizeof(*a->override_from));
 	a->overrides[a->noverrides].name = xstrndup(name, nlen);
 	a->overrides[a->noverrides].value = xstrdup(value);
+	a->override_from[a->noverrides] = from;
 	a->noverrides++;
 }
 
@@ -37,7 +41,8 @@ static int parse_params_file(struct run_args *a, const char *path)
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < n; i++) {
-		add_override(a, ps[i].name, strlen(ps[i].name), ps[i].value);
+		add_override(a, ps[i].name, strlen(ps[i].name), ps[i].value,
+			     xasprintf("%s:%d", path, ps[i].line));
 		free(ps[i].name);
 		free(ps[i].value);
 	}
@@ -53,7 +58,7 @@ static int parse_param(struct run_args *a, const char *kv)
 	if (!eq || eq == kv)
 		/* the argument is not shown: it may well be a secret's value */
 		return usage_error(a->cmd, "-p expects name=value%s", eq ? " (the name is missing)" : " (no '=' in the argument)");
-	add_override(a, kv, (size_t)(eq - kv), eq + 1);
+	add_override(a, kv, (size_t)(eq - kv), eq + 1, NULL);
 	return 0;
 }
 
@@ -128,9 +133,12 @@ void run_args_release(struct run_args *a)
 	for (size_t i = 0; i < a->noverrides; i++) {
 		free(a->overrides[i].name);
 		free(a->overrides[i].value);
+		free(a->override_from[i]);
 	}
 	free(a->overrides);
+	free(a->override_from);
 	a->overrides = NULL;
+	a->override_from = NULL;
 	a->noverrides = 0;
 }
 
@@ -158,10 +166,24 @@ static int merge_params(const struct run_args *a, const struct config_env *env,
 		if (i == rb->nparams) {
 			struct strbuf names = STRBUF_INIT;
 			strbuf_init(&names, 0);
-			for (size_t j = 0; j < rb->nparams; j++)
+			const char **cands = xcalloc(rb->nparams + 1, sizeof(*cands));
+			for (size_t j = 0; j < rb->nparams; j++) {
 				strbuf_addf(&names, "%s%s", j ? ", " : "", rb->params[j].name);
-			errorf("%s: -p %s: the runbook declares no param '%s' (declared: %s)", rb->path,
-			       a->overrides[k].name, a->overrides[k].name, names.len ? names.buf : "none");
+				cands[j] = rb->params[j].name;
+			}
+			const char *near = suggest_word(a->overrides[k].name, cands, rb->nparams);
+			char *mean = near ? xasprintf("did you mean '%s'? ", near) : xstrdup("");
+			const char *from = a->override_from ? a->override_from[k] : NULL;
+			if (from)
+				errorf("%s: %s: the runbook declares no param '%s' (%sdeclared in %s: %s)", from,
+				       a->overrides[k].name, a->overrides[k].name, mean, rb->path,
+				       names.len ? names.buf : "none");
+			else
+				errorf("%s: -p %s: the runbook declares no param '%s' (%sdeclared: %s)", rb->path,
+				       a->overrides[k].name, a->overrides[k].name, mean,
+				       names.len ? names.buf : "none");
+			free(mean);
+			free(cands);
 			strbuf_release(&names);
 			free(p);
 			return EXIT_USAGE;

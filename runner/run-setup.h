@@ -24,6 +24,7 @@ struct run_args {
 	int64_t incident_ms;
 	struct rb_param *overrides;	/* -p k=v, in order; owned */
 	size_t noverrides;
+	char **override_from;		/* "FILE:LINE" of a -p @FILE param, else NULL; owned */
 	int drill;			/* console --drill */
 	int dry_run;			/* --dry-run: print what would run, run and record nothing */
 	const char *watch;		/* console --watch RUN_ID */

@@ -43,4 +43,15 @@ test_expect_success 'the same validation as -p: an undeclared param, a bad file,
 	assert_contains err "reserved.yaml:1:1: params.PATH"
 '
 
+test_expect_success 'an undeclared param from a file names the file and its line, with did-you-mean' '
+	rm -f seen &&
+	printf "registry: x\n\nregsitry: y\n" >typo2.yaml &&
+	expect_code 2 lb --db h.db run --yes -p @typo2.yaml p.lua 2>err &&
+	assert_contains err "typo2.yaml:3: regsitry: the runbook declares no param ${SQ}regsitry${SQ} (did you mean ${SQ}registry${SQ}?" &&
+	assert_contains err "declared in p.lua: region, registry, tag" &&
+	expect_code 2 lb --db h.db run --yes -p regsitry=1 p.lua 2>err &&
+	assert_contains err "p.lua: -p regsitry: the runbook declares no param ${SQ}regsitry${SQ} (did you mean ${SQ}registry${SQ}?" &&
+	test ! -e seen
+'
+
 test_done
