@@ -13,6 +13,9 @@
 #include "runner.h"
 #include "trust.h"
 
+/* "1 phase", "0 phases", "2 phases" */
+#define PLURAL_S(n) ((n) == 1 ? "" : "s")
+
 /* Where signatures are required at all: then check reports each file's. */
 static int signatures_matter(const struct trust *t)
 {
@@ -76,8 +79,9 @@ static int check_one(const char *path)
 		warnf("%s: the recovery phases' budgets add up to %s, more than the RTO of %s: the plan cannot meet its objective",
 		      path, fmt_dur(sum, a, sizeof(a)), fmt_dur(rb->rto_s, b, sizeof(b)));
 	if (!g_opts.quiet)
-		printf("%s: ok (runbook '%s', %zu phases, %zu steps%s%s)\n", path, rb->name,
-		       rb->nphases, steps, isnan(rb->rto_s) ? "" : ", RTO ",
+		printf("%s: ok (runbook '%s', %zu phase%s, %zu step%s%s%s)\n", path, rb->name,
+		       rb->nphases, PLURAL_S(rb->nphases), steps, PLURAL_S(steps),
+		       isnan(rb->rto_s) ? "" : ", RTO ",
 		       isnan(rb->rto_s) ? "" : fmt_dur(rb->rto_s, a, sizeof(a)));
 	if (!g_opts.quiet && signatures_matter(&t))
 		print_signatures(&t, host);
@@ -98,8 +102,9 @@ static int cmd_check(const struct cmd_args *a)
 		return usage_error("check", "no runbook file given");
 	runner_require_secrets(0);
 	if (cfg && !g_opts.quiet)
-		printf("%s: ok (%zu roles, %zu environments, %zu schedules, %zu secrets)\n", cfg->path,
-		       cfg->nroles, cfg->nenvs, cfg->nschedules, cfg->nsecrets);
+		printf("%s: ok (%zu role%s, %zu environment%s, %zu schedule%s, %zu secret%s)\n", cfg->path,
+		       cfg->nroles, PLURAL_S(cfg->nroles), cfg->nenvs, PLURAL_S(cfg->nenvs),
+		       cfg->nschedules, PLURAL_S(cfg->nschedules), cfg->nsecrets, PLURAL_S(cfg->nsecrets));
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 # shellcheck disable=SC2016,SC2034,SC3043 # bodies are single-quoted and eval'd later (and use the
 # variables set here); local, as in lib.sh
 . "$(dirname "$0")/lib.sh"
+SQ="'"
 
 # rejected FILE: `run` and `check` of FILE exit 2, its marker is not created, no run is recorded;
 # leaves the stderr of the run in err and that of check in check.err
@@ -118,6 +119,19 @@ test_expect_success 'sleep() while loading raises too, also inside pcall nothing
 	assert_contains err "not available while loading" &&
 	assert_contains err "loadsleep.lua:3:" &&
 	test ! -e pcall-marker
+'
+
+test_expect_success 'check counts in words that agree: 1 phase, 1 step, 1 role, 1 secret' '
+	mkdir one && (
+		cd one &&
+		printf "roles:\n  ops: { members: [alice] }\nsecrets: [ONE_TOKEN]\n" >lifeboat.yaml &&
+		write_runbook one.lua <<-\EOF &&
+		return runbook { name = "one", phase "p" { step "s" { sh = "true" } } }
+		EOF
+		expect_code 0 lb check one.lua >out 2>err &&
+		assert_contains out "one.lua: ok (runbook ${SQ}one${SQ}, 1 phase, 1 step)" &&
+		assert_contains out "lifeboat.yaml: ok (1 role, 0 environments, 0 schedules, 1 secret)"
+	)
 '
 
 test_done

@@ -37,7 +37,7 @@ test_expect_success 'the starter runbook uses every step kind and is commented' 
 test_expect_success 'check passes on the starter, config included' '
 	(cd proj && lb check runbooks/starter.lua) >out 2>err &&
 	assert_contains out "runbooks/starter.lua: ok" &&
-	assert_contains out "lifeboat.yaml: ok (2 roles, 1 environments" &&
+	assert_contains out "lifeboat.yaml: ok (2 roles, 1 environment, 0 schedules, 0 secrets)" &&
 	test ! -s err
 '
 
