@@ -54,6 +54,8 @@ static int parse_param(struct run_args *a, const char *kv)
 {
 	if (kv[0] == '@' && kv[1])
 		return parse_params_file(a, kv + 1);
+	if (kv[0] == '@')
+		return usage_error(a->cmd, "-p @ needs a file name after the @ (-p @params.yaml)");
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
 		/* the argument is not shown: it may well be a secret's value */

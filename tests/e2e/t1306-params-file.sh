@@ -54,4 +54,10 @@ test_expect_success 'an undeclared param from a file names the file and its line
 	test ! -e seen
 '
 
+test_expect_success '-p @ without a file name says so' '
+	expect_code 2 lb --db h.db run --yes -p @ p.lua 2>err &&
+	assert_contains err "-p @ needs a file name after the @" &&
+	test ! -e seen
+'
+
 test_done
