@@ -251,7 +251,7 @@ out:
 }
 
 static const struct opt resume_options[] = {
-	{ 'y', "yes", NULL, "run again a non-idempotent step that was in flight, and confirm manual steps" },
+	{ 'y', "yes", NULL, "run again a non-idempotent step that was in flight or failed, and confirm manual steps (the original run's --yes is not carried over)" },
 	{ RESUME_OPT_FORCE, "force", NULL, "resume even though the runbook changed since the run started (audited)" },
 	OPT_END
 };

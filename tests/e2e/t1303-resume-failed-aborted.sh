@@ -128,4 +128,10 @@ test_expect_success 'a succeeded run is not resumed; --yes is not carried over a
 	test "$(cat resume.rc)" = 0
 '
 
+test_expect_success 'resume --help says --yes also reruns a failed step and is not carried over' '
+	lb resume --help >help.out &&
+	assert_contains help.out "in flight or failed" &&
+	assert_contains help.out "the original run${SQ}s --yes is not"
+'
+
 test_done
