@@ -40,12 +40,13 @@ static const char *const event_names[CONFIG_EVENT_COUNT + 1] = {
 
 static const char *const top_keys[] = {
 	"db", "reports_dir", "lua_memory", "sync", "roles", "environments", "permissions",
-	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", NULL
+	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", "hosts", "ssh", NULL
 };
 static const char *const role_keys[] = { "members", "notify", NULL };
-static const char *const env_keys[] = { "rto", "rpo", "params", "require_signed", "drills", NULL };
+static const char *const env_keys[] = { "rto", "rpo", "params", "require_signed", "drills", "hosts", NULL };
 static const char *const trust_keys[] = { "keys", NULL };
 static const char *const policy_keys[] = { "keys", "require_signed", NULL };
+static const char *const ssh_keys[] = { "config", "connect_timeout", "parallel", "options", NULL };
 static const char *const permission_keys[] = { "run", NULL };
 static const char *const notify_keys[] = { "webhook", "events", NULL };
 static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", NULL };
@@ -663,6 +664,123 @@ static void load_params(struct loader *ld, struct config_env *env, const yaml_no
 	}
 }
 
+/* ---- the inventory (SPEC 8) -------------------------------------------- */
+
+static int is_group_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/*
+ * What is wrong with an ssh destination, or NULL. It becomes one argument of
+ * ssh after "--", but a leading '-' or a space is a mistake however it is passed.
+ */
+static const char *destination_problem(const char *s)
+{
+	if (!*s)
+		return "is empty";
+	if (*s == '-')
+		return "starts with '-'";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!isalnum(c) && !strchr("._-@:[]%+", c))
+			return "has a character that is not in a host name, user@host:port or an ssh config name";
+	}
+	return NULL;
+}
+
+/* hosts: { group: [dest, ...] } into *out; returns how many groups. */
+static size_t load_groups(struct loader *ld, const yaml_node_t *n, const char *key, struct config_group **out)
+{
+	*out = NULL;
+	if (is_null(n) || check_map(ld, n, key, "a map of group names to lists of hosts, such as "
+				    "{ serving: [serve-1, serve-2] }", NULL))
+		return 0;
+	struct config_group *g = xcalloc(map_len(n) + 1, sizeof(*g));
+	size_t count = 0;
+	FOR_PAIRS(n, p) {
+		const char *name = key_text(ld, p);
+		if (!name || repeats_key(ld, n, p))
+			continue;
+		char *gkey = child_key(key, name);
+		yaml_node_t *kn = node_at(ld, p->key), *v = node_at(ld, p->value);
+		if (!is_group_name(name)) {
+			problem_at(ld, kn, gkey, "'%s' is not a group name; use letters, digits, '_', '-' and '.'",
+				   name);
+		} else if (is_null(v)) {
+			problem_at(ld, v, gkey, "the group lists no host; give a list such as [serve-1, serve-2]");
+		} else {
+			struct config_group *gr = &g[count++];
+			gr->name = xstrdup(name);
+			gr->line = (int)line_of(kn);
+			gr->nhosts = get_text_list(ld, v, gkey, "a list of hosts such as [serve-1, admin@10.0.0.5:2222]",
+						   "a host (an ssh config name or user@host:port)", &gr->hosts);
+			if (v->type == YAML_SEQUENCE_NODE) {
+				size_t i = 0;
+				FOR_ITEMS(v, it) {
+					yaml_node_t *item = node_at(ld, *it);
+					if (item->type == YAML_SCALAR_NODE && !is_null(item)) {
+						const char *h = (const char *)item->data.scalar.value, *why;
+						if ((why = destination_problem(h)))
+							problem_at(ld, item, gkey, "host '%s' %s", h, why);
+					}
+					i++;
+				}
+				if (!i)
+					problem_at(ld, v, gkey, "the group lists no host; give a list such as [serve-1, serve-2]");
+			}
+		}
+		free(gkey);
+	}
+	*out = g;
+	return count;
+}
+
+static void load_ssh(struct loader *ld, const yaml_node_t *n)
+{
+	struct config_ssh *ssh = &ld->cfg->ssh;
+	if (is_null(n) || check_map(ld, n, "ssh", "a map such as { config: ssh_config, connect_timeout: 5s, "
+				    "parallel: 10 }", ssh_keys))
+		return;
+	yaml_node_t *v;
+	if ((v = map_get(ld, n, "config"))) {
+		ssh->config = get_path(ld, v, "ssh.config");
+		struct stat sb;
+		if (ssh->config && stat(ssh->config, &sb))
+			problem_at(ld, v, "ssh.config", "cannot read '%s': %s; give the path of an ssh client "
+				   "config file (ssh -F)", ssh->config, strerror(errno));
+	}
+	if ((v = map_get(ld, n, "connect_timeout"))) {
+		double d = get_duration(ld, v, "ssh.connect_timeout");
+		if (!isnan(d) && d < 1)
+			problem_at(ld, v, "ssh.connect_timeout", "must be at least 1s (ssh counts whole seconds)");
+		else if (!isnan(d))
+			ssh->connect_timeout_s = d;
+	}
+	if ((v = map_get(ld, n, "parallel"))) {
+		const char *s = get_text(ld, v, "ssh.parallel", "a whole number of connections such as 10");
+		char *end = NULL;
+		long k = s ? strtol(s, &end, 10) : 0;
+		if (s && (end == s || *end || k < 1 || k > 1000))
+			problem_at(ld, v, "ssh.parallel", "'%s' is not a whole number from 1 to 1000", s);
+		else if (s)
+			ssh->parallel = (int)k;
+	}
+	if ((v = map_get(ld, n, "options"))) {
+		free(ssh->options);
+		ssh->options = NULL;
+		ssh->noptions = get_text_list(ld, v, "ssh.options", "a list of ssh arguments such as "
+					      "[\"-o\", \"ServerAliveInterval=5\"]", "an ssh argument", &ssh->options);
+		if (!ssh->options)
+			ssh->options = xcalloc(1, sizeof(char *));
+	}
+}
+
 static void load_environments(struct loader *ld, const yaml_node_t *n)
 {
 	struct config *cfg = ld->cfg;
@@ -709,6 +827,11 @@ static void load_environments(struct loader *ld, const yaml_node_t *n)
 				const char *t = get_text(ld, d, k, "true or false");
 				if (t && parse_bool(t, &env->drills))
 					problem_at(ld, d, k, "'%s' is not true or false", t);
+				free(k);
+			}
+			if ((d = map_get(ld, v, "hosts"))) {
+				char *k = child_key(key, "hosts");
+				env->ngroups = load_groups(ld, d, k, &env->groups);
 				free(k);
 			}
 		}
@@ -1096,6 +1219,10 @@ static void load_root(struct loader *ld, const yaml_node_t *root)
 		load_trust(ld, n);
 	if ((n = map_get(ld, root, "evidence_key")))
 		cfg->evidence_key = get_path(ld, n, "evidence_key");
+	if ((n = map_get(ld, root, "hosts")))
+		cfg->ngroups = load_groups(ld, n, "hosts", &cfg->groups);
+	if ((n = map_get(ld, root, "ssh")))
+		load_ssh(ld, n);
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -1341,6 +1468,9 @@ int config_load(const char *path, struct config **out, char **err)
 	cfg->sync = CONFIG_SYNC_NORMAL;
 	cfg->events = CONFIG_EVENTS_ALL;
 	cfg->timezone = xstrdup("UTC");
+	cfg->ssh.connect_timeout_s = CONFIG_SSH_CONNECT_TIMEOUT_DEFAULT;
+	cfg->ssh.parallel = CONFIG_SSH_PARALLEL_DEFAULT;
+	cfg->ssh.options = xcalloc(1, sizeof(char *));
 	ld.cfg = cfg;
 	parse_yaml(&ld, load_root);
 	free(text);
@@ -1354,10 +1484,22 @@ int config_load(const char *path, struct config **out, char **err)
 }
 
 
+static void free_groups(struct config_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(g[i].name);
+		free_list(g[i].hosts, g[i].nhosts);
+	}
+	free(g);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
+	free_groups(cfg->groups, cfg->ngroups);
+	free(cfg->ssh.config);
+	free_list(cfg->ssh.options, cfg->ssh.noptions);
 	for (size_t i = 0; i < cfg->nroles; i++) {
 		free(cfg->roles[i].name);
 		free_list(cfg->roles[i].members, cfg->roles[i].nmembers);
@@ -1373,6 +1515,7 @@ void config_free(struct config *cfg)
 		}
 		free(e->params);
 		free_list(e->run_roles, e->nrun_roles);
+		free_groups(e->groups, e->ngroups);
 	}
 	free(cfg->envs);
 	for (size_t i = 0; i < cfg->nschedules; i++) {
@@ -1534,5 +1677,124 @@ int config_check_roles(const struct config *cfg, const char *const *roles, size_
 		return 0;
 	}
 	*err = strbuf_detach(&sb);
+	return -1;
+}
+
+/* ---- the inventory ----------------------------------------------------- */
+
+static const struct config_group *group_in(const struct config_group *g, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(g[i].name, name))
+			return &g[i];
+	return NULL;
+}
+
+const struct config_group *config_group(const struct config *cfg, const char *env, const char *name)
+{
+	if (!cfg)
+		return NULL;
+	const struct config_env *e = env ? config_env(cfg, env) : NULL;
+	const struct config_group *g = e ? group_in(e->groups, e->ngroups, name) : NULL;
+	return g ? g : group_in(cfg->groups, cfg->ngroups, name);
+}
+
+static int listed_in(const struct config_group *g, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < g[i].nhosts; k++)
+			if (!strcmp(g[i].hosts[k], name))
+				return 1;
+	return 0;
+}
+
+int config_is_host(const struct config *cfg, const char *env, const char *name)
+{
+	if (!cfg)
+		return 0;
+	const struct config_env *e = env ? config_env(cfg, env) : NULL;
+	return listed_in(cfg->groups, cfg->ngroups, name) || (e && listed_in(e->groups, e->ngroups, name));
+}
+
+static void add_dest(const char ***hosts, size_t *n, const char *h)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*hosts)[i], h))
+			return;
+	*hosts = xrealloc(*hosts, (*n + 1) * sizeof(**hosts));
+	(*hosts)[(*n)++] = h;
+}
+
+static void add_names(const char ***v, size_t *n, const struct config_group *g, size_t ng, int hosts)
+{
+	for (size_t i = 0; i < ng; i++) {
+		if (!hosts) {
+			add_dest(v, n, g[i].name);
+			continue;
+		}
+		for (size_t k = 0; k < g[i].nhosts; k++)
+			add_dest(v, n, g[i].hosts[k]);
+	}
+}
+
+int config_resolve_target(const struct config *cfg, const char *env, const char *name, int all_envs,
+			  const char ***hosts, size_t *nhosts, char **err)
+{
+	*err = NULL;
+	if (!cfg || (!cfg->ngroups && !all_envs && !(env && config_env(cfg, env) &&
+						       config_env(cfg, env)->ngroups))) {
+		int any = 0;
+		for (size_t i = 0; cfg && i < cfg->nenvs; i++)
+			any |= cfg->envs[i].ngroups > 0;
+		if (!cfg || (!cfg->ngroups && !any)) {
+			*err = xasprintf("'%s' names no host: %s has no inventory; list the hosts under hosts: "
+					 "(SPEC 8), e.g. hosts: { serving: [serve-1, serve-2] }", name,
+					 cfg ? cfg->path : "there is no lifeboat.yaml, so there");
+			return -1;
+		}
+	}
+	const struct config_group *g = config_group(cfg, env, name);
+	if (!g && all_envs)
+		for (size_t i = 0; i < cfg->nenvs && !g; i++)
+			g = group_in(cfg->envs[i].groups, cfg->envs[i].ngroups, name);
+	if (g) {
+		for (size_t k = 0; k < g->nhosts; k++)
+			add_dest(hosts, nhosts, g->hosts[k]);
+		return 0;
+	}
+	int known = config_is_host(cfg, env, name);
+	for (size_t i = 0; all_envs && !known && i < cfg->nenvs; i++)
+		known = listed_in(cfg->envs[i].groups, cfg->envs[i].ngroups, name);
+	if (known) {
+		add_dest(hosts, nhosts, name);
+		return 0;
+	}
+	/* did you mean: any group or host name */
+	const char **cands = NULL;
+	size_t nc = 0;
+	add_names(&cands, &nc, cfg->groups, cfg->ngroups, 0);
+	add_names(&cands, &nc, cfg->groups, cfg->ngroups, 1);
+	for (size_t i = 0; i < cfg->nenvs; i++)
+		if (all_envs || (env && !strcmp(cfg->envs[i].name, env))) {
+			add_names(&cands, &nc, cfg->envs[i].groups, cfg->envs[i].ngroups, 0);
+			add_names(&cands, &nc, cfg->envs[i].groups, cfg->envs[i].ngroups, 1);
+		}
+	const char *s = suggest_word(name, cands, nc);
+	char *groups = NULL;
+	{
+		const char **gn = NULL;
+		size_t ngn = 0;
+		add_names(&gn, &ngn, cfg->groups, cfg->ngroups, 0);
+		groups = join_names(gn, ngn, "none");
+		free(gn);
+	}
+	if (s)
+		*err = xasprintf("'%s' is neither a group nor a host of the inventory in %s (did you mean '%s'?)",
+				 name, cfg->path, s);
+	else
+		*err = xasprintf("'%s' is neither a group nor a host of the inventory in %s (groups: %s); add it "
+				 "under hosts: or fix the name", name, cfg->path, groups);
+	free(groups);
+	free(cands);
 	return -1;
 }

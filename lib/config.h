@@ -51,11 +51,33 @@ struct config_param {
 	int line;			/* of its key in the file */
 };
 
+/* SPEC 8: a named group of ssh destinations (`hosts:`, or an environment's). */
+struct config_group {
+	char *name;
+	char **hosts;			/* destinations as written: an ssh config name or user@host:port */
+	size_t nhosts;
+	int line;
+};
+
+#define CONFIG_SSH_PARALLEL_DEFAULT 10
+#define CONFIG_SSH_CONNECT_TIMEOUT_DEFAULT 5.0
+
+/* SPEC 8: `ssh:` */
+struct config_ssh {
+	char *config;			/* absolute path given to ssh -F; NULL: ssh's own */
+	double connect_timeout_s;	/* CONFIG_SSH_CONNECT_TIMEOUT_DEFAULT when not set */
+	int parallel;			/* CONFIG_SSH_PARALLEL_DEFAULT when not set */
+	char **options;			/* extra ssh arguments, NULL-terminated (never NULL) */
+	size_t noptions;
+};
+
 struct config_env {
 	char *name;
 	double rto_s, rpo_s;		/* NAN when not set: the runbook's */
 	struct config_param *params;	/* nparams, in file order */
 	size_t nparams;
+	struct config_group *groups;	/* hosts: groups that replace (or add to) the top-level ones */
+	size_t ngroups;
 	int restricted;			/* permissions.<name> exists */
 	char **run_roles;		/* permissions.<name>.run: roles whose members may run */
 	size_t nrun_roles;
@@ -104,6 +126,9 @@ struct config {
 	struct minisign_pub *trust_pubs;	/* the same keys, read */
 	size_t ntrust_keys;
 	char *evidence_key;		/* absolute path of the secret key for evidence; NULL: none */
+	struct config_group *groups;	/* hosts: */
+	size_t ngroups;
+	struct config_ssh ssh;
 };
 
 /*
@@ -189,5 +214,23 @@ int config_policy_load(const char *path, struct config_policy **out, char **warn
 void config_policy_free(struct config_policy *p);
 /* Whether the policy requires signatures for a run in env (NULL: none). */
 int config_policy_requires(const struct config_policy *p, const char *env);
+
+/*
+ * SPEC 8, the inventory. config_group finds a group by name, an
+ * environment's own first (env may be NULL); NULL when there is none.
+ * config_is_host says whether name is a destination listed in some group
+ * (of env, or of the top level). cfg may be NULL (no config: no inventory).
+ */
+const struct config_group *config_group(const struct config *cfg, const char *env, const char *name);
+int config_is_host(const struct config *cfg, const char *env, const char *name);
+/*
+ * Resolves an `on` target (a group or a host of the inventory) into
+ * destinations appended to *hosts (xmalloc'd array of borrowed strings,
+ * duplicates skipped). Returns 0, or -1 with *err (xmalloc'd) naming the
+ * unknown name with a did-you-mean. all_envs: accept a name any
+ * environment defines (for `check`, which has no environment).
+ */
+int config_resolve_target(const struct config *cfg, const char *env, const char *name, int all_envs,
+			  const char ***hosts, size_t *nhosts, char **err);
 
 #endif

@@ -73,6 +73,8 @@ struct engine_opts {
 	size_t nsecret_names;
 	/* Webhooks (notify.h), NULL: none. The engine only queues; it never waits for them. */
 	struct notifier *notifier;
+	/* The config whose inventory and ssh: settings remote steps use (SPEC 8); NULL: none. */
+	const struct config *inventory;
 };
 
 enum engine_event_type {

@@ -522,23 +522,26 @@ static int sh_box_close(lua_State *L)
 	return 0;
 }
 
-static int api_sh(lua_State *L)
+/* sh(cmd [, opts]) and ssh(host, cmd [, opts]): the same options, the same result. */
+static int sh_or_ssh(lua_State *L, const char *remote_host)
 {
-	const char *cmd = luaL_checkstring(L, 1);
-	luahost_need_running(L, "sh");
+	const char *what = remote_host ? "ssh" : "sh";
+	int a = remote_host ? 2 : 1;
+	const char *cmd = luaL_checkstring(L, a);
+	luahost_need_running(L, what);
 	struct luahost *h = host_of(L);
 	int check = 1;
 	double timeout = 0;
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		if (lua_getfield(L, 2, "check") != LUA_TNIL)
+	if (!lua_isnoneornil(L, a + 1)) {
+		luaL_checktype(L, a + 1, LUA_TTABLE);
+		if (lua_getfield(L, a + 1, "check") != LUA_TNIL)
 			check = lua_toboolean(L, -1);
 		lua_pop(L, 1);
-		if (lua_getfield(L, 2, "timeout") != LUA_TNIL) {
+		if (lua_getfield(L, a + 1, "timeout") != LUA_TNIL) {
 			if (lua_type(L, -1) == LUA_TNUMBER) {
 				timeout = lua_tonumber(L, -1);
 			} else if (duration_parse(lua_tostring(L, -1), &timeout)) {
-				return luaL_error(L, "sh: timeout %s is not a duration", lua_tostring(L, -1));
+				return luaL_error(L, "%s: timeout %s is not a duration", what, lua_tostring(L, -1));
 			}
 		}
 		lua_pop(L, 1);
@@ -562,9 +565,12 @@ static int api_sh(lua_State *L)
 	lua_toclose(L, -1);
 	struct lua_sh_result r = { 0 };
 	char *errmsg = NULL;
-	if (h->ops->sh(h->eng, cmd, timeout, &r, &errmsg)) {
+	int rc = remote_host ? (h->ops->ssh ? h->ops->ssh(h->eng, remote_host, cmd, timeout, &r, &errmsg) :
+				(errmsg = xstrdup("not available here"), -1)) :
+		 h->ops->sh(h->eng, cmd, timeout, &r, &errmsg);
+	if (rc) {
 		char msg[512];
-		snprintf(msg, sizeof(msg), "sh: %s", errmsg ? errmsg : "cannot run");
+		snprintf(msg, sizeof(msg), "%s: %s", what, errmsg ? errmsg : "cannot run");
 		free(errmsg);
 		lua_pushstring(L, msg);
 		return lua_error(L);
@@ -587,12 +593,40 @@ static int api_sh(lua_State *L)
 	free(box->out);
 	free(box->err);
 	box->out = box->err = NULL;
+	if (remote_host && r.status) {
+		lua_pushstring(L, r.status);
+		lua_setfield(L, -2, "status");
+	}
+	if (check && remote_host && r.status && strcmp(r.status, "succeeded") && strcmp(r.status, "failed")) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "ssh: '%s' on %s: %s: %s", cmd, remote_host, r.status,
+			 r.error ? r.error : "");
+		free(r.status);
+		free(r.error);
+		lua_pushstring(L, msg);
+		return lua_error(L);
+	}
+	free(r.status);
+	free(r.error);
 	if (check && r.code != 0) {
 		if (r.timed_out)
-			return luaL_error(L, "sh: '%s' timed out after %fs", cmd, (lua_Number)timeout);
+			return luaL_error(L, "%s: '%s' timed out after %fs", what, cmd, (lua_Number)timeout);
+		if (remote_host)
+			return luaL_error(L, "ssh: '%s' on %s exited with %d", cmd, remote_host, r.code);
 		return luaL_error(L, "sh: '%s' exited with %d", cmd, r.code);
 	}
 	return 1;
+}
+
+static int api_sh(lua_State *L)
+{
+	return sh_or_ssh(L, NULL);
+}
+
+static int api_ssh(lua_State *L)
+{
+	const char *host = luaL_checkstring(L, 1);
+	return sh_or_ssh(L, host);
 }
 
 static int api_log(lua_State *L)
@@ -815,6 +849,7 @@ static int api_module_source(lua_State *L)
 
 static const luaL_Reg api_funcs[] = {
 	{ "sh", api_sh },
+	{ "ssh", api_ssh },
 	{ "log", api_log },
 	{ "recovery_point", api_recovery_point },
 	{ "now", api_now },
@@ -1147,6 +1182,16 @@ static void read_steps(lua_State *L, int idx, const char *key, struct rb_step **
 		s->service = field_bool(L, si, "service");
 		s->ready_after_s = field_num(L, si, "ready_after", 0.2);
 		s->shell = field_argv(L, si, "shell");
+		s->on = NULL;
+		s->on_ref = RB_NOREF;
+		if (lua_getfield(L, si, "on") == LUA_TFUNCTION) {
+			s->on_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		} else {
+			lua_pop(L, 1);
+			s->on = field_argv(L, si, "on");
+		}
+		s->max_failed_hosts = (int)field_num(L, si, "max_failed_hosts", 0);
+		s->remote_workdir = field_str(L, si, "remote_workdir");
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
@@ -1163,6 +1208,7 @@ static struct runbook *read_runbook(lua_State *L, int idx)
 	rb->workdir = field_str(L, idx, "workdir");
 	rb->shell = field_argv(L, idx, "shell");
 	rb->exclusive = field_bool(L, idx, "exclusive");
+	rb->remote_workdir = field_str(L, idx, "remote_workdir");
 	rb->recovery_point_ref = field_ref(L, idx, "recovery_point");
 	rb->roles = field_argv(L, idx, "roles");
 
@@ -1755,6 +1801,48 @@ static int headers_k(lua_State *L)
 		lua_pop(L, 1);
 	}
 	return 0;
+}
+
+int luahost_eval_names(struct luahost *h, int ref, char ***out, char **err)
+{
+	lua_State *L = h->L;
+	*out = NULL;
+	int top = lua_gettop(L);
+	if (call_with_ctx(h, ref, LUAHOST_EVAL_TIMEOUT, err, NULL, NULL))
+		return -1;
+	size_t n = 0;
+	char **v = xcalloc(1, sizeof(char *));
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		v = xrealloc(v, 2 * sizeof(char *));
+		v[n++] = xstrdup(lua_tostring(L, -1));
+		v[n] = NULL;
+	} else if (lua_type(L, -1) == LUA_TTABLE) {
+		size_t len = lua_rawlen(L, -1);
+		for (size_t i = 1; i <= len; i++) {
+			if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING) {
+				*err = xasprintf("on: the function returned a list whose entry %zu is not a name", i);
+				goto bad;
+			}
+			v = xrealloc(v, (n + 2) * sizeof(char *));
+			v[n++] = xstrdup(lua_tostring(L, -1));
+			v[n] = NULL;
+			lua_pop(L, 1);
+		}
+	}
+	if (!n) {
+		*err = xasprintf("on: the function returned %s, not a group or host name or a non-empty list of them",
+				 luaL_typename(L, -1));
+		goto bad;
+	}
+	lua_settop(L, top);
+	*out = v;
+	return 0;
+bad:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	lua_settop(L, top);
+	return -1;
 }
 
 int luahost_eval_headers(struct luahost *h, int ref, double timeout_s, char ***out, char **err)

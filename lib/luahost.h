@@ -25,12 +25,17 @@ struct lua_sh_result {
 	double duration_s;
 	int timed_out;
 	int truncated;		/* a stream went past the capture limit (16 MiB): its tail is gone */
+	char *status;		/* ssh(): the instance's status ("succeeded", "unreachable", ...), owned */
+	char *error;		/* ssh(): why it did not succeed, owned, may be NULL */
 };
 
 struct lua_engine_ops {
 	/* Runs cmd like a sh step; 0, or -1 with *errmsg (owned) when it could not run. */
 	int (*sh)(void *eng, const char *cmd, double timeout_s, struct lua_sh_result *res,
 		  char **errmsg);
+	/* ssh(host, cmd): cmd on one remote host (SPEC 8), else like sh. */
+	int (*ssh)(void *eng, const char *host, const char *cmd, double timeout_s, struct lua_sh_result *res,
+		   char **errmsg);
 	void (*log)(void *eng, const char *text, size_t len);
 	/* 0, or -1 with *errmsg (owned), e.g. a time more than a day ahead. */
 	int (*recovery_point)(void *eng, int64_t wall_ms, char **errmsg);
@@ -117,6 +122,11 @@ int luahost_call_run(struct luahost *h, int fn_ref, double timeout_s, char **err
 int luahost_eval(struct luahost *h, const struct rb_value *v, int expand, double timeout_s,
 		 char **out, char **err);
 /* Headers (table or function) as "Name: value" strings, NULL-terminated, owned. */
+/*
+ * A function(ctx) returning a name or a list of names (`on`): 0 with *out a
+ * NULL-terminated array (owned), or -1 with *err.
+ */
+int luahost_eval_names(struct luahost *h, int ref, char ***out, char **err);
 int luahost_eval_headers(struct luahost *h, int ref, double timeout_s, char ***out, char **err);
 /* Calls recovery_point(ctx): unix seconds or ISO-8601 into *wall_ms. */
 int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err);

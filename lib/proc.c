@@ -75,6 +75,7 @@ struct proc {
 	int fd[3];		/* pipe read ends indexed by enum proc_stream; -1 at EOF */
 	int reaped;
 	int group_gone;		/* group seen empty after the reap: never signal it again */
+	int leave_group;	/* proc_opts.leave_group */
 
 	/* Deadlines on the monotonic clock, NEVER when not armed */
 	int64_t timeout_at;	/* RUNNING: TERM for the timeout */
@@ -351,7 +352,10 @@ static void leader_gone(struct proc *p, int exited, int code, int sig, int64_t n
 	p->state = PROC_DRAINING;
 	p->timeout_at = NEVER;
 	p->drain_at = now + PROC_DRAIN_MS * NS_PER_MS;
-	signal_group(p, SIGTERM);	/* ESRCH, the common case, marks the group gone */
+	if (p->leave_group)
+		p->group_gone = 1;
+	else
+		signal_group(p, SIGTERM);	/* ESRCH, the common case, marks the group gone */
 }
 
 static struct proc *find_leader(pid_t pid)
@@ -700,7 +704,7 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 	}
 	int64_t start = clock_mono_ns();
 	pid = spawn_child(resolved ? resolved : o->argv[0], o->argv, o->envp ? o->envp : environ,
-			  o->cwd, nul, outp[1], merged ? outp[1] : errp[1]);
+			  o->cwd, o->stdin_pipe ? o->stdin_fd : nul, outp[1], merged ? outp[1] : errp[1]);
 	if (pid == -1) {
 		err = errno;
 		goto pipes;
@@ -730,6 +734,7 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 	p->ud = o->ud;
 	p->keep_head = o->keep_head;
 	p->keep_tail = o->keep_tail;
+	p->leave_group = o->leave_group;
 	p->capture_split = o->capture_split;
 	p->split_limit = o->split_limit ? o->split_limit : DEFAULT_SPLIT_LIMIT;
 	for (int i = 0; i < 3; i++)

@@ -64,6 +64,20 @@ struct proc_opts {
 	 * code, which may use the values (the engine redacts what it stores).
 	 */
 	const struct redactor *redact;
+	/*
+	 * stdin_pipe set: the child's stdin is stdin_fd (the read end of a pipe
+	 * the caller feeds; the caller closes its copy after the spawn) instead
+	 * of /dev/null. Remote steps talk to their ssh this way.
+	 */
+	int stdin_pipe;
+	int stdin_fd;
+	/*
+	 * Leave the group alone when the leader exits: for a program that puts
+	 * a daemon of its own in the background on purpose (ssh's ControlPersist
+	 * master), which would otherwise get SIGTERM in the moment before it
+	 * leaves the group.
+	 */
+	int leave_group;
 };
 #define PROC_DEFAULT_GRACE_MS 2000
 #define PROC_DRAIN_MS 1000

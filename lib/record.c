@@ -73,6 +73,18 @@ static void step_rec_release(struct step_rec *s)
 	free(s->error);
 	free(s->output);
 	free(s->state_json);
+	for (size_t i = 0; i < s->nhosts; i++)
+		host_rec_release(&s->hosts[i]);
+	free(s->hosts);
+}
+
+void host_rec_release(struct host_rec *h)
+{
+	free(h->host);
+	free(h->status);
+	free(h->error);
+	free(h->output);
+	h->host = h->status = h->error = h->output = NULL;
 }
 
 void attempt_rec_release(struct attempt_rec *a)

@@ -43,6 +43,18 @@ struct attempt_rec {
 	int64_t output_cut;	/* bytes left out of the middle */
 };
 
+/* One host of a remote step (SPEC 8): its latest instance, and how many times it ran. */
+struct host_rec {
+	char *host;
+	char *status;		/* "succeeded", "failed", "unreachable", "timed_out", "interrupted", "skipped", "pending" */
+	int exit_code;		/* -1 when none */
+	double duration_s;	/* NAN when it did not run */
+	int attempts;		/* instances started on this host */
+	char *error;
+	char *output;		/* its latest instance's output tail, lines prefixed by the host */
+};
+void host_rec_release(struct host_rec *h);
+
 struct step_rec {
 	char *name;
 	char *kind;		/* "sh", "run", "http", "manual" */
@@ -61,6 +73,8 @@ struct step_rec {
 	char *output;		/* last attempt's bounded output */
 	int64_t output_cut;
 	char *state_json;	/* ctx.state after the step finished, for resume */
+	struct host_rec *hosts;	/* remote steps: one per host of the target; NULL for local steps */
+	size_t nhosts;
 };
 
 struct phase_rec {

@@ -32,6 +32,8 @@ static void step_free(struct rb_step *s)
 	free(s->contains);
 	free(s->role);
 	free_argv(s->shell);
+	free_argv(s->on);
+	free(s->remote_workdir);
 }
 
 void runbook_free(struct runbook *rb)
@@ -57,6 +59,7 @@ void runbook_free(struct runbook *rb)
 	free(rb->params);
 	free_argv(rb->roles);
 	free_argv(rb->shell);
+	free(rb->remote_workdir);
 	free(rb->path);
 	free(rb->abspath);
 	free(rb->dir);

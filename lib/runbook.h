@@ -39,7 +39,14 @@ struct rb_step {
 	int service;
 	double ready_after_s;
 	char **shell;			/* NULL-terminated argv prefix, NULL: the runbook's */
+	/* remote hosts (SPEC 8): a sh step with on runs on every host of the target */
+	char **on;			/* NULL-terminated group/host names; NULL: local (or on_ref) */
+	int on_ref;			/* function(ctx) returning them, or RB_NOREF */
+	int max_failed_hosts;		/* instances that may fail while the step succeeds */
+	char *remote_workdir;		/* NULL: the runbook's, else the remote user's home */
 };
+/* Whether the step runs on remote hosts. */
+#define RB_STEP_REMOTE(s) ((s)->on != NULL || (s)->on_ref != RB_NOREF)
 
 struct rb_phase {
 	char *name;
@@ -76,6 +83,7 @@ struct runbook {
 	char *workdir;		/* absolute */
 	char **shell;		/* NULL-terminated argv prefix; default /bin/sh -c */
 	int exclusive;
+	char *remote_workdir;	/* SPEC 8: NULL: the remote user's home */
 	struct rb_phase *phases;
 	size_t nphases;
 	int restoring;		/* index of the phase that restores service */

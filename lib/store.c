@@ -153,6 +153,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE attempts_v5 RENAME TO attempts;",
 	/* 6: the text of the signature that counted for each source, for evidence */
 	"ALTER TABLE run_sources ADD COLUMN signature TEXT;",
+	/*
+	 * 7: remote steps (SPEC 8): an instance row per host per attempt; seq
+	 * is the host's place in the step's target.
+	 */
+	"CREATE TABLE host_instances ("
+	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	" phase_idx INTEGER NOT NULL, step_idx INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, host TEXT NOT NULL, status TEXT NOT NULL, exit_code INTEGER,"
+	" duration_s REAL, error TEXT, output TEXT,"
+	" PRIMARY KEY (run_id, phase_idx, step_idx, attempt, host));",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
@@ -1081,6 +1091,85 @@ static int run_find(struct store *st, const char *prefix, char **id)
 	return ret;
 }
 
+/* ---- remote hosts' instances (SPEC 8) ---- */
+
+int store_instance_save(struct store *st, const char *run_id, int phase_idx, int step_idx, int attempt,
+			int seq, const struct host_rec *h)
+{
+	if (need_run_id(st, run_id) || tx_begin_write(st))
+		return -1;
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO host_instances (run_id, phase_idx, step_idx,"
+			       " attempt, seq, host, status, exit_code, duration_s, error, output)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK) {
+		db_fail(st, "save a host's instance");
+	} else {
+		bind_text(s, 0, run_id);
+		sqlite3_bind_int(s, 2, phase_idx);
+		sqlite3_bind_int(s, 3, step_idx);
+		sqlite3_bind_int(s, 4, attempt);
+		sqlite3_bind_int(s, 5, seq);
+		bind_text(s, 5, h->host);
+		bind_text(s, 6, h->status);
+		bind_int(s, 7, h->exit_code, -1);
+		bind_real(s, 8, h->duration_s);
+		bind_text(s, 9, h->error);
+		bind_text(s, 10, h->output);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, "save a host's instance");
+	}
+	sqlite3_finalize(s);
+	return tx_end(st, rc);
+}
+
+/* Each remote step's hosts: the latest instance of each, and how many ran. */
+static int hosts_read(struct store *st, struct run_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT phase_idx, step_idx, seq, host, status, exit_code, duration_s,"
+			       " error, output FROM host_instances WHERE run_id = ?"
+			       " ORDER BY phase_idx, step_idx, attempt, seq", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "read hosts' instances");
+	bind_text(s, 0, r->id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t pi = sqlite3_column_int64(s, 0), si = sqlite3_column_int64(s, 1);
+		if (pi < 0 || (size_t)pi >= r->nphases || si < 0 || (size_t)si >= r->phases[pi].nsteps)
+			continue;
+		struct step_rec *sr = &r->phases[pi].steps[si];
+		const char *host = (const char *)sqlite3_column_text(s, 3);
+		if (!host)
+			continue;
+		struct host_rec *h = NULL;
+		for (size_t k = 0; k < sr->nhosts && !h; k++)
+			if (!strcmp(sr->hosts[k].host, host))
+				h = &sr->hosts[k];
+		if (!h) {
+			sr->hosts = xrealloc(sr->hosts, (sr->nhosts + 1) * sizeof(*sr->hosts));
+			h = &sr->hosts[sr->nhosts++];
+			memset(h, 0, sizeof(*h));
+			h->host = xstrdup(host);
+		}
+		char *status = col_text(s, 4);
+		if (status && strcmp(status, "skipped") && strcmp(status, "pending"))
+			h->attempts++;
+		else if (h->status && strcmp(h->status, "pending") && strcmp(h->status, "skipped")) {
+			free(status);	/* not run this attempt: what it had stays */
+			continue;
+		}
+		free(h->status);
+		h->status = status;
+		h->exit_code = (int)col_int(s, 5, -1);
+		h->duration_s = col_real(s, 6);
+		free(h->error);
+		h->error = col_text(s, 7);
+		free(h->output);
+		h->output = col_text(s, 8);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(st, "read hosts' instances");
+}
+
 int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **out)
 {
 	*out = NULL;
@@ -1111,7 +1200,7 @@ int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **
 		q_done(s);
 	}
 	if (!rc)
-		rc = phases_read(st, r) || steps_read(st, r) || notes_read(st, r) ? -1 : 0;
+		rc = phases_read(st, r) || steps_read(st, r) || notes_read(st, r) || hosts_read(st, r) ? -1 : 0;
 	free(id);
 	if (tx_end(st, rc)) {
 		run_rec_free(r);

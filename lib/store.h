@@ -44,6 +44,10 @@ int store_step_save(struct store *st, const char *run_id, int phase_idx, int ste
 int store_attempt_save(struct store *st, const char *run_id, int phase_idx, int step_idx,
 		       const struct attempt_rec *a);
 /* A step's last attempt and its final state, in one transaction (the hot path). */
+/* A remote step's instance on one host (seq: the host's place in the target), SPEC 8. */
+struct host_rec;
+int store_instance_save(struct store *st, const char *run_id, int phase_idx, int step_idx, int attempt,
+			int seq, const struct host_rec *h);
 int store_step_finish(struct store *st, const char *run_id, int phase_idx, int step_idx,
 		      const struct step_rec *step, const struct attempt_rec *a);
 int store_note_add(struct store *st, const char *run_id, const struct note_rec *note);

@@ -63,7 +63,7 @@ static int check_one(const char *path)
 		trust_release(&t);
 		return EXIT_USAGE;
 	}
-	if (check_runbook_roles(rb) | check_runbook_shells(rb)) {
+	if (check_runbook_roles(rb) | check_runbook_shells(rb) | check_runbook_hosts(rb, NULL, 1)) {
 		runbook_free(rb);
 		luahost_free(host);
 		trust_release(&t);

@@ -93,7 +93,7 @@ static int cmd_plan(const struct cmd_args *ca)
 	struct runbook *rb;
 	if ((rc = load_runbook(file, &host, &rb)))
 		return rc;
-	if ((rc = check_runbook_roles(rb))) {
+	if ((rc = check_runbook_roles(rb)) || (rc = check_runbook_hosts(rb, env_name, 0))) {
 		runbook_free(rb);
 		luahost_free(host);
 		return rc;

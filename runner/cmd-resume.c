@@ -224,7 +224,7 @@ static int cmd_resume(const struct cmd_args *a)
 		.params = params, .nparams = nparams, .rto_s = r->rto_target_s,
 		.rpo_s = r->rpo_target_s, .lock_dir = lock_dir,
 		.authorize = runner_config() ? runner_authorize : NULL,
-		.redactor = runner_run_redactor(),
+		.redactor = runner_run_redactor(), .inventory = runner_config(),
 	};
 	struct secretref refs;
 	runner_secret_refs(&refs);

@@ -34,6 +34,7 @@ static const struct cmd *const commands[] = {
 	&cmd_audit_entry,
 	&cmd_abort_entry,
 	&cmd_scheduler_entry,
+	&cmd_hosts_entry,
 	&cmd_keygen_entry,
 	&cmd_sign_entry,
 	&cmd_verify_entry,

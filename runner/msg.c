@@ -162,7 +162,7 @@ int check_runbook_shells(const struct runbook *rb)
 		const struct rb_phase *p = &rb->phases[i];
 		for (size_t j = 0; j < p->nsteps + p->nrollback; j++) {
 			const struct rb_step *s = j < p->nsteps ? &p->steps[j] : &p->rollback[j - p->nsteps];
-			if (s->kind == STEP_SH)
+			if (s->kind == STEP_SH && !RB_STEP_REMOTE(s))	/* remote: the host's sh (SPEC 8) */
 				bad |= check_shell(rb, s->shell, s->line, s->name);
 		}
 	}

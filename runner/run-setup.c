@@ -265,7 +265,8 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	}
 	if (rc)
 		return rc;
-	if ((rc = check_runbook_roles(s->rb)) || (rc = check_runbook_shells(s->rb)))
+	if ((rc = check_runbook_roles(s->rb)) || (rc = check_runbook_shells(s->rb)) ||
+	    (rc = check_runbook_hosts(s->rb, a->env, 0)))
 		return rc;
 	if ((rc = merge_params(a, env, s->rb, &s->params, &s->nparams)))
 		return rc;
@@ -294,7 +295,7 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 		.yes = a->yes, .strict_budgets = a->strict_budgets, .incident_ms = a->incident_ms,
 		.params = s->params, .nparams = s->nparams,
 		.rto_s = env ? env->rto_s : NAN, .rpo_s = env ? env->rpo_s : NAN,
-		.lock_dir = s->lock_dir, .redactor = runner_run_redactor(),
+		.lock_dir = s->lock_dir, .redactor = runner_run_redactor(), .inventory = cfg,
 	};
 	if (cfg) {
 		o.authorize = runner_authorize;

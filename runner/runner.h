@@ -45,7 +45,7 @@ struct cmd {
 extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_console_entry, cmd_check_entry,
 	cmd_plan_entry, cmd_history_entry, cmd_show_entry, cmd_report_entry, cmd_confirm_entry,
 	cmd_decline_entry, cmd_note_entry, cmd_resume_entry, cmd_audit_entry, cmd_abort_entry,
-	cmd_scheduler_entry,
+	cmd_scheduler_entry, cmd_hosts_entry,
 	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry, cmd_init_entry, cmd_evidence_entry;
 /* An evidence bundle of run r into dir and/or tar (either may be NULL); the exit code (reported). */
 int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar);
@@ -99,6 +99,11 @@ int runner_authorize(void *ud, const char *action, const char *role, const char 
 		     char **why);
 /* Every role the runbook names must be in the config: 0, or EXIT_USAGE (reported). */
 int check_runbook_roles(const struct runbook *rb);
+/*
+ * Every `on =` names a group or host of the inventory as env sees it (any
+ * environment's with any_env, for check): 0, or EXIT_USAGE (reported).
+ */
+int check_runbook_hosts(const struct runbook *rb, const char *env, int any_env);
 /* The webhook sender for this process (NULL when the config sends nothing), and its end. */
 struct notifier *start_notifier(void);
 void finish_notifier(struct notifier *n);	/* flushes (bounded), warns about failures, frees */

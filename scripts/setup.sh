@@ -9,6 +9,7 @@ packages=(
   libjansson-dev libssl-dev libcmocka-dev
   libxml2-utils # xmllint, to check JUnit reports
   procps psmisc # ps, pgrep, pkill, killall: the tests look for stray processes
+  openssh-client openssh-server # remote steps use ssh; the tests start a private sshd on 127.0.0.1
   time          # GNU /usr/bin/time, for peak memory in the benchmarks
   minisign      # tests/e2e/t80xx: lifeboat's signatures are checked by the real minisign
   chromium      # headless, renders the HTML report in tests/e2e/t4001 and for docs/report.png

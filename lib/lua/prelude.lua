@@ -79,12 +79,12 @@ end
 -- validation -----------------------------------------------------------------
 
 local RUNBOOK_KEYS = { "name", "description", "rto", "rpo", "roles", "params", "recovery_point",
-  "step_timeout", "workdir", "shell", "exclusive" }
+  "step_timeout", "workdir", "shell", "exclusive", "remote_workdir" }
 local PHASE_KEYS = { "role", "budget", "fault", "restores_service", "parallel", "rollback",
   "rollback_on_abort", "cleanup" }
 local STEP_KEYS = { "sh", "run", "http", "manual", "method", "body", "headers", "expect", "contains",
   "timeout", "retries", "retry_delay", "role", "continue_on_error", "idempotent", "shell",
-  "service", "ready_after", "redirects" }
+  "service", "ready_after", "redirects", "on", "max_failed_hosts", "remote_workdir" }
 local STEP_KINDS = { "sh", "run", "http", "manual" }
 local RESERVED_PARAMS = { PATH = true, IFS = true, HOME = true, SHELL = true, ENV = true,
   BASH_ENV = true, CDPATH = true, SHELLOPTS = true, PS4 = true }
@@ -288,6 +288,45 @@ local function validate_step(o, ctx)
   out.ready_after = duration(o.ready_after, file, line, what, "ready_after")
   if o.shell ~= nil and kind ~= "sh" then fail(file, line, "%s: shell only applies to sh steps", what) end
   out.shell = shell_argv(o.shell, file, line, what)
+  -- remote hosts (SPEC 8)
+  if o.on ~= nil then
+    if kind ~= "sh" then
+      fail(file, line, "%s: on = only applies to sh steps (this is a %s step); run the command with sh = on the hosts", what, kind)
+    end
+    if service then
+      fail(file, line, "%s: on = cannot be used with service = true: a remote service belongs to the host's own supervisor (e.g. sh = \"systemctl restart x\")", what)
+    end
+    local on = o.on
+    if type(on) == "string" then
+      if on == "" then fail(file, line, "%s: on is empty; name a group or a host", what) end
+      on = { on }
+    elseif type(on) == "table" then
+      local list = {}
+      for k, h in pairs(on) do
+        if math.type(k) ~= "integer" then fail(file, line, "%s: on must be a list of group or host names", what) end
+        if type(h) ~= "string" or h == "" then
+          fail(file, line, "%s: on[%s] must be a group or host name", what, tostring(k))
+        end
+      end
+      for i, h in ipairs(on) do list[i] = h end
+      if #list == 0 then fail(file, line, "%s: on is an empty list; name a group or a host", what) end
+      on = list
+    elseif type(on) ~= "function" then
+      fail(file, line, "%s: on must be a group or host name, a list of them, or a function(ctx) returning one, not %s", what, type(on))
+    end
+    out.on = on
+  end
+  if o.max_failed_hosts ~= nil then
+    if o.on == nil then fail(file, line, "%s: max_failed_hosts only applies to steps with on = (remote hosts)", what) end
+    out.max_failed_hosts = integer(o.max_failed_hosts, file, line, what, "max_failed_hosts", 0, 0)
+  end
+  if o.remote_workdir ~= nil then
+    if o.on == nil then fail(file, line, "%s: remote_workdir only applies to steps with on = (remote hosts)", what) end
+    if type(o.remote_workdir) ~= "string" or o.remote_workdir == "" then
+      fail(file, line, "%s: remote_workdir must be a path on the hosts", what)
+    end
+    out.remote_workdir = o.remote_workdir
+  end
   return out
 end
 
@@ -414,6 +453,12 @@ function M.validate(rb, file, text)
   end)
   try(function() out.shell = shell_argv(o.shell, file, line, "runbook") end)
   try(function() out.exclusive = boolean(o.exclusive, file, line, "runbook", "exclusive", true) end)
+  try(function()
+    if o.remote_workdir ~= nil and not is_name(o.remote_workdir) then
+      fail(file, line, "runbook: remote_workdir must be a path on the hosts")
+    end
+    out.remote_workdir = o.remote_workdir
+  end)
   try(function()
     if o.recovery_point ~= nil and type(o.recovery_point) ~= "function" then
       fail(file, line, "runbook: recovery_point must be a function(ctx) returning unix seconds or an ISO-8601 time")
