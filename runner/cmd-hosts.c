@@ -172,14 +172,14 @@ out:
 }
 
 static const struct opt hosts_options[] = {
-	{ HOSTS_OPT_CHECK, "check", NULL, "connect to every host at once: reachability, connect time, round trip, host key" },
+	{ HOSTS_OPT_CHECK, "check", NULL, "connect to every host: reachable, times, host key" },
 	{ HOSTS_OPT_ENV, "env", "ENV", "the inventory as the config's environment ENV sees it" },
 	OPT_END
 };
 
 const struct cmd cmd_hosts_entry = {
 	"hosts", cmd_hosts, "[GROUP...]",
-	"list the inventory's ssh hosts; --check connects to each (exit 1 when one is unreachable)",
+	"list the ssh hosts of the inventory; --check connects to each",
 	hosts_options,
 	"hosts\n"
 	"hosts --check serving db",

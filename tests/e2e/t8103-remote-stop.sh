@@ -71,7 +71,7 @@ test_expect_success 'a silent partition (local ssh SIGSTOPped): stopped on the h
 	"$LIFEBOAT" run --yes part.lua >part.out 2>&1 &
 	pid=$! &&
 	wait_for "test \"\$(remote_count \"sleep 41.404\")\" -ge 1" 20 &&
-	master=$(pgrep -f "lifeboat-ssh-.*/m0 \\[mux\\]|ControlMaster=yes.*h4" | head -n 1) &&
+	master=$(pgrep -f -- "-F $SSH_DIR/config .*ControlMaster=yes.*-- h4\$") &&
 	test -n "$master" &&
 	at_exit "kill -CONT $master; kill $master" &&
 	kill -STOP "$master" &&
