@@ -156,3 +156,29 @@ int note_after_end(const struct run_rec *r, const struct note_rec *n)
 {
 	return r->status != ST_RUNNING && r->ended_ms != TS_NONE && n->at_ms > r->ended_ms;
 }
+
+int host_ok(const struct host_rec *h)
+{
+	return h->status && !strcmp(h->status, "succeeded");
+}
+
+char *step_hosts_summary(const struct step_rec *s)
+{
+	if (!s->nhosts)
+		return NULL;
+	static const char *const order[] = { "succeeded", "failed", "unreachable", "timed_out", "interrupted",
+					     "running", "skipped", "pending" };
+	static const char *const label[] = { "ok", "failed", "unreachable", "timed out", "interrupted",
+					     "running", "not started", "pending" };
+	size_t n[sizeof(order) / sizeof(order[0])] = { 0 };
+	for (size_t i = 0; i < s->nhosts; i++)
+		for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+			if (s->hosts[i].status && !strcmp(s->hosts[i].status, order[k]))
+				n[k]++;
+	struct strbuf sb;
+	strbuf_init(&sb, 64);
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		if (n[k] || k == 0)
+			strbuf_addf(&sb, "%s%zu %s", sb.len ? " · " : "", n[k], label[k]);
+	return strbuf_detach(&sb);
+}

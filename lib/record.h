@@ -53,7 +53,12 @@ struct host_rec {
 	char *error;
 	char *output;		/* its latest instance's output tail, lines prefixed by the host */
 };
+struct step_rec;
 void host_rec_release(struct host_rec *h);
+/* A remote step's hosts counted by status: "2 ok · 1 failed · 1 unreachable" (xmalloc'd), NULL for local steps. */
+char *step_hosts_summary(const struct step_rec *s);
+/* Whether a host's status is a success. */
+int host_ok(const struct host_rec *h);
 
 struct step_rec {
 	char *name;

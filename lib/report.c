@@ -144,6 +144,21 @@ static json_t *step_json(const struct step_rec *s)
 	set(o, "started_at", j_ts(s->started_ms));
 	set(o, "ended_at", j_ts(s->ended_ms));
 	set(o, "error", j_str(s->error));
+	if (s->nhosts) {	/* remote steps only (SPEC 8) */
+		json_t *hosts = json_array();
+		for (size_t k = 0; k < s->nhosts; k++) {
+			const struct host_rec *h = &s->hosts[k];
+			json_t *ho = json_object();
+			set(ho, "host", j_str(h->host));
+			set(ho, "status", j_str(h->status));
+			set(ho, "exit_code", j_int(h->exit_code, -1));
+			set(ho, "duration_s", j_secs(h->duration_s));
+			set(ho, "attempts", json_integer(h->attempts));
+			set(ho, "error", j_str(h->error));
+			json_array_append_new(hosts, ho);
+		}
+		set(o, "hosts", hosts);
+	}
 	return o;
 }
 
@@ -411,8 +426,49 @@ static char *failure_text(const struct step_rec *s)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * A remote step (SPEC 8): a testcase per host, "step @ host". A host that
+ * did not succeed fails its case when the step failed; when the step
+ * succeeded anyway (max_failed_hosts), the case is skipped and says so, so
+ * CI is not marked failed for a failure the runbook tolerates.
+ */
+static void host_cases(struct suite *su, const struct phase_rec *p, const struct step_rec *s)
+{
+	if (isfinite(s->duration_s))
+		su->step_time = (isnan(su->step_time) ? 0 : su->step_time) + s->duration_s;
+	for (size_t k = 0; k < s->nhosts; k++) {
+		const struct host_rec *h = &s->hosts[k];
+		char *name = xasprintf("%s%s @ %s", s->section == SEC_ROLLBACK ? "rollback: " : "",
+				       s->name ? s->name : "", h->host);
+		const char *st = h->status ? h->status : "pending";
+		char *why = first_line(h->error ? h->error : st);
+		double secs = h->duration_s;
+		if (host_ok(h)) {
+			testcase(su, p->name, name, secs, OUT_PASS, NULL, NULL, NULL, NULL);
+		} else if (!strcmp(st, "skipped") || !strcmp(st, "pending")) {
+			char *msg = xasprintf("not started: %s", why);
+			testcase(su, p->name, name, NAN, OUT_SKIPPED, NULL, msg, NULL, NULL);
+			free(msg);
+		} else if (s->status == ST_SUCCEEDED) {
+			char *msg = xasprintf("%s and was tolerated (max_failed_hosts): %s", st, why);
+			testcase(su, p->name, name, secs, OUT_SKIPPED, NULL, msg, NULL, h->output);
+			free(msg);
+		} else if (!strcmp(st, "interrupted") || !strcmp(st, "running")) {
+			testcase(su, p->name, name, secs, OUT_ERROR, st, why, h->output, NULL);
+		} else {
+			testcase(su, p->name, name, secs, OUT_FAILURE, st, why, h->output, NULL);
+		}
+		free(why);
+		free(name);
+	}
+}
+
 static void step_case(struct suite *su, const struct phase_rec *p, const struct step_rec *s)
 {
+	if (s->nhosts) {
+		host_cases(su, p, s);
+		return;
+	}
 	char *name = s->section == SEC_ROLLBACK ? xasprintf("rollback: %s", s->name ? s->name : "")
 						: xstrdup(s->name ? s->name : "");
 	char *how = step_confirmed_text(s);
@@ -1603,6 +1659,19 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 			md_add(&sb, how ? how : "-");
 			free(how);
 			strbuf_addstr(&sb, " |\n");
+			for (size_t k = 0; k < s->nhosts; k++) {	/* remote steps: a row per host */
+				const struct host_rec *hr = &s->hosts[k];
+				strbuf_addstr(&sb, "|  | \xe2\x86\xb3 @ ");
+				md_add(&sb, hr->host);
+				strbuf_addstr(&sb, " | host |  | ");
+				md_add(&sb, hr->status ? hr->status : "-");
+				strbuf_addf(&sb, " | %d | %s | - | ", hr->attempts, dur(hr->duration_s, d));
+				if (hr->exit_code >= 0)
+					strbuf_addf(&sb, "%d", hr->exit_code);
+				else
+					strbuf_addch(&sb, '-');
+				strbuf_addstr(&sb, " | - |\n");
+			}
 		}
 	}
 	strbuf_addch(&sb, '\n');
@@ -2256,6 +2325,26 @@ static void html_steps(struct strbuf *sb, const struct run_rec *r)
 			h_text(sb, how ? how : "-");
 			free(how);
 			strbuf_addstr(sb, "</td></tr>\n");
+			for (size_t k = 0; k < s->nhosts; k++) {	/* remote steps: a row per host */
+				const struct host_rec *hr = &s->hosts[k];
+				strbuf_addstr(sb, "<tr class=\"host\"><td></td><td>&#8627; @ ");
+				h_text(sb, hr->host);
+				strbuf_addstr(sb, "</td><td>host</td><td></td><td><span class=\"st ");
+				strbuf_addstr(sb, host_ok(hr) ? "ok" : "bad");
+				strbuf_addstr(sb, "\">");
+				h_text(sb, hr->status ? hr->status : "-");
+				strbuf_addf(sb, "</span></td><td class=\"num\">%d</td><td class=\"num\">%s</td>"
+						"<td class=\"num\">-</td><td class=\"num\">", hr->attempts,
+					    dur(hr->duration_s, d));
+				if (hr->exit_code >= 0)
+					strbuf_addf(sb, "%d", hr->exit_code);
+				else
+					strbuf_addch(sb, '-');
+				strbuf_addstr(sb, "</td><td>");
+				if (hr->error && !host_ok(hr))
+					h_text(sb, hr->error);
+				strbuf_addstr(sb, "</td></tr>\n");
+			}
 			if (s->error && s->status != ST_SUCCEEDED) {
 				char *first = first_line(s->error);
 				strbuf_addstr(sb, "<tr class=\"err\"><td colspan=\"9\">");

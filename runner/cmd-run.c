@@ -98,6 +98,23 @@ static void on_output_text(struct view *v, const struct engine_event *ev)
 	}
 }
 
+/* A remote step's hosts under its line: the counts, and each host that is not ok (SPEC 8). */
+static void print_step_hosts(const struct step_rec *s)
+{
+	char *sum = step_hosts_summary(s);
+	if (!sum)
+		return;
+	printf("    %shosts: %s%s\n", c_dim(), sum, c_reset());
+	free(sum);
+	for (size_t k = 0; k < s->nhosts; k++) {
+		const struct host_rec *h = &s->hosts[k];
+		if (host_ok(h))
+			continue;
+		printf("    %s✗ %s%s %s%s%s\n", c_red(), h->host, c_reset(), h->status ? h->status : "?",
+		       h->error ? ": " : "", h->error ? h->error : "");
+	}
+}
+
 static void on_event(void *ud, const struct engine_event *ev)
 {
 	struct view *v = ud;
@@ -190,6 +207,7 @@ static void on_event(void *ud, const struct engine_event *ev)
 		if (s->status != ST_SUCCEEDED && s->error)
 			printf(" %s%s%s", c_red(), s->error, c_reset());
 		putchar('\n');
+		print_step_hosts(s);
 		break;
 	case EV_MANUAL_WAITING:
 	case EV_NOTE:

@@ -12,6 +12,29 @@
 #include "report.h"
 #include "runner.h"
 
+/* A remote step's hosts: the counts, then one line per host (SPEC 8). */
+static void print_hosts(const struct step_rec *s)
+{
+	char *sum = step_hosts_summary(s);
+	if (!sum)
+		return;
+	printf("        hosts: %s\n", sum);
+	free(sum);
+	char d[32];
+	for (size_t k = 0; k < s->nhosts; k++) {
+		const struct host_rec *h = &s->hosts[k];
+		printf("          %s%-11s%s %s %s", host_ok(h) ? c_green() : c_red(), h->status ? h->status : "?",
+		       c_reset(), h->host, fmt_dur(h->duration_s, d, sizeof(d)));
+		if (h->exit_code >= 0)
+			printf(", exit %d", h->exit_code);
+		if (h->attempts > 1)
+			printf(", %d attempts", h->attempts);
+		if (h->error && !host_ok(h))
+			printf(": %s", h->error);
+		putchar('\n');
+	}
+}
+
 static void print_tail(const char *out, int lines)
 {
 	if (!out || !*out)
@@ -129,6 +152,7 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 			putchar('\n');
 			if (s->error && s->status != ST_SUCCEEDED)
 				printf("        %s%s%s\n", c_red(), s->error, c_reset());
+			print_hosts(s);
 			if (s->attempts > 1) {
 				struct attempt_rec *att = NULL;
 				size_t na = 0;
