@@ -111,13 +111,25 @@ test_expect_success 'a malformed inventory names file:line:column and the key' '
 	assert_contains err "bad/lifeboat.yaml:9:3: ssh.conifg: unknown key; did you mean '"'"'config'"'"'?"
 '
 
-test_expect_success 'without an inventory, on is an error saying where to put one' '
+test_expect_success 'without a config, check warns that on is not checked; run refuses (exit 2)' '
 	mkdir -p none && cd none &&
+	write_runbook r.lua <<-\EOF &&
+	return runbook { name = "r", phase "p" { step "s" { sh = "touch ran", on = "web" } } }
+	EOF
+	expect_code 0 lb check r.lua 2>err &&
+	assert_contains err "warning: r.lua:1: step '"'"'s'"'"': on: not checked" &&
+	expect_code 2 lb run --yes r.lua 2>err &&
+	assert_contains err "r.lua:1" && assert_contains err "no inventory" &&
+	test ! -e ran
+'
+
+test_expect_success 'a config without hosts: makes on an error for check too' '
+	mkdir -p empty && cd empty && echo "timezone: UTC" >lifeboat.yaml &&
 	write_runbook r.lua <<-\EOF &&
 	return runbook { name = "r", phase "p" { step "s" { sh = "true", on = "web" } } }
 	EOF
 	expect_code 2 lb check r.lua 2>err &&
-	assert_contains err "r.lua:1" && assert_contains err "no inventory"
+	assert_contains err "r.lua:1" && assert_contains err "groups: none"
 '
 
 test_expect_success 'hosts lists the groups; --env replaces; GROUP selects; an unknown one exits 2' '
