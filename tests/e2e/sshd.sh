@@ -43,6 +43,7 @@ sshd_start () {
 	PermitRootLogin prohibit-password
 	MaxSessions 200
 	MaxStartups 200:30:400
+	AcceptEnv MODEL_ROOT
 	LogLevel ERROR
 	EOC
 	/usr/sbin/sshd -f "$SSH_DIR/sshd_config" -E "$SSH_DIR/sshd.log" || return 1
@@ -63,7 +64,9 @@ while True:
 	: >"$SSH_DIR/empty_known_hosts"
 	{
 		for i in 1 2 3 4 5 6 7 8; do
-			printf 'Host h%s\n  HostName 127.0.0.1\n  Port %s\n' "$i" "$port"
+			# each alias its own MODEL_ROOT: distinct "hosts" for runbooks/rolling-redeploy.lua
+			printf 'Host h%s\n  HostName 127.0.0.1\n  Port %s\n  SetEnv MODEL_ROOT=%s/hosts/h%s\n' \
+				"$i" "$port" "$TEST_DIR" "$i"
 		done
 		printf 'Host closed\n  HostName 127.0.0.1\n  Port %s\n' "$closed"
 		printf 'Host hung\n  HostName 127.0.0.1\n  Port %s\n' "$hung"
