@@ -110,7 +110,6 @@ static const char WRAPPER[] =
 	"[ \"$(cat \"$lb_lock/pid\" 2>/dev/null)\" = $$ ] && rm -rf \"$lb_lock\"\n"
 	": >\"$lb_d/done\"\n"
 	"kill \"$lb_r\" \"$lb_t\" 2>/dev/null\n"
-	"wait \"$lb_r\" \"$lb_t\" 2>/dev/null\n"
 	"lb_why=$(cat \"$lb_d/why\" 2>/dev/null) || lb_why=exit\n"
 	"rm -rf \"$lb_d\"\n"
 	"lb_end \"$lb_code\" \"$lb_why\"\n"
