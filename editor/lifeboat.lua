@@ -44,6 +44,9 @@
 ---@field idempotent? boolean false: `lifeboat resume` asks (--yes) before running it again (default true)
 ---@field shell? lifeboat.shell sh steps: the shell (default the runbook's, else /bin/sh -c)
 ---@field service? boolean sh steps: a long-running process kept alive until the run ends
+---@field on? string|string[]|fun(ctx: lifeboat.ctx): string|string[] sh steps: run on every host of these groups or hosts (lifeboat.yaml hosts:)
+---@field max_failed_hosts? integer steps with on: hosts that may fail while the step succeeds (default 0)
+---@field remote_workdir? string steps with on: where the command runs on the hosts (default the remote user's home)
 ---@field ready_after? lifeboat.duration service steps: alive this long counts as started (default "200ms")
 
 ---The options of a phase; its steps are the positional entries.
@@ -71,6 +74,7 @@
 ---@field workdir? string where steps run and relative paths resolve (default: the runbook's folder)
 ---@field shell? lifeboat.shell default shell of sh steps
 ---@field exclusive? boolean at most one run at a time per environment (default true)
+---@field remote_workdir? string where remote steps run on the hosts (default the remote user's home)
 ---@field [integer] lifeboat.phase
 
 ---@class lifeboat.step
@@ -109,6 +113,15 @@ function step(name) end
 ---@param opts? lifeboat.sh_options
 ---@return lifeboat.sh_result
 function sh(cmd, opts) end
+
+---Runs a command on one remote host of the inventory (lifeboat.yaml hosts:) through ssh, like sh();
+---the result also has `status` ("succeeded", "failed", "unreachable", "timed_out", "interrupted").
+---Raises when it does not succeed unless `opts.check == false` (then look at status and code).
+---@param host string
+---@param cmd string
+---@param opts? lifeboat.sh_options
+---@return lifeboat.sh_result
+function ssh(host, cmd, opts) end
 
 ---A line in the step's output and the history: `log("restored %d rows", n)` (string.format).
 ---@param fmt string

@@ -157,7 +157,7 @@ static const char *const migrations[] = {
 	 * 7: remote steps (SPEC 8): an instance row per host per attempt; seq
 	 * is the host's place in the step's target.
 	 */
-	"CREATE TABLE host_instances ("
+	"CREATE TABLE IF NOT EXISTS host_instances ("
 	" run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
 	" phase_idx INTEGER NOT NULL, step_idx INTEGER NOT NULL, attempt INTEGER NOT NULL,"
 	" seq INTEGER NOT NULL, host TEXT NOT NULL, status TEXT NOT NULL, exit_code INTEGER,"
