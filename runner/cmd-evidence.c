@@ -48,7 +48,9 @@ static int sign_manifest(struct evidence *ev, const char *manifest, const struct
 	return 0;
 }
 
-int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar)
+/* say: print what was written and how to check it (the scheduler says it its own way) */
+int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar,
+		   int say)
 {
 	struct report_trend trend;
 	if (report_trend_load(st, r, &trend)) {
@@ -83,7 +85,7 @@ int write_evidence(struct store *st, const struct run_rec *r, const char *dir, c
 		}
 		free(prefix);
 	}
-	if (!rc && !g_opts.quiet) {
+	if (!rc && say && !g_opts.quiet) {
 		printf("evidence of run %s: %zu files", r->id, ev.n);
 		if (dir)
 			printf(" in %s", dir);
@@ -113,7 +115,7 @@ static int cmd_evidence(const struct cmd_args *a)
 		return rc;
 	struct run_rec *r = NULL;
 	if (!(rc = load_run(st, a->args[0], &r)))
-		rc = write_evidence(st, r, dir, tar);
+		rc = write_evidence(st, r, dir, tar, 1);
 	run_rec_free(r);
 	store_close(st);
 	return rc;

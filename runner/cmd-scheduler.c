@@ -242,7 +242,7 @@ static void evidence_after(struct scheduler *s, const struct config_schedule *sc
 	struct run_rec *r = NULL;
 	if (!store_run_load(s->st, id, &r)) {
 		char *dir = xasprintf("%s/evidence-%s", reports_dir(), r->id);
-		if (!write_evidence(s->st, r, dir, NULL)) {
+		if (!write_evidence(s->st, r, dir, NULL, 0)) {
 			printf("scheduler: %s: evidence of run %s in %s\n", base_name(sc->runbook), r->id, dir);
 			record(s, sc, "evidence", 0, dir);
 		} else {

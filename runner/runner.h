@@ -48,7 +48,8 @@ extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_console_entry, cmd_c
 	cmd_scheduler_entry, cmd_hosts_entry,
 	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry, cmd_init_entry, cmd_evidence_entry;
 /* An evidence bundle of run r into dir and/or tar (either may be NULL); the exit code (reported). */
-int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar);
+int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar,
+		   int say);
 
 /* Messages: "lifeboat: error: ..." on stderr. */
 void errorf(const char *fmt, ...) LB_PRINTF(1, 2);

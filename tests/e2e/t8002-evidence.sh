@@ -38,8 +38,8 @@ write_runbook drill.lua <<-\EOF
 return runbook { name = "drill", phase "p" { step "s" { sh = "true" } } }
 EOF
 
-add_finding () { # RUN_ID: a review finding, as the history's notes table holds one
-	sqlite3 .lifeboat/history.db "insert into notes (run_id, at, operator, text) values ('$1', '2026-01-01T00:00:00.000Z', 'tester', 'snapshot was 40 minutes old')"
+add_finding () { # RUN_ID: a review finding, noted after the run ended
+	lb -q note "$1" "snapshot was 40 minutes old"
 }
 
 test_expect_success 'a run, a note, then its evidence: every file is there, MANIFEST signed' '
