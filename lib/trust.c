@@ -12,11 +12,16 @@ void trust_init(struct trust *t, const struct config *cfg, const struct config_p
 		const char *env)
 {
 	memset(t, 0, sizeof(*t));
-	/* a machine policy's keys replace the project's: a repository cannot add its own */
-	if (pol && pol->nkeys) {
+	/*
+	 * A machine policy's keys replace the project's: a repository cannot add its
+	 * own. Where the policy requires signatures, only its keys count even when it
+	 * lists none, or a trust.keys in lifeboat.yaml would pass its own signatures.
+	 */
+	if (pol && (pol->nkeys || config_policy_requires(pol, env))) {
 		t->keys = pol->pubs;
 		t->key_files = pol->keys;
 		t->nkeys = pol->nkeys;
+		t->policy_keys = pol->path;
 	} else if (cfg) {
 		t->keys = cfg->trust_pubs;
 		t->key_files = cfg->trust_keys;
@@ -78,9 +83,13 @@ int trust_status(const struct trust *t, const char *path, const char *data, size
 	const struct minisign_pub *pk = minisign_key_for(t->keys, t->nkeys, &sig);
 	if (!pk) {
 		char *keys = key_list(t);
-		*why = xasprintf("%s is signed by key %s, which is not trusted (%s%s)", path, id,
-				 t->nkeys ? "trusted: " : "no key is trusted: list one under trust.keys",
-				 keys);
+		if (!t->nkeys && t->policy_keys)
+			*why = xasprintf("%s is signed by key %s, which is not trusted (no key is trusted: the machine policy %s lists none under keys, and a project's trust.keys does not count under it)",
+					 path, id, t->policy_keys);
+		else
+			*why = xasprintf("%s is signed by key %s, which is not trusted (%s%s)", path, id,
+					 t->nkeys ? "trusted: " : "no key is trusted: list one under trust.keys",
+					 keys);
 		free(keys);
 	} else if (minisign_verify(pk, &sig, data, len, &err) ||
 		   minisign_check_name(&sig, path, &err)) {

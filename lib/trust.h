@@ -1,6 +1,7 @@
 /*
  * Which signatures a run requires and accepts (SPEC 9): the keys in force
- * (the machine policy's when it names any, else the config's trust.keys),
+ * (the machine policy's when it names any or requires signatures for this
+ * run, else the config's trust.keys),
  * whether this run needs signed code (its environment's require_signed, or
  * the machine policy), and the check of one file's exact bytes against
  * FILE.minisig: a trusted key, a valid signature, and a trusted comment that
@@ -17,6 +18,7 @@ struct trust {
 	const struct minisign_pub *keys;	/* borrowed from the config or the policy */
 	char *const *key_files;
 	size_t nkeys;
+	const char *policy_keys;		/* the policy's path when its keys are in force */
 	int required;				/* this run needs signed code */
 	char *required_by;			/* why, for messages (owned); NULL when not required */
 };
