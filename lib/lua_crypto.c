@@ -37,8 +37,18 @@ static int crypto_verify(lua_State *L)
 	struct minisign_sig *sig = lua_api_scratch(L, sizeof(*sig), release_sig);
 	struct minisign_pub pk;
 	char *err = NULL;
+	const char *named;
+	size_t nlen;
+	/*
+	 * A trusted comment that names a file (minisign -S and lifeboat sign write
+	 * file:NAME) must name this one: another artifact signed by the same key,
+	 * renamed into place, does not pass. Without a file: field (minisign -t) the
+	 * signature alone decides.
+	 */
 	if (minisign_pub_load(pub_path, &pk, &err) || minisign_sig_load(sig_path, sig, &err) ||
-	    minisign_verify_file(&pk, sig, file, &err)) {
+	    minisign_verify_file(&pk, sig, file, &err) ||
+	    (minisign_trusted_field(sig->trusted, "file", &named, &nlen) &&
+	     minisign_check_name(sig, file, &err))) {
 		lua_pushfstring(L, "crypto.verify: %s: %s", file, err);
 		free(err);
 		return lua_error(L);
