@@ -78,6 +78,10 @@ static int unknown_option(const struct cmd *cmd, const struct opt *opts, const c
 {
 	const char *cname = cmd ? cmd->name : NULL;
 	if (!elem || strncmp(elem, "--", 2)) {
+		/* text such as a note "-5% traffic" or "- restored": say how to give it */
+		if (cname && elem && strlen(elem) > 2)
+			return usage_error(cname, "unknown option '%s' (text that starts with '-' goes after --: lifeboat %s ... -- '%s')",
+					   elem, cname, elem);
 		if (is_letter(optopt_))
 			return usage_error(cname, "unknown option '-%c'", optopt_);
 		return usage_error(cname, "unknown option '%s'", elem ? elem : "?");

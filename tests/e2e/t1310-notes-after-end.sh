@@ -35,4 +35,13 @@ test_expect_success 'a note still needs a run that exists, and other actions sti
 	assert_contains err "not running"
 '
 
+test_expect_success 'a note that starts with - is refused with how to give it; after -- it is kept' '
+	id=$(json_get r.json "d[\"run_id\"]") &&
+	expect_code 2 lb --db h.db note "$id" "-5% traffic after failover" 2>err &&
+	assert_contains err "text that starts with ${SQ}-${SQ} goes after --: lifeboat note ... -- ${SQ}-5% traffic after failover${SQ}" &&
+	test "$(sql h.db "select count(*) from notes where text like ${SQ}-5%${SQ}")" = 0 &&
+	expect_code 0 lb --db h.db note "$id" -- "-5% traffic after failover" >note.out &&
+	test "$(sql h.db "select count(*) from notes where text like ${SQ}-5%${SQ}")" = 1
+'
+
 test_done
