@@ -216,16 +216,15 @@ size_t luahost_memory_limit(lua_State *L)
 static int msgh(lua_State *L)
 {
 	host_of(L)->in_reserve = 1;	/* the traceback must fit after the cap tripped */
-	const char *msg = lua_tostring(L, 1);
-	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			msg = lua_tostring(L, -1);
-		else
-			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	int at = 1;	/* the message as a Lua string: it may hold NUL bytes */
+	if (!lua_tostring(L, 1)) {
+		if (!luaL_callmeta(L, 1, "__tostring") || lua_type(L, -1) != LUA_TSTRING)
+			lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+		at = lua_gettop(L);
 	}
 	luaL_traceback(L, L, NULL, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, "lifeboat.traceback");
-	lua_pushstring(L, msg);
+	lua_pushvalue(L, at);
 	return 1;
 }
 
@@ -244,11 +243,18 @@ static int docall(struct luahost *h, int nargs, int nres, char **err, char **tra
 	if (rc == LUA_OK)
 		return 0;
 	h->in_reserve = 1;
-	const char *msg = lua_tostring(L, -1);
-	if (rc == LUA_ERRMEM)
-		msg = "not enough memory";
-	if (err)
-		*err = xstrdup(msg ? msg : "unknown error");
+	size_t len = 0;
+	const char *msg = lua_tolstring(L, -1, &len);
+	if (rc == LUA_ERRMEM || !msg) {
+		msg = rc == LUA_ERRMEM ? "not enough memory" : "unknown error";
+		len = strlen(msg);
+	}
+	if (err) {	/* a NUL in the message reads ^@, so what follows is kept */
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_init(&sb, len);
+		strbuf_add_output(&sb, msg, len);
+		*err = strbuf_detach(&sb);
+	}
 	if (trace) {
 		lua_getfield(L, LUA_REGISTRYINDEX, "lifeboat.traceback");
 		*trace = xstrdup(lua_tostring(L, -1));
