@@ -473,9 +473,43 @@ static void json_to_lua(lua_State *L, json_t *j)
 	}
 }
 
+#define JSON_BOX_MT "lifeboat.json.box"
+
+/*
+ * What json.encode/decode hold in C while they copy into Lua: in a
+ * to-be-closed box, so when the copy raises (the memory cap) closing the box
+ * frees it instead of leaking it, call after call (as sh() does).
+ */
+struct json_box {
+	json_t *j;
+	char *s;
+};
+
+static int json_box_close(lua_State *L)
+{
+	struct json_box *b = luaL_checkudata(L, 1, JSON_BOX_MT);
+	json_decref(b->j);
+	free(b->s);
+	b->j = NULL;
+	b->s = NULL;
+	return 0;
+}
+
+static struct json_box *json_box_push(lua_State *L)
+{
+	struct json_box *box = lua_newuserdatauv(L, sizeof(*box), 0);
+	box->j = NULL;
+	box->s = NULL;
+	luaL_setmetatable(L, JSON_BOX_MT);
+	lua_toclose(L, -1);
+	return box;
+}
+
 static int api_json_encode(lua_State *L)
 {
 	luaL_checkany(L, 1);
+	lua_settop(L, 1);
+	struct json_box *box = json_box_push(L);
 	struct json_fail f = { 0 };
 	json_t *j = lua_to_json(L, 1, 0, &f);
 	if (!j) {
@@ -487,10 +521,11 @@ static int api_json_encode(lua_State *L)
 		lua_pushstring(L, msg);
 		return lua_error(L);
 	}
-	char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+	box->s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
-	lua_pushstring(L, s);
-	free(s);
+	lua_pushstring(L, box->s);
+	free(box->s);
+	box->s = NULL;
 	return 1;
 }
 
@@ -498,6 +533,8 @@ static int api_json_decode(lua_State *L)
 {
 	size_t len;
 	const char *s = luaL_checklstring(L, 1, &len);
+	lua_settop(L, 1);
+	struct json_box *box = json_box_push(L);
 	json_error_t e;
 	json_t *j = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
 	if (!j) {
@@ -505,7 +542,9 @@ static int api_json_decode(lua_State *L)
 		lua_pushfstring(L, "json.decode: %s at line %d column %d", e.text, e.line, e.column);
 		return 2;
 	}
+	box->j = j;
 	json_to_lua(L, j);
+	box->j = NULL;
 	json_decref(j);
 	return 1;
 }
@@ -910,6 +949,12 @@ static int host_setup(lua_State *L)
 		luaL_requiref(L, libs[i].name, libs[i].func, 1);
 		lua_pop(L, 1);
 	}
+	luaL_newmetatable(L, JSON_BOX_MT);
+	lua_pushcfunction(L, json_box_close);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, json_box_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	luaL_newmetatable(L, SH_BOX_MT);
 	lua_pushcfunction(L, sh_box_close);
 	lua_setfield(L, -2, "__close");
