@@ -28,6 +28,39 @@ static void add_value(struct strbuf *sb, struct luahost *h, const struct rb_valu
 	free(out);
 }
 
+/* `on =`: the destinations a run would resolve (the inventory's groups expanded, as engine.c does), or why not now. */
+static void add_hosts(struct strbuf *sb, struct luahost *h, const struct config *cfg, const char *env,
+		      const struct rb_step *d)
+{
+	char **names = d->on, **owned = NULL, *err = NULL;
+	const char **hosts = NULL;
+	size_t n = 0;
+	strbuf_addstr(sb, "\n      on: ");
+	if (d->on_ref != RB_NOREF) {
+		if (luahost_eval_names(h, d->on_ref, &owned, &err)) {
+			strbuf_addf(sb, "(decided at run time: %s)", err ? err : "the function raised");
+			free(err);
+			return;
+		}
+		names = owned;
+	}
+	int rc = 0;
+	for (char **on = names; on && *on && !rc; on++)
+		rc = config_resolve_target(cfg, env, *on, 0, &hosts, &n, &err);
+	if (rc)
+		strbuf_addf(sb, "(a run would refuse: %s)", err ? err : "?");
+	else {
+		for (size_t k = 0; k < n; k++)
+			strbuf_addf(sb, "%s%s", k ? " " : "", hosts[k]);
+		strbuf_addf(sb, " (%zu host%s)", n, n == 1 ? "" : "s");
+	}
+	free(err);
+	free(hosts);
+	for (char **w = owned; w && *w; w++)
+		free(*w);
+	free(owned);
+}
+
 static void add_confirmers(struct strbuf *sb, const struct rb_step *d, int yes)
 {
 	if (yes) {
@@ -45,7 +78,7 @@ static void add_confirmers(struct strbuf *sb, const struct rb_step *d, int yes)
 }
 
 static void print_step(struct luahost *h, const struct runbook *rb, const struct rb_phase *p,
-		       const struct rb_step *d, int rollback, int yes)
+		       const struct rb_step *d, const struct engine_opts *o, int rollback, int yes)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char b[32];
@@ -73,6 +106,8 @@ static void print_step(struct luahost *h, const struct runbook *rb, const struct
 				strbuf_addch(&sb, t[k]);
 		}
 		strbuf_release(&cmd);
+		if (d->on || d->on_ref != RB_NOREF)
+			add_hosts(&sb, h, o->inventory, o->env, d);
 		strbuf_addstr(&sb, "\n      [shell");
 		for (char **w = shell; w && *w; w++)
 			strbuf_addf(&sb, " %s", *w);
@@ -173,9 +208,9 @@ int dry_run_print(struct run_setup *s, const struct run_args *a, const char *mod
 			printf(", parallel %d", p->parallel);
 		printf("]\n");
 		for (size_t j = 0; j < p->nsteps; j++)
-			print_step(s->host, rb, p, &p->steps[j], 0, a->yes);
+			print_step(s->host, rb, p, &p->steps[j], o, 0, a->yes);
 		for (size_t j = 0; j < p->nrollback; j++)
-			print_step(s->host, rb, p, &p->rollback[j], 1, a->yes);
+			print_step(s->host, rb, p, &p->rollback[j], o, 1, a->yes);
 	}
 	printf("dry run: nothing ran and nothing was recorded · exit 0\n");
 	return 0;
