@@ -485,6 +485,46 @@ static void draw_step(int y, const struct model *m, int pi, int si, int namew, i
 		put(y, x + 1, COLS, pair(P_RED), s->error);
 }
 
+/* Rows under a remote step (SPEC 8): the hosts counted, then each host not ok, at most this many. */
+#define HOST_ROWS 6
+enum { ROW_STEP = -1, ROW_HOSTS = -2, ROW_MORE = -3 };
+
+/* A host with a row of its own: finished and not ok (a running one is only counted). */
+static int host_row(const struct host_rec *h)
+{
+	return !host_ok(h) && h->status && strcmp(h->status, "running") && strcmp(h->status, "pending");
+}
+
+static void draw_host_row(int y, const struct step_rec *s, int row, int namew)
+{
+	int x = 6;
+	if (row == ROW_HOSTS) {
+		char *sum = step_hosts_summary(s);
+		putf(y, x, COLS, A_DIM, "hosts: %s", sum ? sum : "");
+		free(sum);
+		return;
+	}
+	if (row == ROW_MORE) {
+		int n = 0;
+		for (size_t k = 0; k < s->nhosts; k++)
+			n += host_row(&s->hosts[k]);
+		putf(y, x, COLS, A_DIM, "... %d more not ok: lifeboat show has them all", n - HOST_ROWS);
+		return;
+	}
+	const struct host_rec *h = &s->hosts[row];
+	put(y, x, x + 2, pair(P_RED), utf8 ? "✗" : "x");
+	x += 2;
+	put(y, x, x + namew - 2, A_BOLD, h->host);
+	x += namew - 1;
+	put(y, x, x + 12, pair(P_RED), h->status);
+	x += 13;
+	if (h->exit_code >= 0)
+		x = putf(y, x, COLS, 0, "exit %d", h->exit_code) + 1;
+	/* "exited with code 7" says no more than the exit code */
+	if (h->error && (h->exit_code < 0 || strncmp(h->error, "exited with code", 16)))
+		put(y, x, COLS, A_DIM, h->error);
+}
+
 /* The window of n rows out of total that shows focus. */
 static int window_start(int total, int rows, int focus)
 {
@@ -723,16 +763,35 @@ void console_draw(const struct model *m, const struct ui *u, int watch)
 		put(y, 0, COLS, pair(P_YELLOW), "the console needs 80x24 or more");
 	} else {
 		int cp = m->cur_phase;
-		int vis[256], nvis = 0, focus = -1;
+		int vis[256], vrow[256], nvis = 0, focus = -1;
 		if (cp >= 0) {
 			const struct phase_rec *p = &r->phases[cp];
 			for (size_t j = 0; j < p->nsteps && nvis < (int)ARRAY_SIZE(vis); j++) {
-				if (!step_visible(&p->steps[j]))
+				const struct step_rec *s = &p->steps[j];
+				if (!step_visible(s))
 					continue;
-				if (focus < 0 && (p->steps[j].status == ST_RUNNING ||
+				if (focus < 0 && (s->status == ST_RUNNING ||
 						  ((int)j == m->wait_si && cp == m->wait_pi)))
 					focus = nvis;
-				vis[nvis++] = (int)j;
+				vis[nvis] = (int)j;
+				vrow[nvis++] = ROW_STEP;
+				if (!s->nhosts || s->status == ST_PENDING)
+					continue;
+				if (nvis < (int)ARRAY_SIZE(vis)) {
+					vis[nvis] = (int)j;
+					vrow[nvis++] = ROW_HOSTS;
+				}
+				int shown = 0;
+				for (size_t k = 0; k < s->nhosts && nvis < (int)ARRAY_SIZE(vis); k++) {
+					if (!host_row(&s->hosts[k]))
+						continue;
+					vis[nvis] = (int)j;
+					if (shown++ == HOST_ROWS) {
+						vrow[nvis++] = ROW_MORE;
+						break;
+					}
+					vrow[nvis++] = (int)k;
+				}
 			}
 		}
 		int box = m->wait_pi >= 0 ? wait_box_rows(m) : m->pause_pi >= 0 ? 2 : 0;
@@ -763,7 +822,7 @@ void console_draw(const struct model *m, const struct ui *u, int watch)
 			rule(y++, title);
 			int sw = 12;
 			for (int k = 0; k < nvis; k++) {
-				int l = (int)strlen(r->phases[cp].steps[vis[k]].name);
+				int l = vrow[k] == ROW_STEP ? (int)strlen(r->phases[cp].steps[vis[k]].name) : 0;
 				if (l > sw)
 					sw = l;
 			}
@@ -771,7 +830,10 @@ void console_draw(const struct model *m, const struct ui *u, int watch)
 				sw = COLS / 3;
 			start = window_start(nvis, st, focus);
 			for (int k = start; k < nvis && k < start + st && y < bottom; k++)
-				draw_step(y++, m, cp, vis[k], sw, now);
+				if (vrow[k] == ROW_STEP)
+					draw_step(y++, m, cp, vis[k], sw, now);
+				else
+					draw_host_row(y++, &r->phases[cp].steps[vis[k]], vrow[k], sw);
 		}
 		if (m->wait_pi >= 0 && y + 3 <= bottom)
 			y += draw_wait_box(y, m, now, y + box <= bottom);

@@ -214,6 +214,23 @@ static void copy_step(struct step_rec *d, const struct step_rec *s)
 	d->auto_confirmed = s->auto_confirmed;
 	free(d->error);
 	d->error = xstrdup(s->error);
+	/* a remote step's hosts as the engine records them (SPEC 8), without their output */
+	for (size_t k = 0; k < d->nhosts; k++)
+		host_rec_release(&d->hosts[k]);
+	free(d->hosts);
+	d->hosts = NULL;
+	d->nhosts = s->nhosts;
+	if (s->nhosts)
+		d->hosts = xcalloc(s->nhosts, sizeof(*d->hosts));
+	for (size_t k = 0; k < s->nhosts; k++) {
+		struct host_rec *h = &d->hosts[k];
+		h->host = xstrdup(s->hosts[k].host);
+		h->status = xstrdup(s->hosts[k].status);
+		h->exit_code = s->hosts[k].exit_code;
+		h->duration_s = s->hosts[k].duration_s;
+		h->attempts = s->hosts[k].attempts;
+		h->error = xstrdup(s->hosts[k].error);
+	}
 }
 
 static void copy_phase(struct phase_rec *d, const struct phase_rec *s)
