@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -74,6 +75,13 @@ int trust_status(const struct trust *t, const char *path, const char *data, size
 	struct minisign_sig sig;
 	char *err = NULL, *text = NULL;
 	int rc = -1;
+	struct stat sb;
+	/* a FIFO or a device in its place would hang or feed the reader: only a file counts */
+	if (!stat(sig_path, &sb) && !S_ISREG(sb.st_mode)) {
+		*why = xasprintf("%s: not a regular file", sig_path);
+		free(sig_path);
+		return -1;
+	}
 	if (minisign_sig_load_text(sig_path, &sig, &text, &err)) {
 		*why = err;
 		goto out;
