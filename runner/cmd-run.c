@@ -22,6 +22,7 @@
 #include "report.h"
 #include "run-setup.h"
 #include "runner.h"
+#include "term.h"
 
 /* Per-step partial lines for the live view. */
 struct view {
@@ -49,7 +50,13 @@ static struct strbuf *partial_of(struct view *v, int pi, int si)
 static void print_line(const struct run_rec *r, int pi, int si, const char *line, size_t len)
 {
 	const char *name = r->phases[pi].steps[si].name;
-	printf("    %s%s |%s ", c_dim(), name, c_reset());
+	printf("    %s%s |%s ", c_dim(), term_text(name), c_reset());
+	if (term_is_tty()) {
+		/* every control character visible, NUL as ^@ like the history keeps it (term.h) */
+		fputs(term_textn(line, len), stdout);
+		putchar('\n');
+		return;
+	}
 	/* a NUL byte would end %.*s: it shows as it reads in the history */
 	for (const char *p = line, *end = line + len; p < end;) {
 		const char *nul = memchr(p, '\0', (size_t)(end - p));
@@ -127,7 +134,7 @@ static void on_event(void *ud, const struct engine_event *ev)
 		else if (ev->level == 1)
 			warnf("%.*s", (int)ev->len, ev->data);
 		else if (!v->quiet)
-			printf("  %s%.*s%s\n", c_dim(), (int)ev->len, ev->data, c_reset());
+			printf("  %s%s%s\n", c_dim(), term_textn(ev->data, ev->len), c_reset());
 		return;
 	}
 	if (v->quiet && ev->type != EV_MANUAL_WAITING)
@@ -137,13 +144,13 @@ static void on_event(void *ud, const struct engine_event *ev)
 	switch (ev->type) {
 	case EV_RUN_STARTED:
 		printf("%slifeboat %s%s %s · run %s · operator %s%s%s\n", c_bold(), r->mode, c_reset(),
-		       r->runbook, r->id, r->operator, r->env ? " · env " : "", r->env ? r->env : "");
+		       term_text(r->runbook), r->id, term_text(r->operator), r->env ? " · env " : "", r->env ? r->env : "");
 		break;
 	case EV_PHASE_STARTED: {
-		printf("%s▶ %s%s", c_bold(), p->name, c_reset());
+		printf("%s▶ %s%s", c_bold(), term_text(p->name), c_reset());
 		int open = 0;
 		if (p->role) {
-			printf(" [role %s", p->role);
+			printf(" [role %s", term_text(p->role));
 			open = 1;
 		}
 		if (!isnan(p->budget_s)) {
@@ -167,20 +174,20 @@ static void on_event(void *ud, const struct engine_event *ev)
 	}
 	case EV_PHASE_FINISHED:
 		if (p->status == ST_SKIPPED) {
-			printf("%s▷ %s skipped%s%s\n", c_dim(), p->name,
+			printf("%s▷ %s skipped%s%s\n", c_dim(), term_text(p->name),
 			       p->fault && !strcmp(r->mode, "run") ? " (fault phase: only in drill mode)" : "",
 			       c_reset());
 		} else {
 			printf("  %s%s%s %s in %s%s\n", status_color(p->status), status_symbol(p->status),
-			       c_reset(), p->name, fmt_dur(p->duration_s, d, sizeof(d)),
+			       c_reset(), term_text(p->name), fmt_dur(p->duration_s, d, sizeof(d)),
 			       p->over_budget ? " (over budget)" : "");
 		}
 		break;
 	case EV_STEP_STARTED:
 		if (ev->attempt > 1)
-			printf("  %s· %s%s (attempt %d)\n", c_dim(), s->name, c_reset(), ev->attempt);
+			printf("  %s· %s%s (attempt %d)\n", c_dim(), term_text(s->name), c_reset(), ev->attempt);
 		else
-			printf("  %s· %s%s%s\n", c_dim(), s->name,
+			printf("  %s· %s%s%s\n", c_dim(), term_text(s->name),
 			       s->section == SEC_ROLLBACK ? " (rollback)" : "", c_reset());
 		break;
 	case EV_STEP_OUTPUT:
@@ -188,24 +195,24 @@ static void on_event(void *ud, const struct engine_event *ev)
 		break;
 	case EV_STEP_RETRYING:
 		flush_partial(v, ev->phase, ev->step);
-		printf("  %s↻ %s%s: %.*s; retrying in %s\n", c_yellow(), s->name, c_reset(),
-		       (int)ev->len, ev->data ? ev->data : "", fmt_dur(ev->retry_in_s, d, sizeof(d)));
+		printf("  %s↻ %s%s: %s; retrying in %s\n", c_yellow(), term_text(s->name), c_reset(),
+		       ev->data ? term_textn(ev->data, ev->len) : "", fmt_dur(ev->retry_in_s, d, sizeof(d)));
 		break;
 	case EV_STEP_FINISHED:
 		flush_partial(v, ev->phase, ev->step);
 		printf("  %s%s%s %s %s%s", status_color(s->status),
 		       s->status == ST_SUCCEEDED ? "✓" : s->status == ST_SKIPPED ? "-" : "✗",
-		       c_reset(), s->name, c_dim(), fmt_dur(s->duration_s, d, sizeof(d)));
+		       c_reset(), term_text(s->name), c_dim(), fmt_dur(s->duration_s, d, sizeof(d)));
 		if (s->attempts > 1)
 			printf(", %d attempts", s->attempts);
 		if (s->confirmed_by) {
 			char *how = step_confirmed_text(s);
-			printf(s->auto_confirmed ? ", %s" : ", confirmed by %s", how);
+			printf(s->auto_confirmed ? ", %s" : ", confirmed by %s", term_text(how));
 			free(how);
 		}
 		printf("%s", c_reset());
 		if (s->status != ST_SUCCEEDED && s->error)
-			printf(" %s%s%s", c_red(), s->error, c_reset());
+			printf(" %s%s%s", c_red(), term_text(s->error), c_reset());
 		putchar('\n');
 		print_step_hosts(s);
 		break;
@@ -214,7 +221,7 @@ static void on_event(void *ud, const struct engine_event *ev)
 		break;
 	case EV_STEP_PAUSED:
 		printf("  %s%s failed: waiting for a decision (lifeboat retry/skip from the console)%s\n",
-		       c_yellow(), s->name, c_reset());
+		       c_yellow(), term_text(s->name), c_reset());
 		break;
 	case EV_RUN_FINISHED:
 	case EV_MESSAGE:
@@ -242,9 +249,9 @@ static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, 
 	if (first) {
 		const struct step_rec *s = &rq->run->phases[rq->phase].steps[rq->step];
 		char *db = absolute_db();
-		printf("\n  %s? %s%s: %s\n", c_yellow(), s->name, c_reset(), rq->text);
+		printf("\n  %s? %s%s: %s\n", c_yellow(), term_text(s->name), c_reset(), term_text(rq->text));
 		if (rq->role)
-			printf("    role %s\n", rq->role);
+			printf("    role %s\n", term_text(rq->role));
 		/* the operator may not be one who can confirm: name one who can */
 		const struct config *cfg = runner_config();
 		const struct config_role *role = rq->role ? config_role(cfg, rq->role) : NULL;
@@ -254,7 +261,7 @@ static enum manual_answer ask_manual(void *ud, const struct manual_request *rq, 
 			printf("    only members of role %s may confirm (%s is not)\n", rq->role,
 			       g_opts.operator);
 		printf("    from any terminal: lifeboat --db %s%s confirm %s '%s'   (or decline)\n", db,
-		       as, rq->run->id, s->name);
+		       as, rq->run->id, term_text(s->name));
 		free(as);
 		if (v->resumed_without_yes)
 			printf("    (--yes of the original run is not carried over: resume --yes confirms manual steps)\n");

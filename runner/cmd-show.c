@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "report.h"
 #include "runner.h"
+#include "term.h"
 
 /* A remote step's hosts: the counts, then one line per host (SPEC 8). */
 static void print_hosts(const struct step_rec *s)
@@ -54,7 +55,7 @@ static void print_tail(const char *out, int lines)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		printf("        %s|%s %.*s\n", c_dim(), c_reset(), (int)len, p);
+		printf("        %s|%s %s\n", c_dim(), c_reset(), term_textn(p, len));
 		p += len + 1;
 	}
 }
@@ -99,14 +100,14 @@ static void print_stops(struct store *st, const struct run_rec *r)
 static void print_timeline(struct store *st, const struct run_rec *r)
 {
 	char iso[32], iso2[32], d[32], verdict[160];
-	printf("%srun %s%s · %s · %s · %s%s%s", c_bold(), r->id, c_reset(), r->runbook, r->mode,
+	printf("%srun %s%s · %s · %s · %s%s%s", c_bold(), r->id, c_reset(), term_text(r->runbook), r->mode,
 	       status_color(r->status), verdict_text(r, verdict, sizeof(verdict)), c_reset());
 	if (r->status != ST_RUNNING && r->exit_code >= 0)
 		printf(" · exit %d", r->exit_code);
 	putchar('\n');
-	printf("  file %s (sha256 %.12s%s%s)\n", r->file ? r->file : "-", r->sha256 ? r->sha256 : "-",
+	printf("  file %s (sha256 %.12s%s%s)\n", r->file ? term_text(r->file) : "-", r->sha256 ? r->sha256 : "-",
 	       r->signed_by ? ", signed by key " : "", r->signed_by ? r->signed_by : "");
-	printf("  operator %s (uid %ld) on %s, trigger %s%s%s\n", r->operator ? r->operator : "-",
+	printf("  operator %s (uid %ld) on %s, trigger %s%s%s\n", r->operator ? term_text(r->operator) : "-",
 	       r->uid, r->host ? r->host : "-", r->trigger ? r->trigger : "-",
 	       r->env ? ", env " : "", r->env ? r->env : "");
 	printf("  started %s, ended %s\n", clock_iso8601(r->started_ms, iso),
@@ -118,12 +119,12 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 		printf("  recovery point %s\n", clock_iso8601(r->recovery_point_ms, iso));
 	print_stops(st, r);
 	if (r->params_json)
-		printf("  params %s\n", r->params_json);
+		printf("  params %s\n", term_text(r->params_json));
 	if (r->error)
-		printf("  %s%s%s\n", c_red(), r->error, c_reset());
+		printf("  %s%s%s\n", c_red(), term_text(r->error), c_reset());
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
-		printf("\n%s%s%s %s%s%s %s", c_bold(), p->name, c_reset(), status_color(p->status),
+		printf("\n%s%s%s %s%s%s %s", c_bold(), term_text(p->name), c_reset(), status_color(p->status),
 		       status_symbol(p->status), c_reset(), fmt_dur(p->duration_s, d, sizeof(d)));
 		if (!isnan(p->budget_s)) {
 			char b[32];
@@ -131,12 +132,12 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 			       p->over_budget ? " (OVER BUDGET)" : "");
 		}
 		if (p->role)
-			printf(", role %s", p->role);
+			printf(", role %s", term_text(p->role));
 		printf("%s%s\n", p->fault ? ", fault" : "", p->cleanup ? ", cleanup" : "");
 		for (size_t j = 0; j < p->nsteps; j++) {
 			const struct step_rec *s = &p->steps[j];
 			printf("  %s%-11s%s %s%s [%s] %s", status_color(s->status), status_symbol(s->status),
-			       c_reset(), s->section == SEC_ROLLBACK ? "(rollback) " : "", s->name,
+			       c_reset(), s->section == SEC_ROLLBACK ? "(rollback) " : "", term_text(s->name),
 			       s->kind ? s->kind : "?", fmt_dur(s->duration_s, d, sizeof(d)));
 			if (s->attempts > 1)
 				printf(", %d attempts", s->attempts);
@@ -146,12 +147,12 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 				printf(", waited %s for a person", fmt_dur(s->human_wait_s, d, sizeof(d)));
 			if (s->confirmed_by) {
 				char *how = step_confirmed_text(s);
-				printf(s->auto_confirmed ? ", %s" : ", confirmed by %s", how);
+				printf(s->auto_confirmed ? ", %s" : ", confirmed by %s", term_text(how));
 				free(how);
 			}
 			putchar('\n');
 			if (s->error && s->status != ST_SUCCEEDED)
-				printf("        %s%s%s\n", c_red(), s->error, c_reset());
+				printf("        %s%s%s\n", c_red(), term_text(s->error), c_reset());
 			print_hosts(s);
 			if (s->attempts > 1) {
 				struct attempt_rec *att = NULL;
@@ -161,7 +162,7 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 						printf("        attempt %d: %s %s%s%s\n", att[k].attempt,
 						       status_name(att[k].status),
 						       fmt_dur(att[k].duration_s, d, sizeof(d)),
-						       att[k].error ? ", " : "", att[k].error ? att[k].error : "");
+						       att[k].error ? ", " : "", att[k].error ? term_text(att[k].error) : "");
 						attempt_rec_release(&att[k]);
 					}
 					free(att);
@@ -176,8 +177,8 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 		printf("\n%snotes%s\n", c_bold(), c_reset());
 		for (size_t i = 0; i < r->nnotes; i++)
 			printf("  %s %s%s: %s\n", clock_iso8601(r->notes[i].at_ms, iso),
-			       r->notes[i].operator, note_after_end(r, &r->notes[i]) ? " (after the end)" : "",
-			       r->notes[i].text);
+			       term_text(r->notes[i].operator), note_after_end(r, &r->notes[i]) ? " (after the end)" : "",
+			       term_text(r->notes[i].text));
 	}
 	print_summary(stdout, r);
 }

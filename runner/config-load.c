@@ -16,6 +16,7 @@
 #include "redact.h"
 #include "runner.h"
 #include "secretref.h"
+#include "term.h"
 
 static struct config *cfg;		/* config_load's, NULL when there is no config file */
 static struct config_policy *policy;	/* the machine policy, NULL when none is honoured */
@@ -68,7 +69,8 @@ int runner_config_load(void)
 	free(path);
 	if (rc) {
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err);
+		term_put_lines(stderr, err, strlen(err));
+		fputc('\n', stderr);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -240,7 +242,7 @@ int check_runbook_roles(const struct runbook *rb)
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		fprintf(stderr, "%s: %s\n", rb->path, line);
+		fprintf(stderr, "%s: %s\n", term_text(rb->path), term_text(line));
 	}
 	free(err);
 	return EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "runner.h"
 #include "stats.h"
+#include "term.h"
 #include "trust.h"
 
 static void vmsg(const char *kind, const char *color, const char *fmt, va_list ap)
@@ -22,7 +23,15 @@ static void vmsg(const char *kind, const char *color, const char *fmt, va_list a
 	fflush(stdout);
 	int tty = g_opts.color && isatty(2);
 	fprintf(stderr, "lifeboat: %s%s%s", tty ? color : "", kind, tty ? "\033[0m" : "");
-	vfprintf(stderr, fmt, ap);
+	char *text = NULL;
+	int len = vasprintf(&text, fmt, ap);
+	if (len < 0) {
+		fputc('\n', stderr);
+		return;
+	}
+	/* messages quote runbooks and Lua errors: keep their lines, show their control characters */
+	term_put_lines(stderr, text, (size_t)len);
+	free(text);
 	fputc('\n', stderr);
 }
 
@@ -215,7 +224,8 @@ int load_runbook_with(const char *path, struct trust *t, struct luahost **host,
 			return EXIT_REFUSED;
 		}
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err);
+		term_put_lines(stderr, err, strlen(err));
+		fputc('\n', stderr);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -341,8 +351,8 @@ void print_summary(FILE *f, const struct run_rec *r)
 		const struct phase_rec *p = &r->phases[i];
 		char d[32], b[32], h[32];
 		const char *tag = p->fault ? " (fault)" : p->cleanup ? " (cleanup)" : "";
-		fprintf(f, "%-*.*s  %-10s %9s %9s %9s  %s%s%s%s%s\n", (int)w, (int)w, p->name,
-			or_dash(p->role), fmt_dur(p->duration_s, d, sizeof(d)),
+		fprintf(f, "%-*.*s  %-10s %9s %9s %9s  %s%s%s%s%s\n", (int)w, (int)w, term_text(p->name),
+			term_text(or_dash(p->role)), fmt_dur(p->duration_s, d, sizeof(d)),
 			isnan(p->budget_s) ? "-" : fmt_dur(p->budget_s, b, sizeof(b)),
 			p->human_wait_s > 0 ? fmt_dur(p->human_wait_s, h, sizeof(h)) : "-",
 			status_color(p->status), status_symbol(p->status), c_reset(),
