@@ -10,15 +10,16 @@
 
 #include "util.h"
 
-static void put_field(EVP_MD_CTX *ctx, const char *s)
+static void put_field(EVP_MD_CTX *ctx, const char *s, size_t stored_len)
 {
 	unsigned char len[8];
-	uint64_t n = s ? (uint64_t)strlen(s) : UINT64_MAX;	/* NULL is not "" */
+	size_t bytes = s ? (stored_len ? stored_len : strlen(s)) : 0;
+	uint64_t n = s ? (uint64_t)bytes : UINT64_MAX;	/* NULL is not "" */
 	for (int i = 0; i < 8; i++)
 		len[i] = (unsigned char)(n >> (56 - 8 * i));
 	EVP_DigestUpdate(ctx, len, sizeof(len));
 	if (s)
-		EVP_DigestUpdate(ctx, s, strlen(s));
+		EVP_DigestUpdate(ctx, s, bytes);
 }
 
 /*
@@ -45,15 +46,15 @@ void audit_hash(const struct audit_entry *e, char out[65])
 		die_oom(0);
 	pthread_once(&sha256_once, sha256_fetch);
 	EVP_DigestInit_ex(ctx, sha256_md ? sha256_md : EVP_sha256(), NULL);
-	put_field(ctx, domain);
-	put_field(ctx, seq);
-	put_field(ctx, e->at);
-	put_field(ctx, e->run_id);
-	put_field(ctx, e->event);
-	put_field(ctx, e->operator);
-	put_field(ctx, uid);
-	put_field(ctx, e->detail);
-	put_field(ctx, e->prev_hash);
+	put_field(ctx, domain, 0);
+	put_field(ctx, seq, 0);
+	put_field(ctx, e->at, e->at_len);
+	put_field(ctx, e->run_id, e->run_id_len);
+	put_field(ctx, e->event, e->event_len);
+	put_field(ctx, e->operator, e->operator_len);
+	put_field(ctx, uid, 0);
+	put_field(ctx, e->detail, e->detail_len);
+	put_field(ctx, e->prev_hash, 0);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);

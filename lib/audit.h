@@ -6,6 +6,7 @@
  */
 #ifndef LB_AUDIT_H
 #define LB_AUDIT_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
@@ -20,6 +21,13 @@ struct audit_entry {
 	char *detail;		/* JSON text, may be NULL */
 	char prev_hash[65];
 	char hash[65];
+	/*
+	 * The text fields' lengths as stored, NUL bytes included (an entry
+	 * read back from the history); 0: strlen (an entry built in memory,
+	 * and the stored length of an empty field). The hash covers exactly
+	 * these bytes, so text hidden after a NUL still changes it.
+	 */
+	size_t at_len, run_id_len, event_len, operator_len, detail_len;
 };
 
 /* The hash the entry should have, from its fields and prev_hash. */

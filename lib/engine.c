@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "config.h"
 #include "http.h"
+#include "json.h"
 #include "redact.h"
 #include "secretref.h"
 #include "remote.h"
@@ -324,31 +325,22 @@ static void stored(struct engine *e, int rc)
 	}
 }
 
-/* An audit entry for what just happened. */
-static void audit(struct engine *e, const char *event, const char *who, const char *fmt, ...)
-	LB_PRINTF(4, 5);
-static void audit(struct engine *e, const char *event, const char *who, const char *fmt, ...)
+/*
+ * An audit entry for what just happened; detail (taken over, NULL: none) is
+ * built with jansson, text from outside through lbjson_string (lib/json.h).
+ */
+static void audit(struct engine *e, const char *event, const char *who, json_t *detail)
 {
-	char *detail = NULL;
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
-		char *raw = xvasprintf(fmt, ap);
-		va_end(ap);
-		detail = raw;
-	}
+	char *text = detail ? lbjson_dump(detail) : NULL;
 	stored(e, store_audit_append(e->st, e->run->id, event, who ? who : e->o->operator,
-				     (long)getuid(), detail));
-	free(detail);
+				     (long)getuid(), text));
+	free(text);
 }
 
 /* A JSON string literal of s, for audit details. */
 static char *jstr(const char *s)
 {
-	json_t *j = json_string(s ? s : "");
-	char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-	json_decref(j);
-	return out ? out : xstrdup("\"\"");
+	return lbjson_quote(s);
 }
 
 static int allowed(struct engine *e, const char *action, const char *role, const char *who,
@@ -384,9 +376,7 @@ static void handle_requests(struct engine *e)
 				q->text = scrub(e, q->text);
 				run_rec_add_note(e->run, now, who, q->text);
 				stored(e, store_note_add(e->st, e->run->id, &e->run->notes[e->run->nnotes - 1]));
-				char *js = jstr(q->text);
-				audit(e, "note", who, "{\"text\":%s}", js);
-				free(js);
+				audit(e, "note", who, json_pack("{s:o}", "text", lbjson_string(q->text)));
 				struct engine_event ev = { .type = EV_NOTE, .run = e->run, .phase = -1,
 							   .step = -1, .data = q->text,
 							   .len = strlen(q->text) };
@@ -414,8 +404,8 @@ static void handle_requests(struct engine *e)
 						   t->def->name);
 			} else if (!allowed(e, q->kind, t->def->role, who, &why)) {
 				result = xasprintf("refused: %s", why);
-				audit(e, "refused", who, "{\"action\":\"%s\",\"step\":\"%s\"}", q->kind,
-				      t->def->name);
+				audit(e, "refused", who, json_pack("{s:o, s:o}", "action", lbjson_string(q->kind),
+								   "step", lbjson_string(t->def->name)));
 			} else {
 				e->remote_answer = confirm ? MANUAL_CONFIRMED : MANUAL_DECLINED;
 				free(e->remote_who);
@@ -711,7 +701,6 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 		e->state_gen = luahost_generation(e->host);
 	}
 	r->state_json = xstrdup(e->state_json);
-	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
 	store_unit_begin(e->st);	/* the result, its last attempt and its audit entry: one commit */
 	if (t->start_pending) {
 		/* the step row is written below, as it ends: only the start's audit entry */
@@ -722,11 +711,10 @@ static void step_done_with(struct task *t, enum status st, const struct attempt_
 		stored(e, store_step_finish(e->st, e->run->id, t->pi, t->si, r, att));
 	else
 		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
-	audit(e, "step_result", NULL, "{\"phase\":%s,\"step\":%s,\"status\":\"%s\",\"attempts\":%d}",
-	      jp, jn, status_name(st), r->attempts);
+	audit(e, "step_result", NULL, json_pack("{s:o, s:o, s:s, s:i}", "phase", lbjson_string(e->run->phases[t->pi].name),
+						 "step", lbjson_string(t->def->name), "status", status_name(st),
+						 "attempts", r->attempts));
 	stored(e, store_unit_end(e->st));
-	free(jn);
-	free(jp);
 	if (st == ST_FAILED || st == ST_TIMED_OUT || st == ST_DECLINED)
 		notify(e, CONFIG_EVENT_STEP_FAILED, t->pi, t->si, "step '%s' in phase '%s' %s%s%s",
 		       t->def->name, e->run->phases[t->pi].name,
@@ -775,9 +763,7 @@ static int pause_for_decision(struct task *t)
 	int r = 0;
 	if (e->pause_decision) {
 		const char *d = e->pause_decision;
-		char *jn = jstr(t->def->name);
-		audit(e, d, e->pause_who, "{\"step\":%s}", jn);
-		free(jn);
+		audit(e, d, e->pause_who, json_pack("{s:o}", "step", lbjson_string(t->def->name)));
 		r = !strcmp(d, "retry") ? 1 : !strcmp(d, "skip") ? 2 : 0;
 		if (r)
 			message(e, 0, t->pi, t->si, "%s: %s by %s", t->def->name,
@@ -1416,9 +1402,7 @@ static void manual_attempt(struct task *t)
 				break;
 			message(e, 1, t->pi, t->si, "%s may not %s '%s': %s", who ? who : e->o->operator,
 				action, t->def->name, deny ? deny : "not allowed");
-			char *jn = jstr(t->def->name);
-			audit(e, "refused", who, "{\"action\":\"%s\",\"step\":%s}", action, jn);
-			free(jn);
+			audit(e, "refused", who, json_pack("{s:s, s:o}", "action", action, "step", lbjson_string(t->def->name)));
 			free(deny);
 			free(who);
 			who = NULL;
@@ -1445,9 +1429,8 @@ static void manual_attempt(struct task *t)
 	}
 	e->manual_task = NULL;
 	if (a == MANUAL_CONFIRMED || a == MANUAL_DECLINED) {
-		char *jn = jstr(t->def->name);
-		audit(e, a == MANUAL_CONFIRMED ? "confirm" : "decline", who, "{\"step\":%s}", jn);
-		free(jn);
+		audit(e, a == MANUAL_CONFIRMED ? "confirm" : "decline", who,
+		      json_pack("{s:o}", "step", lbjson_string(t->def->name)));
 	}
 	double waited = (double)(clock_mono_ns() - waited_from) / 1e9;
 	t->rec->human_wait_s += waited;
@@ -2366,8 +2349,8 @@ static int execute(struct engine *e)
 	r->exit_code = exit_code_of(e);
 	r->error = scrub(e, r->error);
 	stored(e, store_run_save(st, r));
-	audit(e, "run_finished", NULL, "{\"status\":\"%s\",\"exit_code\":%d}",
-	      status_name(r->status), r->exit_code);
+	audit(e, "run_finished", NULL, json_pack("{s:s, s:i}", "status", status_name(r->status),
+						  "exit_code", r->exit_code));
 	handle_requests(e);	/* answer what arrived too late, so nobody waits in vain */
 	emit(e, EV_RUN_FINISHED, -1, -1);
 	if (o->notifier) {
@@ -2457,7 +2440,7 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		r->ended_ms = r->started_ms;
 		r->exit_code = EXIT_REFUSED;
 		stored(e, store_run_insert(st, r));
-		audit(e, "refused", NULL, "{\"reason\":\"lock\"}");
+		audit(e, "refused", NULL, json_pack("{s:s}", "reason", "lock"));
 		free(holder);
 		return EXIT_REFUSED;
 	}
@@ -2469,7 +2452,7 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		r->ended_ms = r->started_ms;
 		r->exit_code = EXIT_REFUSED;
 		stored(e, store_run_insert(st, r));
-		audit(e, "refused", NULL, "{\"reason\":\"busy\",\"holder\":\"%s\"}", holder);
+		audit(e, "refused", NULL, json_pack("{s:s, s:o}", "reason", "busy", "holder", lbjson_string(holder)));
 		free(holder);
 		return EXIT_REFUSED;
 	}
@@ -2486,14 +2469,13 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		return EXIT_STEP_FAILED;
 	}
 	char *sources = sources_store(e);
-	char *jf = jstr(rb->abspath), *jp = r->params_json, *js = r->signed_by ? jstr(r->signed_by) : xstrdup("null");
-	char *jd = rb->description ? jstr(rb->description) : xstrdup("null");
 	audit(e, "run_started", NULL,
-	      "{\"runbook\":\"%s\",\"file\":%s,\"sha256\":\"%s\",\"mode\":\"%s\",\"trigger\":\"%s\",\"params\":%s,\"signed_by\":%s,\"description\":%s,\"sources\":%s}",
-	      rb->name, jf, rb->sha256, r->mode, r->trigger, jp ? jp : "{}", js, jd, sources);
-	free(jf);
-	free(jd);
-	free(js);
+	      json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "runbook", lbjson_string(rb->name),
+			"file", lbjson_string(rb->abspath), "sha256", lbjson_string(rb->sha256),
+			"mode", lbjson_string(r->mode), "trigger", lbjson_string(r->trigger),
+			"params", r->params_json ? lbjson_parse(r->params_json) : json_object(),
+			"signed_by", lbjson_string(r->signed_by), "description", lbjson_string(rb->description),
+			"sources", lbjson_parse(sources)));
 	free(sources);
 	return execute(e);
 }
@@ -2514,10 +2496,8 @@ int engine_refuse(struct runbook *rb, struct store *st, const struct engine_opts
 	r->ended_ms = r->started_ms;
 	r->exit_code = EXIT_REFUSED;
 	stored(e, store_run_insert(st, r));
-	char *jw = jstr(r->error), *jenv = jstr(o->env);
-	audit(e, "refused", NULL, "{\"reason\":\"%s\",\"env\":%s,\"why\":%s}", reason, jenv, jw);
-	free(jw);
-	free(jenv);
+	audit(e, "refused", NULL, json_pack("{s:o, s:o, s:o}", "reason", lbjson_string(reason),
+					     "env", lbjson_string(o->env ? o->env : ""), "why", lbjson_string(r->error)));
 	return EXIT_REFUSED;
 }
 
@@ -2574,7 +2554,8 @@ static void resume_prepare(struct engine *e)
 	run_rec_add_note(r, e->start_wall, e->o->operator, text);
 	stored(e, store_note_add(e->st, r->id, &r->notes[r->nnotes - 1]));
 	free(text);
-	audit(e, "resume", NULL, "{\"was\":\"%s\",\"gap_s\":%.3f}", status_name(e->resumed_from), gap);
+	audit(e, "resume", NULL, json_pack("{s:s, s:f}", "was", status_name(e->resumed_from), "gap_s",
+					   round(gap * 1000) / 1000));
 	/* services a finished step had started died with the old process: start them again */
 	for (size_t i = 0; i < e->rb->nphases; i++) {
 		const struct rb_phase *d = &e->rb->phases[i];

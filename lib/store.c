@@ -1495,6 +1495,43 @@ int store_run_stops(struct store *st, const char *run_id,
 	return 0;
 }
 
+/* A text column's bytes (NUL-terminated copy) and their count, NUL bytes included. */
+static char *col_bytes(sqlite3_stmt *s, int col, size_t *len)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	*len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+	if (!t)
+		return NULL;
+	char *copy = xmalloc(*len + 1);
+	memcpy(copy, t, *len);
+	copy[*len] = '\0';
+	return copy;
+}
+
+/* A stored hash: exactly 64 bytes, or "" (which matches no hash) when it is anything else. */
+static void hash_col(sqlite3_stmt *s, int col, char out[65])
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	out[0] = '\0';
+	if (t && sqlite3_column_bytes(s, col) == 64 && !memchr(t, '\0', 64)) {
+		memcpy(out, t, 64);
+		out[64] = '\0';
+	}
+}
+
+int store_run_count(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM runs", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, "count the runs");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_fail(st, "count the runs");
+}
+
 int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_entry *e), void *ud)
 {
 	sqlite3_stmt *s = q_get(st, Q_AUDIT_ALL);
@@ -1504,16 +1541,15 @@ int store_audit_walk(struct store *st, int (*fn)(void *ud, const struct audit_en
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct audit_entry e = { 0 };
 		e.seq = sqlite3_column_int64(s, 0);
-		e.at = col_text(s, 1);
-		e.run_id = col_text(s, 2);
-		e.event = col_text(s, 3);
-		e.operator = col_text(s, 4);
+		/* the bytes as stored, NUL bytes and all: the hash covers every one */
+		e.at = col_bytes(s, 1, &e.at_len);
+		e.run_id = col_bytes(s, 2, &e.run_id_len);
+		e.event = col_bytes(s, 3, &e.event_len);
+		e.operator = col_bytes(s, 4, &e.operator_len);
 		e.uid = col_int(s, 5, -1);
-		e.detail = col_text(s, 6);
-		const char *ph = (const char *)sqlite3_column_text(s, 7);
-		const char *hh = (const char *)sqlite3_column_text(s, 8);
-		snprintf(e.prev_hash, sizeof(e.prev_hash), "%s", ph ? ph : "");
-		snprintf(e.hash, sizeof(e.hash), "%s", hh ? hh : "");
+		e.detail = col_bytes(s, 6, &e.detail_len);
+		hash_col(s, 7, e.prev_hash);
+		hash_col(s, 8, e.hash);
 		stop = fn(ud, &e);
 		audit_entry_release(&e);
 	}

@@ -86,6 +86,8 @@ int store_run_stops(struct store *st, const char *run_id,
 		    void *ud);
 /* The newest entry as "SEQ:HASH" (owned), *head NULL when the log is empty. 0 or -1. */
 int store_audit_head(struct store *st, char **head);
+/* How many runs the history holds (an empty audit log beside them was emptied). */
+int store_run_count(struct store *st, int64_t *n);
 
 /*
  * The webhook outbox (notify.c): deliveries are queued by the process that

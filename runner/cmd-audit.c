@@ -83,12 +83,17 @@ static int cmd_audit(const struct cmd_args *a)
 	int rc = open_history(&st);
 	if (rc)
 		return rc;
-	if (store_audit_walk(st, check_entry, &v)) {
+	int64_t runs = 0;
+	if (store_audit_walk(st, check_entry, &v) || store_run_count(st, &runs)) {
 		errorf("cannot read the audit log in '%s': %s", db_path(), store_error(st));
 		store_close(st);
 		return 1;
 	}
 	store_close(st);
+	/* every run writes entries: none at all beside recorded runs means they were deleted */
+	if (!v.bad && !v.count && runs)
+		v.bad = xasprintf("the log is empty but the history holds %lld run%s: its entries were deleted",
+				  (long long)runs, runs == 1 ? "" : "s");
 	if (!v.bad && v.want_hash && !v.want_seen)
 		v.bad = xasprintf("the log ends at entry %lld but entry %lld was expected: its tail was cut off",
 				  (long long)v.head_seq, (long long)v.want_seq);

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "json.h"
 #include "runner.h"
 #include "trust.h"
 #include "secretref.h"
@@ -152,7 +153,8 @@ static int cmd_resume(const struct cmd_args *a)
 	char *why = NULL;
 	if (!config_may_run(runner_config(), r->env, g_opts.operator, &why)) {
 		errorf("cannot resume run %s: %s", r->id, why);
-		char *detail = xasprintf("{\"reason\":\"permission\",\"env\":\"%s\"}", r->env ? r->env : "");
+		char *detail = lbjson_dump(json_pack("{s:s, s:o}", "reason", "permission", "env",
+						     lbjson_string(r->env ? r->env : "")));
 		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
 		free(detail);
 		free(why);
@@ -167,11 +169,10 @@ static int cmd_resume(const struct cmd_args *a)
 			refusal = xasprintf("run %s ran '%s' signed by key %s, and it no longer carries a valid trusted signature",
 					    r->id, r->file, r->signed_by);
 		errorf("cannot resume run %s: %s (--force does not override a signature)", r->id, refusal);
-		json_t *d = json_pack("{s:s, s:s}", "reason", "signature", "why", refusal);
-		char *detail = json_dumps(d, JSON_COMPACT);
+		char *detail = lbjson_dump(json_pack("{s:s, s:o}", "reason", "signature", "why",
+						     lbjson_string(refusal)));
 		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
 		free(detail);
-		json_decref(d);
 		free(refusal);
 		rc = EXIT_REFUSED;
 		goto out;
@@ -188,10 +189,10 @@ static int cmd_resume(const struct cmd_args *a)
 			goto out;
 		}
 		warnf("the runbook changed since the run started; resuming anyway (--force, recorded)");
-		char detail[200];
-		snprintf(detail, sizeof(detail), "{\"was\":\"%s\",\"now\":\"%s\"}",
-			 r->sha256 ? r->sha256 : "", rb->sha256);
+		char *detail = lbjson_dump(json_pack("{s:o, s:o}", "was", lbjson_string(r->sha256 ? r->sha256 : ""),
+						     "now", lbjson_string(rb->sha256)));
 		store_audit_append(st, r->id, "force", g_opts.operator, (long)getuid(), detail);
+		free(detail);
 	}
 	const struct step_rec *ni = non_idempotent_to_rerun(r, rb);
 	if (ni && !yes) {

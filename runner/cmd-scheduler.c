@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "json.h"
 #include "runner.h"
 
 extern char **environ;
@@ -129,7 +130,8 @@ static void skip(struct scheduler *s, const struct config_schedule *sc, const ch
 	printf("scheduler: %s (%s): skipped, %s\n", base_name(sc->runbook), sc->cron_expr, why);
 	fflush(stdout);
 	record(s, sc, "skipped", -1, why);
-	char *detail = xasprintf("{\"schedule\":\"%s\",\"why\":\"%s\"}", sc->cron_expr, why);
+	char *detail = lbjson_dump(json_pack("{s:o, s:o}", "schedule", lbjson_string(sc->cron_expr),
+					     "why", lbjson_string(why)));
 	store_audit_append(s->st, NULL, "schedule_skipped", g_opts.operator, (long)getuid(), detail);
 	free(detail);
 }
