@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+
+# --- chainlint (issue 10 item 19) --------------------------------------------------------------
+# A test body whose && chain is broken cannot fail where it should: check them all before building.
+python3 tests/chainlint.py tests/e2e/t[0-9]*.sh
+# --- end chainlint -----------------------------------------------------------------------------
 bash scripts/build.sh
 bash scripts/build.sh --sanitize
 

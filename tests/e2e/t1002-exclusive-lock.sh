@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'a second start of a running runbook exits 5 and names the running run' '
-	write_runbook long.lua <<-\EOF &&
+	write_runbook long.lua <<-\EOF
 	return runbook { name = "long",
 		phase "p" { step "s" { sh = "touch started; exec sleep 30.2201" } },
 		phase "after" { step "mark" { sh = "touch after-ran" } },
@@ -42,7 +42,7 @@ test_expect_success 'the lock is released when the run ends: the next start runs
 '
 
 test_expect_success 'the lock is released when lifeboat is killed' '
-	write_runbook killed.lua <<-\EOF &&
+	write_runbook killed.lua <<-\EOF
 	return runbook { name = "killed",
 		phase "p" { step "s" { sh = "touch started-k; test -e again || exec sleep 30.2202" } },
 	}
@@ -59,7 +59,7 @@ test_expect_success 'the lock is released when lifeboat is killed' '
 '
 
 test_expect_success 'exclusive = false lets two runs of one runbook go at once' '
-	write_runbook shared.lua <<-\EOF &&
+	write_runbook shared.lua <<-\EOF
 	return runbook { name = "shared", exclusive = false, params = { who = "a" },
 		phase "p" {
 			step "s" { timeout = "10s", sh = [[

@@ -30,7 +30,7 @@ test_expect_success 'cleanup runs after a failure, and the run stays failed' '
 
 test_expect_success 'cleanup runs after a SIGINT abort' '
 	rm -f order work-started &&
-	write_runbook tidyabort.lua <<-\EOF &&
+	write_runbook tidyabort.lua <<-\EOF
 	return runbook { name = "tidyabort",
 		phase "work" { step "w" { sh = "touch work-started; exec sleep 30.3201" } },
 		phase "tidy up" { cleanup = true, step "c" { sh = "touch cleaned" } },

@@ -76,7 +76,7 @@ test_expect_success 'services are stopped when the run fails' '
 '
 
 test_expect_success 'services are stopped when the run is aborted' '
-	write_runbook svcabort.lua <<-\EOF &&
+	write_runbook svcabort.lua <<-\EOF
 	return runbook { name = "svcabort",
 		phase "start" { step "server" { sh = "exec sleep 33.447", service = true } },
 		phase "use" { step "u" { sh = "touch waiting; exec sleep 33.448" } },

@@ -28,15 +28,15 @@ test_expect_success '8 concurrent runs of 8 runbooks into one new history all ex
 	for i in 1 2 3 4 5 6 7 8
 	do
 		"$LIFEBOAT" --db hist/new.db run --yes "rb$i.lua" --report "r$i.json" >"out$i" 2>&1 &
-		pids="$pids $!"
-		at_exit "kill -9 $!"
+		pids="$pids $!" &&
+		at_exit "kill -9 $!" || return 1
 	done &&
 	codes= &&
 	for pid in $pids
 	do
-		code=0
-		wait "$pid" || code=$?
-		codes="$codes $code"
+		code=0 &&
+		{ wait "$pid" || code=$?; } &&
+		codes="$codes $code" || return 1
 	done &&
 	echo "exit codes:$codes" &&
 	test "$codes" = " 0 0 0 0 0 0 0 0"

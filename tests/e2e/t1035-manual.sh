@@ -43,7 +43,7 @@ test_expect_success 'the manual text expands ${name} from params, and -p overrid
 
 # Bounded by timeout(1): a run that waits for a person forever would hang the suite.
 test_expect_success 'without --yes and without a terminal the step waits, printing how to confirm it' '
-	rm -f after-ran &&
+	rm -f after-ran
 	"$LIFEBOAT" --db h.db run signoff.lua --report r.json >out 2>err &
 	pid=$! &&
 	wait_for "grep -q \"confirm \" out" 10 &&

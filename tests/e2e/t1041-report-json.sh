@@ -112,7 +112,7 @@ test_expect_success 'a failed drill without objectives has the fields too, absen
 '
 
 test_expect_success 'an aborted run and a missed RTO still get a complete report' '
-	write_runbook slow.lua <<-\EOF &&
+	write_runbook slow.lua <<-\EOF
 	return runbook { name = "slow", rto = "100ms",
 		phase "p" { step "s" { sh = "touch started; exec sleep 30.4101" } },
 	}

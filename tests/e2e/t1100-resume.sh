@@ -96,7 +96,7 @@ test_expect_success 'resume after a kill during a rollback finishes the rollback
 '
 
 test_expect_success 'a step left running by a killed lifeboat is stopped, then run again' '
-	write_runbook long.lua <<-\EOF &&
+	write_runbook long.lua <<-\EOF
 	return runbook { name = "long",
 		phase "p" {
 			step "first" { sh = "echo first >> steps.log" },
@@ -136,7 +136,7 @@ test_expect_success 'resume refuses a changed runbook (exit 5) unless --force, w
 '
 
 test_expect_success 'a non-idempotent step in flight needs --yes' '
-	write_runbook ni.lua <<-\EOF &&
+	write_runbook ni.lua <<-\EOF
 	return runbook { name = "ni",
 		phase "p" {
 			step "charge the card" { sh = "echo charge >> steps.log; sleep 30.222", idempotent = false },

@@ -79,7 +79,7 @@ test_expect_success '--expect-head passes on an untouched log and catches a cut 
 '
 
 test_expect_success 'confirmations, notes and aborts from other terminals are audited' '
-	write_runbook w.lua <<-\EOF &&
+	write_runbook w.lua <<-\EOF
 	return runbook { name = "w",
 		phase "p" { step "wait" { manual = "go?" }, step "long" { sh = "sleep 30.444" } },
 		phase "c" { cleanup = true, step "tidy" { sh = "true" } },

@@ -40,39 +40,42 @@ test_expect_success 'runs survive more than fifty random SIGKILLs and finish by 
 	prev=none &&
 	while [ $kills -lt 55 ] && [ $run -le 40 ]; do
 		"$LIFEBOAT" --db h.db run --yes ledger.lua >/dev/null 2>&1 &
-		pid=$!
-		id=
-		tries=0
+		pid=$! &&
+		id= &&
+		tries=0 &&
 		while :; do
-			seed=$((seed + 7)); pause $seed
+			seed=$((seed + 7)) &&
+			pause $seed &&
 			if kill -9 $pid 2>/dev/null; then
 				kills=$((kills + 1))
-			fi
-			wait $pid 2>/dev/null || :
+			fi &&
+			{ wait $pid 2>/dev/null || :; } &&
 			if [ -z "$id" ]; then
-				id=$(lb --db h.db history ledger --limit 1 --json | json_get - "d[\"runs\"][0][\"run_id\"]" 2>/dev/null || :)
+				id=$(lb --db h.db history ledger --limit 1 --json | json_get - "d[\"runs\"][0][\"run_id\"]" 2>/dev/null || :) &&
 				if [ -z "$id" ] || [ "$id" = "$prev" ]; then
 					# killed before the run was recorded: nothing to resume, start it again
 					id=
 					"$LIFEBOAT" --db h.db run --yes ledger.lua >/dev/null 2>&1 &
-					pid=$!
+					pid=$! &&
 					continue
 				fi
-			fi
-			status=$(lb --db h.db show "$id" --json | json_get - "d[\"status\"]")
-			[ "$status" = succeeded ] && break
-			test "$status" = interrupted
-			tries=$((tries + 1))
+			fi &&
+			status=$(lb --db h.db show "$id" --json | json_get - "d[\"status\"]") &&
+			if [ "$status" = succeeded ]; then
+				break
+			fi &&
+			{ test "$status" = interrupted || { echo "run $id is $status, not interrupted"; return 1; }; } &&
+			tries=$((tries + 1)) &&
 			if [ $tries -ge 6 ]; then
-				expect_code 0 lb --db h.db resume "$id" --yes >/dev/null 2>&1
+				expect_code 0 lb --db h.db resume "$id" --yes >/dev/null 2>&1 || return 1
 				break
 			fi
 			"$LIFEBOAT" --db h.db resume "$id" --yes >/dev/null 2>&1 &
-			pid=$!
-		done
-		echo "$id" >>ids
-		prev=$id
-		run=$((run + 1))
+			pid=$! || return 1
+		done &&
+		echo "$id" >>ids &&
+		prev=$id &&
+		run=$((run + 1)) || return 1
 	done &&
 	echo "kills: $kills" &&
 	test $kills -ge 50 &&
@@ -91,11 +94,11 @@ test_expect_success 'every run succeeded with each step recorded as finished exa
 test_expect_success 'each ledger holds every run; steps ran again only where a kill hit them in flight' '
 	i=1 &&
 	while [ $i -le 20 ]; do
-		f=$(printf "ledger.%02d" $i)
+		f=$(printf "ledger.%02d" $i) &&
 		for id in $(cat ids); do
 			grep -q "^$id$" "$f" || { echo "$f lacks run $id"; return 1; }
-		done
-		i=$((i + 1))
+		done &&
+		i=$((i + 1)) || return 1
 	done &&
 	reruns=$(( $(cat ledger.[0-9]* | wc -l) - 20 * $(wc -l <ids) )) &&
 	echo "steps run again after a kill: $reruns, kills: $(cat kills)" &&

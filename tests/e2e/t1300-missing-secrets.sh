@@ -47,7 +47,7 @@ test_expect_success 'with the secret set the run goes ahead' '
 '
 
 test_expect_success 'resume refuses too when the secret is gone' '
-	write_runbook slow.lua <<-\EOF &&
+	write_runbook slow.lua <<-\EOF
 	return runbook { name = "slow", phase "p" {
 		step "a" { sh = "true" },
 		step "b" { sh = "exec sleep 13.0013" },

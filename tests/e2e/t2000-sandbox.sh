@@ -379,7 +379,7 @@ test_expect_success 'SIGTERM stops a run step that loops inside pcall' '
 	fs.write("spinning", "yes")
 	while true do pcall(function() while true do end end) end
 	EOF
-	sed "s/\"500ms\"/\"1h\"/" term.lua >term1h.lua &&
+	sed "s/\"500ms\"/\"1h\"/" term.lua >term1h.lua
 	"$LIFEBOAT" --db h.db run --yes term1h.lua >out 2>&1 &
 	pid=$! &&
 	at_exit "kill -9 $pid" &&

@@ -33,7 +33,7 @@ id () {
 }
 
 test_expect_success 'setup: three drills and a failed run' '
-	for i in 1 2 3; do expect_code 0 lb drill --yes fs.lua >/dev/null; done &&
+	for i in 1 2 3; do expect_code 0 lb drill --yes fs.lua >/dev/null || return 1; done &&
 	expect_code 1 lb run --yes broken.lua >/dev/null &&
 	id 1 >ok.id && id 0 >bad.id &&
 	test -s ok.id && test -s bad.id

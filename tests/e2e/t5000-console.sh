@@ -288,7 +288,7 @@ test_expect_success 'SIGTERM aborts the run, restores the terminal and exits 143
 '
 
 test_expect_success '--watch follows a run another process executes; y there confirms it' '
-	rm -f after-ran &&
+	rm -f after-ran
 	LIFEBOAT_USER=bob lb run manual.lua </dev/null >bg.out 2>&1 &
 	bg=$! &&
 	at_exit "kill $bg" &&

@@ -201,7 +201,7 @@ test_expect_success 'only a member of the step'\''s role confirms; a non-member 
 '
 
 test_expect_success 'a non-member may not decline either; --yes confirms as the operator, recorded as automatic' '
-	rm -f after-ran run.rc &&
+	rm -f after-ran run.rc
 	( rc=0; timeout -s KILL 60 "$LIFEBOAT" --db h.db --config roles.yaml run signoff.lua >run.out 2>&1 || rc=$?; echo $rc >run.rc ) &
 	wait_for "test \"\$(sql h.db \"select count(*) from steps where name = ${Q}commander signs off$Q and status = ${Q}running$Q\")\" = 1" 20 &&
 	run=$(sql h.db "select id from runs where runbook = ${Q}signoff$Q and status = ${Q}running$Q") &&

@@ -124,7 +124,7 @@ test_expect_success 'yes: false leaves a manual step waiting for lifeboat confir
 '
 
 test_expect_success 'a runbook whose drill is still running is skipped, and that is recorded' '
-	cat >busy.yaml <<-\EOF &&
+	cat >busy.yaml <<-\EOF
 	schedules:
 	  - { runbook: slow.lua, cron: "* * * * *" }
 	EOF
@@ -143,7 +143,7 @@ test_expect_success 'a runbook whose drill is still running is skipped, and that
 
 test_expect_success 'SIGTERM stops the scheduler and its drills cleanly' '
 	rm -f cleaned-up &&
-	cat >loop.yaml <<-\EOF &&
+	cat >loop.yaml <<-\EOF
 	schedules:
 	  - { runbook: slow.lua, cron: "* * * * *" }
 	EOF

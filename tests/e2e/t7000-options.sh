@@ -134,7 +134,7 @@ test_expect_success '--help after a command runs nothing and needs no config' '
 test_expect_success 'help lines fit 80 columns' '
 	for c in run drill console history report resume audit
 	do
-		lb "$c" --help
+		lb "$c" --help || return 1
 	done >all.out &&
 	lb --help >>all.out &&
 	! awk "length > 79 { print; bad = 1 } END { exit !bad }" all.out
