@@ -110,7 +110,7 @@ const atomic_int *engine_abort_flag(void)
 
 int exit_code_precedence(int a, int b)
 {
-	static const int order[] = { 2, 5, 143, 130, 1, 3, 4, 6, 0 };
+	static const int order[] = { 2, 5, 7, 143, 130, 1, 3, 4, 6, 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
 		if (a == order[i] || b == order[i])
 			return order[i];
@@ -316,12 +316,17 @@ static void message(struct engine *e, int level, int pi, int si, const char *fmt
 	free(text);
 }
 
-/* A failed history write is reported once; the run goes on (the recovery matters more). */
+/*
+ * A failed history write is reported once; the run goes on (the recovery
+ * matters more), and ends with exit 7 saying it was not recorded.
+ */
 static void stored(struct engine *e, int rc)
 {
 	if (rc && !e->store_failed) {
 		e->store_failed = 1;
 		message(e, 2, -1, -1, "cannot write the history: %s", store_error(e->st));
+		if (e->run && !e->run->unrecorded)
+			e->run->unrecorded = xstrdup(store_error(e->st));
 	}
 }
 
@@ -2348,9 +2353,13 @@ static int execute(struct engine *e)
 				     e->aborted == SIGTERM ? "SIGTERM" : e->aborted == SIGHUP ? "SIGHUP" : "request");
 	r->exit_code = exit_code_of(e);
 	r->error = scrub(e, r->error);
+	/* SQLite writes on into a deleted file without a word: look for that before the last write */
+	stored(e, store_check_file(st));
 	stored(e, store_run_save(st, r));
 	audit(e, "run_finished", NULL, json_pack("{s:s, s:i}", "status", status_name(r->status),
 						  "exit_code", r->exit_code));
+	if (e->store_failed)
+		r->exit_code = exit_code_precedence(r->exit_code, EXIT_UNRECORDED);
 	handle_requests(e);	/* answer what arrived too late, so nobody waits in vain */
 	emit(e, EV_RUN_FINISHED, -1, -1);
 	if (o->notifier) {
@@ -2458,15 +2467,18 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 	}
 	e->run_lock_dir = runlock_dir(store_path(st));
 	e->run_lock_fd = runlock_acquire(e->run_lock_dir, r->id);
-	if (store_run_insert(st, r)) {
+	if (store_run_insert(st, r) || store_check_file(st)) {
+		/* nothing runs that the history cannot keep (SPEC 3: exit 7) */
 		r->status = ST_FAILED;
-		r->error = xasprintf("cannot record the run in the history: %s", store_error(st));
-		r->exit_code = EXIT_STEP_FAILED;
+		r->error = xasprintf("cannot record the run in the history, so nothing ran: %s", store_error(st));
+		r->unrecorded = xstrdup(store_error(st));
+		r->ended_ms = r->started_ms;
+		r->exit_code = EXIT_UNRECORDED;
 		runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
 		free(e->run_lock_dir);
 		if (e->lock_fd >= 0)
 			close(e->lock_fd);
-		return EXIT_STEP_FAILED;
+		return EXIT_UNRECORDED;
 	}
 	char *sources = sources_store(e);
 	audit(e, "run_started", NULL,

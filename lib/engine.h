@@ -30,10 +30,11 @@ enum {
 	EXIT_RPO_MISSED = 4,
 	EXIT_REFUSED = 5,
 	EXIT_OVER_BUDGET = 6,
+	EXIT_UNRECORDED = 7,	/* the history could not be written: disk full, read-only, deleted */
 	EXIT_ABORTED = 130,
 	EXIT_TERMINATED = 143,
 };
-/* The first of a and b in SPEC 3's precedence: 2, 5, 143, 130, 1, 3, 4, 6, 0. */
+/* The first of a and b in SPEC 3's precedence: 2, 5, 7, 143, 130, 1, 3, 4, 6, 0. */
 int exit_code_precedence(int a, int b);
 
 struct engine_opts {

@@ -122,6 +122,7 @@ void run_rec_release(struct run_rec *r)
 	free(r->params_json);
 	free(r->rpo_status);
 	free(r->error);
+	free(r->unrecorded);
 	free(r->signed_by);
 	run_rec_init(r);
 }

@@ -129,6 +129,7 @@ struct run_rec {
 	int strict_budgets;
 	char *error;		/* why the run failed, when it did */
 	char *signed_by;	/* key id of the runbook's trusted signature (16 hex digits), NULL: unsigned */
+	char *unrecorded;	/* why the history could not keep this run (exit 7), NULL: it did; never stored */
 	struct phase_rec *phases;
 	size_t nphases;
 	struct note_rec *notes;

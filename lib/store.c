@@ -269,6 +269,8 @@ struct store {
 	char *err;			/* last error, xmalloc'd; NULL before any */
 	sqlite3_stmt *stmt[Q__COUNT];	/* prepared on first use, finalized by store_close */
 	int in_unit;			/* store_unit_begin: writes share one transaction */
+	dev_t dev;			/* the file opened, for store_check_file; ino 0: none */
+	ino_t ino;
 };
 
 static void set_err(struct store *st, const char *fmt, ...) LB_PRINTF(2, 3);
@@ -1519,6 +1521,18 @@ static void hash_col(sqlite3_stmt *s, int col, char out[65])
 	}
 }
 
+int store_check_file(struct store *st)
+{
+	struct stat sb;
+	if (!st->ino)
+		return 0;
+	if (stat(st->path, &sb) || sb.st_dev != st->dev || sb.st_ino != st->ino) {
+		set_err(st, "the history file '%s' was deleted or replaced while this run was using it", st->path);
+		return -1;
+	}
+	return 0;
+}
+
 int store_run_count(struct store *st, int64_t *n)
 {
 	sqlite3_stmt *s = NULL;
@@ -1892,6 +1906,11 @@ int store_open(const char *path, int sync_full, struct store **out, char **errms
 		     /* rows are appended, rarely reread: 1 MiB of page cache, not 2 */
 		     exec(st, "PRAGMA cache_size=-1024", "set the cache size") ||
 		     migrate(st) ? -1 : 0;
+		struct stat sb;
+		if (!rc && stat(path, &sb) == 0) {
+			st->dev = sb.st_dev;
+			st->ino = sb.st_ino;
+		}
 	}
 	free(dir);
 	if (rc) {

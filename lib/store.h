@@ -86,6 +86,12 @@ int store_run_stops(struct store *st, const char *run_id,
 		    void *ud);
 /* The newest entry as "SEQ:HASH" (owned), *head NULL when the log is empty. 0 or -1. */
 int store_audit_head(struct store *st, char **head);
+/*
+ * 0 while the history's path still names the file that was opened; -1 (with
+ * store_error) once it was deleted or replaced: SQLite would write on into
+ * the deleted file, and the runs written there are lost when it is closed.
+ */
+int store_check_file(struct store *st);
 /* How many runs the history holds (an empty audit log beside them was emptied). */
 int store_run_count(struct store *st, int64_t *n);
 

@@ -2,11 +2,13 @@
  * The one place user-facing messages and colours come from. Messages read
  * like git's: lowercase, no full stop, what is wrong and then what to do.
  */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -176,6 +178,24 @@ int check_runbook_shells(const struct runbook *rb)
 		}
 	}
 	return bad ? EXIT_USAGE : 0;
+}
+
+const char *history_unwritable_why(void)
+{
+	static char why[512];
+	char *copy = xstrdup(db_path());
+	char *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+	struct statvfs vfs;
+	why[0] = '\0';
+	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		snprintf(why, sizeof(why), "the file system holding '%s' is read-only", dir);
+	else if (statvfs(dir, &vfs) == 0 && vfs.f_bavail == 0)
+		snprintf(why, sizeof(why), "the disk holding '%s' is full", dir);
+	else if (access(dir, W_OK) != 0)
+		snprintf(why, sizeof(why), "'%s' is not writable (%s)", dir, strerror(errno));
+	free(copy);
+	return why[0] ? why : NULL;
 }
 
 int load_runbook(const char *path, struct luahost **host, struct runbook **rb)

@@ -287,7 +287,11 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	}
 	if (!a->dry_run && (rc = open_store(&s->st))) {
 		free(why);
-		return rc;
+		/* SPEC 3: a run that cannot be recorded exits 7; say why in words a person can act on */
+		const char *unwritable = history_unwritable_why();
+		errorf("nothing ran: a run is not started when the history cannot record it%s%s",
+		       unwritable ? ": " : "", unwritable ? unwritable : "");
+		return EXIT_UNRECORDED;
 	}
 	s->lock_dir = lock_dir_for(db_path());
 	struct engine_opts o = {
@@ -388,12 +392,30 @@ int run_finish(const struct run_rec *r, int rc, const char *report, const char *
 		errorf("%s", r->error);
 		return rc;
 	}
+	int ran = 0;
+	for (size_t i = 0; i < r->nphases; i++)
+		ran |= r->phases[i].status != ST_PENDING;
+	if (r->unrecorded && !ran) {
+		const char *why = history_unwritable_why();
+		errorf("cannot record a new run in the history at '%s', so nothing ran: %s%s%s%s; free some space or make the history writable, then run it again",
+		       db_path(), r->unrecorded, why ? " (" : "", why ? why : "", why ? ")" : "");
+		return exit_code_precedence(rc, EXIT_UNRECORDED);
+	}
 	print_summary(stdout, r);
 	if (report && write_report(report, render_report(r, report), "report"))
 		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
 	if (junit && write_report(junit, report_junit_string(r), "JUnit report"))
 		rc = exit_code_precedence(rc, EXIT_STEP_FAILED);
 	char verdict[160];
+	if (r->unrecorded) {
+		/* no `lifeboat show`: the history does not have this run (or not all of it) */
+		rc = exit_code_precedence(rc, EXIT_UNRECORDED);
+		errorf("run %s is not recorded in the history at '%s': %s; the output above is all there is of it",
+		       r->id, db_path(), r->unrecorded);
+		printf("%srun %s %s%s%s, NOT RECORDED · exit %d%s\n", c_bold(), r->id, status_color(r->status),
+		       verdict_text(r, verdict, sizeof(verdict)), c_bold(), rc, c_reset());
+		return rc;
+	}
 	printf("%srun %s %s%s%s · exit %d · lifeboat show %s%s\n", c_bold(), r->id,
 	       status_color(r->status), verdict_text(r, verdict, sizeof(verdict)), c_bold(), rc, r->id,
 	       c_reset());

@@ -113,6 +113,8 @@ void finish_notifier(struct notifier *n);	/* flushes (bounded), warns about fail
 const char *db_path(void);
 char *absolute_db(void);			/* db_path() made absolute, owned */
 int open_store(struct store **out);
+/* Why the history's folder cannot take writes (read-only, full, no permission), or NULL. */
+const char *history_unwritable_why(void);
 /*
  * Readers of past runs: a history that does not exist is an error (a
  * mistyped --db must not look like an empty history), and is not created.

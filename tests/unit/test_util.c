@@ -93,6 +93,7 @@ static void test_exit_precedence(void **state)
 	static const struct { int a, b, want; } cases[] = {
 		{ 0, 0, 0 }, { 1, 3, 1 }, { 3, 4, 3 }, { 4, 6, 4 }, { 6, 0, 6 }, { 130, 1, 130 },
 		{ 143, 130, 143 }, { 5, 143, 5 }, { 2, 5, 2 }, { 0, 4, 4 }, { 6, 3, 3 },
+		{ 7, 143, 7 }, { 7, 0, 7 }, { 5, 7, 5 }, { 2, 7, 2 }, { 1, 7, 7 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_int_equal(exit_code_precedence(cases[i].a, cases[i].b), cases[i].want);
