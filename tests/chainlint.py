@@ -95,9 +95,13 @@ def open_quotes(text):
     return stack[-1] or len(stack) > 1
 
 
-CANNOT_FAIL = re.compile(r"\|\|\s*(:|true)$")
+# a line that cannot fail: `|| :`, `|| true`, `|| var=...`, a plain assignment, a one-line case
+# whose branches only continue or break
+CANNOT_FAIL = re.compile(r"\|\|\s*(:|true)$|\|\|\s*\w+=(\"[^\"`]*\"|[^\s$`]*)$"
+                         r"|^\w+=(\"[^\"`]*\"|'[^']*'|[^\s$`]*)$"
+                         r"|^case\b.*\bin\b(\s*[^()]*\)\s*(continue|break)?\s*;;)*\s*esac$")
 HANDLED = re.compile(r"(\|\|\s*(return|exit)\s+1|[;|]\s*(return|exit)\s+1;?\s*\})$")
-EXITS = re.compile(r"^(exit|return)\b")
+EXITS = re.compile(r"^(exit|return)\b|^false$")
 
 
 def lint_body(path, start, body):
@@ -119,7 +123,8 @@ def lint_body(path, start, body):
             if not re.search(r"\b(return|exit) 1\b|\|\|\s*(true|:)\s*;?\s*$", body_text):
                 problems.append((n, "the one-line loop does not end its body with || return 1 (set -e is off inside it)"))
         if text.endswith("&") and not text.endswith("&&"):
-            if prev.endswith("&&"):
+            # inside a subshell left open on this line, & backgrounds only what is in it
+            if prev.endswith("&&") and text.count("(") <= text.count(")"):
                 problems.append((n, "`a && b &` puts the whole chain in the background: do not end the line before it with &&"))
             continue
         if nxt is None:

@@ -19,7 +19,7 @@ test_expect_success 'the console tail shows output after a NUL byte' '
 	envs= &&
 	for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 	do
-		eval "[ -z \"\${$v:-}\" ] || envs=\"\$envs $v='\''\$$v'\''\""
+		eval "[ -z \"\${$v:-}\" ] || envs=\"\$envs $v='\''\$$v'\''\"" || return 1
 	done &&
 	tmux -S "$sock" new-session -d -s nul -x 80 -y 24 \
 		"cd '\''$TEST_DIR'\'' && env LIFEBOAT_USER=tester NO_COLOR=1 LANG=C.UTF-8 TZ=UTC HOME='\''$TEST_DIR'\'' $envs '\''$LIFEBOAT'\'' --db h.db console --yes nul.lua 2>console.err; exec sleep 600" &&
