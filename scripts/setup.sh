@@ -13,6 +13,7 @@ packages=(
   time          # GNU /usr/bin/time, for peak memory in the benchmarks
   minisign      # tests/e2e/t80xx: lifeboat's signatures are checked by the real minisign
   chromium      # headless, renders the HTML report in tests/e2e/t4001 and for docs/report.png
+  clang libclang-rt-14-dev # libFuzzer and its sanitizer runtimes: scripts/fuzz.sh, tests/fuzz
   bash-completion # tests/e2e/t7002 sources it before completion/lifeboat.bash
   # packaging and the self-contained checks (tests t7050-t7099)
   curl               # the tests fetch from lifeboat's services with it

@@ -52,6 +52,12 @@ tsan_tests='e2e/(t1003-signals|t1024-parallel|t1034-concurrent-history|t1252-ctr
   exit "$rc"
 ) || status=1
 # --- end ThreadSanitizer ---------------------------------------------------------------------
+# --- fuzzing regression run (issue 10) --------------------------------------------------------
+# Every libFuzzer harness of tests/fuzz for 30 s under ASan and UBSan, from its seed corpus (the
+# --incident-start overflow of issue 10 among them); a crash fails the run. scripts/fuzz.sh SECONDS
+# runs them for longer.
+bash scripts/fuzz.sh 30 || status=1
+# --- end fuzzing -------------------------------------------------------------------------------
 run_ctest build || status=1
 (
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
