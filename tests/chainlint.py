@@ -119,7 +119,8 @@ def lint_body(path, start, body):
                     and not CANNOT_FAIL.search(prev):
                 problems.append((n, "the loop body does not end with || return 1 (set -e is off inside it)"))
             loops = max(0, loops - 1)
-        for body_text in re.findall(r"\bdo\b(.*?)\bdone\b", text):
+        unquoted = re.sub(r'"(\\.|[^"\\])*"', '""', text)  # a loop inside a string is not run here
+        for body_text in re.findall(r"\bdo\b(.*?)\bdone\b", unquoted):
             if not re.search(r"\b(return|exit) 1\b|\|\|\s*(true|:)\s*;?\s*$", body_text):
                 problems.append((n, "the one-line loop does not end its body with || return 1 (set -e is off inside it)"))
         if text.endswith("&") and not text.endswith("&&"):

@@ -34,7 +34,7 @@ test_expect_success 'a timeout stops the command on every host: timed_out, nothi
 '
 
 test_expect_success 'an abort stops the command on every host: interrupted, exit 130, nothing left' '
-	write_runbook ab.lua <<-\EOF &&
+	write_runbook ab.lua <<-\EOF
 	return runbook { name = "ab", phase "p" {
 	    step "s" { sh = "exec env -u LIFEBOAT_RUN_ID sleep 41.202", on = "web" } } }
 	EOF
@@ -49,7 +49,7 @@ test_expect_success 'an abort stops the command on every host: interrupted, exit
 '
 
 test_expect_success 'kill -9 of lifeboat: the hosts stop the command within a few seconds' '
-	write_runbook k9.lua <<-\EOF &&
+	write_runbook k9.lua <<-\EOF
 	return runbook { name = "k9", phase "p" {
 	    step "s" { sh = "exec env -u LIFEBOAT_RUN_ID sleep 41.303", on = "web" } } }
 	EOF
@@ -61,7 +61,7 @@ test_expect_success 'kill -9 of lifeboat: the hosts stop the command within a fe
 '
 
 test_expect_success 'a silent partition (local ssh SIGSTOPped): stopped on the host within ~12 s; resume waits for its lock' '
-	write_runbook part.lua <<-EOF &&
+	write_runbook part.lua <<-EOF
 	return runbook { name = "part", params = { dir = "$TEST_DIR/remote" }, phase "p" {
 	    step "s" { on = "db", sh = [[
 	      if [ -e "\$dir/resumed" ]; then echo new-start >>"\$dir/part.log"; exit 0; fi
@@ -92,7 +92,7 @@ test_expect_success 'a silent partition (local ssh SIGSTOPped): stopped on the h
 
 test_expect_success 'resume of a run killed during a remote step re-runs only the hosts not succeeded' '
 	rm -f remote/count-* remote/resumed &&
-	write_runbook res.lua <<-EOF &&
+	write_runbook res.lua <<-EOF
 	return runbook { name = "res", params = { dir = "$TEST_DIR/remote" }, phase "p" {
 	    step "s" { on = "web", sh = [[
 	      if [ \$LIFEBOAT_HOST = h2 ] && [ ! -e "\$dir/resumed" ]; then exec env -u LIFEBOAT_RUN_ID sleep 41.505; fi

@@ -7,7 +7,7 @@
 . "$LIFEBOAT_SRC/tests/e2e/sshd.sh"
 
 test_expect_success 'setup: a private sshd, a webhook receiver' '
-	sshd_start &&
+	sshd_start
 	python3 "$LIFEBOAT_SRC/tests/e2e/webhook-receiver.py" hook.jsonl hook.port ok >/dev/null 2>&1 &
 	echo $! >hook.pid &&
 	at_exit "kill \$(cat $TEST_DIR/hook.pid)" &&
