@@ -5,39 +5,11 @@
 
 #include "util.h"
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when there is none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], cp, min;
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	cp = c & (0x7fu >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 json_t *lbjson_stringn(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n;
-	while (i < len && (n = utf8_seq(p + i, len - i)))
+	while (i < len && (n = utf8_seq_len(p + i, len - i)))
 		i += n;
 	json_t *j;
 	if (i == len) {
@@ -46,7 +18,7 @@ json_t *lbjson_stringn(const char *s, size_t len)
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_init(&sb, len + 16);
 		for (i = 0; i < len;) {
-			n = utf8_seq(p + i, len - i);
+			n = utf8_seq_len(p + i, len - i);
 			if (n) {
 				strbuf_add(&sb, p + i, n);
 				i += n;

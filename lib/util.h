@@ -7,6 +7,7 @@
 #define LB_UTIL_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #if defined(__GNUC__)
@@ -62,6 +63,10 @@ const char *duration_format(double secs, char *buf, size_t n);
 /* SHA-256 as 64 lowercase hex digits plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
 int sha256_file(const char *path, char out[65]);	/* 0, or -1 with errno */
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n > 0), 0 when there is none. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* Writes text to a new file (O_EXCL) with mode, fsync'ed; 0, or -1 with errno and nothing left. */
+int write_new_file(const char *path, const char *text, mode_t mode);
 
 /*
  * The candidate closest to word (optimal string alignment distance, any

@@ -164,27 +164,8 @@ static int write_new(const char *path, const char *text, mode_t mode)
 		errorf("cannot create the folder of '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
+	if (write_new_file(path, text, mode)) {
 		errorf("cannot create '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			errorf("cannot write '%s': %s", path, strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd)) {
-		errorf("cannot write '%s': %s", path, strerror(errno));
-		unlink(path);
 		return -1;
 	}
 	/* the umask may have taken the script's execute bits */

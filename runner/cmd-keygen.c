@@ -14,37 +14,17 @@
 #include "minisign.h"
 #include "runner.h"
 
-/* Writes text to a new file (O_EXCL) with mode; 0, or -1 (reported). */
+/* Writes text to a new file with mode; 0, or -1 (reported). */
 static int write_new(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			errorf("'%s' exists: keygen never overwrites a key (move it away first, or pick another name)",
-			       path);
-		else
-			errorf("cannot create '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			errorf("cannot write '%s': %s", path, strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) || close(fd)) {
+	if (!write_new_file(path, text, mode))
+		return 0;
+	if (errno == EEXIST)
+		errorf("'%s' exists: keygen never overwrites a key (move it away first, or pick another name)",
+		       path);
+	else
 		errorf("cannot write '%s': %s", path, strerror(errno));
-		unlink(path);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 static int cmd_keygen(const struct cmd_args *a)

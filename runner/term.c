@@ -4,34 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when there is none. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	unsigned cp = c & (0x7fu >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
+#include "util.h"
 
 void term_visible(struct strbuf *out, const char *s, size_t len)
 {
@@ -47,7 +20,7 @@ void term_visible(struct strbuf *out, const char *s, size_t len)
 			strbuf_addch(out, (char)(c ^ 0x40));	/* ESC → [, NUL → @, DEL → ? */
 			p++;
 		} else {
-			size_t n = utf8_len(p, (size_t)(end - p));
+			size_t n = utf8_seq_len(p, (size_t)(end - p));
 			/* U+0080..U+009F are C1 controls (0x9b is CSI on some terminals) */
 			if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
 				p++;
