@@ -1,6 +1,6 @@
 /*
  * The runbook standard library beyond the core (fs, sql, http): each
- * function is a thin binding over one C wrapper (store.c for SQLite, http.c
+ * function is a thin binding over one C wrapper (userdb.c for SQLite, http.c
  * for libcurl). luahost.c calls lua_api_register while it builds a
  * runbook's environment.
  */

@@ -1,6 +1,6 @@
 /*
- * sql: SQLite databases for runbooks, over store.c's userdb API (the only
- * file that talks to SQLite). sql.open returns a handle made the way liolib
+ * sql: SQLite databases for runbooks, over userdb.c's API (only store*.c
+ * and userdb.c talk to SQLite). sql.open returns a handle made the way liolib
  * makes files: a userdata created closed, then opened, with __gc and
  * __close, so a handle is closed however the runbook lets go of it.
  *
@@ -20,7 +20,7 @@
 #include <lauxlib.h>
 
 #include "clock.h"
-#include "store.h"
+#include "userdb.h"
 
 #define SQL_DB_MT "lifeboat.sql.db"
 #define SQL_MAX_ROWS 100000
