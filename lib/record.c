@@ -135,6 +135,65 @@ void run_rec_free(struct run_rec *r)
 	free(r);
 }
 
+static void step_rec_copy(struct step_rec *d, const struct step_rec *s, int outputs)
+{
+	*d = *s;
+	d->name = xstrdup(s->name);
+	d->kind = xstrdup(s->kind);
+	d->role = xstrdup(s->role);
+	d->confirmed_by = xstrdup(s->confirmed_by);
+	d->error = xstrdup(s->error);
+	d->output = outputs ? xstrdup(s->output) : NULL;
+	d->output_cut = outputs ? s->output_cut : 0;
+	d->state_json = outputs ? xstrdup(s->state_json) : NULL;
+	d->hosts = s->nhosts ? xcalloc(s->nhosts, sizeof(*d->hosts)) : NULL;
+	for (size_t k = 0; k < s->nhosts; k++) {
+		struct host_rec *h = &d->hosts[k];
+		*h = s->hosts[k];
+		h->host = xstrdup(s->hosts[k].host);
+		h->status = xstrdup(s->hosts[k].status);
+		h->error = xstrdup(s->hosts[k].error);
+		h->output = outputs ? xstrdup(s->hosts[k].output) : NULL;
+	}
+}
+
+struct run_rec *run_rec_dup(const struct run_rec *s, unsigned flags)
+{
+	int outputs = !(flags & RUN_DUP_NO_OUTPUT);
+	struct run_rec *d = xmalloc(sizeof(*d));
+	*d = *s;	/* the numbers; every pointer is replaced below */
+	d->id = xstrdup(s->id);
+	d->runbook = xstrdup(s->runbook);
+	d->file = xstrdup(s->file);
+	d->sha256 = xstrdup(s->sha256);
+	d->mode = xstrdup(s->mode);
+	d->trigger = xstrdup(s->trigger);
+	d->env = xstrdup(s->env);
+	d->operator = xstrdup(s->operator);
+	d->host = xstrdup(s->host);
+	d->params_json = xstrdup(s->params_json);
+	d->rpo_status = xstrdup(s->rpo_status);
+	d->error = xstrdup(s->error);
+	d->signed_by = xstrdup(s->signed_by);
+	d->unrecorded = xstrdup(s->unrecorded);
+	d->phases = s->nphases ? xcalloc(s->nphases, sizeof(*d->phases)) : NULL;
+	for (size_t i = 0; i < s->nphases; i++) {
+		const struct phase_rec *sp = &s->phases[i];
+		struct phase_rec *dp = &d->phases[i];
+		*dp = *sp;
+		dp->name = xstrdup(sp->name);
+		dp->role = xstrdup(sp->role);
+		dp->steps = sp->nsteps ? xcalloc(sp->nsteps, sizeof(*dp->steps)) : NULL;
+		for (size_t j = 0; j < sp->nsteps; j++)
+			step_rec_copy(&dp->steps[j], &sp->steps[j], outputs);
+	}
+	d->notes = NULL;
+	d->nnotes = 0;
+	for (size_t i = 0; i < s->nnotes; i++)
+		run_rec_add_note(d, s->notes[i].at_ms, s->notes[i].operator, s->notes[i].text);
+	return d;
+}
+
 void run_rec_add_note(struct run_rec *r, int64_t at_ms, const char *op, const char *text)
 {
 	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));

@@ -139,6 +139,14 @@ struct run_rec {
 void run_rec_init(struct run_rec *run);	/* all absent: TS_NONE, NAN, -1 */
 void run_rec_release(struct run_rec *run);	/* frees contents */
 void run_rec_free(struct run_rec *run);		/* contents and struct */
+/*
+ * A deep copy, xmalloc'd, owned by the caller (run_rec_free). Every field is
+ * copied, so a new field is added here and in run_rec_release, nowhere else;
+ * RUN_DUP_NO_OUTPUT leaves out the bulky parts a screen does not need (the
+ * steps' and hosts' outputs and the steps' state_json).
+ */
+enum { RUN_DUP_NO_OUTPUT = 1 };
+struct run_rec *run_rec_dup(const struct run_rec *run, unsigned flags);
 void phase_rec_init(struct phase_rec *ph);
 void step_rec_init(struct step_rec *st);
 void attempt_rec_release(struct attempt_rec *a);

@@ -1,6 +1,6 @@
 /*
  * The console's screen: the only file that calls curses, always from the
- * UI thread (console.c says why). It draws the model top to bottom, htop
+ * UI thread (cmd-console.c says why). It draws the model top to bottom, htop
  * style panels each on their own rows: the header with the RTO clock, the
  * phases with their budget bars, the current phase's steps, a box for the
  * step that waits for a person, the output tails, the status line and the

@@ -1,7 +1,9 @@
 /*
- * The console's two halves: console.c runs the loop, the engine thread and
- * the actions; console-view.c is the only file that calls curses, and only
- * from the UI thread. What the screen shows is the model below.
+ * The console, one header for its four files: cmd-console.c (the command,
+ * the engine thread, the signals), console-model.c (what the screen shows:
+ * the model below, from the engine's events or the history), console-loop.c
+ * (the UI thread's loop, keys and requests) and console-view.c (the only
+ * file that calls curses, and only from the UI thread).
  */
 #ifndef LB_CONSOLE_H
 #define LB_CONSOLE_H
@@ -9,6 +11,7 @@
 #include <stdint.h>
 #include <wchar.h>
 
+#include "run-setup.h"
 #include "runner.h"
 
 /* The live output of one step (runs executed here; --watch has only the history's). */
@@ -53,6 +56,55 @@ struct ui {
 	wchar_t input[200];		/* the note being typed */
 	size_t input_len;
 };
+
+/* An action sent as a request, until its answer is shown. */
+struct pending {
+	long id;
+	char *what;			/* "confirm 'sign off'", owned */
+	int64_t sent_ns;
+};
+
+/* The console: one per `lifeboat console`, on the UI thread's stack. */
+struct console {
+	struct model m;
+	int watch;			/* following a run executed elsewhere */
+	char *watch_id;			/* its full id, owned */
+	struct store *ui_st;		/* the UI thread's own history connection */
+	int pipe_r, pipe_w;		/* engine events and signals wake the loop */
+
+	/* a run executed here */
+	struct run_setup setup;
+	struct engine_hooks hooks;
+	pthread_t engine;
+
+	/* --watch: the watched run's runbook, for manual texts and retries */
+	struct luahost *wl_host;
+	struct runbook *wl_rb;
+	int64_t reloaded_ns;
+	int wait_text_pi, wait_text_si;	/* what m.wait_text was computed for */
+
+	struct ui ui;
+	struct pending pend[8];
+	size_t npend;
+	int term_gone;			/* the terminal hung up: no more keys */
+};
+
+/* The model (console-model.c). The engine hooks run on the engine thread and lock m.mu. */
+void console_on_event(void *ud, const struct engine_event *ev);
+enum manual_answer console_on_manual(void *ud, const struct manual_request *rq, int first,
+				     char **who, char **why);
+void console_model_finish(struct model *m, struct run_rec *final, int rc);	/* takes final */
+void console_model_notify(struct model *m);	/* wakes the UI thread; m.mu held */
+void console_model_release(struct model *m);
+/* --watch: the runbook (best effort), what the history implies, a reload (0, or store_run_load's failure). */
+void console_watch_load_runbook(struct console *c, const struct run_rec *r);
+void console_watch_derive(struct console *c);	/* m.mu held, or before the loop */
+int console_watch_reload(struct console *c);
+
+/* The loop (console-loop.c): returns once the run has ended and q, a signal or a lost terminal says so. */
+int console_loop(struct console *c);
+/* The first SIGINT, SIGTERM or SIGHUP the console took, 0 when none (cmd-console.c). */
+int console_got_signal(void);
 
 /* Keys as console_get_key reports them. */
 enum console_key { CK_NONE, CK_CHAR, CK_ENTER, CK_BACKSPACE, CK_RESIZE, CK_OTHER };
