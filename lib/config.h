@@ -1,8 +1,8 @@
 /*
  * The config file of SPEC 4 (lifeboat.yaml): roles and who may act,
  * environments and their permissions, webhooks, scheduled drills, the time
- * zone and the names of secrets. lib/config.c is the only file that talks to
- * libyaml.
+ * zone and the names of secrets. lib/config*.c (see config-int.h) are the
+ * only files that talk to libyaml.
  *
  * Loading is all or nothing: config_load returns a config in which every
  * reference resolves (roles, environments, runbook files, cron expressions,
