@@ -1,18 +1,18 @@
 /*
- * The runbook standard library beyond the core: registers the fs, sql and
- * http tables (lua_fs.c, lua_sql.c, lua_http.c) and holds what those
- * bindings share: paths relative to the runbook's workdir, option checking,
- * and a to-be-closed "scratch" slot that owns a C resource while results
- * are pushed, so a memory error halfway leaks nothing (the liolib pattern of
+ * What the runbook API's bindings (lua_libs.h) share: paths relative to the
+ * runbook's workdir, option checking, times, and a to-be-closed "scratch"
+ * slot that owns a C resource while results are pushed, so a memory error halfway leaks nothing (the liolib pattern of
  * creating the owner first and acquiring second).
  */
 #include "lua_api.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "clock.h"
 #include "util.h"
 
 #define SCRATCH_MT "lifeboat.scratch"
@@ -125,15 +125,16 @@ void lua_api_check_keys(lua_State *L, int arg, const char *const known[])
 	}
 }
 
-void lua_api_register(lua_State *L, int idx)
+int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms)
 {
-	idx = lua_absindex(L, idx);
-	lua_fs_register(L);
-	lua_setfield(L, idx, "fs");
-	lua_sql_register(L);
-	lua_setfield(L, idx, "sql");
-	lua_http_register(L);
-	lua_setfield(L, idx, "http");
-	lua_crypto_register(L);
-	lua_setfield(L, idx, "crypto");
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		double v = lua_tonumber(L, idx);
+		if (!isfinite(v))
+			return -1;
+		*ms = (int64_t)llround(v * 1000.0);
+		return 0;
+	}
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return clock_parse(lua_tostring(L, idx), 0, ms);
+	return -1;
 }

@@ -1,15 +1,14 @@
 /*
- * The runbook standard library beyond the core (fs, sql, http): each
- * function is a thin binding over one C wrapper (userdb.c for SQLite, http.c
- * for libcurl). luahost.c calls lua_api_register while it builds a
- * runbook's environment.
+ * What the runbook API's bindings (lua_libs.h) use: the host's state
+ * (implemented in luahost.c) and helpers they share (lua_api.c). Each
+ * binding is a thin layer over one C wrapper (userdb.c for SQLite, http.c
+ * for libcurl, the engine for commands); this header knows none of them.
  */
 #ifndef LB_LUA_API_H
 #define LB_LUA_API_H
-#include <lua.h>
+#include <stdint.h>
 
-/* Adds the fs, sql and http tables to the API table at index idx. */
-void lua_api_register(lua_State *L, int idx);
+#include <lua.h>
 
 /*
  * For bindings: raises "NAME: not available while loading" during a load,
@@ -24,14 +23,18 @@ double luahost_time_left(lua_State *L);
 size_t luahost_memory_limit(lua_State *L);
 
 /*
- * Shared by the bindings (lua_fs.c, lua_sql.c, lua_http.c), registered by
- * lua_api_register.
+ * The engine the run acts through (luahost_set_engine) and its *eng; NULL
+ * while loading and outside a run.
  */
-void lua_fs_register(lua_State *L);	/* each pushes its table */
-void lua_sql_register(lua_State *L);
-void lua_http_register(lua_State *L);
-void lua_crypto_register(lua_State *L);
+struct lua_engine_ops;
+const struct lua_engine_ops *luahost_engine(lua_State *L, void **eng);
+/* The config secret() looks names up in (luahost_set_config); NULL: none. */
+struct config;
+const struct config *luahost_config(lua_State *L);
+/* Seconds until the current step's deadline (negative once past); INFINITY when none. */
+double luahost_deadline_left(lua_State *L);
 
+/* Shared by the bindings (lua_api.c). */
 /*
  * Argument arg as a path: checked (a string without NUL bytes), resolved
  * against luahost_workdir when relative; the result replaces the argument
@@ -60,5 +63,8 @@ double lua_api_opt_seconds(lua_State *L, const char *what, int idx, const char *
  * known (NULL-terminated): an option with a typo must not pass silently.
  */
 void lua_api_check_keys(lua_State *L, int arg, const char *const known[]);
+
+/* The time at idx (unix seconds or an ISO-8601 string) as unix ms: 0, or -1 when it is neither. */
+int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms);
 
 #endif

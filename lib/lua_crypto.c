@@ -5,6 +5,8 @@
  * written as `crypto.verify(...)` without checking a result still cannot
  * serve a model that the training pipeline did not sign.
  */
+#include "lua_libs.h"
+
 #include <stdlib.h>
 #include <string.h>
 

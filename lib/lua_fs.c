@@ -10,7 +10,7 @@
  * leaves either the old file or the new one, never half of each. No Lua
  * call is made while a descriptor is open, so nothing can raise past it.
  */
-#include "lua_api.h"
+#include "lua_libs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +24,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_api.h"
 #include "util.h"
 
 #define FS_READ_MAX (64 * 1024 * 1024)	/* fs.read refuses bigger files: use sh */

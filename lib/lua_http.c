@@ -6,7 +6,7 @@
  * the URL and curl's reason. No request outlives the step: its total time
  * is cut to what is left before the step's deadline.
  */
-#include "lua_api.h"
+#include "lua_libs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "http.h"
+#include "lua_api.h"
 
 #define HTTP_MAX_HEADERS 100
 

@@ -12,7 +12,7 @@
  * broken step, and `sql.open(p):scalar(...)` (SPEC 1's recovery_point) must
  * say why rather than index a nil.
  */
-#include "lua_api.h"
+#include "lua_libs.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "clock.h"
+#include "lua_api.h"
 #include "userdb.h"
 
 #define SQL_DB_MT "lifeboat.sql.db"

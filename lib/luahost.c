@@ -12,7 +12,6 @@
  */
 #include "luahost.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -28,9 +27,9 @@
 #include <lualib.h>
 
 #include "clock.h"
-#include "config.h"
 #include "embedded.h"
 #include "lua_api.h"
+#include "lua_libs.h"
 #include "util.h"
 
 #define HOOK_EVERY 1000			/* instructions between deadline checks */
@@ -212,6 +211,24 @@ size_t luahost_memory_limit(lua_State *L)
 	return host_of(L)->mem_limit;
 }
 
+const struct lua_engine_ops *luahost_engine(lua_State *L, void **eng)
+{
+	struct luahost *h = host_of(L);
+	*eng = h->eng;
+	return h->loading ? NULL : h->ops;
+}
+
+const struct config *luahost_config(lua_State *L)
+{
+	return host_of(L)->cfg;
+}
+
+double luahost_deadline_left(lua_State *L)
+{
+	struct luahost *h = host_of(L);
+	return h->deadline_ns ? (double)(h->deadline_ns - clock_mono_ns()) / 1e9 : INFINITY;
+}
+
 /* Message handler: keep the message, add a traceback as a second value in the registry. */
 static int msgh(lua_State *L)
 {
@@ -268,554 +285,7 @@ static int docall(struct luahost *h, int nargs, int nres, char **err, char **tra
 }
 
 /* ------------------------------------------------------------------------ */
-/* JSON <-> Lua, shared by json.encode/decode and ctx.state snapshots */
-
-#define JSON_MAX_DEPTH 64
-
-/*
- * Where an encoding failed: the message and the path to the value that
- * caused it (".a[3].b"), both xmalloc'd. The path is built as the
- * recursion unwinds, so the success path never pays for it.
- */
-struct json_fail {
-	char *msg;
-	char *path;
-};
-
-static void json_fail_key(lua_State *L, int key, struct json_fail *f)
-{
-	char *seg;
-	if (lua_type(L, key) == LUA_TSTRING) {
-		const char *k = lua_tostring(L, key);
-		int ident = (isalpha((unsigned char)*k) || *k == '_');
-		for (const char *c = k; ident && *c; c++)
-			ident = isalnum((unsigned char)*c) || *c == '_';
-		if (ident)
-			seg = xasprintf(".%s", k);
-		else if (strlen(k) < 40 && !strpbrk(k, "\"\\\n\r\033"))
-			seg = xasprintf("[\"%s\"]", k);
-		else
-			seg = xstrdup("[(a long or unprintable key)]");
-	} else if (lua_isinteger(L, key)) {
-		seg = xasprintf("[%lld]", (long long)lua_tointeger(L, key));
-	} else {
-		seg = xasprintf("[%.17g]", lua_tonumber(L, key));
-	}
-	char *p = xasprintf("%s%s", seg, f->path ? f->path : "");
-	free(seg);
-	free(f->path);
-	f->path = p;
-}
-
-/*
- * Raw access only (lua_next, lua_rawgeti): no metamethod of the runbook's
- * runs here, so this is safe to call from C between steps. Each level takes
- * a few stack slots: lua_checkstack makes room or fails cleanly, since a C
- * function gets only LUA_MINSTACK of them.
- */
-static json_t *lua_to_json(lua_State *L, int idx, int depth, struct json_fail *f)
-{
-	idx = lua_absindex(L, idx);
-	if (depth > JSON_MAX_DEPTH) {
-		f->msg = xasprintf("nested too deeply (more than %d levels, or a cycle)", JSON_MAX_DEPTH);
-		return NULL;
-	}
-	switch (lua_type(L, idx)) {
-	case LUA_TNIL:
-		return json_null();
-	case LUA_TBOOLEAN:
-		return json_boolean(lua_toboolean(L, idx));
-	case LUA_TNUMBER:
-		if (lua_isinteger(L, idx))
-			return json_integer((json_int_t)lua_tointeger(L, idx));
-		else {
-			double d = lua_tonumber(L, idx);
-			if (!isfinite(d)) {
-				f->msg = xstrdup("NaN and infinity cannot be encoded");
-				return NULL;
-			}
-			return json_real(d);
-		}
-	case LUA_TSTRING: {
-		size_t len;
-		const char *s = lua_tolstring(L, idx, &len);
-		json_t *j = json_stringn(s, len);
-		if (!j)
-			f->msg = xstrdup("a string is not valid UTF-8");
-		return j;
-	}
-	case LUA_TTABLE: {
-		if (!lua_checkstack(L, 4)) {
-			f->msg = xstrdup("nested too deeply (no room on the Lua stack)");
-			return NULL;
-		}
-		lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-		size_t count = 0;
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			count++;
-			lua_pop(L, 1);
-		}
-		if (n > 0 && (size_t)n == count) {
-			json_t *arr = json_array();
-			for (lua_Integer i = 1; i <= n; i++) {
-				lua_rawgeti(L, idx, i);
-				json_t *v = lua_to_json(L, -1, depth + 1, f);
-				lua_pop(L, 1);
-				if (!v) {
-					lua_pushinteger(L, i);
-					json_fail_key(L, -1, f);
-					lua_pop(L, 1);
-					json_decref(arr);
-					return NULL;
-				}
-				json_array_append_new(arr, v);
-			}
-			return arr;
-		}
-		json_t *obj = json_object();
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			char keybuf[64];
-			const char *key;
-			if (lua_type(L, -2) == LUA_TSTRING) {
-				key = lua_tostring(L, -2);
-			} else if (lua_type(L, -2) == LUA_TNUMBER) {
-				if (lua_isinteger(L, -2))
-					snprintf(keybuf, sizeof(keybuf), "%lld", (long long)lua_tointeger(L, -2));
-				else
-					snprintf(keybuf, sizeof(keybuf), "%.17g", lua_tonumber(L, -2));
-				key = keybuf;
-			} else {
-				f->msg = xasprintf("table keys must be strings or numbers, not %s",
-						   luaL_typename(L, -2));
-				lua_pop(L, 2);
-				json_decref(obj);
-				return NULL;
-			}
-			json_t *v = lua_to_json(L, -1, depth + 1, f);
-			lua_pop(L, 1);
-			if (!v) {
-				json_fail_key(L, -1, f);
-				lua_pop(L, 1);
-				json_decref(obj);
-				return NULL;
-			}
-			if (json_object_set_new(obj, key, v)) {	/* a key that is not UTF-8 */
-				f->msg = xstrdup("a key is not valid UTF-8");
-				json_fail_key(L, -1, f);
-				lua_pop(L, 1);
-				json_decref(obj);
-				return NULL;
-			}
-		}
-		return obj;
-	}
-	default:
-		f->msg = xasprintf("a %s cannot be encoded", luaL_typename(L, idx));
-		return NULL;
-	}
-}
-
-/* "root.a.b: why", or "why" when the value itself failed: xmalloc'd; f is released. */
-static char *json_fail_take(struct json_fail *f, const char *root)
-{
-	const char *why = f->msg ? f->msg : "cannot be encoded";
-	char *s = f->path ? xasprintf("%s%s: %s", root, f->path, why) : xstrdup(why);
-	free(f->msg);
-	free(f->path);
-	f->msg = f->path = NULL;
-	return s;
-}
-
-static void json_to_lua(lua_State *L, json_t *j)
-{
-	luaL_checkstack(L, 4, "json too deep");
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: {
-		lua_createtable(L, 0, (int)json_object_size(j));
-		const char *k;
-		json_t *v;
-		json_object_foreach(j, k, v) {
-			json_to_lua(L, v);
-			lua_setfield(L, -2, k);
-		}
-		break;
-	}
-	case JSON_ARRAY: {
-		lua_createtable(L, (int)json_array_size(j), 0);
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v) {
-			json_to_lua(L, v);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		break;
-	}
-	case JSON_STRING:
-		lua_pushlstring(L, json_string_value(j), json_string_length(j));
-		break;
-	case JSON_INTEGER:
-		lua_pushinteger(L, (lua_Integer)json_integer_value(j));
-		break;
-	case JSON_REAL:
-		lua_pushnumber(L, json_real_value(j));
-		break;
-	case JSON_TRUE:
-		lua_pushboolean(L, 1);
-		break;
-	case JSON_FALSE:
-		lua_pushboolean(L, 0);
-		break;
-	case JSON_NULL:
-		lua_pushnil(L);
-		break;
-	}
-}
-
-#define JSON_BOX_MT "lifeboat.json.box"
-
-/*
- * What json.encode/decode hold in C while they copy into Lua: in a
- * to-be-closed box, so when the copy raises (the memory cap) closing the box
- * frees it instead of leaking it, call after call (as sh() does).
- */
-struct json_box {
-	json_t *j;
-	char *s;
-};
-
-static int json_box_close(lua_State *L)
-{
-	struct json_box *b = luaL_checkudata(L, 1, JSON_BOX_MT);
-	json_decref(b->j);
-	free(b->s);
-	b->j = NULL;
-	b->s = NULL;
-	return 0;
-}
-
-static struct json_box *json_box_push(lua_State *L)
-{
-	struct json_box *box = lua_newuserdatauv(L, sizeof(*box), 0);
-	box->j = NULL;
-	box->s = NULL;
-	luaL_setmetatable(L, JSON_BOX_MT);
-	lua_toclose(L, -1);
-	return box;
-}
-
-static int api_json_encode(lua_State *L)
-{
-	luaL_checkany(L, 1);
-	lua_settop(L, 1);
-	struct json_box *box = json_box_push(L);
-	struct json_fail f = { 0 };
-	json_t *j = lua_to_json(L, 1, 0, &f);
-	if (!j) {
-		/* freed before anything that can raise (the message is bounded) */
-		char *err = json_fail_take(&f, "value");
-		char msg[512];
-		snprintf(msg, sizeof(msg), "json.encode: %s", err);
-		free(err);
-		lua_pushstring(L, msg);
-		return lua_error(L);
-	}
-	box->s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	lua_pushstring(L, box->s);
-	free(box->s);
-	box->s = NULL;
-	return 1;
-}
-
-static int api_json_decode(lua_State *L)
-{
-	size_t len;
-	const char *s = luaL_checklstring(L, 1, &len);
-	lua_settop(L, 1);
-	struct json_box *box = json_box_push(L);
-	json_error_t e;
-	json_t *j = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-	if (!j) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "json.decode: %s at line %d column %d", e.text, e.line, e.column);
-		return 2;
-	}
-	box->j = j;
-	json_to_lua(L, j);
-	box->j = NULL;
-	json_decref(j);
-	return 1;
-}
-
-/* ------------------------------------------------------------------------ */
-/* the API bindings that act through the engine */
-
-#define SH_BOX_MT "lifeboat.sh.box"
-
-struct sh_box {
-	char *out, *err;	/* sh()'s captured streams, xmalloc'd; NULL once copied */
-};
-
-static int sh_box_close(lua_State *L)
-{
-	struct sh_box *b = luaL_checkudata(L, 1, SH_BOX_MT);
-	free(b->out);
-	free(b->err);
-	b->out = b->err = NULL;
-	return 0;
-}
-
-/* sh(cmd [, opts]) and ssh(host, cmd [, opts]): the same options, the same result. */
-static int sh_or_ssh(lua_State *L, const char *remote_host)
-{
-	const char *what = remote_host ? "ssh" : "sh";
-	int a = remote_host ? 2 : 1;
-	const char *cmd = luaL_checkstring(L, a);
-	luahost_need_running(L, what);
-	struct luahost *h = host_of(L);
-	int check = 1;
-	double timeout = 0;
-	if (!lua_isnoneornil(L, a + 1)) {
-		luaL_checktype(L, a + 1, LUA_TTABLE);
-		if (lua_getfield(L, a + 1, "check") != LUA_TNIL)
-			check = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (lua_getfield(L, a + 1, "timeout") != LUA_TNIL) {
-			if (lua_type(L, -1) == LUA_TNUMBER) {
-				timeout = lua_tonumber(L, -1);
-			} else if (duration_parse(lua_tostring(L, -1), &timeout)) {
-				return luaL_error(L, "%s: timeout %s is not a duration", what, lua_tostring(L, -1));
-			}
-		}
-		lua_pop(L, 1);
-	}
-	/* never run past the step's own deadline */
-	if (h->deadline_ns) {
-		double left = (double)(h->deadline_ns - clock_mono_ns()) / 1e9;
-		if (left <= 0)
-			left = 0.001;
-		if (timeout <= 0 || timeout > left)
-			timeout = left;
-	}
-	/*
-	 * The captured streams stay in a to-be-closed box until they are Lua
-	 * strings: when copying them raises (the memory cap), closing the box
-	 * frees them at once instead of leaking up to twice 16 MiB.
-	 */
-	struct sh_box *box = lua_newuserdatauv(L, sizeof(*box), 0);
-	box->out = box->err = NULL;
-	luaL_setmetatable(L, SH_BOX_MT);
-	lua_toclose(L, -1);
-	struct lua_sh_result r = { 0 };
-	char *errmsg = NULL;
-	int rc = remote_host ? (h->ops->ssh ? h->ops->ssh(h->eng, remote_host, cmd, timeout, &r, &errmsg) :
-				(errmsg = xstrdup("not available here"), -1)) :
-		 h->ops->sh(h->eng, cmd, timeout, &r, &errmsg);
-	if (rc) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s: %s", what, errmsg ? errmsg : "cannot run");
-		free(errmsg);
-		lua_pushstring(L, msg);
-		return lua_error(L);
-	}
-	box->out = r.out;
-	box->err = r.err;
-	lua_createtable(L, 0, 5);
-	lua_pushinteger(L, r.code);
-	lua_setfield(L, -2, "code");
-	lua_pushlstring(L, r.out ? r.out : "", r.out_len);
-	lua_setfield(L, -2, "stdout");
-	lua_pushlstring(L, r.err ? r.err : "", r.err_len);
-	lua_setfield(L, -2, "stderr");
-	lua_pushnumber(L, r.duration_s);
-	lua_setfield(L, -2, "duration");
-	if (r.truncated) {
-		lua_pushboolean(L, 1);
-		lua_setfield(L, -2, "truncated");
-	}
-	free(box->out);
-	free(box->err);
-	box->out = box->err = NULL;
-	if (remote_host && r.status) {
-		lua_pushstring(L, r.status);
-		lua_setfield(L, -2, "status");
-	}
-	if (check && remote_host && r.status && strcmp(r.status, "succeeded") && strcmp(r.status, "failed")) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "ssh: '%s' on %s: %s: %s", cmd, remote_host, r.status,
-			 r.error ? r.error : "");
-		free(r.status);
-		free(r.error);
-		lua_pushstring(L, msg);
-		return lua_error(L);
-	}
-	free(r.status);
-	free(r.error);
-	if (check && r.code != 0) {
-		if (r.timed_out)
-			return luaL_error(L, "%s: '%s' timed out after %fs", what, cmd, (lua_Number)timeout);
-		if (remote_host)
-			return luaL_error(L, "ssh: '%s' on %s exited with %d", cmd, remote_host, r.code);
-		return luaL_error(L, "sh: '%s' exited with %d", cmd, r.code);
-	}
-	return 1;
-}
-
-static int api_sh(lua_State *L)
-{
-	return sh_or_ssh(L, NULL);
-}
-
-static int api_ssh(lua_State *L)
-{
-	const char *host = luaL_checkstring(L, 1);
-	return sh_or_ssh(L, host);
-}
-
-static int api_log(lua_State *L)
-{
-	int n = lua_gettop(L);
-	luaL_checkstring(L, 1);
-	/* log(fmt, ...) is string.format: reuse Lua's own */
-	lua_getglobal(L, "string");
-	lua_getfield(L, -1, "format");
-	lua_remove(L, -2);
-	lua_insert(L, 1);
-	lua_call(L, n, 1);
-	size_t len;
-	const char *s = lua_tolstring(L, -1, &len);
-	struct luahost *h = host_of(L);
-	if (h->loading || !h->ops)
-		return 0;	/* logging has no effect to avoid while loading */
-	h->ops->log(h->eng, s, len);
-	return 0;
-}
-
-static int to_wall_ms(lua_State *L, int idx, int64_t *ms)
-{
-	if (lua_type(L, idx) == LUA_TNUMBER) {
-		double v = lua_tonumber(L, idx);
-		if (!isfinite(v))
-			return -1;
-		*ms = (int64_t)llround(v * 1000.0);
-		return 0;
-	}
-	if (lua_type(L, idx) == LUA_TSTRING)
-		return clock_parse(lua_tostring(L, idx), 0, ms);
-	return -1;
-}
-
-static int api_recovery_point(lua_State *L)
-{
-	luahost_need_running(L, "recovery_point");
-	struct luahost *h = host_of(L);
-	int64_t ms;
-	if (to_wall_ms(L, 1, &ms))
-		return luaL_argerror(L, 1, "unix seconds or an ISO-8601 time expected");
-	char *errmsg = NULL;
-	if (h->ops->recovery_point(h->eng, ms, &errmsg)) {
-		lua_pushfstring(L, "recovery_point: %s", errmsg);
-		free(errmsg);
-		return lua_error(L);
-	}
-	return 0;
-}
-
-static int api_now(lua_State *L)
-{
-	lua_pushnumber(L, (double)clock_wall_ms() / 1000.0);
-	return 1;
-}
-
-static int api_sleep(lua_State *L)
-{
-	double s = luaL_checknumber(L, 1);
-	luahost_need_running(L, "sleep");
-	struct luahost *h = host_of(L);
-	if (h->deadline_ns) {
-		double left = (double)(h->deadline_ns - clock_mono_ns()) / 1e9;
-		if (s > left)
-			s = left > 0 ? left : 0;
-	}
-	if (h->ops->sleep(h->eng, s))
-		return luaL_error(L, "sleep: aborted");
-	return 0;
-}
-
-static int api_seconds(lua_State *L)
-{
-	if (lua_type(L, 1) == LUA_TNUMBER) {
-		lua_pushnumber(L, lua_tonumber(L, 1));
-		return 1;
-	}
-	double s;
-	const char *v = luaL_checkstring(L, 1);
-	if (duration_parse(v, &s))
-		return luaL_error(L, "%s: '%s' is not a duration", luaL_optstring(L, 2, "value"), v);
-	lua_pushnumber(L, s);
-	return 1;
-}
-
-/* Only a secret the config lists: its value is redacted wherever it would be shown or stored. */
-static int api_secret(lua_State *L)
-{
-	const char *name = luaL_checkstring(L, 1);
-	luahost_need_running(L, "secret");
-	struct luahost *h = host_of(L);
-	int listed = 0;
-	for (size_t i = 0; h->cfg && i < h->cfg->nsecrets && !listed; i++)
-		listed = !strcmp(h->cfg->secrets[i].name, name);
-	const char *v = listed ? config_secret(h->cfg, name) : NULL;
-	if (!v) {
-		luaL_pushfail(L);
-		if (listed)
-			lua_pushfstring(L, "secret '%s' is not set in the environment", name);
-		else
-			lua_pushfstring(L, "'%s' is not a secret: list it under secrets: in %s so its value is redacted",
-					name, h->cfg ? h->cfg->path : "the config file (lifeboat.yaml)");
-		return 2;
-	}
-	lua_pushstring(L, v);
-	return 1;
-}
-
-/*
- * mask(value) -> value: a token obtained at run time is redacted from now on
- * wherever output, the history, reports or webhooks would show it (SPEC 3).
- */
-static int api_mask(lua_State *L)
-{
-	const char *value = luaL_checkstring(L, 1);
-	luahost_need_running(L, "mask");
-	struct luahost *h = host_of(L);
-	char *err = NULL;
-	if (!h->ops->mask || h->ops->mask(h->eng, value, &err)) {
-		lua_pushfstring(L, "mask: %s", err ? err : "not available here");
-		free(err);
-		return lua_error(L);
-	}
-	lua_settop(L, 1);
-	return 1;
-}
-
-static int api_notify(lua_State *L)
-{
-	const char *target = luaL_checkstring(L, 1);
-	const char *message = luaL_checkstring(L, 2);
-	luahost_need_running(L, "notify");
-	struct luahost *h = host_of(L);
-	char *err = NULL;
-	if (!h->ops->notify || h->ops->notify(h->eng, target, message, &err)) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "notify: %s", err ? err : "webhooks are not available here");
-		free(err);
-		return 2;
-	}
-	lua_pushboolean(L, 1);
-	return 1;
-}
+/* require's loader */
 
 /*
  * Checks the exact bytes of a file read from disk with the verifier and
@@ -892,24 +362,8 @@ static int api_module_source(lua_State *L)
 	return 0;
 }
 
-static const luaL_Reg api_funcs[] = {
-	{ "sh", api_sh },
-	{ "ssh", api_ssh },
-	{ "log", api_log },
-	{ "recovery_point", api_recovery_point },
-	{ "now", api_now },
-	{ "sleep", api_sleep },
-	{ "secret", api_secret },
-	{ "notify", api_notify },
-	{ "mask", api_mask },
-	{ "seconds", api_seconds },
+static const luaL_Reg host_funcs[] = {
 	{ "module_source", api_module_source },
-	{ NULL, NULL }
-};
-
-static const luaL_Reg json_funcs[] = {
-	{ "encode", api_json_encode },
-	{ "decode", api_json_decode },
 	{ NULL, NULL }
 };
 
@@ -949,18 +403,6 @@ static int host_setup(lua_State *L)
 		luaL_requiref(L, libs[i].name, libs[i].func, 1);
 		lua_pop(L, 1);
 	}
-	luaL_newmetatable(L, JSON_BOX_MT);
-	lua_pushcfunction(L, json_box_close);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, json_box_close);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
-	luaL_newmetatable(L, SH_BOX_MT);
-	lua_pushcfunction(L, sh_box_close);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, sh_box_close);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
 
 	/* debug stays private: the prelude needs getinfo for line numbers */
 	luaL_requiref(L, LUA_DBLIBNAME, luaopen_debug, 0);
@@ -1104,6 +546,15 @@ void luahost_set_engine(struct luahost *h, const struct lua_engine_ops *ops, voi
 	h->eng = eng;
 }
 
+/* The runbook API's tables (lua_libs.h), each pushed by its binding. */
+static const struct {
+	const char *name;
+	void (*push)(lua_State *L);
+} libs[] = {
+	{ "json", lua_json_register }, { "fs", lua_fs_register }, { "sql", lua_sql_register },
+	{ "http", lua_http_register }, { "crypto", lua_crypto_register },
+};
+
 /* Builds the sandboxed environment for a runbook in dir; leaves it on the stack. */
 static int build_env(struct luahost *h, const char *dir, char **err)
 {
@@ -1114,10 +565,12 @@ static int build_env(struct luahost *h, const char *dir, char **err)
 		return -1;
 	}
 	lua_pushglobaltable(L);
-	luaL_newlib(L, api_funcs);
-	luaL_newlib(L, json_funcs);
-	lua_setfield(L, -2, "json");
-	lua_api_register(L, lua_gettop(L));
+	luaL_newlib(L, host_funcs);
+	lua_run_register(L);
+	for (size_t i = 0; i < ARRAY_SIZE(libs); i++) {
+		libs[i].push(L);
+		lua_setfield(L, -2, libs[i].name);
+	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->dsl_ref);
 	lua_pushstring(L, dir);
 	return docall(h, 4, 1, err, NULL);
@@ -1627,10 +1080,9 @@ static int state_encode_k(lua_State *L)
 	if (push_ctx_field(L, h, "state", 1) == LUA_TNIL) {
 		j = json_object();
 	} else {
-		struct json_fail f = { 0 };
-		j = lua_to_json(L, -1, 0, &f);
+		char *why = NULL;
+		j = lua_json_from_lua(L, -1, "ctx.state", &why);
 		if (!j) {
-			char *why = json_fail_take(&f, "ctx.state");
 			a->err = xasprintf("%s (ctx.state is saved as JSON: strings, numbers, booleans and tables of them)",
 					   why);
 			free(why);
@@ -1938,7 +1390,7 @@ int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char
 	if (lua_isnil(h->L, -1)) {
 		*err = xstrdup("recovery_point returned nil (no data?)");
 		rc = -1;
-	} else if (to_wall_ms(h->L, -1, wall_ms)) {
+	} else if (lua_api_wall_ms(h->L, -1, wall_ms)) {
 		int t = lua_type(h->L, -1);
 		char *v = t == LUA_TSTRING || t == LUA_TNUMBER ? value_text(h->L, -1)
 							      : xstrdup(luaL_typename(h->L, -1));
@@ -1976,7 +1428,7 @@ static int state_restore_k(lua_State *L)
 	if (lua_rawgeti(L, LUA_REGISTRYINDEX, a->h->ctx_ref) != LUA_TTABLE)
 		return luaL_error(L, "no run is in progress");
 	lua_pushliteral(L, "state");
-	json_to_lua(L, a->j);
+	lua_json_push(L, a->j);
 	lua_rawset(L, -3);
 	return 0;
 }
