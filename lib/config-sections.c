@@ -16,12 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "central.h"
 #include "cron.h"
 #include "util.h"
 
 static const char *const top_keys[] = {
 	"db", "reports_dir", "lua_memory", "sync", "roles", "environments", "permissions",
-	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", "hosts", "ssh", NULL
+	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", "hosts", "ssh",
+	"central", NULL
 };
 static const char *const role_keys[] = { "members", "notify", NULL };
 static const char *const trust_keys[] = { "keys", NULL };
@@ -29,6 +31,7 @@ static const char *const permission_keys[] = { "run", NULL };
 static const char *const notify_keys[] = { "webhook", "events", NULL };
 static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", NULL };
 static const char *const sync_values[] = { "normal", "full", NULL };
+static const char *const central_keys[] = { "url", "password_env", NULL };
 
 /* ---- time zones -------------------------------------------------------- */
 
@@ -471,6 +474,37 @@ static void load_trust(struct loader *ld, const yaml_node_t *n)
 		load_keys(ld, k, "trust.keys", &cfg->trust_keys, &cfg->trust_pubs, &cfg->ntrust_keys);
 }
 
+/* SPEC 11: `central: { url, password_env }`; the url must parse as libpq's. */
+static void load_central(struct loader *ld, const yaml_node_t *n)
+{
+	struct config_central *c = &ld->cfg->central;
+	if (check_map(ld, n, "central", "a map such as { url: \"postgresql://...\", password_env: VAR }",
+		      central_keys))
+		return;
+	c->line = (int)line_of(n);
+	yaml_node_t *u = map_get(ld, n, "url"), *p = map_get(ld, n, "password_env");
+	const char *s;
+	char *why = NULL;
+	if (!u)
+		problem_at(ld, n, "central.url", "missing; give the server as \"postgresql://user@host:5432/db\"");
+	else if ((s = get_text(ld, u, "central.url", "a libpq connection string such as "
+				"\"postgresql://user@host:5432/db\"")) && central_url_check(s, &why))
+		problem_at(ld, u, "central.url", "not a PostgreSQL connection string (%s); write it as "
+			   "\"postgresql://user@host:5432/db\"", why);
+	else if (s)
+		c->url = xstrdup(s);
+	free(why);
+	if (p)
+		c->line = (int)line_of(p);	/* what messages about the password point at */
+	if (p && (s = get_text(ld, p, "central.password_env", "an environment variable name"))) {
+		if (is_identifier(s))
+			c->password_env = xstrdup(s);
+		else
+			problem_at(ld, p, "central.password_env", "'%s' is not an environment variable name; "
+				   "name the variable that holds the password, such as LIFEBOAT_PG_PASSWORD", s);
+	}
+}
+
 void load_root(struct loader *ld, const yaml_node_t *root)
 {
 	struct config *cfg = ld->cfg;
@@ -529,4 +563,6 @@ void load_root(struct loader *ld, const yaml_node_t *root)
 		cfg->ngroups = load_groups(ld, n, "hosts", &cfg->groups);
 	if ((n = map_get(ld, root, "ssh")))
 		load_ssh(ld, n);
+	if ((n = map_get(ld, root, "central")))
+		load_central(ld, n);
 }

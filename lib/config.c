@@ -301,6 +301,8 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	free_groups(cfg->groups, cfg->ngroups);
+	free(cfg->central.url);
+	free(cfg->central.password_env);
 	free(cfg->ssh.config);
 	free_list(cfg->ssh.options, cfg->ssh.noptions);
 	for (size_t i = 0; i < cfg->nroles; i++) {

@@ -103,6 +103,13 @@ struct config_secret {
 	int line;		/* where the config lists it */
 };
 
+/* SPEC 11: `central:`, the team history on PostgreSQL (central.h). */
+struct config_central {
+	char *url;			/* libpq conninfo or postgresql:// URI; NULL: not set */
+	char *password_env;		/* the variable holding the password; NULL: libpq's own */
+	int line;			/* of password_env when given, else of central: */
+};
+
 /* Every string and array below is xmalloc'd and owned by the config. */
 struct config {
 	char *path;			/* as given to config_load, for messages */
@@ -129,6 +136,7 @@ struct config {
 	struct config_group *groups;	/* hosts: */
 	size_t ngroups;
 	struct config_ssh ssh;
+	struct config_central central;
 };
 
 /*

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "store-central.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -164,6 +165,8 @@ static const char *const migrations[] = {
 	" seq INTEGER NOT NULL, host TEXT NOT NULL, status TEXT NOT NULL, exit_code INTEGER,"
 	" duration_s REAL, error TEXT, output TEXT,"
 	" PRIMARY KEY (run_id, phase_idx, step_idx, attempt, host));",
+	/* 8: the central queue, its source id and triggers (SPEC 11, store-central.c) */
+	store_central_migration,
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 

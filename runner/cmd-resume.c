@@ -233,9 +233,11 @@ static int cmd_resume(const struct cmd_args *a)
 	o.secret_values = refs.values;
 	o.nsecret_names = refs.n;
 	o.notifier = start_notifier();
+	struct central_sender *central = start_central();
 	struct run_exec x = { .host = host, .rb = rb, .st = st, .o = &o, .resume_run = r };
 	rc = run_with_view(&x, NULL, NULL);
 	finish_notifier(o.notifier);
+	finish_central(central);
 out:
 	for (size_t i = 0; i < nparams; i++) {
 		free(params[i].name);

@@ -74,11 +74,15 @@ int runner_config_load(void)
 		free(err);
 		return EXIT_USAGE;
 	}
-	const char **values = xcalloc(cfg->nsecrets + 1, sizeof(*values));
+	const char **values = xcalloc(cfg->nsecrets + 2, sizeof(*values));
 	size_t n = 0;
 	for (size_t i = 0; i < cfg->nsecrets; i++)
 		if (cfg->secrets[i].value)
 			values[n++] = cfg->secrets[i].value;
+	/* SPEC 11: the central server's password is redacted like a secret (too short: not at all) */
+	const char *pw = cfg->central.password_env ? getenv(cfg->central.password_env) : NULL;
+	if (pw && strlen(pw) >= CONFIG_SECRET_MIN)
+		values[n++] = pw;
 	if (n) {
 		secrets = redact_new(values, n, &err);
 		if (!secrets) {

@@ -40,6 +40,7 @@ static const struct cmd *const commands[] = {
 	&cmd_verify_entry,
 	&cmd_init_entry,
 	&cmd_evidence_entry,
+	&cmd_push_entry,
 };
 
 static const char exit_codes[] =

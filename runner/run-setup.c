@@ -323,12 +323,14 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	}
 	s->notifier = start_notifier();
 	s->o.notifier = s->notifier;
+	s->central = start_central();
 	return 0;
 }
 
 void run_setup_release(struct run_setup *s)
 {
 	finish_notifier(s->notifier);
+	finish_central(s->central);
 	free(s->lock_dir);
 	if (s->st)
 		store_close(s->st);

@@ -69,6 +69,7 @@ struct run_setup {
 	struct store *st;		/* the history connection the engine uses */
 	char *lock_dir;			/* owned */
 	struct notifier *notifier;	/* webhooks, NULL when none; finished by run_setup_release */
+	struct central_sender *central;	/* the team history's sender, NULL when none; likewise */
 	struct trust trust;		/* the signature rules the host's verifier applies */
 	struct engine_opts o;
 };

@@ -46,7 +46,8 @@ extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_console_entry, cmd_c
 	cmd_plan_entry, cmd_history_entry, cmd_show_entry, cmd_report_entry, cmd_confirm_entry,
 	cmd_decline_entry, cmd_note_entry, cmd_resume_entry, cmd_audit_entry, cmd_abort_entry,
 	cmd_scheduler_entry, cmd_hosts_entry,
-	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry, cmd_init_entry, cmd_evidence_entry;
+	cmd_keygen_entry, cmd_sign_entry, cmd_verify_entry, cmd_init_entry, cmd_evidence_entry,
+	cmd_push_entry;
 /* An evidence bundle of run r into dir and/or tar (either may be NULL); the exit code (reported). */
 int write_evidence(struct store *st, const struct run_rec *r, const char *dir, const char *tar,
 		   int say);
@@ -108,6 +109,17 @@ int check_runbook_hosts(const struct runbook *rb, const char *env, int any_env);
 /* The webhook sender for this process (NULL when the config sends nothing), and its end. */
 struct notifier *start_notifier(void);
 void finish_notifier(struct notifier *n);	/* flushes (bounded), warns about failures, frees */
+/*
+ * The team history (central-link.c, SPEC 11). runner_central_opts: 0 with
+ * *o set, 1 without central:, 2 when password_env is not set (warned when
+ * say). start_central: the sender beside a run (NULL when nothing is sent);
+ * finish_central flushes it (bounded) and warns about what is left.
+ */
+struct central_opts;
+struct central_sender;
+int runner_central_opts(struct central_opts *o, int say);
+struct central_sender *start_central(void);
+void finish_central(struct central_sender *s);
 
 /* The history database path in force (--db, else the config's db, else .lifeboat/history.db). */
 const char *db_path(void);

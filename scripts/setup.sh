@@ -23,6 +23,8 @@ packages=(
   scdoc              # builds the man pages
   lua-check          # luacheck (and lua5.1, which it runs on) with the standard of runbook globals
   python3-jsonschema python3-yaml # check configs and reports against docs/schemas
+  libpq-dev          # the team history on PostgreSQL (lib/central*.c)
+  postgresql-15      # tests/e2e/pg.sh starts a private server for t83xx
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

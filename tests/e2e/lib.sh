@@ -41,6 +41,7 @@
 #	elapsed_ms CMD...          runs CMD, prints the wall milliseconds it took, and sets
 #	                           $ELAPSED_MS and $LAST_CODE (in $(...) they are lost: use the variables)
 #	at_exit 'CMD'              runs CMD (one line) when the script exits, e.g. at_exit "kill $pid"
+#	free_port                  prints a free TCP port on 127.0.0.1
 # A helper's complaint goes to the failing test's report, even when the body redirected stderr.
 # Helpers use `local` (dash, bash and busybox sh have it; git's shell code uses it too), so they nest.
 
@@ -316,6 +317,11 @@ elapsed_ms () {
 
 at_exit () {
 	printf '%s\n' "$*" >>"$_lb_scratch/at_exit"
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now (the servers of sshd.sh and pg.sh)
+free_port () {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # jv FILE PATH...: the JSON values at those paths (a.b.0.c), each printed as json_get prints

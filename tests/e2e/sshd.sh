@@ -19,17 +19,13 @@
 
 SSH_DIR=$TEST_DIR/.sshd
 
-_free_port () {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 sshd_start () {
 	local port closed hung i
 	mkdir -p "$SSH_DIR" /run/sshd && chmod 700 "$SSH_DIR" || return 1
 	ssh-keygen -q -t ed25519 -N '' -C lifeboat-test-host -f "$SSH_DIR/host_key" || return 1
 	ssh-keygen -q -t ed25519 -N '' -C lifeboat-test-client -f "$SSH_DIR/client_key" || return 1
 	cp "$SSH_DIR/client_key.pub" "$SSH_DIR/authorized_keys" || return 1
-	port=$(_free_port) && closed=$(_free_port) && hung=$(_free_port) || return 1
+	port=$(free_port) && closed=$(free_port) && hung=$(free_port) || return 1
 	cat >"$SSH_DIR/sshd_config" <<-EOC
 	Port $port
 	ListenAddress 127.0.0.1

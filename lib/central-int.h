@@ -1,0 +1,29 @@
+/*
+ * Inside the central module (lib/central*.c): the connection and the one
+ * bounded way to run a statement. Nothing outside lib/central*.c includes it.
+ */
+#ifndef LB_CENTRAL_INT_H
+#define LB_CENTRAL_INT_H
+#include <libpq-fe.h>
+
+#include "central.h"
+
+struct central {
+	PGconn *conn;
+	char *server;			/* user@host:port/db, owned */
+	double timeout_s;
+	int broken;			/* a timeout or a lost connection: reconnect */
+	char *upsert[CENTRAL__COUNT];	/* central_upsert's statements, built on first use, owned */
+};
+
+/*
+ * Runs sql (several statements when params is NULL, else one with $1...)
+ * within the connection's timeout: 0 with *out (PQclear it), or -1 with
+ * *err naming the server. A timeout or a lost connection marks it broken.
+ */
+int central_exec(struct central *c, const char *sql, int nparams, const char *const *params,
+		 PGresult **out, char **err);
+/* The upsert statement of table t (central-schema.c), owned by the caller. */
+char *central_upsert_sql(struct central *c, enum central_table t, char **err);
+
+#endif

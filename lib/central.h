@@ -1,0 +1,135 @@
+/*
+ * The team history on PostgreSQL (SPEC 11): the only module that talks to
+ * libpq (lib/central*.c include libpq-fe.h; nothing else does), as store*.c
+ * are the only ones that talk to SQLite.
+ *
+ * The local SQLite history stays the source of truth. What it records is
+ * queued in it (store-central.c) and copied here by a sender thread
+ * (central-send.c) or by `lifeboat push`, never on the engine's path. The
+ * central schema mirrors the local tables, each row keyed by the source
+ * history's id plus its local keys (docs/central.md describes it); lifeboat
+ * creates and migrates it under a lock, so runners starting at once are safe.
+ *
+ * Every wait on the server is bounded (the connection's timeout, default
+ * CENTRAL_TIMEOUT_S, or the url's connect_timeout): a dead, hung or wrong
+ * server is an error naming it, never a hang. Messages name the server as
+ * user@host:port/db, never with a password.
+ *
+ * Errors: functions return 0 or -1 with *err (owned, lowercase, no full stop).
+ */
+#ifndef LB_CENTRAL_H
+#define LB_CENTRAL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define CENTRAL_TIMEOUT_S 5.0	/* connect and each statement, unless the url says connect_timeout */
+
+/* Whether url parses as a libpq connection string or URI: 0, or -1 with *why (owned). */
+int central_url_check(const char *url, char **why);
+/* "user@host:port/db" for messages (owned), never the password; the url when it does not parse. */
+char *central_server_name(const char *url);
+
+struct central_opts {
+	const char *url;	/* libpq conninfo or postgresql:// URI */
+	const char *password;	/* NULL: libpq's own (PGPASSFILE, ~/.pgpass, trust, ...) */
+	double timeout_s;	/* 0: the url's connect_timeout, else CENTRAL_TIMEOUT_S */
+};
+
+struct central;
+/* Connects (bounded by the timeout). */
+int central_connect(const struct central_opts *o, struct central **out, char **err);
+void central_close(struct central *c);
+const char *central_server(const struct central *c);	/* user@host:port/db */
+/* Whether a failure broke the connection (timeout, server gone): reconnect before using it again. */
+int central_broken(const struct central *c);
+
+/*
+ * Creates or brings the central schema up to this lifeboat's version, in one
+ * transaction under an advisory lock: several runners starting at once
+ * against an empty database migrate it once. A newer schema (a newer
+ * lifeboat migrated it) is fine: migrations only add.
+ */
+int central_migrate(struct central *c, char **err);
+int central_schema_version(void);	/* the version this lifeboat creates */
+
+/*
+ * Plain queries, for the readers (--central) and the scheduler's claims:
+ * params as text ($1 ... $n, NULL for SQL NULL), values back as text.
+ */
+struct central_result;
+int central_query(struct central *c, const char *sql, int nparams, const char *const *params,
+		  struct central_result **out, char **err);
+int central_rows(const struct central_result *r);
+int central_cols(const struct central_result *r);
+const char *central_col_name(const struct central_result *r, int col);
+const char *central_value(const struct central_result *r, int row, int col);	/* NULL: SQL NULL */
+long central_affected(const struct central_result *r);	/* rows an INSERT/UPDATE/DELETE changed */
+void central_result_free(struct central_result *r);
+
+/* ---- sending (central-send.c, store-central.c) ---- */
+
+/*
+ * The mirrored tables, in the order a pass sends them. Mutable ones (runs
+ * to host instances) carry a version: a later one replaces the row, an
+ * equal or older one changes nothing. The others are append-only.
+ */
+enum central_table {
+	CENTRAL_RUNS, CENTRAL_PHASES, CENTRAL_STEPS, CENTRAL_ATTEMPTS, CENTRAL_INSTANCES,
+	CENTRAL_NOTES, CENTRAL_AUDIT, CENTRAL_RUN_SOURCES, CENTRAL_TEXTS, CENTRAL__COUNT
+};
+const char *central_table_name(enum central_table t);	/* the central (and local) table */
+int central_table_versioned(enum central_table t);
+
+/* The source history: id (random, SPEC 11), the host it lives on, its path there. */
+int central_source_save(struct central *c, const char *source_id, const char *host,
+			const char *path, char **err);
+
+struct central_counts {
+	long rows[CENTRAL__COUNT];	/* sent, per table */
+	long changed;			/* rows inserted or replaced */
+	long conflicts;			/* keys whose content differed: kept in the table conflicts */
+};
+/*
+ * Sends rows of table t: json is a JSON array of objects, one per row, each
+ * with source_id, version and the local row's columns by name. One statement
+ * (one transaction): nothing or everything. Adds to *counts.
+ */
+int central_upsert(struct central *c, enum central_table t, const char *json, long nrows,
+		   struct central_counts *counts, char **err);
+
+/* The timeout of each further statement (the final flush shortens it to what is left). */
+void central_set_timeout(struct central *c, double s);
+
+/* ---- push and the sender (central-send.c) ---- */
+
+#define CENTRAL_BATCH 2000	/* queue entries per batch */
+#define CENTRAL_FLUSH_S 3.0	/* how long a process flushes at exit, at most */
+
+struct central_report {
+	struct central_counts counts;
+	long pending;		/* queue entries left (-1: unknown) */
+	char *error;		/* the last error, owned; NULL when none */
+	char source_id[33];	/* the history's, "" when not known */
+	int renewed;		/* the source id was made (or renewed) now */
+};
+void central_report_release(struct central_report *r);
+
+/*
+ * `lifeboat push`: sends everything the history at path has queued (a new
+ * source id queues all it holds), batch by batch. 0 when nothing is left,
+ * -1 with rep->error. Fills *rep either way.
+ */
+int central_push(const char *path, const struct central_opts *o, struct central_report *rep);
+
+/*
+ * The background sender of a process that records runs: its own SQLite and
+ * PostgreSQL connections, a pass whenever the history changed, reconnecting
+ * with backoff while the server is away. Never fails: errors are kept for
+ * the report. The strings in o are copied.
+ */
+struct central_sender;
+struct central_sender *central_sender_start(const char *path, const struct central_opts *o);
+/* Flushes for at most max_s, stops the thread, fills *rep, frees the sender. */
+void central_sender_finish(struct central_sender *s, double max_s, struct central_report *rep);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * The local queue of the team history (SPEC 11), part of the store module:
+ * what the history records is queued in it, in the same transaction, by
+ * triggers (history version 8), once a source id exists. The sender
+ * (central-send.c) and `lifeboat push` read it in batches, each table's
+ * rows as the JSON central_upsert takes, and delete what was sent.
+ *
+ * Each queue entry names a row by its local key; its sequence number (never
+ * reused: AUTOINCREMENT) is the row's version, so the content sent with a
+ * version is always the one that version wrote, whoever sends it.
+ *
+ * The source id is random and is renewed (every row queued again under the
+ * new one) when the history file turns up copied or restored: its device,
+ * inode or birth time is not the one stored with the id.
+ */
+#ifndef LB_STORE_CENTRAL_H
+#define LB_STORE_CENTRAL_H
+#include <stdint.h>
+
+#include "central.h"
+
+/* History migration 8 (store.c's migrations[]): the queue, the source id, the triggers. */
+extern const char store_central_migration[];
+
+struct store_central;
+/* Its own connection to the history at path (created and migrated when needed). */
+int store_central_open(const char *path, struct store_central **out, char **err);
+void store_central_close(struct store_central *q);
+
+/*
+ * The history's source id (32 hex digits and NUL). Creates it, or renews it
+ * when the file is not the one it was made for; then (*renewed = 1) every
+ * row the history holds is queued again, in one transaction.
+ */
+int store_central_source(struct store_central *q, char id[33], int *renewed, char **err);
+
+/* One batch: up to `max` queue entries, oldest first, each table's rows as one JSON array. */
+struct central_batch {
+	char *json[CENTRAL__COUNT];	/* owned; NULL when the table has none */
+	long n[CENTRAL__COUNT];		/* rows in json[t] */
+	int64_t hi;			/* the last entry taken; 0: the queue is empty */
+};
+int store_central_batch(struct store_central *q, const char *source_id, long max,
+			struct central_batch *b, char **err);
+void central_batch_release(struct central_batch *b);
+/* The batch up to hi was stored centrally: its entries go. */
+int store_central_sent(struct store_central *q, int64_t hi, char **err);
+/* Entries waiting (rows may repeat: one per change). */
+int store_central_pending(struct store_central *q, long *n, char **err);
+/* 1 when another connection changed the history since the last call (cheap, for polling). */
+int store_central_changed(struct store_central *q);
+
+#endif
