@@ -111,11 +111,16 @@ test_expect_success 'runners starting at once against an empty database migrate 
 		printf "db: h%s.db\ncentral: { url: \"postgresql://lifeboat@127.0.0.1:%s/fresh\" }\n" $i "$PG_PORT" >c$i.yaml &&
 		lb --config /dev/null --db h$i.db run --yes rb.lua >/dev/null 2>&1 || return 1
 	done &&
+	pids= &&
 	for i in 1 2 3 4 5 6
 	do
-		lb --config c$i.yaml push >push$i.out 2>push$i.err &
+		"$LIFEBOAT" --config c$i.yaml push >push$i.out 2>push$i.err &
+		pids="$pids $!" || return 1
 	done &&
-	wait &&
+	for pid in $pids
+	do
+		wait "$pid" || return 1
+	done &&
 	cat push*.err &&
 	for i in 1 2 3 4 5 6
 	do
