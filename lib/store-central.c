@@ -28,15 +28,15 @@
  */
 #define Q_ON "WHEN EXISTS (SELECT 1 FROM central_source)"
 #define TRIGGERS(name, table, cols, vals) \
-	"CREATE TRIGGER central_" name "_ins AFTER INSERT ON " table " " Q_ON \
+	"CREATE TRIGGER IF NOT EXISTS central_" name "_ins AFTER INSERT ON " table " " Q_ON \
 	" BEGIN INSERT INTO central_queue (tbl, " cols ") VALUES (" vals "); END;" \
-	"CREATE TRIGGER central_" name "_upd AFTER UPDATE ON " table " " Q_ON \
+	"CREATE TRIGGER IF NOT EXISTS central_" name "_upd AFTER UPDATE ON " table " " Q_ON \
 	" BEGIN INSERT INTO central_queue (tbl, " cols ") VALUES (" vals "); END;"
 
 const char store_central_migration[] =
-	"CREATE TABLE central_source ("
+	"CREATE TABLE IF NOT EXISTS central_source ("
 	" id TEXT NOT NULL, dev INTEGER, ino INTEGER, btime INTEGER, path TEXT, created_at TEXT);"
-	"CREATE TABLE central_queue ("
+	"CREATE TABLE IF NOT EXISTS central_queue ("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl INTEGER NOT NULL,"
 	" run_id TEXT, a INTEGER, b INTEGER, c INTEGER, d TEXT);"
 	TRIGGERS("runs", "runs", "run_id", "0, NEW.id")
