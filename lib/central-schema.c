@@ -26,6 +26,9 @@
 #define F8 "double precision"
 static const char *const migrations[] = {
 	/* 1: the mirror of the local history (version 8), the sources, conflicts, the views */
+	/* this database's identity: a history sends everything again to another one */
+	"CREATE TABLE lifeboat_instance (id text NOT NULL);"
+	"INSERT INTO lifeboat_instance (id) SELECT gen_random_uuid()::text;"
 	"CREATE TABLE sources ("
 	" source_id text PRIMARY KEY, host text, path text,"
 	" first_seen " TS " NOT NULL DEFAULT now(), last_seen " TS " NOT NULL DEFAULT now(),"
@@ -200,6 +203,17 @@ int central_table_versioned(enum central_table t)
 	return ctables[t].versioned;
 }
 
+int central_instance(struct central *c, char **id, char **err)
+{
+	PGresult *r;
+	*id = NULL;
+	if (central_exec(c, "SELECT id FROM lifeboat_instance LIMIT 1", 0, NULL, &r, err))
+		return -1;
+	*id = xstrdup(PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
+}
+
 int central_source_save(struct central *c, const char *source_id, const char *host,
 			const char *path, char **err)
 {
@@ -215,8 +229,10 @@ int central_source_save(struct central *c, const char *source_id, const char *ho
 }
 
 /*
- * "SET (a, b) = ROW(EXCLUDED.a, EXCLUDED.b)" over the table's columns as the
- * server has them (a newer schema's too), the key's excepted.
+ * "SET (a, b) = ROW(EXCLUDED.a, EXCLUDED.b) WHERE ..." over the table's
+ * columns as the server has them (a newer schema's too), the key's
+ * excepted: a higher version with other content replaces the row; the same
+ * content again (a history queued whole once more) leaves it alone.
  */
 static char *set_clause(struct central *c, const struct ctable *t, char **err)
 {
@@ -226,9 +242,11 @@ static char *set_clause(struct central *c, const struct ctable *t, char **err)
 			    " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
 			    " ORDER BY a.attnum", 1, p, &r, err))
 		return NULL;
-	struct strbuf cols, vals;
+	struct strbuf cols, vals, old, new;
 	strbuf_init(&cols, 256);
 	strbuf_init(&vals, 256);
+	strbuf_init(&old, 256);
+	strbuf_init(&new, 256);
 	char *key = xasprintf(", source_id, %s, ", t->key);
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *col = PQgetvalue(r, i, 0);
@@ -239,12 +257,19 @@ static char *set_clause(struct central *c, const struct ctable *t, char **err)
 			continue;
 		strbuf_addf(&cols, "%s\"%s\"", cols.len ? ", " : "", col);
 		strbuf_addf(&vals, "%sEXCLUDED.\"%s\"", vals.len ? ", " : "", col);
+		if (strcmp(col, "version")) {
+			strbuf_addf(&old, "%st.\"%s\"", old.len ? ", " : "", col);
+			strbuf_addf(&new, "%sEXCLUDED.\"%s\"", new.len ? ", " : "", col);
+		}
 	}
 	free(key);
 	PQclear(r);
-	char *s = xasprintf("SET (%s) = ROW(%s)", cols.buf, vals.buf);
+	char *s = xasprintf("SET (%s) = ROW(%s) WHERE t.version < EXCLUDED.version"
+			    " AND ROW(%s) IS DISTINCT FROM ROW(%s)", cols.buf, vals.buf, old.buf, new.buf);
 	strbuf_release(&cols);
 	strbuf_release(&vals);
+	strbuf_release(&old);
+	strbuf_release(&new);
 	return s;
 }
 
@@ -255,7 +280,7 @@ char *central_upsert_sql(struct central *c, enum central_table tt, char **err)
 	if (t->versioned && !(set = set_clause(c, t, err)))
 		return NULL;
 	char *on_conflict = t->versioned ?
-		xasprintf("DO UPDATE %s WHERE t.version < EXCLUDED.version", set) :
+		xasprintf("DO UPDATE %s", set) :
 		xstrdup("DO NOTHING");
 	/*
 	 * The conflicts CTE reads the table as it was before this statement (a

@@ -22,7 +22,7 @@
 #include "store-central.h"
 #include "util.h"
 
-#define POLL_MS 100
+#define POLL_MS 500	/* how often the sender looks for changes: fewer, larger batches */
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
 
@@ -38,19 +38,29 @@ static void set_error(struct central_report *rep, char *err)
 	rep->error = err;
 }
 
-/* A connection made ready: schema migrated, the source recorded. */
-static int link_up(const struct central_opts *o, const char *path, const char *source_id,
-		   struct central **out, char **err)
+/*
+ * A connection made ready: schema migrated, the source recorded, and all
+ * queued again when the history last sent to another database.
+ */
+static int link_up(const struct central_opts *o, struct store_central *q, const char *path,
+		   struct central_report *rep, struct central **out, char **err)
 {
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
 	struct central *c;
+	char *instance = NULL;
+	int requeued = 0;
 	if (central_connect(o, &c, err))
 		return -1;
-	if (central_migrate(c, err) || central_source_save(c, source_id, host, path, err)) {
+	if (central_migrate(c, err) || central_instance(c, &instance, err) ||
+	    store_central_server(q, instance, &requeued, err) ||
+	    central_source_save(c, rep->source_id, host, path, err)) {
+		free(instance);
 		central_close(c);
 		return -1;
 	}
+	free(instance);
+	rep->requeued |= requeued;
 	*out = c;
 	return 0;
 }
@@ -74,7 +84,7 @@ static int pass(struct store_central *q, struct central *c, const char *source_i
 	return rc ? -1 : 1;
 }
 
-int central_push(const char *path, const struct central_opts *o, struct central_report *rep)
+int central_push(const char *path, const struct central_opts *o, int all, struct central_report *rep)
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->pending = -1;
@@ -87,8 +97,10 @@ int central_push(const char *path, const struct central_opts *o, struct central_
 		return -1;
 	}
 	if (store_central_source(q, rep->source_id, &rep->renewed, &err) ||
-	    link_up(o, path, rep->source_id, &c, &err))
+	    (all && !rep->renewed && store_central_requeue(q, &err)) ||
+	    link_up(o, q, path, rep, &c, &err))
 		goto out;
+	rep->requeued |= all;
 	int r;
 	while ((r = pass(q, c, rep->source_id, &rep->counts, &err)) > 0)
 		;
@@ -141,7 +153,8 @@ static double time_left(struct central_sender *s, int final)
 }
 
 /* Sends until the queue is empty (or the flush's time is up): 0, or -1 with the link dropped. */
-static int drain(struct central_sender *s, struct store_central *q, struct central **c, int final)
+static int drain(struct central_sender *s, struct store_central *q, struct central **c,
+		 const char *source_id, int final)
 {
 	struct central_counts counts = { 0 };
 	char *err = NULL;
@@ -151,7 +164,7 @@ static int drain(struct central_sender *s, struct store_central *q, struct centr
 		if (left < 0.05)
 			break;
 		central_set_timeout(*c, left < CENTRAL_TIMEOUT_S ? left : CENTRAL_TIMEOUT_S);
-		r = pass(q, *c, s->rep.source_id, &counts, &err);
+		r = pass(q, *c, source_id, &counts, &err);
 	} while (r > 0);
 	pthread_mutex_lock(&s->mu);
 	for (int t = 0; t < CENTRAL__COUNT; t++)
@@ -175,6 +188,7 @@ static void *sender_main(void *arg)
 	char *err = NULL;
 	int64_t retry_ms = RETRY_FIRST_MS, next_connect = 0;
 	int have_source = 0;
+	struct central_report mine = { 0 };	/* this thread's: source id, renewed, requeued */
 	if (store_central_open(s->path, &q, &err)) {
 		sender_error(s, err);
 		goto out;
@@ -189,12 +203,16 @@ static void *sender_main(void *arg)
 		final = s->stop;
 		pthread_mutex_unlock(&s->mu);
 		if (!have_source) {
-			if (store_central_source(q, s->rep.source_id, &s->rep.renewed, &err)) {
+			if (store_central_source(q, mine.source_id, &mine.renewed, &err)) {
 				sender_error(s, err);
 				err = NULL;
 				continue;
 			}
 			have_source = 1;
+			pthread_mutex_lock(&s->mu);
+			memcpy(s->rep.source_id, mine.source_id, sizeof(mine.source_id));
+			s->rep.renewed = mine.renewed;
+			pthread_mutex_unlock(&s->mu);
 		}
 		dirty |= store_central_changed(q);
 		if (!dirty && !final)
@@ -206,7 +224,11 @@ static void *sender_main(void *arg)
 				break;
 			if (final && left < CENTRAL_TIMEOUT_S)
 				o.timeout_s = left;
-			if (link_up(&o, s->path, s->rep.source_id, &c, &err)) {
+			int failed = link_up(&o, q, s->path, &mine, &c, &err);
+			pthread_mutex_lock(&s->mu);
+			s->rep.requeued |= mine.requeued;
+			pthread_mutex_unlock(&s->mu);
+			if (failed) {
 				sender_error(s, err);
 				err = NULL;
 				next_connect = clock_wall_ms() + retry_ms;
@@ -216,7 +238,7 @@ static void *sender_main(void *arg)
 			retry_ms = RETRY_FIRST_MS;
 		}
 		if (c)
-			dirty = drain(s, q, &c, final) != 0;
+			dirty = drain(s, q, &c, mine.source_id, final) != 0;
 	}
 out:
 	central_close(c);

@@ -80,6 +80,11 @@ enum central_table {
 const char *central_table_name(enum central_table t);	/* the central (and local) table */
 int central_table_versioned(enum central_table t);
 
+/*
+ * The database's own random id (made with the schema): a history that last
+ * sent to another database (replaced, or a new server) sends all it holds.
+ */
+int central_instance(struct central *c, char **id, char **err);
 /* The source history: id (random, SPEC 11), the host it lives on, its path there. */
 int central_source_save(struct central *c, const char *source_id, const char *host,
 			const char *path, char **err);
@@ -111,15 +116,16 @@ struct central_report {
 	char *error;		/* the last error, owned; NULL when none */
 	char source_id[33];	/* the history's, "" when not known */
 	int renewed;		/* the source id was made (or renewed) now */
+	int requeued;		/* every row was queued again: another database, or push --all */
 };
 void central_report_release(struct central_report *r);
 
 /*
  * `lifeboat push`: sends everything the history at path has queued (a new
- * source id queues all it holds), batch by batch. 0 when nothing is left,
- * -1 with rep->error. Fills *rep either way.
+ * source id queues all it holds; so does `all`), batch by batch. 0 when
+ * nothing is left, -1 with rep->error. Fills *rep either way.
  */
-int central_push(const char *path, const struct central_opts *o, struct central_report *rep);
+int central_push(const char *path, const struct central_opts *o, int all, struct central_report *rep);
 
 /*
  * The background sender of a process that records runs: its own SQLite and

@@ -35,7 +35,8 @@
 
 const char store_central_migration[] =
 	"CREATE TABLE IF NOT EXISTS central_source ("
-	" id TEXT NOT NULL, dev INTEGER, ino INTEGER, btime INTEGER, path TEXT, created_at TEXT);"
+	" id TEXT NOT NULL, dev INTEGER, ino INTEGER, btime INTEGER, path TEXT, created_at TEXT,"
+	" server_id TEXT);"
 	"CREATE TABLE IF NOT EXISTS central_queue ("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl INTEGER NOT NULL,"
 	" run_id TEXT, a INTEGER, b INTEGER, c INTEGER, d TEXT);"
@@ -191,6 +192,49 @@ fail:
 rollback:
 	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
+}
+
+int store_central_server(struct store_central *q, const char *server_id, int *requeued, char **err)
+{
+	*requeued = 0;
+	if (exec(q, "BEGIN IMMEDIATE", err, "begin a transaction"))
+		return -1;
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(q->db, "SELECT server_id FROM central_source", -1, &s, NULL))
+		goto fail;
+	const char *old = sqlite3_step(s) == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	int same = old && !strcmp(old, server_id);
+	*requeued = old && !same;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (same)
+		return exec(q, "COMMIT", err, "commit");
+	if (*requeued && exec(q, requeue_sql, err, "queue the history for the central server"))
+		goto rollback;
+	if (sqlite3_prepare_v2(q->db, "UPDATE central_source SET server_id = ?1", -1, &s, NULL))
+		goto fail;
+	sqlite3_bind_text(s, 1, server_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	return exec(q, "COMMIT", err, "commit the central server's id");
+fail:
+	fail(q, err, "record the central server's id");
+	sqlite3_finalize(s);
+rollback:
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int store_central_requeue(struct store_central *q, char **err)
+{
+	if (exec(q, "BEGIN IMMEDIATE", err, "begin a transaction"))
+		return -1;
+	if (exec(q, requeue_sql, err, "queue the history for the central server")) {
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return exec(q, "COMMIT", err, "commit");
 }
 
 /* ---- batches ---- */

@@ -34,6 +34,14 @@ void store_central_close(struct store_central *q);
  */
 int store_central_source(struct store_central *q, char id[33], int *renewed, char **err);
 
+/*
+ * The central database this history sends to (central_instance): when it is
+ * not the one it sent to before, every row is queued again (*requeued = 1).
+ */
+int store_central_server(struct store_central *q, const char *server_id, int *requeued, char **err);
+/* Every row the history holds, queued again (`push --all`). */
+int store_central_requeue(struct store_central *q, char **err);
+
 /* One batch: up to `max` queue entries, oldest first, each table's rows as one JSON array. */
 struct central_batch {
 	char *json[CENTRAL__COUNT];	/* owned; NULL when the table has none */

@@ -15,6 +15,9 @@ static int cmd_note(const struct cmd_args *a)
 	int rc = text.len ? act_on_run("note", a->args[0], "note", NULL, text.buf)
 			  : usage_error("note", "give a run id and the note's text");
 	strbuf_release(&text);
+	/* a finished run's process no longer sends: the note goes to the team history from here */
+	if (!rc)
+		finish_central(start_central());
 	return rc;
 }
 

@@ -11,6 +11,8 @@
 #include "config.h"
 #include "runner.h"
 
+enum { PUSH_OPT_ALL = OPT_CODE + 64 };
+
 static int cmd_push(const struct cmd_args *a)
 {
 	if (a->nargs)
@@ -36,13 +38,16 @@ static int cmd_push(const struct cmd_args *a)
 	char *db = absolute_db();
 	struct central_report rep;
 	char *server = central_server_name(o.url);
-	int failed = central_push(db, &o, &rep);
+	int failed = central_push(db, &o, opt_count(a, PUSH_OPT_ALL) > 0, &rep);
 	long total = 0;
 	for (int t = 0; t < CENTRAL__COUNT; t++)
 		total += rep.counts.rows[t];
 	if (!g_opts.quiet) {
 		if (rep.renewed)
 			printf("history %s: new source id %s (every row queued)\n", db, rep.source_id);
+		else if (rep.requeued)
+			printf("history %s: every row queued again (%s)\n", db,
+			       opt_count(a, PUSH_OPT_ALL) ? "--all" : "it last sent to another database");
 		printf("pushed %ld row%s to %s (%ld new or changed)", total, total == 1 ? "" : "s", server,
 		       rep.counts.changed);
 		for (int t = 0, first = 1; t < CENTRAL__COUNT; t++)
@@ -70,10 +75,13 @@ static int cmd_push(const struct cmd_args *a)
 	return failed ? 1 : 0;
 }
 
-static const struct opt push_options[] = { OPT_END };
+static const struct opt push_options[] = {
+	{ PUSH_OPT_ALL, "all", NULL, "send every row again (after the central database was restored)" },
+	OPT_END
+};
 
 const struct cmd cmd_push_entry = {
 	"push", cmd_push, "", "send the history's backlog to the central PostgreSQL",
 	push_options,
-	"push\n--db ci-runner.db push",
+	"push\n--db ci-runner.db push\npush --all",
 };

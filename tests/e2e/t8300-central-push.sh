@@ -96,4 +96,34 @@ test_expect_success 'a key whose content differs is reported and kept in conflic
 	test "$(psql_q "select count(*) from conflicts where tbl = '\''audit'\'' and source_id = '\''$src'\''")" = 1 &&
 	test "$(psql_q "select detail from audit where source_id = '\''$src'\'' and seq = 1")" = tampered
 '
+
+test_expect_success 'a note on a finished run reaches the team history at once' '
+	id=$(sql .lifeboat/history.db "select id from runs") &&
+	lb note "$id" "reviewed by the team" &&
+	test "$(psql_q "select count(*) from notes where text = '\''reviewed by the team'\''")" = 1
+'
+
+test_expect_success 'a history that last sent to another database sends it everything' '
+	"$PG_BIN/psql" -X -q -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE other OWNER lifeboat" &&
+	printf "central:\n  url: \"postgresql://lifeboat@127.0.0.1:%s/other\"\n" "$PG_PORT" >other.yaml &&
+	lb --config other.yaml push >out &&
+	cat out &&
+	assert_contains out "every row queued again (it last sent to another database)" &&
+	other() { psql -X -A -t "postgresql://lifeboat@127.0.0.1:$PG_PORT/other" -c "$1"; } &&
+	test "$(other "select count(*) from steps")" = "$(sql .lifeboat/history.db "select count(*) from steps")" &&
+	test "$(other "select count(*) from audit")" = "$(sql .lifeboat/history.db "select count(*) from audit")" &&
+	lb --config other.yaml push >out2 &&
+	assert_not_contains out2 "queued again"
+'
+
+test_expect_success 'push --all sends every row again, which changes nothing' '
+	rows=$(psql_q "select (select count(*) from runs) + (select count(*) from steps) + (select count(*) from audit) + (select count(*) from notes)") &&
+	lb push --all >out 2>&1 &&
+	cat out &&
+	assert_contains out "every row queued again (--all)" &&
+	assert_contains out "(0 new or changed)" &&
+	assert_contains out "1 row differed" &&
+	assert_contains out "nothing left to push" &&
+	test "$(psql_q "select (select count(*) from runs) + (select count(*) from steps) + (select count(*) from audit) + (select count(*) from notes)")" = "$rows"
+'
 test_done
