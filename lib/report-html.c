@@ -165,70 +165,173 @@ static void svg_title(struct strbuf *sb, const char *name, double secs, double b
 	strbuf_addstr(sb, "</title>");
 }
 
-struct marker {
-	int64_t ms;
-	const char *name, *color, *dash;
+/* A marker's name above the chart: where it may go and where it went. */
+struct mark_label {
+	const char *color, *dash;	/* of the marker */
+	char text[96];
+	double x;		/* the marker's line, or the edge it lies beyond */
+	double w;		/* estimated width */
+	int end;		/* preferred: text ends left of x (else starts right of it) */
+	int on_axis;		/* its line is drawn; the name may go either side of it */
+	int row, flipped;	/* the choice made */
 };
 
+#define MARKS 3			/* t0, t1, the RTO deadline */
+#define MARK_ROWS 3		/* the third only when two cannot hold the names apart */
+#define MARK_GAP 8		/* least space between two names in a row */
+
+/* The markers of a run and their names' places; rows says how many rows they take. */
+struct marks {
+	struct mark_label l[MARKS];
+	size_t n;
+	int rows;
+};
+
+static const int mark_row_y[MARK_ROWS] = { 14, 30, -2 };	/* the third above the chart */
+
+static void mark_span(const struct mark_label *l, int flipped, double *from, double *to)
+{
+	*from = l->end != flipped ? l->x - 4 - l->w : l->x + 4;
+	*to = *from + l->w;
+}
+
 /*
- * t0, t1 and the deadline as vertical lines, their names above the chart
- * in two rows so that close ones do not overprint; a marker off the axis
- * is named at the edge it lies beyond.
+ * How far the names overlap (MARK_GAP included) for one choice of rows and
+ * sides, plus small costs that make ties go to the first row, to a name on
+ * its own side, and away from the third row.
  */
-static void svg_markers(struct strbuf *sb, const struct run_rec *r, const struct axis *ax,
-			double bottom)
+static double mark_cost(const struct mark_label *l, size_t n, const int *row, const int *flip)
+{
+	static const double row_cost[MARK_ROWS] = { 0, 0.001, 0.1 };
+	double cost = 0;
+	for (size_t i = 0; i < n; i++) {
+		double a0, a1;
+		mark_span(&l[i], flip[i], &a0, &a1);
+		cost += row_cost[row[i]] + flip[i] * 0.002;
+		for (size_t j = 0; j < i; j++) {
+			double b0, b1;
+			mark_span(&l[j], flip[j], &b0, &b1);
+			double over = fmin(a1, b1) + MARK_GAP - fmax(a0, b0);
+			if (row[i] == row[j] && over > 0)
+				cost += over;
+		}
+	}
+	return cost;
+}
+
+/*
+ * Rows and sides for the names, the choice where they overlap the least
+ * (with a row each they never do): a name may go in any row, and on either
+ * side of its line when the marker is on the axis and the name stays inside
+ * the chart.
+ */
+static void mark_place(struct marks *mk)
+{
+	struct mark_label *l = mk->l;
+	int choices = 2 * MARK_ROWS, combos = 1;
+	for (size_t i = 0; i < mk->n; i++)
+		combos *= choices;
+	double best = INFINITY;
+	for (int c = 0; c < combos; c++) {
+		int row[MARKS], flip[MARKS], ok = 1;
+		for (size_t i = 0, k = (size_t)c; i < mk->n; i++, k /= (size_t)choices) {
+			row[i] = (int)(k % MARK_ROWS);
+			flip[i] = (int)(k / MARK_ROWS % 2);
+			double from, to;
+			mark_span(&l[i], flip[i], &from, &to);
+			if (flip[i] && (!l[i].on_axis || from < 0 || to > SVG_W))
+				ok = 0;
+		}
+		double cost = ok ? mark_cost(l, mk->n, row, flip) : INFINITY;
+		if (cost < best) {
+			best = cost;
+			for (size_t i = 0; i < mk->n; i++)
+				l[i].row = row[i], l[i].flipped = flip[i];
+		}
+	}
+	mk->rows = 2;
+	for (size_t i = 0; i < mk->n; i++)
+		if (l[i].row + 1 > mk->rows)
+			mk->rows = l[i].row + 1;
+}
+
+/* The name of a marker at ms and where it stands: at its line, or at the edge it lies beyond. */
+static void mark_label_make(struct mark_label *l, int64_t ms, const char *name, const struct run_rec *r,
+			    const struct axis *ax, int deadline)
+{
+	char d[32];
+	if (axis_has(ax, ms)) {
+		l->x = gx(ax, ms);
+		l->on_axis = 1;
+		snprintf(l->text, sizeof(l->text), "%s", name);
+	} else if (ms > ax->hi) {
+		l->x = G_X + G_W;
+		if (deadline)	/* the deadline says what it is: t0 + the target */
+			snprintf(l->text, sizeof(l->text), "%s at t0 + %s \xe2\x86\x92", name,
+				 dur(r->rto_target_s, d));
+		else
+			snprintf(l->text, sizeof(l->text), "%s %s later \xe2\x86\x92", name,
+				 dur((double)(ms - ax->hi) / 1000.0, d));
+		l->end = 1;
+	} else {
+		l->x = G_X;
+		snprintf(l->text, sizeof(l->text), "\xe2\x86\x90 %s %s earlier", name,
+			 dur((double)(ax->lo - ms) / 1000.0, d));
+	}
+	l->w = 6.4 * (double)utf8_width(l->text);
+	if (l->x + 4 + l->w > SVG_W - 2)
+		l->end = 1;
+}
+
+/*
+ * t0, t1 and the deadline: where their lines go and their names above the
+ * chart, in rows so that close ones do not overprint; a marker off the
+ * axis is named at the edge it lies beyond.
+ */
+static void marks_plan(struct marks *mk, const struct run_rec *r, const struct axis *ax)
 {
 	int64_t dl = r->incident_ms != TS_NONE && isfinite(r->rto_target_s)
 			     ? r->incident_ms + (int64_t)(r->rto_target_s * 1000.0)
 			     : TS_NONE;
-	const struct marker m[] = {
+	const struct {
+		int64_t ms;
+		const char *name, *color, *dash;
+	} all[MARKS] = {
 		{ r->incident_ms, "t0 incident", "#e8590c", NULL },
 		{ r->restored_ms, "t1 restored", "#2b8a3e", NULL },
 		{ dl, "RTO deadline", "#c92a2a", "6 4" },
 	};
-	double row_end[2] = { -1e9, -1e9 };
-	for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
-		if (m[i].ms == TS_NONE)
+	memset(mk, 0, sizeof(*mk));
+	for (size_t i = 0; i < MARKS; i++) {
+		if (all[i].ms == TS_NONE)
 			continue;
-		char d[32], label[96];
-		double x;
-		const char *anchor = "start";
-		if (axis_has(ax, m[i].ms)) {
-			x = gx(ax, m[i].ms);
-			snprintf(label, sizeof(label), "%s", m[i].name);
+		struct mark_label *l = &mk->l[mk->n++];
+		l->color = all[i].color;
+		l->dash = all[i].dash;
+		mark_label_make(l, all[i].ms, all[i].name, r, ax, i == 2);
+	}
+	mark_place(mk);
+}
+
+/* The markers' lines and names, and the notes as small diamonds on the top edge. */
+static void svg_markers(struct strbuf *sb, const struct run_rec *r, const struct axis *ax,
+			const struct marks *mk, double bottom)
+{
+	for (size_t i = 0; i < mk->n; i++) {
+		const struct mark_label *l = &mk->l[i];
+		if (l->on_axis)
 			strbuf_addf(sb, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-					"stroke-width=\"2\"%s%s%s/>\n", x, G_TOP - 12, x, bottom,
-				    m[i].color, m[i].dash ? " stroke-dasharray=\"" : "",
-				    m[i].dash ? m[i].dash : "", m[i].dash ? "\"" : "");
-		} else if (m[i].ms > ax->hi) {
-			x = G_X + G_W;
-			if (i == 2)	/* the deadline says what it is: t0 + the target */
-				snprintf(label, sizeof(label), "%s at t0 + %s \xe2\x86\x92", m[i].name,
-					 dur(r->rto_target_s, d));
-			else
-				snprintf(label, sizeof(label), "%s %s later \xe2\x86\x92", m[i].name,
-					 dur((double)(m[i].ms - ax->hi) / 1000.0, d));
-			anchor = "end";
-		} else {
-			x = G_X;
-			snprintf(label, sizeof(label), "\xe2\x86\x90 %s %s earlier", m[i].name,
-				 dur((double)(ax->lo - m[i].ms) / 1000.0, d));
-		}
-		double w = 6.4 * (double)utf8_width(label);
-		double from = x + 4;
-		if (!strcmp(anchor, "end") || from + w > SVG_W - 2) {
-			anchor = "end";
-			from = x - 4 - w;
-		}
-		int row = from > row_end[0] + 8 ? 0 : from > row_end[1] + 8 ? 1 : 1;
-		row_end[row] = from + w;
+					"stroke-width=\"2\"%s%s%s/>\n", l->x, G_TOP - 12, l->x, bottom,
+				    l->color, l->dash ? " stroke-dasharray=\"" : "",
+				    l->dash ? l->dash : "", l->dash ? "\"" : "");
+		int end = l->end != l->flipped;
 		strbuf_addf(sb, "<text class=\"mk\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
-				"style=\"fill:%s\">", !strcmp(anchor, "end") ? x - 4 : x + 4,
-			    row ? 30 : 14, anchor, m[i].color);
-		h_text(sb, label);
+				"style=\"fill:%s\">", end ? l->x - 4 : l->x + 4,
+			    mark_row_y[l->row], end ? "end" : "start", l->color);
+		h_text(sb, l->text);
 		strbuf_addstr(sb, "</text>\n");
 	}
-	for (size_t i = 0; i < r->nnotes; i++) {	/* notes: small diamonds on the top edge */
+	for (size_t i = 0; i < r->nnotes; i++) {
 		const struct note_rec *n = &r->notes[i];
 		if (!axis_has(ax, n->at_ms))
 			continue;
@@ -253,9 +356,12 @@ static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct 
 		h += G_PHASE_H + G_GAP + (with_steps ? (double)r->phases[i].nsteps * G_STEP_H : 0);
 	double bottom = h - G_AXIS_H;
 	char d[32], b[32];
-	strbuf_addf(sb, "<svg class=\"gantt\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d "
+	struct marks mk;
+	marks_plan(&mk, r, ax);
+	int above = mk.rows > 2 ? 16 : 0;	/* the third row of names: the view reaches above 0 */
+	strbuf_addf(sb, "<svg class=\"gantt\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 %d %d "
 			"%.0f\" role=\"img\" aria-label=\"Timeline of phases and steps against their "
-			"budgets\">\n", SVG_W, h);
+			"budgets\">\n", -above, SVG_W, h + above);
 	strbuf_addstr(sb, "<defs><pattern id=\"lb-wait\" width=\"6\" height=\"6\" "
 			  "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
 			  "<rect width=\"6\" height=\"6\" fill=\"#ffe3a3\"/>"
@@ -377,7 +483,7 @@ static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct 
 		}
 		y += G_GAP;
 	}
-	svg_markers(sb, r, ax, bottom);
+	svg_markers(sb, r, ax, &mk, bottom);
 	strbuf_addstr(sb, "</svg>\n");
 }
 

@@ -983,6 +983,72 @@ static void test_html(void **state)
 	run_rec_free(r);
 }
 
+/*
+ * The markers' names (t0, t1, the RTO deadline) never overprint, however
+ * close their lines: each <text class="mk"> is read back, its width taken
+ * as the page estimates it (6.4 units a character), and those in one row
+ * compared; each lies inside the chart's view.
+ */
+static void marker_names_apart(const char *html, int want)
+{
+	struct {
+		double from, to;
+		int y;
+	} box[8];
+	int n = 0, top, width;
+	const char *svg = strstr(html, "<svg class=\"gantt\"");
+	assert_non_null(svg);
+	assert_int_equal(sscanf(strstr(svg, "viewBox=\""), "viewBox=\"0 %d %d", &top, &width), 2);
+	for (const char *p = html; (p = strstr(p, "<text class=\"mk\"")) && n < 8; p++) {
+		double x;
+		char anchor[8];
+		assert_int_equal(sscanf(p, "<text class=\"mk\" x=\"%lf\" y=\"%d\" text-anchor=\"%7[a-z]\"",
+					&x, &box[n].y, anchor), 3);
+		const char *t = strchr(p, '>') + 1, *e = strstr(t, "</text>");
+		size_t chars = 0;
+		for (const char *c = t; c < e; c++)
+			chars += ((unsigned char)*c & 0xc0) != 0x80;
+		double w = 6.4 * (double)chars;
+		box[n].from = strcmp(anchor, "end") ? x : x - w;
+		box[n].to = box[n].from + w;
+		assert_true(box[n].from >= 0 && box[n].to <= width);	/* inside the view */
+		assert_true(box[n].y - 10 >= top);
+		n++;
+	}
+	assert_int_equal(n, want);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (box[i].y == box[j].y && box[i].to > box[j].from && box[j].to > box[i].from)
+				fail_msg("marker names %d [%.1f, %.1f] and %d [%.1f, %.1f] overlap in row y=%d",
+					 j, box[j].from, box[j].to, i, box[i].from, box[i].to, box[i].y);
+}
+
+static void test_html_markers(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t incident, restored;	/* after T0 */
+		double rto_s;
+		int names;
+	} cases[] = {
+		{ 100, 2100, 1, 3 },		/* t0, the deadline and t1 within 25 of 724 units */
+		{ 100, 100, 0, 3 },		/* all three on one line */
+		{ 100, 50101, 900, 3 },		/* the deadline named at the right edge */
+		{ 60000, 62000, 1, 3 },		/* all three at the right end */
+		{ 100, 1100, NAN, 2 },		/* no target: no deadline */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct run_rec *r = full_run();
+		r->incident_ms = T0 + cases[i].incident;
+		r->restored_ms = T0 + cases[i].restored;
+		r->rto_target_s = cases[i].rto_s;
+		char *html = report_html_string(r, NULL);
+		marker_names_apart(html, cases[i].names);
+		free(html);
+		run_rec_free(r);
+	}
+}
+
 static void test_formats(void **state)
 {
 	(void)state;
@@ -1036,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_html_markers),
 		cmocka_unit_test(test_formats),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
