@@ -197,8 +197,9 @@ static void mark_span(const struct mark_label *l, int flipped, double *from, dou
 
 /*
  * How far the names overlap (MARK_GAP included) for one choice of rows and
- * sides, plus small costs that make ties go to the first row, to a name on
- * its own side, and away from the third row.
+ * sides, plus small costs that break ties: the upper row to the earlier
+ * marker; two rows with each name on its own side of its line, then a name
+ * on the other side, then a third row.
  */
 static double mark_cost(const struct mark_label *l, size_t n, const int *row, const int *flip)
 {
@@ -207,7 +208,7 @@ static double mark_cost(const struct mark_label *l, size_t n, const int *row, co
 	for (size_t i = 0; i < n; i++) {
 		double a0, a1;
 		mark_span(&l[i], flip[i], &a0, &a1);
-		cost += row_cost[row[i]] + flip[i] * 0.002;
+		cost += row_cost[row[i]] * (double)(MARKS - i) + flip[i] * 0.01;
 		for (size_t j = 0; j < i; j++) {
 			double b0, b1;
 			mark_span(&l[j], flip[j], &b0, &b1);
@@ -345,29 +346,11 @@ static void svg_markers(struct strbuf *sb, const struct run_rec *r, const struct
 	}
 }
 
-static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct axis *ax)
+/* Alternate phase bands, then the time grid counted from t0 and the axis line over them. */
+static void gantt_grid(struct strbuf *sb, const struct run_rec *r, const struct axis *ax,
+		       int with_steps, double bottom)
 {
-	size_t nsteps = 0;
-	for (size_t i = 0; i < r->nphases; i++)
-		nsteps += r->phases[i].nsteps;
-	int with_steps = nsteps <= G_MAX_STEPS;
-	double h = G_TOP + G_AXIS_H;
-	for (size_t i = 0; i < r->nphases; i++)
-		h += G_PHASE_H + G_GAP + (with_steps ? (double)r->phases[i].nsteps * G_STEP_H : 0);
-	double bottom = h - G_AXIS_H;
-	char d[32], b[32];
-	struct marks mk;
-	marks_plan(&mk, r, ax);
-	int above = mk.rows > 2 ? 16 : 0;	/* the third row of names: the view reaches above 0 */
-	strbuf_addf(sb, "<svg class=\"gantt\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 %d %d "
-			"%.0f\" role=\"img\" aria-label=\"Timeline of phases and steps against their "
-			"budgets\">\n", -above, SVG_W, h + above);
-	strbuf_addstr(sb, "<defs><pattern id=\"lb-wait\" width=\"6\" height=\"6\" "
-			  "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
-			  "<rect width=\"6\" height=\"6\" fill=\"#ffe3a3\"/>"
-			  "<rect width=\"3\" height=\"6\" fill=\"#f08c00\"/></pattern></defs>\n");
-
-	/* phase bands first, so grid lines and bars draw over them */
+	char d[32];
 	double y = G_TOP;
 	for (size_t i = 0; i < r->nphases; i++) {
 		double bh = G_PHASE_H + (with_steps ? (double)r->phases[i].nsteps * G_STEP_H : 0);
@@ -376,7 +359,6 @@ static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct 
 					"fill=\"#f7f8fb\"/>\n", y - G_GAP / 2.0, SVG_W, bh + G_GAP);
 		y += bh + G_GAP;
 	}
-	/* the time grid, counted from t0 */
 	double step = nice_step((double)(ax->hi - ax->lo) / 1000.0, 8);
 	double from = (double)(ax->lo - ax->origin) / 1000.0, to = (double)(ax->hi - ax->origin) / 1000.0;
 	for (double k = ceil(from / step - 1e-9); k * step <= to + 1e-9; k++) {
@@ -390,97 +372,136 @@ static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct 
 	}
 	strbuf_addf(sb, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#98a2b3\"/>\n", G_X,
 		    bottom, G_X + G_W, bottom);
+}
 
-	y = G_TOP;
+/* A phase's name and "role · duration of budget" in the label column, its row starting at y. */
+static void gantt_phase_label(struct strbuf *sb, const struct phase_rec *p, double y)
+{
+	char d[32], b[32];
+	char *name = utf8_trunc(p->name, 30);
+	strbuf_addf(sb, "<text class=\"pl\" x=\"10\" y=\"%.1f\">", y + 15);
+	h_text(sb, name);
+	strbuf_addf(sb, "</text>\n<text class=\"ps\" x=\"10\" y=\"%.1f\">", y + 30);
+	char *role = utf8_trunc(p->role ? p->role : "", 14);
+	h_text(sb, role);
+	strbuf_addstr(sb, *role ? " \xc2\xb7 " : "");
+	free(role);
+	if (p->started_ms == TS_NONE)
+		strbuf_addstr(sb, "not run");
+	else
+		strbuf_addstr(sb, dur(p->duration_s, d));
+	if (isfinite(p->budget_s))
+		strbuf_addf(sb, " of %s", dur(p->budget_s, b));
+	if (p->over_budget)
+		strbuf_addstr(sb, " <tspan class=\"over\">over budget</tspan>");
+	else if (p->fault)
+		strbuf_addstr(sb, " \xc2\xb7 fault");
+	else if (p->cleanup)
+		strbuf_addstr(sb, " \xc2\xb7 cleanup");
+	strbuf_addstr(sb, "</text>\n");
+	free(name);
+}
+
+/* A phase's bar over its budget's dashed box, with the waits for a person hatched on it. */
+static void gantt_phase_bar(struct strbuf *sb, const struct phase_rec *p, const struct axis *ax,
+			    double y)
+{
+	char b[32];
+	double by = y + 8, bh = 22;
+	if (p->started_ms == TS_NONE) {
+		strbuf_addstr(sb, "<rect class=\"phase\" data-phase=\"");
+		xml_add(sb, p->name ? p->name : "", 1);
+		strbuf_addf(sb, "\" data-status=\"%s\" x=\"%d\" y=\"%.1f\" width=\"0\" "
+				"height=\"%.1f\" fill=\"%s\"/>\n<text class=\"ps\" x=\"%d\" "
+				"y=\"%.1f\">not run</text>\n", status_name(p->status), G_X, by, bh,
+			    status_fill(p->status), G_X + 6, by + 15);
+		return;
+	}
+	double x1 = gx(ax, p->started_ms);
+	if (isfinite(p->budget_s)) {
+		int64_t be = p->started_ms + (int64_t)(p->budget_s * 1000.0);
+		double x2 = gx(ax, be);
+		strbuf_addf(sb, "<rect class=\"budget\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				"height=\"%.1f\" rx=\"4\" fill=\"#eef1f6\" stroke=\"#98a2b3\" "
+				"stroke-width=\"1.2\" stroke-dasharray=\"4 3\"><title>budget %s"
+				"</title></rect>\n", x1, by - 4, x2 - x1 < 1 ? 1 : x2 - x1,
+			    bh + 8, dur(p->budget_s, b));
+		if (be > ax->hi)
+			strbuf_addf(sb, "<text class=\"ps\" x=\"%d\" y=\"%.1f\" "
+					"text-anchor=\"end\">budget %s \xe2\x86\x92</text>\n",
+				    G_X + G_W - 4, by + 15, b);
+	}
+	int64_t end = p->ended_ms != TS_NONE ? p->ended_ms : ax->hi;
+	double x2 = gx(ax, end);
+	strbuf_addf(sb, "<rect class=\"phase\" data-phase=\"");
+	xml_add(sb, p->name ? p->name : "", 1);
+	strbuf_addf(sb, "\" data-status=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\" rx=\"3\" fill=\"%s\"%s>", status_name(p->status), x1,
+		    by, x2 - x1 < 3 ? 3 : x2 - x1, bh, status_fill(p->status),
+		    p->over_budget ? " stroke=\"#c4262e\" stroke-width=\"2\"" : "");
+	svg_title(sb, p->name, p->duration_s, p->budget_s, p->status, 0);
+	strbuf_addstr(sb, "</rect>\n");
+	for (size_t j = 0; j < p->nsteps; j++)
+		svg_wait(sb, ax, &p->steps[j], by, bh);
+}
+
+/* A step's row starting at y: name and duration in the label column, its bar on the track. */
+static void gantt_step(struct strbuf *sb, const struct step_rec *s, const struct axis *ax, double y)
+{
+	char d[32];
+	char *sname = utf8_trunc(s->name, 26);
+	strbuf_addf(sb, "<text class=\"sl\" x=\"24\" y=\"%.1f\">%s", y + 14,
+		    s->section == SEC_ROLLBACK ? "\xe2\x86\xba " : "");
+	h_text(sb, sname);
+	free(sname);
+	strbuf_addf(sb, "</text>\n<text class=\"sd\" x=\"%d\" y=\"%.1f\" "
+			"text-anchor=\"end\">", G_LABEL_W, y + 14);
+	if (s->started_ms != TS_NONE)
+		strbuf_addstr(sb, dur(s->duration_s, d));
+	if (s->attempts > 1)
+		strbuf_addf(sb, " \xc3\x97%d", s->attempts);
+	strbuf_addstr(sb, "</text>\n");
+	if (s->started_ms == TS_NONE)
+		return;
+	int64_t end = s->ended_ms != TS_NONE ? s->ended_ms : ax->hi;
+	double x1 = gx(ax, s->started_ms), x2 = gx(ax, end);
+	strbuf_addf(sb, "<rect class=\"step\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"9\" rx=\"2\" fill=\"%s\" fill-opacity=\"0.7\">",
+		    x1, y + 6, x2 - x1 < 3 ? 3 : x2 - x1, status_fill(s->status));
+	svg_title(sb, s->name, s->duration_s, NAN, s->status, s->attempts);
+	strbuf_addstr(sb, "</rect>\n");
+	svg_wait(sb, ax, s, y + 6, 9);
+}
+
+static void html_gantt(struct strbuf *sb, const struct run_rec *r, const struct axis *ax)
+{
+	size_t nsteps = 0;
+	for (size_t i = 0; i < r->nphases; i++)
+		nsteps += r->phases[i].nsteps;
+	int with_steps = nsteps <= G_MAX_STEPS;
+	double h = G_TOP + G_AXIS_H;
+	for (size_t i = 0; i < r->nphases; i++)
+		h += G_PHASE_H + G_GAP + (with_steps ? (double)r->phases[i].nsteps * G_STEP_H : 0);
+	double bottom = h - G_AXIS_H;
+	struct marks mk;
+	marks_plan(&mk, r, ax);
+	int above = mk.rows > 2 ? 16 : 0;	/* the third row of names: the view reaches above 0 */
+	strbuf_addf(sb, "<svg class=\"gantt\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 %d %d "
+			"%.0f\" role=\"img\" aria-label=\"Timeline of phases and steps against their "
+			"budgets\">\n", -above, SVG_W, h + above);
+	strbuf_addstr(sb, "<defs><pattern id=\"lb-wait\" width=\"6\" height=\"6\" "
+			  "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+			  "<rect width=\"6\" height=\"6\" fill=\"#ffe3a3\"/>"
+			  "<rect width=\"3\" height=\"6\" fill=\"#f08c00\"/></pattern></defs>\n");
+	gantt_grid(sb, r, ax, with_steps, bottom);	/* first, so the bars draw over it */
+	double y = G_TOP;
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
-		char *name = utf8_trunc(p->name, 30);
-		strbuf_addf(sb, "<text class=\"pl\" x=\"10\" y=\"%.1f\">", y + 15);
-		h_text(sb, name);
-		strbuf_addf(sb, "</text>\n<text class=\"ps\" x=\"10\" y=\"%.1f\">", y + 30);
-		char *role = utf8_trunc(p->role ? p->role : "", 14);
-		h_text(sb, role);
-		strbuf_addstr(sb, *role ? " \xc2\xb7 " : "");
-		free(role);
-		if (p->started_ms == TS_NONE)
-			strbuf_addstr(sb, "not run");
-		else
-			strbuf_addstr(sb, dur(p->duration_s, d));
-		if (isfinite(p->budget_s))
-			strbuf_addf(sb, " of %s", dur(p->budget_s, b));
-		if (p->over_budget)
-			strbuf_addstr(sb, " <tspan class=\"over\">over budget</tspan>");
-		else if (p->fault)
-			strbuf_addstr(sb, " \xc2\xb7 fault");
-		else if (p->cleanup)
-			strbuf_addstr(sb, " \xc2\xb7 cleanup");
-		strbuf_addstr(sb, "</text>\n");
-		free(name);
-
-		double by = y + 8, bh = 22;
-		if (p->started_ms != TS_NONE) {
-			double x1 = gx(ax, p->started_ms);
-			if (isfinite(p->budget_s)) {
-				int64_t be = p->started_ms + (int64_t)(p->budget_s * 1000.0);
-				double x2 = gx(ax, be);
-				strbuf_addf(sb, "<rect class=\"budget\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-						"height=\"%.1f\" rx=\"4\" fill=\"#eef1f6\" stroke=\"#98a2b3\" "
-						"stroke-width=\"1.2\" stroke-dasharray=\"4 3\"><title>budget %s"
-						"</title></rect>\n", x1, by - 4, x2 - x1 < 1 ? 1 : x2 - x1,
-					    bh + 8, dur(p->budget_s, b));
-				if (be > ax->hi)
-					strbuf_addf(sb, "<text class=\"ps\" x=\"%d\" y=\"%.1f\" "
-							"text-anchor=\"end\">budget %s \xe2\x86\x92</text>\n",
-						    G_X + G_W - 4, by + 15, b);
-			}
-			int64_t end = p->ended_ms != TS_NONE ? p->ended_ms : ax->hi;
-			double x2 = gx(ax, end);
-			strbuf_addf(sb, "<rect class=\"phase\" data-phase=\"");
-			xml_add(sb, p->name ? p->name : "", 1);
-			strbuf_addf(sb, "\" data-status=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-					"height=\"%.1f\" rx=\"3\" fill=\"%s\"%s>", status_name(p->status), x1,
-				    by, x2 - x1 < 3 ? 3 : x2 - x1, bh, status_fill(p->status),
-				    p->over_budget ? " stroke=\"#c4262e\" stroke-width=\"2\"" : "");
-			svg_title(sb, p->name, p->duration_s, p->budget_s, p->status, 0);
-			strbuf_addstr(sb, "</rect>\n");
-			for (size_t j = 0; j < p->nsteps; j++)
-				svg_wait(sb, ax, &p->steps[j], by, bh);
-		} else {
-			strbuf_addstr(sb, "<rect class=\"phase\" data-phase=\"");
-			xml_add(sb, p->name ? p->name : "", 1);
-			strbuf_addf(sb, "\" data-status=\"%s\" x=\"%d\" y=\"%.1f\" width=\"0\" "
-					"height=\"%.1f\" fill=\"%s\"/>\n<text class=\"ps\" x=\"%d\" "
-					"y=\"%.1f\">not run</text>\n", status_name(p->status), G_X, by, bh,
-				    status_fill(p->status), G_X + 6, by + 15);
-		}
+		gantt_phase_label(sb, p, y);
+		gantt_phase_bar(sb, p, ax, y);
 		y += G_PHASE_H;
-		for (size_t j = 0; with_steps && j < p->nsteps; j++) {
-			const struct step_rec *s = &p->steps[j];
-			char *sname = utf8_trunc(s->name, 26);
-			strbuf_addf(sb, "<text class=\"sl\" x=\"24\" y=\"%.1f\">%s", y + 14,
-				    s->section == SEC_ROLLBACK ? "\xe2\x86\xba " : "");
-			h_text(sb, sname);
-			free(sname);
-			strbuf_addf(sb, "</text>\n<text class=\"sd\" x=\"%d\" y=\"%.1f\" "
-					"text-anchor=\"end\">", G_LABEL_W, y + 14);
-			if (s->started_ms != TS_NONE)
-				strbuf_addstr(sb, dur(s->duration_s, d));
-			if (s->attempts > 1)
-				strbuf_addf(sb, " \xc3\x97%d", s->attempts);
-			strbuf_addstr(sb, "</text>\n");
-			if (s->started_ms != TS_NONE) {
-				int64_t end = s->ended_ms != TS_NONE ? s->ended_ms : ax->hi;
-				double x1 = gx(ax, s->started_ms), x2 = gx(ax, end);
-				strbuf_addf(sb, "<rect class=\"step\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-						"height=\"9\" rx=\"2\" fill=\"%s\" fill-opacity=\"0.7\">",
-					    x1, y + 6, x2 - x1 < 3 ? 3 : x2 - x1,
-					    status_fill(s->status));
-				svg_title(sb, s->name, s->duration_s, NAN, s->status, s->attempts);
-				strbuf_addstr(sb, "</rect>\n");
-				svg_wait(sb, ax, s, y + 6, 9);
-			}
-			y += G_STEP_H;
-		}
+		for (size_t j = 0; with_steps && j < p->nsteps; j++, y += G_STEP_H)
+			gantt_step(sb, &p->steps[j], ax, y);
 		y += G_GAP;
 	}
 	svg_markers(sb, r, ax, &mk, bottom);
