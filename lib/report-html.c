@@ -781,59 +781,162 @@ static void html_detail(struct strbuf *sb, const char *label, const char *value,
 	strbuf_addf(sb, "%s</dd>\n", code && value ? "</code>" : "");
 }
 
+/* The document's head: title, CSS; then <body> and <main> open. */
+static void html_head(struct strbuf *sb, const struct run_rec *run, const char *rb)
+{
+	char b1[32];
+	strbuf_addstr(sb, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
+			   "<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" "
+			   "content=\"width=device-width, initial-scale=1\"/>\n<meta name=\"generator\" "
+			   "content=\"lifeboat " LIFEBOAT_VERSION "\"/>\n<title>");
+	h_text(sb, rb);
+	strbuf_addf(sb, " \xc2\xb7 %s ", run->mode ? run->mode : "run");
+	h_text(sb, run->id);
+	strbuf_addf(sb, " \xc2\xb7 %s</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n",
+		    status_words(run->status, b1), html_css);
+}
+
+/* The title with the status, the run's one-line summary and its error. */
+static void html_header(struct strbuf *sb, const struct run_rec *run, const char *rb,
+			const struct verdict *rto, const struct verdict *rpo)
+{
+	char b1[32], b2[32];
+	strbuf_addstr(sb, "<header>\n<div class=\"eyebrow\">lifeboat recovery report</div>\n<h1>");
+	h_text(sb, rb);
+	strbuf_addf(sb, " <span class=\"badge %s\">%s</span>", tone_class[status_tone(run->status)],
+		    status_words(run->status, b1));
+	/* steps can all succeed while an objective is missed: say so beside the status */
+	if (rto->tone == TONE_BAD)
+		strbuf_addstr(sb, " <span class=\"badge bad\">RTO missed</span>");
+	if (rpo->tone == TONE_BAD)
+		strbuf_addstr(sb, " <span class=\"badge bad\">RPO missed</span>");
+	strbuf_addf(sb, "</h1>\n<p class=\"meta\">%s \xc2\xb7 run <code>",
+		    run->mode && !strcmp(run->mode, "drill") ? "chaos drill" : "run");
+	h_text(sb, run->id);
+	strbuf_addstr(sb, "</code>");
+	if (run->env) {
+		strbuf_addstr(sb, " \xc2\xb7 env <b>");
+		h_text(sb, run->env);
+		strbuf_addstr(sb, "</b>");
+	}
+	if (run->operator) {
+		strbuf_addstr(sb, " \xc2\xb7 operator <b>");
+		h_text(sb, run->operator);
+		strbuf_addstr(sb, "</b>");
+	}
+	strbuf_addf(sb, " \xc2\xb7 started %s", ts_human(run->started_ms, b1));
+	if (isfinite(run_span_s(run)))
+		strbuf_addf(sb, " \xc2\xb7 lasted %s", dur(run_span_s(run), b2));
+	strbuf_addstr(sb, "</p>\n");
+	if (run->error) {
+		strbuf_addstr(sb, "<p class=\"run-error\">");
+		h_text(sb, run->error);
+		strbuf_addstr(sb, "</p>\n");
+	}
+}
+
+static void html_timeline(struct strbuf *sb, const struct run_rec *run)
+{
+	strbuf_addstr(sb, "<section class=\"block\">\n<h2>Timeline</h2>\n");
+	struct axis ax;
+	if (run->nphases && axis_make(run, &ax)) {
+		html_gantt(sb, run, &ax);
+		strbuf_addf(sb, "<div class=\"legend\"><span><i class=\"sw machine\"></i>machine time"
+				   "</span><span><i class=\"sw wait\"></i>waiting for a person</span>"
+				   "<span><i class=\"sw failed\"></i>failed</span><span><i class=\"sw "
+				   "budget\"></i>budget</span><span><i class=\"sw t0\"></i>t0 incident"
+				   "</span><span><i class=\"sw t1\"></i>t1 restored</span><span><i "
+				   "class=\"sw dl\"></i>RTO deadline</span><span><i class=\"sw note\"></i>"
+				   "note</span><span>times count from %s</span></div>\n",
+			    ax.origin == run->incident_ms ? "t0" : "the start of the run");
+	} else {
+		strbuf_addstr(sb, "<p class=\"small\">No phase has run.</p>\n");
+	}
+	strbuf_addstr(sb, "</section>\n");
+}
+
+static void html_notes(struct strbuf *sb, const struct run_rec *run)
+{
+	char b1[32];
+	if (run->nnotes) {
+		strbuf_addstr(sb, "<section class=\"block\">\n<h2>Notes</h2>\n<ul class=\"notes\">\n");
+		for (size_t i = 0; i < run->nnotes; i++) {
+			const struct note_rec *n = &run->notes[i];
+			strbuf_addf(sb, "<li><time>%s</time><b>", ts_human(n->at_ms, b1));
+			h_text(sb, n->operator ? n->operator : "?");
+			strbuf_addstr(sb, note_after_end(run, n) ? "</b> <i>(after the end)</i> " : "</b> ");
+			h_text(sb, n->text);
+			strbuf_addstr(sb, "</li>\n");
+		}
+		strbuf_addstr(sb, "</ul>\n</section>\n");
+	}
+}
+
+/* The recent achieved RTOs as a chart and in words. */
+static void html_trend(struct strbuf *sb, const struct run_rec *run, const struct report_trend *trend,
+		       const struct trend_view *tv, const char *rb)
+{
+	strbuf_addstr(sb, "<section class=\"block\">\n<h2>RTO trend</h2>\n");
+	if (tv->n) {
+		html_trend_svg(sb, trend, run, tv->target);
+		char p50[32], p95[32], tg[32];
+		strbuf_addf(sb, "<p class=\"small\">The last %zu achieved RTO%s of ", tv->n,
+			    tv->n > 1 ? "s" : "");
+		h_text(sb, rb);
+		strbuf_addf(sb, ", up to this run: p50 %s, p95 %s, target %s.", dur(tv->p50, p50),
+			    dur(tv->p95, p95), dur(tv->target, tg));
+		if (tv->describe) {
+			strbuf_addstr(sb, tv->why ? " <b>At risk:</b> " : " ");
+			h_text(sb, tv->describe);
+			strbuf_addch(sb, '.');
+		}
+		strbuf_addstr(sb, "</p>\n");
+	} else {
+		strbuf_addstr(sb, "<p class=\"small\">No achieved RTO in the history yet.</p>\n");
+	}
+	strbuf_addstr(sb, "</section>\n");
+}
+
+static void html_details(struct strbuf *sb, const struct run_rec *run)
+{
+	char b1[32];
+	strbuf_addstr(sb, "<section class=\"block\">\n<h2>Run details</h2>\n<dl class=\"details\">\n");
+	html_detail(sb, "Run id", run->id, 1);
+	html_detail(sb, "Runbook file", run->file, 1);
+	html_detail(sb, "Runbook SHA-256", run->sha256, 1);
+	html_detail(sb, "Signed by key", run->signed_by ? run->signed_by : "unsigned", 1);
+	char *mode = xasprintf("%s \xc2\xb7 %s", run->mode ? run->mode : "-",
+			       run->trigger ? run->trigger : "-");
+	html_detail(sb, "Mode \xc2\xb7 trigger", mode, 0);
+	free(mode);
+	html_detail(sb, "Host", run->host, 0);
+	html_detail(sb, "Params", run->params_json, 1);
+	html_detail(sb, "Incident (t0)", run->incident_ms == TS_NONE ? NULL : ts_human(run->incident_ms, b1), 0);
+	html_detail(sb, "Restored (t1)", run->restored_ms == TS_NONE ? NULL : ts_human(run->restored_ms, b1), 0);
+	html_detail(sb, "Recovery point",
+		    run->recovery_point_ms == TS_NONE ? NULL : ts_human(run->recovery_point_ms, b1), 0);
+	html_detail(sb, "Ended", run->ended_ms == TS_NONE ? NULL : ts_human(run->ended_ms, b1), 0);
+	if (run->exit_code >= 0) {
+		snprintf(b1, sizeof(b1), "%d", run->exit_code);
+		html_detail(sb, "Exit code", b1, 0);
+	}
+	strbuf_addstr(sb, "</dl>\n</section>\n<footer>lifeboat " LIFEBOAT_VERSION
+			   " \xc2\xb7 this page is self-contained: it loads nothing</footer>\n"
+			   "</main>\n</body>\n</html>\n");
+}
+
 char *report_html_string(const struct run_rec *run, const struct report_trend *trend)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_init(&sb, 32768);
-	char b1[32], b2[32];
 	struct verdict rto, rpo;
 	verdicts_make(run, &rto, &rpo);
 	struct trend_view tv;
 	trend_view(trend, run, &tv);
 	const char *rb = run->runbook ? run->runbook : "lifeboat run";
 
-	strbuf_addstr(&sb, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
-			   "<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" "
-			   "content=\"width=device-width, initial-scale=1\"/>\n<meta name=\"generator\" "
-			   "content=\"lifeboat " LIFEBOAT_VERSION "\"/>\n<title>");
-	h_text(&sb, rb);
-	strbuf_addf(&sb, " \xc2\xb7 %s ", run->mode ? run->mode : "run");
-	h_text(&sb, run->id);
-	strbuf_addf(&sb, " \xc2\xb7 %s</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n",
-		    status_words(run->status, b1), html_css);
-
-	strbuf_addstr(&sb, "<header>\n<div class=\"eyebrow\">lifeboat recovery report</div>\n<h1>");
-	h_text(&sb, rb);
-	strbuf_addf(&sb, " <span class=\"badge %s\">%s</span>", tone_class[status_tone(run->status)],
-		    status_words(run->status, b1));
-	/* steps can all succeed while an objective is missed: say so beside the status */
-	if (rto.tone == TONE_BAD)
-		strbuf_addstr(&sb, " <span class=\"badge bad\">RTO missed</span>");
-	if (rpo.tone == TONE_BAD)
-		strbuf_addstr(&sb, " <span class=\"badge bad\">RPO missed</span>");
-	strbuf_addf(&sb, "</h1>\n<p class=\"meta\">%s \xc2\xb7 run <code>",
-		    run->mode && !strcmp(run->mode, "drill") ? "chaos drill" : "run");
-	h_text(&sb, run->id);
-	strbuf_addstr(&sb, "</code>");
-	if (run->env) {
-		strbuf_addstr(&sb, " \xc2\xb7 env <b>");
-		h_text(&sb, run->env);
-		strbuf_addstr(&sb, "</b>");
-	}
-	if (run->operator) {
-		strbuf_addstr(&sb, " \xc2\xb7 operator <b>");
-		h_text(&sb, run->operator);
-		strbuf_addstr(&sb, "</b>");
-	}
-	strbuf_addf(&sb, " \xc2\xb7 started %s", ts_human(run->started_ms, b1));
-	if (isfinite(run_span_s(run)))
-		strbuf_addf(&sb, " \xc2\xb7 lasted %s", dur(run_span_s(run), b2));
-	strbuf_addstr(&sb, "</p>\n");
-	if (run->error) {
-		strbuf_addstr(&sb, "<p class=\"run-error\">");
-		h_text(&sb, run->error);
-		strbuf_addstr(&sb, "</p>\n");
-	}
+	html_head(&sb, run, rb);
+	html_header(&sb, run, rb, &rto, &rpo);
 	strbuf_addstr(&sb, "</header>\n<section class=\"verdicts\" aria-label=\"Verdicts\">\n");
 	html_card(&sb, "RTO \xc2\xb7 recovery time", &rto);
 	html_card(&sb, "RPO \xc2\xb7 recovery point", &rpo);
@@ -844,83 +947,12 @@ char *report_html_string(const struct run_rec *run, const struct report_trend *t
 		h_text(&sb, tv.describe ? tv.describe : tv.why);
 		strbuf_addstr(&sb, ".</p>\n");
 	}
-
-	strbuf_addstr(&sb, "<section class=\"block\">\n<h2>Timeline</h2>\n");
-	struct axis ax;
-	if (run->nphases && axis_make(run, &ax)) {
-		html_gantt(&sb, run, &ax);
-		strbuf_addf(&sb, "<div class=\"legend\"><span><i class=\"sw machine\"></i>machine time"
-				   "</span><span><i class=\"sw wait\"></i>waiting for a person</span>"
-				   "<span><i class=\"sw failed\"></i>failed</span><span><i class=\"sw "
-				   "budget\"></i>budget</span><span><i class=\"sw t0\"></i>t0 incident"
-				   "</span><span><i class=\"sw t1\"></i>t1 restored</span><span><i "
-				   "class=\"sw dl\"></i>RTO deadline</span><span><i class=\"sw note\"></i>"
-				   "note</span><span>times count from %s</span></div>\n",
-			    ax.origin == run->incident_ms ? "t0" : "the start of the run");
-	} else {
-		strbuf_addstr(&sb, "<p class=\"small\">No phase has run.</p>\n");
-	}
-	strbuf_addstr(&sb, "</section>\n");
-
+	html_timeline(&sb, run);
 	html_steps(&sb, run);
 	html_failures(&sb, run);
-
-	if (run->nnotes) {
-		strbuf_addstr(&sb, "<section class=\"block\">\n<h2>Notes</h2>\n<ul class=\"notes\">\n");
-		for (size_t i = 0; i < run->nnotes; i++) {
-			const struct note_rec *n = &run->notes[i];
-			strbuf_addf(&sb, "<li><time>%s</time><b>", ts_human(n->at_ms, b1));
-			h_text(&sb, n->operator ? n->operator : "?");
-			strbuf_addstr(&sb, note_after_end(run, n) ? "</b> <i>(after the end)</i> " : "</b> ");
-			h_text(&sb, n->text);
-			strbuf_addstr(&sb, "</li>\n");
-		}
-		strbuf_addstr(&sb, "</ul>\n</section>\n");
-	}
-
-	strbuf_addstr(&sb, "<section class=\"block\">\n<h2>RTO trend</h2>\n");
-	if (tv.n) {
-		html_trend_svg(&sb, trend, run, tv.target);
-		char p50[32], p95[32], tg[32];
-		strbuf_addf(&sb, "<p class=\"small\">The last %zu achieved RTO%s of ", tv.n,
-			    tv.n > 1 ? "s" : "");
-		h_text(&sb, rb);
-		strbuf_addf(&sb, ", up to this run: p50 %s, p95 %s, target %s.", dur(tv.p50, p50),
-			    dur(tv.p95, p95), dur(tv.target, tg));
-		if (tv.describe) {
-			strbuf_addstr(&sb, tv.why ? " <b>At risk:</b> " : " ");
-			h_text(&sb, tv.describe);
-			strbuf_addch(&sb, '.');
-		}
-		strbuf_addstr(&sb, "</p>\n");
-	} else {
-		strbuf_addstr(&sb, "<p class=\"small\">No achieved RTO in the history yet.</p>\n");
-	}
-	strbuf_addstr(&sb, "</section>\n");
-
-	strbuf_addstr(&sb, "<section class=\"block\">\n<h2>Run details</h2>\n<dl class=\"details\">\n");
-	html_detail(&sb, "Run id", run->id, 1);
-	html_detail(&sb, "Runbook file", run->file, 1);
-	html_detail(&sb, "Runbook SHA-256", run->sha256, 1);
-	html_detail(&sb, "Signed by key", run->signed_by ? run->signed_by : "unsigned", 1);
-	char *mode = xasprintf("%s \xc2\xb7 %s", run->mode ? run->mode : "-",
-			       run->trigger ? run->trigger : "-");
-	html_detail(&sb, "Mode \xc2\xb7 trigger", mode, 0);
-	free(mode);
-	html_detail(&sb, "Host", run->host, 0);
-	html_detail(&sb, "Params", run->params_json, 1);
-	html_detail(&sb, "Incident (t0)", run->incident_ms == TS_NONE ? NULL : ts_human(run->incident_ms, b1), 0);
-	html_detail(&sb, "Restored (t1)", run->restored_ms == TS_NONE ? NULL : ts_human(run->restored_ms, b1), 0);
-	html_detail(&sb, "Recovery point",
-		    run->recovery_point_ms == TS_NONE ? NULL : ts_human(run->recovery_point_ms, b1), 0);
-	html_detail(&sb, "Ended", run->ended_ms == TS_NONE ? NULL : ts_human(run->ended_ms, b1), 0);
-	if (run->exit_code >= 0) {
-		snprintf(b1, sizeof(b1), "%d", run->exit_code);
-		html_detail(&sb, "Exit code", b1, 0);
-	}
-	strbuf_addstr(&sb, "</dl>\n</section>\n<footer>lifeboat " LIFEBOAT_VERSION
-			   " \xc2\xb7 this page is self-contained: it loads nothing</footer>\n"
-			   "</main>\n</body>\n</html>\n");
+	html_notes(&sb, run);
+	html_trend(&sb, run, trend, &tv, rb);
+	html_details(&sb, run);
 
 	trend_view_release(&tv);
 	free(rto.sentence);

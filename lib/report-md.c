@@ -255,69 +255,62 @@ static void md_verdict_row(struct strbuf *sb, const char *label, const struct ve
 		    v->tone == TONE_BAD ? "**" : "");
 }
 
-char *report_markdown_string(const struct run_rec *run, const struct report_trend *trend)
+/* The title with the status, and the run's one-line summary and error. */
+static void md_header(struct strbuf *sb, const struct run_rec *run, const struct verdict *rto,
+		      const struct verdict *rpo)
 {
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_init(&sb, 8192);
 	char b1[32], b2[32];
-	struct verdict rto, rpo;
-	verdicts_make(run, &rto, &rpo);
-
-	strbuf_addstr(&sb, "# ");
-	md_add(&sb, run->runbook ? run->runbook : "lifeboat run");
-	strbuf_addf(&sb, " \xe2\x80\x94 %s %s%s%s\n\n", run->mode ? run->mode : "run",
-		    status_words(run->status, b1), rto.tone == TONE_BAD ? ", RTO missed" : "",
-		    rpo.tone == TONE_BAD ? ", RPO missed" : "");
-	strbuf_addstr(&sb, "Run ");
-	md_code(&sb, run->id);
+	strbuf_addstr(sb, "# ");
+	md_add(sb, run->runbook ? run->runbook : "lifeboat run");
+	strbuf_addf(sb, " \xe2\x80\x94 %s %s%s%s\n\n", run->mode ? run->mode : "run",
+		    status_words(run->status, b1), rto->tone == TONE_BAD ? ", RTO missed" : "",
+		    rpo->tone == TONE_BAD ? ", RPO missed" : "");
+	strbuf_addstr(sb, "Run ");
+	md_code(sb, run->id);
 	if (run->env) {
-		strbuf_addstr(&sb, " \xc2\xb7 env ");
-		md_code(&sb, run->env);
+		strbuf_addstr(sb, " \xc2\xb7 env ");
+		md_code(sb, run->env);
 	}
 	if (run->operator) {
-		strbuf_addstr(&sb, " \xc2\xb7 operator ");
-		md_add(&sb, run->operator);
+		strbuf_addstr(sb, " \xc2\xb7 operator ");
+		md_add(sb, run->operator);
 	}
-	strbuf_addf(&sb, " \xc2\xb7 started %s", ts_human(run->started_ms, b1));
+	strbuf_addf(sb, " \xc2\xb7 started %s", ts_human(run->started_ms, b1));
 	if (isfinite(run_span_s(run)))
-		strbuf_addf(&sb, " \xc2\xb7 lasted %s", dur(run_span_s(run), b2));
-	strbuf_addstr(&sb, "\n\n");
+		strbuf_addf(sb, " \xc2\xb7 lasted %s", dur(run_span_s(run), b2));
+	strbuf_addstr(sb, "\n\n");
 	if (run->error) {
-		strbuf_addstr(&sb, "> **Error:** ");
-		md_add(&sb, run->error);
-		strbuf_addstr(&sb, "\n\n");
+		strbuf_addstr(sb, "> **Error:** ");
+		md_add(sb, run->error);
+		strbuf_addstr(sb, "\n\n");
 	}
+}
 
-	strbuf_addstr(&sb, "## Verdicts\n\n| Objective | Achieved | Target | Verdict |\n"
+static void md_verdicts(struct strbuf *sb, const struct run_rec *run, const struct verdict *rto,
+			const struct verdict *rpo)
+{
+	char b1[32], b2[32];
+	strbuf_addstr(sb, "## Verdicts\n\n| Objective | Achieved | Target | Verdict |\n"
 			   "| --- | ---: | ---: | --- |\n");
-	md_verdict_row(&sb, "RTO (recovery time)", &rto);
-	md_verdict_row(&sb, "RPO (recovery point)", &rpo);
-	strbuf_addf(&sb, "\n%s  \n%s\n\n", rto.sentence, rpo.sentence);
+	md_verdict_row(sb, "RTO (recovery time)", rto);
+	md_verdict_row(sb, "RPO (recovery point)", rpo);
+	strbuf_addf(sb, "\n%s  \n%s\n\n", rto->sentence, rpo->sentence);
 	if (run->human_wait_s > 0)
-		strbuf_addf(&sb, "Waiting for people: %s of the run's %s, kept apart from machine "
+		strbuf_addf(sb, "Waiting for people: %s of the run's %s, kept apart from machine "
 				 "time.\n\n", dur(run->human_wait_s, b1), dur(run_span_s(run), b2));
+}
 
-	struct trend_view tv;
-	trend_view(trend, run, &tv);
-	if (tv.why)
-		strbuf_addf(&sb, "> [!WARNING]\n> **RTO at risk:** %s.\n\n", tv.describe ? tv.describe : tv.why);
-
-	struct axis ax;
-	strbuf_addstr(&sb, "## Timeline\n\n");
-	if (run->nphases && axis_make(run, &ax))
-		md_timeline(&sb, run, &ax);
-	else
-		strbuf_addstr(&sb, "No phase has run.\n\n");
-
-	strbuf_addstr(&sb, "## Phases\n\n| Phase | Role | Status | Duration | Budget | Waiting "
+static void md_phases(struct strbuf *sb, const struct run_rec *run)
+{
+	strbuf_addstr(sb, "## Phases\n\n| Phase | Role | Status | Duration | Budget | Waiting "
 			   "for people | |\n| --- | --- | --- | ---: | ---: | ---: | --- |\n");
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct phase_rec *p = &run->phases[i];
 		char d[32], b[32], h[32], s[32];
-		strbuf_addstr(&sb, "| ");
-		md_add(&sb, p->name);
-		strbuf_addstr(&sb, " | ");
-		md_add(&sb, p->role ? p->role : "-");
+		strbuf_addstr(sb, "| ");
+		md_add(sb, p->name);
+		strbuf_addstr(sb, " | ");
+		md_add(sb, p->role ? p->role : "-");
 		const char *tags[4];
 		size_t nt = 0;
 		if (p->over_budget)
@@ -328,17 +321,21 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 			tags[nt++] = "restores service";
 		if (p->cleanup)
 			tags[nt++] = "cleanup";
-		strbuf_addf(&sb, " | %s%s | %s | %s | %s | ", md_mark(status_tone(p->status)),
+		strbuf_addf(sb, " | %s%s | %s | %s | %s | ", md_mark(status_tone(p->status)),
 			    status_words(p->status, s), dur(p->duration_s, d),
 			    isfinite(p->budget_s) ? dur(p->budget_s, b) : "-",
 			    p->human_wait_s > 0 ? dur(p->human_wait_s, h) : "-");
 		for (size_t k = 0; k < nt; k++)
-			strbuf_addf(&sb, "%s%s", k ? ", " : "", tags[k]);
-		strbuf_addstr(&sb, " |\n");
+			strbuf_addf(sb, "%s%s", k ? ", " : "", tags[k]);
+		strbuf_addstr(sb, " |\n");
 	}
-	strbuf_addch(&sb, '\n');
+	strbuf_addch(sb, '\n');
+}
 
-	strbuf_addstr(&sb, "## Steps\n\n| Phase | Step | Kind | Role | Status | Attempts | "
+/* A row per step, and per host of a remote step. */
+static void md_steps(struct strbuf *sb, const struct run_rec *run)
+{
+	strbuf_addstr(sb, "## Steps\n\n| Phase | Step | Kind | Role | Status | Attempts | "
 			   "Duration | Waiting | Exit | Confirmed by |\n"
 			   "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n");
 	for (size_t i = 0; i < run->nphases; i++) {
@@ -346,43 +343,47 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 		for (size_t j = 0; j < p->nsteps; j++) {
 			const struct step_rec *s = &p->steps[j];
 			char d[32], h[32], st[32];
-			strbuf_addstr(&sb, "| ");
-			md_add(&sb, p->name);
-			strbuf_addstr(&sb, s->section == SEC_ROLLBACK ? " | \xe2\x86\xba rollback: " : " | ");
-			md_add(&sb, s->name);
-			strbuf_addstr(&sb, " | ");
-			md_add(&sb, s->kind ? s->kind : "-");
-			strbuf_addstr(&sb, " | ");
-			md_add(&sb, s->role ? s->role : "-");
-			strbuf_addf(&sb, " | %s%s | %d | %s | %s | ", md_mark(status_tone(s->status)),
+			strbuf_addstr(sb, "| ");
+			md_add(sb, p->name);
+			strbuf_addstr(sb, s->section == SEC_ROLLBACK ? " | \xe2\x86\xba rollback: " : " | ");
+			md_add(sb, s->name);
+			strbuf_addstr(sb, " | ");
+			md_add(sb, s->kind ? s->kind : "-");
+			strbuf_addstr(sb, " | ");
+			md_add(sb, s->role ? s->role : "-");
+			strbuf_addf(sb, " | %s%s | %d | %s | %s | ", md_mark(status_tone(s->status)),
 				    status_words(s->status, st), s->attempts, dur(s->duration_s, d),
 				    s->human_wait_s > 0 ? dur(s->human_wait_s, h) : "-");
 			if (s->exit_code >= 0)
-				strbuf_addf(&sb, "%d", s->exit_code);
+				strbuf_addf(sb, "%d", s->exit_code);
 			else
-				strbuf_addch(&sb, '-');
-			strbuf_addstr(&sb, " | ");
+				strbuf_addch(sb, '-');
+			strbuf_addstr(sb, " | ");
 			char *how = step_confirmed_text(s);
-			md_add(&sb, how ? how : "-");
+			md_add(sb, how ? how : "-");
 			free(how);
-			strbuf_addstr(&sb, " |\n");
+			strbuf_addstr(sb, " |\n");
 			for (size_t k = 0; k < s->nhosts; k++) {	/* remote steps: a row per host */
 				const struct host_rec *hr = &s->hosts[k];
-				strbuf_addstr(&sb, "|  | \xe2\x86\xb3 @ ");
-				md_add(&sb, hr->host);
-				strbuf_addstr(&sb, " | host |  | ");
-				md_add(&sb, hr->status ? hr->status : "-");
-				strbuf_addf(&sb, " | %d | %s | - | ", hr->attempts, dur(hr->duration_s, d));
+				strbuf_addstr(sb, "|  | \xe2\x86\xb3 @ ");
+				md_add(sb, hr->host);
+				strbuf_addstr(sb, " | host |  | ");
+				md_add(sb, hr->status ? hr->status : "-");
+				strbuf_addf(sb, " | %d | %s | - | ", hr->attempts, dur(hr->duration_s, d));
 				if (hr->exit_code >= 0)
-					strbuf_addf(&sb, "%d", hr->exit_code);
+					strbuf_addf(sb, "%d", hr->exit_code);
 				else
-					strbuf_addch(&sb, '-');
-				strbuf_addstr(&sb, " | - |\n");
+					strbuf_addch(sb, '-');
+				strbuf_addstr(sb, " | - |\n");
 			}
 		}
 	}
-	strbuf_addch(&sb, '\n');
+	strbuf_addch(sb, '\n');
+}
 
+/* Each failed step with its error and the end of its output. */
+static void md_failures(struct strbuf *sb, const struct run_rec *run)
+{
 	int any_failed = 0;
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct phase_rec *p = &run->phases[i];
@@ -391,71 +392,82 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 			if (!step_failed(s))
 				continue;
 			if (!any_failed++)
-				strbuf_addstr(&sb, "## Failed steps\n\n");
+				strbuf_addstr(sb, "## Failed steps\n\n");
 			char st[32];
-			strbuf_addstr(&sb, "### ");
-			md_add(&sb, p->name);
-			strbuf_addstr(&sb, " \xe2\x80\xba ");
-			md_add(&sb, s->name);
-			strbuf_addf(&sb, " \xe2\x80\x94 %s", status_words(s->status, st));
+			strbuf_addstr(sb, "### ");
+			md_add(sb, p->name);
+			strbuf_addstr(sb, " \xe2\x80\xba ");
+			md_add(sb, s->name);
+			strbuf_addf(sb, " \xe2\x80\x94 %s", status_words(s->status, st));
 			if (s->exit_code >= 0)
-				strbuf_addf(&sb, ", exit %d", s->exit_code);
+				strbuf_addf(sb, ", exit %d", s->exit_code);
 			if (s->attempts > 1)
-				strbuf_addf(&sb, ", %d attempts", s->attempts);
-			strbuf_addstr(&sb, "\n\n");
+				strbuf_addf(sb, ", %d attempts", s->attempts);
+			strbuf_addstr(sb, "\n\n");
 			if (s->error) {
-				strbuf_addstr(&sb, "**Error:** ");
-				md_add(&sb, s->error);
-				strbuf_addstr(&sb, "\n\n");
+				strbuf_addstr(sb, "**Error:** ");
+				md_add(sb, s->error);
+				strbuf_addstr(sb, "\n\n");
 			}
 			int cut;
 			char *tail = output_tail(s, &cut);
 			if (tail) {
-				strbuf_addstr(&sb, cut ? "Last lines of its output:\n\n" : "Its output:\n\n");
-				md_fence(&sb, tail);
+				strbuf_addstr(sb, cut ? "Last lines of its output:\n\n" : "Its output:\n\n");
+				md_fence(sb, tail);
 				free(tail);
 			}
 		}
 	}
+}
 
+static void md_notes(struct strbuf *sb, const struct run_rec *run)
+{
+	char b1[32];
 	if (run->nnotes) {
-		strbuf_addstr(&sb, "## Notes\n\n");
+		strbuf_addstr(sb, "## Notes\n\n");
 		for (size_t i = 0; i < run->nnotes; i++) {
 			const struct note_rec *n = &run->notes[i];
-			strbuf_addf(&sb, "- %s \xe2\x80\x94 **", ts_human(n->at_ms, b1));
-			md_add(&sb, n->operator ? n->operator : "?");
-			strbuf_addstr(&sb, note_after_end(run, n) ? "** (after the end): " : "**: ");
-			md_add(&sb, n->text);
-			strbuf_addch(&sb, '\n');
+			strbuf_addf(sb, "- %s \xe2\x80\x94 **", ts_human(n->at_ms, b1));
+			md_add(sb, n->operator ? n->operator : "?");
+			strbuf_addstr(sb, note_after_end(run, n) ? "** (after the end): " : "**: ");
+			md_add(sb, n->text);
+			strbuf_addch(sb, '\n');
 		}
-		strbuf_addch(&sb, '\n');
+		strbuf_addch(sb, '\n');
 	}
+}
 
-	strbuf_addstr(&sb, "## RTO trend\n\n");
-	if (!tv.n) {
-		strbuf_addstr(&sb, "No achieved RTO in the history yet.\n\n");
+static void md_trend(struct strbuf *sb, const struct report_trend *trend, const struct trend_view *tv)
+{
+	strbuf_addstr(sb, "## RTO trend\n\n");
+	if (!tv->n) {
+		strbuf_addstr(sb, "No achieved RTO in the history yet.\n\n");
 	} else {
 		char spark[3 * REPORT_TREND_RUNS + 4], p50[32], p95[32], tg[32];
 		sparkline(trend->rto_s, trend->n, spark, sizeof(spark));
-		strbuf_addf(&sb, "`%s` the last %zu achieved RTO%s, oldest first, up to this run: "
-				 "p50 %s, p95 %s, target %s.\n\n", spark, tv.n, tv.n > 1 ? "s" : "",
-			    dur(tv.p50, p50), dur(tv.p95, p95), dur(tv.target, tg));
-		if (tv.describe)
-			strbuf_addf(&sb, "%s%s.\n\n", tv.why ? "**At risk:** " : "", tv.describe);
+		strbuf_addf(sb, "`%s` the last %zu achieved RTO%s, oldest first, up to this run: "
+				 "p50 %s, p95 %s, target %s.\n\n", spark, tv->n, tv->n > 1 ? "s" : "",
+			    dur(tv->p50, p50), dur(tv->p95, p95), dur(tv->target, tg));
+		if (tv->describe)
+			strbuf_addf(sb, "%s%s.\n\n", tv->why ? "**At risk:** " : "", tv->describe);
 	}
+}
 
-	strbuf_addstr(&sb, "## Run details\n\n| | |\n| --- | --- |\n");
-#define ROW(label, value)                                      \
-	do {                                                   \
-		strbuf_addstr(&sb, "| " label " | ");          \
-		md_add(&sb, (value) ? (value) : "-");          \
-		strbuf_addstr(&sb, " |\n");                    \
+static void md_details(struct strbuf *sb, const struct run_rec *run)
+{
+	char b1[32];
+	strbuf_addstr(sb, "## Run details\n\n| | |\n| --- | --- |\n");
+#define ROW(label, value)                              \
+	do {                                           \
+		strbuf_addstr(sb, "| " label " | ");   \
+		md_add(sb, (value) ? (value) : "-");   \
+		strbuf_addstr(sb, " |\n");             \
 	} while (0)
-#define ROW_CODE(label, value)                                 \
-	do {                                                   \
-		strbuf_addstr(&sb, "| " label " | ");          \
-		md_code_in(&sb, (value) ? (value) : "-", 1);   \
-		strbuf_addstr(&sb, " |\n");                    \
+#define ROW_CODE(label, value)                         \
+	do {                                           \
+		strbuf_addstr(sb, "| " label " | ");   \
+		md_code_in(sb, (value) ? (value) : "-", 1); \
+		strbuf_addstr(sb, " |\n");             \
 	} while (0)
 	ROW_CODE("Run id", run->id);
 	ROW_CODE("Runbook file", run->file);
@@ -473,7 +485,36 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 #undef ROW
 #undef ROW_CODE
 	if (run->exit_code >= 0)
-		strbuf_addf(&sb, "| Exit code | %d |\n", run->exit_code);
+		strbuf_addf(sb, "| Exit code | %d |\n", run->exit_code);
+}
+
+char *report_markdown_string(const struct run_rec *run, const struct report_trend *trend)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 8192);
+	struct verdict rto, rpo;
+	verdicts_make(run, &rto, &rpo);
+	md_header(&sb, run, &rto, &rpo);
+	md_verdicts(&sb, run, &rto, &rpo);
+
+	struct trend_view tv;
+	trend_view(trend, run, &tv);
+	if (tv.why)
+		strbuf_addf(&sb, "> [!WARNING]\n> **RTO at risk:** %s.\n\n", tv.describe ? tv.describe : tv.why);
+
+	struct axis ax;
+	strbuf_addstr(&sb, "## Timeline\n\n");
+	if (run->nphases && axis_make(run, &ax))
+		md_timeline(&sb, run, &ax);
+	else
+		strbuf_addstr(&sb, "No phase has run.\n\n");
+
+	md_phases(&sb, run);
+	md_steps(&sb, run);
+	md_failures(&sb, run);
+	md_notes(&sb, run);
+	md_trend(&sb, trend, &tv);
+	md_details(&sb, run);
 	strbuf_addstr(&sb, "\n<sub>lifeboat " LIFEBOAT_VERSION " report</sub>\n");
 
 	trend_view_release(&tv);
