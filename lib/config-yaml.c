@@ -329,19 +329,12 @@ static char *resolve_path(const struct config *cfg, const char *p)
 /* The config file's folder, absolute when it can be made so. */
 char *folder_of(const char *path)
 {
-	char *copy = xstrdup(path);
-	char *slash = strrchr(copy, '/');
-	const char *d = copy;
-	if (!slash)
-		d = ".";
-	else if (slash == copy)
-		d = "/";
-	else
-		*slash = '\0';
+	char *d = path_dirname(path);
 	char *real = realpath(d, NULL);
-	char *res = real ? real : xstrdup(d);
-	free(copy);
-	return res;
+	if (!real)
+		return d;
+	free(d);
+	return real;
 }
 
 char *get_path(struct loader *ld, const yaml_node_t *n, const char *key)

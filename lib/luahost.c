@@ -45,7 +45,6 @@
 /* memory */
 
 static void host_hook(lua_State *L, lua_Debug *ar);
-static char *absolute(const char *path);
 
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -274,7 +273,7 @@ static int take_source(struct luahost *h, const char *path, const char *text, si
 	}
 	h->sources = xrealloc(h->sources, (h->nsources + 1) * sizeof(*h->sources));
 	struct luahost_source *src = &h->sources[h->nsources++];
-	src->path = absolute(path);
+	src->path = path_absolute(path);
 	sha256_hex(text, len, src->sha256);
 	src->text = xmalloc(len + 1);
 	memcpy(src->text, text, len);
@@ -546,25 +545,6 @@ static int build_env(struct luahost *h, const char *dir, char **err)
 	return docall(h, 4, 1, err, NULL);
 }
 
-static char *dirname_of(const char *abspath)
-{
-	const char *slash = strrchr(abspath, '/');
-	if (!slash || slash == abspath)
-		return xstrdup("/");
-	return xstrndup(abspath, (size_t)(slash - abspath));
-}
-
-static char *absolute(const char *path)
-{
-	char *r = realpath(path, NULL);
-	if (r) {
-		char *x = xstrdup(r);
-		free(r);
-		return x;
-	}
-	return xstrdup(path);
-}
-
 int luahost_load(struct luahost *h, const char *path, struct runbook **out, char **err)
 {
 	lua_State *L = h->L;
@@ -576,9 +556,9 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 						   read_file_strerror(errno, READ_FILE_MAX));
 		return -1;
 	}
-	char *abspath = absolute(path);
+	char *abspath = path_absolute(path);
 	free(h->dir);
-	h->dir = dirname_of(abspath);
+	h->dir = path_dirname(abspath);
 	int top = lua_gettop(L);
 	int rc = -1;
 	sources_clear(h);

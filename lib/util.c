@@ -519,3 +519,26 @@ fail:;
 	errno = saved;
 	return -1;
 }
+
+char *path_absolute(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (real)
+		return real;
+	if (path[0] == '/')
+		return xstrdup(path);
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return xstrdup(path);
+	char *abs = xasprintf("%s/%s", cwd, path);
+	free(cwd);
+	return abs;
+}
+
+char *path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}

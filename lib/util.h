@@ -86,6 +86,15 @@ char *read_file(const char *path, size_t *len);
 const char *read_file_strerror(int err, size_t max);
 #define READ_FILE_MAX (16u * 1024 * 1024)	/* runbooks and configs */
 
+/*
+ * Paths (xmalloc'd). path_absolute: the canonical path (realpath) when the
+ * file exists, else path made absolute against the working folder as it
+ * is written (a file about to be created). path_dirname: the folder part
+ * as dirname(1) gives it: "." without a slash, "/" for "/x".
+ */
+char *path_absolute(const char *path);
+char *path_dirname(const char *path);
+
 /* Random lowercase hex id of n digits (n < 64) into out (n+1 bytes). */
 void random_hex(char *out, size_t n);
 

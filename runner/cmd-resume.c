@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "config.h"
 #include "json.h"
+#include "runlock.h"
 #include "runner.h"
 #include "trust.h"
 #include "secretref.h"
@@ -218,7 +219,7 @@ static int cmd_resume(const struct cmd_args *a)
 		goto out;
 	if (!yes && manual_ahead(r))
 		notef("manual steps ahead wait for a person: --yes given to the original run is not carried over (resume --yes confirms them)");
-	lock_dir = lock_dir_for(db_path());
+	lock_dir = runlock_dir(db_path());
 	struct engine_opts o = {
 		.mode = r->mode, .trigger = "resume", .env = r->env, .operator = g_opts.operator,
 		.yes = yes, .strict_budgets = r->strict_budgets, .incident_ms = r->incident_ms,

@@ -23,7 +23,6 @@
  * signal kills them outright.
  */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -76,17 +75,6 @@ static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
-}
-
-static char *absolute(const char *path)
-{
-	char *r = realpath(path, NULL);
-	if (r)
-		return r;
-	if (path[0] == '/')
-		return xstrdup(path);
-	char cwd[PATH_MAX];
-	return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, path) : xstrdup(path);
 }
 
 /* A drill's output, line by line, each line prefixed with its runbook's file name. */
@@ -336,7 +324,7 @@ static int setup(struct scheduler *s)
 		return 1;
 	}
 	s->db = absolute_db();
-	s->config = absolute(s->cfg->path);
+	s->config = path_absolute(s->cfg->path);
 	size_t n = 0;
 	while (environ[n])
 		n++;

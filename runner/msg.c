@@ -78,13 +78,7 @@ const char *db_path(void)
 
 char *absolute_db(void)
 {
-	const char *db = db_path();
-	if (db[0] == '/')
-		return xstrdup(db);
-	char cwd[4096];
-	if (!getcwd(cwd, sizeof(cwd)))
-		return xstrdup(db);
-	return xasprintf("%s/%s", cwd, db);
+	return path_absolute(db_path());
 }
 
 void install_stop_signals(void (*on_stop)(int), void (*on_wake)(int))
@@ -264,9 +258,7 @@ int refuse_unloaded(const char *path, struct store *st, const struct engine_opts
 		n -= 4;
 	rb->name = xstrndup(base, n);
 	rb->path = xstrdup(path);
-	char *real = realpath(path, NULL);
-	rb->abspath = xstrdup(real ? real : path);
-	free(real);
+	rb->abspath = path_absolute(path);
 	if (sha256_file(path, rb->sha256))
 		rb->sha256[0] = '\0';
 	rb->rto_s = rb->rpo_s = NAN;

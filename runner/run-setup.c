@@ -13,6 +13,7 @@
 #include "redact.h"
 #include "report.h"
 #include "run-setup.h"
+#include "runlock.h"
 #include "trust.h"
 #include "secretref.h"
 
@@ -197,14 +198,6 @@ static int merge_params(const struct run_args *a, const struct config_env *env,
 	return 0;
 }
 
-char *lock_dir_for(const char *db)
-{
-	const char *slash = strrchr(db, '/');
-	if (!slash)
-		return xstrdup("locks");
-	return xasprintf("%.*s/locks", (int)(slash - db), db);
-}
-
 const struct config_env *env_for(const char *cmd, const char *name, int *rc)
 {
 	const struct config *cfg = runner_config();
@@ -293,7 +286,7 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 		       unwritable ? ": " : "", unwritable ? unwritable : "");
 		return EXIT_UNRECORDED;
 	}
-	s->lock_dir = lock_dir_for(db_path());
+	s->lock_dir = runlock_dir(db_path());
 	struct engine_opts o = {
 		.mode = mode, .trigger = trigger, .env = a->env, .operator = g_opts.operator,
 		.yes = a->yes, .strict_budgets = a->strict_budgets, .incident_ms = a->incident_ms,

@@ -164,7 +164,6 @@ struct run_exec {
 	struct run_rec *resume_run;	/* set: continue this interrupted run (caller owns it) */
 };
 int run_with_view(struct run_exec *x, const char *report, const char *junit);
-char *lock_dir_for(const char *db);	/* the exclusive locks' folder beside the history */
 
 /* A run from the history by id or prefix; prints why not and returns the exit code (0 found). */
 int load_run(struct store *st, const char *id, struct run_rec **out);

@@ -1,4 +1,4 @@
-/* Table-driven unit tests: durations, timestamps, exit-code precedence. */
+/* Table-driven unit tests: durations, timestamps, exit-code precedence, paths. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -122,6 +124,56 @@ static void test_strbuf(void **state)
 	free(s);
 }
 
+static void test_path_dirname(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *out; } cases[] = {
+		{ "x.lua", "." }, { "/x.lua", "/" }, { "a/b.lua", "a" }, { "./b.lua", "." },
+		{ "/srv/runbooks/db.lua", "/srv/runbooks" }, { "../x/y", "../x" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *d = path_dirname(cases[i].in);
+		assert_string_equal(d, cases[i].out);
+		free(d);
+	}
+}
+
+/* An existing file: its canonical path (links resolved); a missing one: joined to the folder as written. */
+static void test_path_absolute(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/lb-test-util-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	assert_non_null(dir);
+	char *real_dir = realpath(dir, NULL);
+	char *old = getcwd(NULL, 0);
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(mkdir("sub", 0700), 0);
+	assert_int_equal(write_new_file("sub/history.db", "", 0600), 0);
+	assert_int_equal(symlink("sub/history.db", "link.db"), 0);
+	static const struct { const char *in; int in_dir; const char *out; } cases[] = {
+		{ "link.db", 1, "sub/history.db" },		/* a link: the file it names */
+		{ "sub/../sub/history.db", 1, "sub/history.db" },
+		{ "missing/new.db", 1, "missing/new.db" },	/* about to be created */
+		{ "/nowhere/x.db", 0, "/nowhere/x.db" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *want = cases[i].in_dir ? xasprintf("%s/%s", real_dir, cases[i].out) :
+					       xstrdup(cases[i].out);
+		char *got = path_absolute(cases[i].in);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+	}
+	unlink("link.db");
+	unlink("sub/history.db");
+	rmdir("sub");
+	assert_int_equal(chdir(old), 0);
+	rmdir(dir);
+	free(old);
+	free(real_dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +183,8 @@ int main(void)
 		cmocka_unit_test(test_exit_precedence),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_path_dirname),
+		cmocka_unit_test(test_path_absolute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
