@@ -415,15 +415,16 @@ static int notes_read(struct store *st, struct run_rec *r)
 }
 
 /* The full id of the one run id_or_prefix names: 0, 1 none, 2 ambiguous, -1 error. */
-static int run_find(struct store *st, const char *prefix, char **id)
+static enum store_found run_find(struct store *st, const char *prefix, char **id)
 {
 	sqlite3_stmt *s = q_get(st, Q_RUN_FIND);
 	if (!s)
-		return -1;
+		return STORE_FAILED;
 	char *upper = xasprintf("%s\xff", prefix);
 	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, upper, -1, SQLITE_STATIC);
-	int n = 0, rc = SQLITE_DONE, ret;
+	int n = 0, rc = SQLITE_DONE;
+	enum store_found ret;
 	while (n < 2 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *got = (const char *)sqlite3_column_text(s, 0);
 		if (n++ == 0) {
@@ -432,11 +433,13 @@ static int run_find(struct store *st, const char *prefix, char **id)
 				break;	/* an exact id wins over longer ids it prefixes */
 		}
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_fail(st, "look up a run");
-	else
-		ret = n == 0 ? 1 : n == 1 ? 0 : 2;
-	if (ret) {
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_fail(st, "look up a run");
+		ret = STORE_FAILED;
+	} else {
+		ret = n == 0 ? STORE_NOT_FOUND : n == 1 ? STORE_FOUND : STORE_AMBIGUOUS;
+	}
+	if (ret != STORE_FOUND) {
 		free(*id);
 		*id = NULL;
 	}
@@ -524,23 +527,23 @@ static int hosts_read(struct store *st, struct run_rec *r)
 	return rc == SQLITE_DONE ? 0 : db_fail(st, "read hosts' instances");
 }
 
-int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **out)
+enum store_found store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **out)
 {
 	*out = NULL;
 	if (!id_or_prefix || !*id_or_prefix)
-		return 1;
+		return STORE_NOT_FOUND;
 	if (tx_step(st, Q_BEGIN_READ, "begin a read"))
-		return -1;
+		return STORE_FAILED;
 	/* one read transaction: the tree is a snapshot even while the engine writes */
 	char *id = NULL;
-	int rc = run_find(st, id_or_prefix, &id);
-	if (rc) {
+	enum store_found found = run_find(st, id_or_prefix, &id);
+	if (found != STORE_FOUND) {
 		tx_end(st, 0);
-		return rc;
+		return found;
 	}
 	struct run_rec *r = xmalloc(sizeof(*r));
 	run_rec_init(r);
-	rc = -1;
+	int rc = -1;
 	sqlite3_stmt *s = q_get(st, Q_RUN_GET);
 	if (s) {
 		bind_text(s, 0, id);
@@ -558,10 +561,10 @@ int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **
 	free(id);
 	if (tx_end(st, rc)) {
 		run_rec_free(r);
-		return -1;
+		return STORE_FAILED;
 	}
 	*out = r;
-	return 0;
+	return STORE_FOUND;
 }
 
 int store_attempts_load(struct store *st, const char *run_id, int phase_idx, int step_idx,

@@ -162,12 +162,16 @@ int store_sources_load(struct store *st, const char *run_id, struct store_source
 void store_sources_free(struct store_source *src, size_t n);
 
 /*
- * Readers. store_run_load accepts a full id or a unique prefix; it returns
- * 1 when no run matches, 2 when the prefix is ambiguous, -1 on error. The
- * result is a full tree (phases, steps, notes) the caller frees with
- * run_rec_free.
+ * Readers. store_run_load accepts a full id or a unique prefix. The result
+ * is a full tree (phases, steps, notes) the caller frees with run_rec_free.
  */
-int store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **out);
+enum store_found {
+	STORE_FOUND = 0,
+	STORE_NOT_FOUND = 1,	/* no run has that id or prefix */
+	STORE_AMBIGUOUS = 2,	/* the prefix matches several runs */
+	STORE_FAILED = -1,	/* store_error says why */
+};
+enum store_found store_run_load(struct store *st, const char *id_or_prefix, struct run_rec **out);
 /* Attempts of one step, oldest first; caller frees each with attempt_rec_release and the array. */
 int store_attempts_load(struct store *st, const char *run_id, int phase_idx, int step_idx,
 			struct attempt_rec **out, size_t *n);

@@ -215,16 +215,9 @@ static int screen_start(void)
 static int console_watch(struct console *c)
 {
 	struct run_rec *r = NULL;
-	int lr = store_run_load(c->ui_st, c->watch_id, &r);
-	if (lr) {
-		if (lr == 1)
-			errorf("no run '%s' in %s (see `lifeboat history`)", c->watch_id, db_path());
-		else if (lr == 2)
-			errorf("'%s' matches several runs: give more of the id", c->watch_id);
-		else
-			errorf("cannot read the history '%s': %s", db_path(), store_error(c->ui_st));
-		return lr == -1 ? 1 : EXIT_USAGE;
-	}
+	int rc = load_run(c->ui_st, c->watch_id, &r);
+	if (rc)
+		return rc;
 	console_watch_load_runbook(c, r);
 	free(c->watch_id);
 	c->watch_id = xstrdup(r->id);	/* the full id from now on */
@@ -232,7 +225,7 @@ static int console_watch(struct console *c)
 	c->m.ended = r->status != ST_RUNNING;
 	c->reloaded_ns = clock_mono_ns();
 	console_watch_derive(c);
-	int rc = screen_start();
+	rc = screen_start();
 	if (rc)
 		return rc;
 	install_signals(1);

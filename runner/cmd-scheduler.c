@@ -230,7 +230,7 @@ static void evidence_after(struct scheduler *s, const struct config_schedule *sc
 		return;
 	}
 	struct run_rec *r = NULL;
-	if (!store_run_load(s->st, id, &r)) {
+	if (store_run_load(s->st, id, &r) == STORE_FOUND) {
 		char *dir = xasprintf("%s/evidence-%s", reports_dir(), r->id);
 		if (!write_evidence(s->st, r, dir, NULL, 0)) {
 			printf("scheduler: %s: evidence of run %s in %s\n", base_name(sc->runbook), r->id, dir);

@@ -408,12 +408,12 @@ void console_watch_derive(struct console *c)
 int console_watch_reload(struct console *c)
 {
 	struct run_rec *r = NULL;
-	int lr = store_run_load(c->ui_st, c->watch_id, &r);
+	enum store_found lr = store_run_load(c->ui_st, c->watch_id, &r);
 	c->reloaded_ns = clock_mono_ns();
 	pthread_mutex_lock(&c->m.mu);
-	if (lr) {
+	if (lr != STORE_FOUND) {
 		model_message(&c->m, 2, "cannot read run %s from the history: %s", c->watch_id,
-			      lr < 0 ? store_error(c->ui_st) : "it is gone");
+			      lr == STORE_FAILED ? store_error(c->ui_st) : "it is gone");
 	} else {
 		run_rec_free(c->m.run);
 		c->m.run = r;

@@ -431,12 +431,18 @@ void params_free(struct rb_param *p, size_t n)
 
 int load_run(struct store *st, const char *id, struct run_rec **out)
 {
-	int lr = store_run_load(st, id, out);
-	if (lr == 1)
+	switch (store_run_load(st, id, out)) {
+	case STORE_FOUND:
+		return 0;
+	case STORE_NOT_FOUND:
 		errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
-	else if (lr == 2)
+		return EXIT_USAGE;
+	case STORE_AMBIGUOUS:
 		errorf("'%s' matches several runs: give more of the id", id);
-	else if (lr)
-		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
-	return lr == 0 ? 0 : lr == -1 ? 1 : EXIT_USAGE;
+		return EXIT_USAGE;
+	case STORE_FAILED:
+		break;
+	}
+	errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+	return 1;
 }

@@ -578,27 +578,27 @@ static void test_prefix_lookup(void **state)
 
 	static const struct {
 		const char *q;
-		int rc;
+		enum store_found rc;
 		const char *id;
 	} cases[] = {
-		{ "abc123", 0, "abc123" },
-		{ "abc1", 0, "abc123" },
-		{ "abc4", 0, "abc456" },
-		{ "abc", 2, NULL },
-		{ "ab", 2, NULL },
-		{ "a", 2, NULL },
-		{ "abd7", 0, "abd7" },	/* exact beats the longer id it prefixes */
-		{ "abd78", 0, "abd789" },
-		{ "abe", 1, NULL },
-		{ "x", 1, NULL },
-		{ "abc1234", 1, NULL },
-		{ "", 1, NULL },
-		{ "%", 1, NULL },
-		{ "ab_", 1, NULL },
+		{ "abc123", STORE_FOUND, "abc123" },
+		{ "abc1", STORE_FOUND, "abc123" },
+		{ "abc4", STORE_FOUND, "abc456" },
+		{ "abc", STORE_AMBIGUOUS, NULL },
+		{ "ab", STORE_AMBIGUOUS, NULL },
+		{ "a", STORE_AMBIGUOUS, NULL },
+		{ "abd7", STORE_FOUND, "abd7" },	/* exact beats the longer id it prefixes */
+		{ "abd78", STORE_FOUND, "abd789" },
+		{ "abe", STORE_NOT_FOUND, NULL },
+		{ "x", STORE_NOT_FOUND, NULL },
+		{ "abc1234", STORE_NOT_FOUND, NULL },
+		{ "", STORE_NOT_FOUND, NULL },
+		{ "%", STORE_NOT_FOUND, NULL },
+		{ "ab_", STORE_NOT_FOUND, NULL },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct run_rec *got = (struct run_rec *)1;
-		int rc = store_run_load(f->st, cases[i].q, &got);
+		enum store_found rc = store_run_load(f->st, cases[i].q, &got);
 		if (rc != cases[i].rc)
 			fail_msg("'%s': got %d want %d (%s)", cases[i].q, rc, cases[i].rc,
 				 store_error(f->st));
