@@ -127,12 +127,25 @@ static void bind_args(lua_State *L, struct userdb *db, int first, int n, const c
 	}
 }
 
-/*
- * Prepares the one statement in the SQL at index 2 with the values from
- * index 3 on; raises on an error or when more statements follow.
- */
-static void prepare_one(lua_State *L, struct userdb *db, const char **sqlp, size_t *lenp)
+/* The step's deadline, so SQL that runs away stops with the step. */
+static void set_deadline(lua_State *L, struct userdb *db)
 {
+	double left = luahost_time_left(L);
+	userdb_set_deadline(db, left > 0 ? clock_mono_ns() + (int64_t)(left * 1e9) : 0);
+}
+
+/*
+ * The start of db:query and db:scalar (what): the handle at index 1, only
+ * during a run, the step's deadline, and the one statement in the SQL at
+ * index 2 prepared with the values from index 3 on; raises on an error or
+ * when more statements follow.
+ */
+static struct userdb *prepare_one(lua_State *L, const char *what, const char **sqlp,
+				  size_t *lenp)
+{
+	struct userdb *db = check_db(L);
+	luahost_need_running(L, what);
+	set_deadline(L, db);
 	size_t len, used;
 	const char *sql = luaL_checklstring(L, 2, &len);
 	*sqlp = sql;
@@ -147,13 +160,7 @@ static void prepare_one(lua_State *L, struct userdb *db, const char **sqlp, size
 		luaL_argerror(L, 2, "one statement at a time (db:exec runs several without values)");
 	}
 	bind_args(L, db, 3, lua_gettop(L) - 2, sql, len);
-}
-
-/* The step's deadline, so SQL that runs away stops with the step. */
-static void set_deadline(lua_State *L, struct userdb *db)
-{
-	double left = luahost_time_left(L);
-	userdb_set_deadline(db, left > 0 ? clock_mono_ns() + (int64_t)(left * 1e9) : 0);
+	return db;
 }
 
 static void push_value(lua_State *L, const struct userdb_value *v)
@@ -179,12 +186,9 @@ static void push_value(lua_State *L, const struct userdb_value *v)
 /* db:query(sql, ...) -> { {col = value, ...}, ... } */
 static int db_query(lua_State *L)
 {
-	struct userdb *db = check_db(L);
-	luahost_need_running(L, "db:query");
 	const char *sql;
 	size_t len;
-	set_deadline(L, db);
-	prepare_one(L, db, &sql, &len);
+	struct userdb *db = prepare_one(L, "db:query", &sql, &len);
 	int ncols = userdb_column_count(db);
 	luaL_checkstack(L, 8, "sql");
 	lua_createtable(L, ncols, 0);	/* the column names, pushed once */
@@ -232,12 +236,9 @@ static int db_query(lua_State *L)
 /* db:scalar(sql, ...) -> the first column of the first row, or nil */
 static int db_scalar(lua_State *L)
 {
-	struct userdb *db = check_db(L);
-	luahost_need_running(L, "db:scalar");
 	const char *sql;
 	size_t len;
-	set_deadline(L, db);
-	prepare_one(L, db, &sql, &len);
+	struct userdb *db = prepare_one(L, "db:scalar", &sql, &len);
 	int rc = userdb_step(db);
 	if (rc < 0)
 		return sql_raise(L, db, sql, len);
@@ -277,7 +278,7 @@ static int db_exec(lua_State *L)
 	int64_t before = userdb_total_changes(db);
 	set_deadline(L, db);
 	if (lua_gettop(L) > 2) {
-		prepare_one(L, db, &sql, &len);
+		prepare_one(L, "db:exec", &sql, &len);	/* checks again, harmlessly */
 		run_to_end(L, db, sql, len);
 	} else {
 		int ran = 0;

@@ -18,26 +18,6 @@
 #include "lua_libs.h"
 #include "util.h"
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	size_t prev[65], cur[65];
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t c = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t d = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 : cur[j - 1] + 1;
-			cur[j] = c < d ? c : d;
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
-	}
-	return prev[lb];
-}
-
 /*
  * ctx.params' __index: reading a param the runbook does not declare is a
  * typo, and a typo must not become nil and then an empty path (SPEC 1).
@@ -46,31 +26,30 @@ static size_t edit_distance(const char *a, const char *b)
 static int params_index(lua_State *L)
 {
 	const char *want = luaL_tolstring(L, 2, NULL);
-	char best[128] = "";
-	size_t bestd = 3;
 	struct strbuf names = STRBUF_INIT;
 	strbuf_init(&names, 0);
-	int n = 0;
+	const char **cands = NULL;	/* the keys: strings the table holds */
+	size_t n = 0;
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		lua_pop(L, 1);
 		if (lua_type(L, -1) != LUA_TSTRING)
 			continue;
 		const char *k = lua_tostring(L, -1);
-		size_t d = edit_distance(want, k);
-		if (d < bestd) {
-			bestd = d;
-			snprintf(best, sizeof(best), "%s", k);
-		}
-		if (n++ < 20)
+		cands = xrealloc(cands, (n + 1) * sizeof(*cands));
+		cands[n++] = k;
+		if (n <= 20)
 			strbuf_addf(&names, "%s%s", n > 1 ? ", " : "", k);
 	}
-	if (best[0])
+	/* the same "did you mean" as -p and params files */
+	const char *best = suggest_word(want, cands, n);
+	if (best)
 		lua_pushfstring(L, "no param '%s' (did you mean '%s'?)", want, best);
 	else
 		lua_pushfstring(L, "no param '%s' (the runbook declares %s; add it to params)", want,
 				names.len ? names.buf : "none");
-	strbuf_release(&names);	/* freed before raising */
+	free(cands);	/* freed before raising */
+	strbuf_release(&names);
 	luaL_where(L, 1);
 	lua_insert(L, -2);
 	lua_concat(L, 2);

@@ -13,37 +13,47 @@
 
 #include "util.h"
 
+/* The field at the top of the stack when t[key] has type want (0 when not, nothing pushed). */
+static int field_is(lua_State *L, int idx, const char *key, int want)
+{
+	if (lua_getfield(L, idx, key) == want)
+		return 1;
+	lua_pop(L, 1);
+	return 0;
+}
+
 static char *field_str(lua_State *L, int idx, const char *key)
 {
-	char *s = NULL;
-	if (lua_getfield(L, idx, key) == LUA_TSTRING)
-		s = xstrdup(lua_tostring(L, -1));
+	if (!field_is(L, idx, key, LUA_TSTRING))
+		return NULL;
+	char *s = xstrdup(lua_tostring(L, -1));
 	lua_pop(L, 1);
 	return s;
 }
 
 static double field_num(lua_State *L, int idx, const char *key, double dflt)
 {
-	double v = dflt;
-	if (lua_getfield(L, idx, key) == LUA_TNUMBER)
-		v = lua_tonumber(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
-static int field_bool(lua_State *L, int idx, const char *key)
-{
-	lua_getfield(L, idx, key);
-	int v = lua_toboolean(L, -1);
+	if (!field_is(L, idx, key, LUA_TNUMBER))
+		return dflt;
+	double v = lua_tonumber(L, -1);
 	lua_pop(L, 1);
 	return v;
 }
 
 static int field_bool_default(lua_State *L, int idx, const char *key, int dflt)
 {
-	int v = dflt;
-	if (lua_getfield(L, idx, key) == LUA_TBOOLEAN)
-		v = lua_toboolean(L, -1);
+	if (!field_is(L, idx, key, LUA_TBOOLEAN))
+		return dflt;
+	int v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Any value, as Lua tests it (nil and false: 0). */
+static int field_bool(lua_State *L, int idx, const char *key)
+{
+	lua_getfield(L, idx, key);
+	int v = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	return v;
 }
