@@ -387,4 +387,5 @@ static const luaL_Reg fs_funcs[] = {
 void lua_fs_register(lua_State *L)
 {
 	luaL_newlib(L, fs_funcs);
+	lua_immutable_register(L);
 }

@@ -4,7 +4,7 @@
  * The bindings depend only on lua_api.h; luahost.c depends on them here.
  *   lua_run.c     sh, ssh, log, sleep, secret, mask, notify, ... (the engine)
  *   lua_json.c    json
- *   lua_fs.c      fs
+ *   lua_fs.c      fs (and lua_immutable.c: fs.refuses_writes)
  *   lua_sql.c     sql (over userdb.c)
  *   lua_http.c    http (over http.c)
  *   lua_crypto.c  crypto (over minisign.c)
@@ -21,6 +21,8 @@ void lua_fs_register(lua_State *L);
 void lua_sql_register(lua_State *L);
 void lua_http_register(lua_State *L);
 void lua_crypto_register(lua_State *L);
+/* Adds refuses_writes to the fs table on top of the stack (lua_fs_register calls it). */
+void lua_immutable_register(lua_State *L);
 
 /*
  * ctx.state's JSON (luahost.c). from_lua: the Lua value at idx as JSON (a

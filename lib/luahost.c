@@ -284,12 +284,29 @@ static int take_source(struct luahost *h, const char *path, const char *text, si
 	return 0;
 }
 
+/* The source and chunk name of a module of the shipped library (lib/lua/lifeboat/), or nothing. */
+static int shipped_source(lua_State *L, const char *name)
+{
+	struct strbuf lib = STRBUF_INIT;
+	strbuf_addf(&lib, "lib_%s", name);
+	const struct embedded_file *f = embedded_find(lib.buf);
+	strbuf_release(&lib);
+	if (!f)
+		return 0;
+	lua_pushlstring(L, f->data, f->len);
+	lua_pushfstring(L, "=[lifeboat %s]", name);
+	return 2;
+}
+
 /* require's loader: the source of a module from the runbook folder or the shipped library. */
 static int api_module_source(lua_State *L)
 {
 	const char *dir = luaL_checkstring(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 	struct luahost *h = host_of(L);
+	/* lifeboat.* names the shipped library: a file in the runbook's folder cannot stand in */
+	if (!strncmp(name, "lifeboat.", 9))
+		return shipped_source(L, name);
 	struct strbuf path = STRBUF_INIT;
 	strbuf_addf(&path, "%s/", dir);
 	for (const char *p = name; *p; p++)
@@ -319,16 +336,7 @@ static int api_module_source(lua_State *L)
 		return 2;
 	}
 	strbuf_release(&path);
-	struct strbuf lib = STRBUF_INIT;
-	strbuf_addf(&lib, "lib_%s", name);
-	const struct embedded_file *f = embedded_find(lib.buf);
-	strbuf_release(&lib);
-	if (f) {
-		lua_pushlstring(L, f->data, f->len);
-		lua_pushfstring(L, "=[lifeboat %s]", name);
-		return 2;
-	}
-	return 0;
+	return shipped_source(L, name);
 }
 
 static const luaL_Reg host_funcs[] = {

@@ -148,6 +148,7 @@ end
 
 -- require: Lua modules from the runbook's folder and the shipped library only.
 local loaded = {}
+local shipped = { seconds = api.seconds }
 env.require = function(name)
   if type(name) ~= "string" or not name:match("^[%w_][%w_%.%-]*$") or name:find("..", 1, true) then
     error(string.format("require: invalid module name %q", tostring(name)), 2)
@@ -159,7 +160,8 @@ env.require = function(name)
   end
   local fn, err = real_load(text, chunkname, "t", env)
   if not fn then error(err, 2) end
-  local v = fn(name)
+  -- the shipped library (lib/lua/lifeboat/) also gets the host's duration parser
+  local v = fn(name, chunkname:sub(1, 11) == "=[lifeboat " and shipped or nil)
   if v == nil then v = true end
   loaded[name] = v
   return v
