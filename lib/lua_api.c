@@ -1,11 +1,12 @@
 /*
  * What the runbook API's bindings (lua_libs.h) share: paths relative to the
- * runbook's workdir, option checking, times, and a to-be-closed "scratch"
+ * runbook's workdir, option checking, times, sorted folder listings, and a to-be-closed "scratch"
  * slot that owns a C resource while results are pushed, so a memory error halfway leaks nothing (the liolib pattern of
  * creating the owner first and acquiring second).
  */
 #include "lua_api.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -137,4 +138,20 @@ int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms)
 	if (lua_type(L, idx) == LUA_TSTRING)
 		return clock_parse(lua_tostring(L, idx), 0, ms);
 	return -1;
+}
+
+static int not_dots(const struct dirent *e)
+{
+	return strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+}
+
+/* byte order, not the locale's: the same on every machine */
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int lua_api_scandir(const char *path, struct dirent ***names)
+{
+	return scandir(path, names, not_dots, by_name);
 }

@@ -64,6 +64,14 @@ double lua_api_opt_seconds(lua_State *L, const char *what, int idx, const char *
  */
 void lua_api_check_keys(lua_State *L, int arg, const char *const known[]);
 
+/*
+ * The entries of a folder without . and .., sorted in byte order (the same on
+ * every machine), as scandir returns them (each and the array malloc'd, the
+ * caller's); -1 with errno.
+ */
+struct dirent;
+int lua_api_scandir(const char *path, struct dirent ***names);
+
 /* The time at idx (unix seconds or an ISO-8601 string) as unix ms: 0, or -1 when it is neither. */
 int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms);
 

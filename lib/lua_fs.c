@@ -307,22 +307,12 @@ static void dir_list_release(void *p)
 	free(d->names);
 }
 
-static int not_dots(const struct dirent *e)
-{
-	return strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-}
-
-/* byte order, not the locale's: the same on every machine */
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
 
 static int fs_list(lua_State *L)
 {
 	const char *path = lua_api_path(L, 1);
 	struct dir_list *d = lua_api_scratch(L, sizeof(*d), dir_list_release);
-	d->n = scandir(path, &d->names, not_dots, by_name);
+	d->n = lua_api_scandir(path, &d->names);
 	if (d->n < 0) {
 		d->n = 0;
 		return luaL_fileresult(L, 0, path);

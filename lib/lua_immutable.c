@@ -12,8 +12,9 @@
  * with faccessat(W_OK, AT_EACCESS), which the kernel answers with the same
  * read-only-mount and immutable checks as a real write. A folder refuses only
  * when it and everything under it refuse: one writable file in an otherwise
- * read-only snapshot is a snapshot that can be changed. Symbolic links are
- * not followed (their targets are not part of the copy).
+ * read-only snapshot is a snapshot that can be changed. Symbolic links under
+ * the path are not followed (their targets are not part of the copy); the
+ * path itself may be one.
  *
  * Returns true and the reason of the first refusal ("read-only file
  * system"), false and "PATH: writable by this process (uid N)" naming the
@@ -48,6 +49,7 @@ struct walk {
 	char *failed;		/* the path that could not be checked (owned), or NULL */
 	int failed_errno;
 	long entries;
+	char *resolved;		/* the path with its links resolved (from realpath, owned) */
 };
 
 static void walk_release(void *p)
@@ -55,6 +57,7 @@ static void walk_release(void *p)
 	struct walk *w = p;
 	free(w->writable);
 	free(w->failed);
+	free(w->resolved);
 }
 
 static int refused_errno(int e)
@@ -109,22 +112,24 @@ static int walk_path(struct walk *w, const char *path)
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return 0;
-	DIR *d = opendir(path);
-	if (!d) {
+	/* byte order, so the entry named is the same on every filesystem */
+	struct dirent **names;
+	int n = lua_api_scandir(path, &names);
+	if (n < 0) {
 		w->failed = xstrdup(path);
 		w->failed_errno = errno;
 		return 1;
 	}
 	int done = 0;
-	struct dirent *e;
-	while (!done && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char *child = xasprintf("%s/%s", path, e->d_name);
-		done = walk_path(w, child);
-		free(child);
+	for (int i = 0; i < n; i++) {
+		if (!done) {
+			char *child = xasprintf("%s/%s", path, names[i]->d_name);
+			done = walk_path(w, child);
+			free(child);
+		}
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 	return done;
 }
 
@@ -146,7 +151,11 @@ static int fs_refuses_writes(lua_State *L)
 {
 	const char *path = lua_api_path(L, 1);
 	struct walk *w = lua_api_scratch(L, sizeof(*w), walk_release);
-	walk_path(w, path);
+	/* the copy itself may be a link (to a mount): follow that one, and none below it */
+	w->resolved = realpath(path, NULL);
+	if (!w->resolved)
+		return luaL_fileresult(L, 0, path);
+	walk_path(w, w->resolved);
 	if (w->failed) {
 		luaL_pushfail(L);
 		lua_pushfstring(L, "%s: %s", w->failed, strerror(w->failed_errno));

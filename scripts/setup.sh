@@ -25,6 +25,7 @@ packages=(
   python3-jsonschema python3-yaml # check configs and reports against docs/schemas
   libpq-dev          # the team history on PostgreSQL (lib/central*.c)
   postgresql-15      # tests/e2e/pg.sh starts a private server for t83xx
+  e2fsprogs mount    # chattr +i and read-only bind mounts: immutable backup copies (t8230, the demo)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -314,7 +314,7 @@ function M.policy_321(p)
       else pretend[#pretend + 1] = format("%s is marked immutable but %s", c.name, c.write_check) end
     end
   end
-  local detail = format("%d verified %s that refuse writes by this process (%s), at least 1 needed",
+  local detail = format("%d verified %s refusing writes by this process (%s), at least 1 needed",
     #immutable, #immutable == 1 and "copy" or "copies", names(immutable))
   if #immutable > 0 then detail = detail .. ": " .. immutable[1].write_check end
   if #pretend > 0 then detail = detail .. "; " .. concat(pretend, "; ") end
