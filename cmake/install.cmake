@@ -8,7 +8,8 @@
 #   share/doc/lifeboat/examples/                   the shipped runbooks, their demo helpers, a config
 #   share/doc/lifeboat/*.md                        the documentation of docs/
 #   share/lifeboat/schemas/*.schema.json           JSON Schemas of lifeboat.yaml and the JSON report
-#   share/lifeboat/lua/                            editor support: LuaLS definitions, luacheck standard
+#   share/lifeboat/lua/                            editor support: LuaLS definitions (lifeboat/ for
+#                                                  the recovery library), luacheck standard
 #   lib/systemd/system/lifeboat-scheduler.{service,timer}   the scheduler, disabled until enabled
 
 include(GNUInstallDirs)
@@ -33,6 +34,7 @@ file(GLOB LB_SCHEMAS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/schemas/*.json)
 install(FILES ${LB_SCHEMAS} DESTINATION ${CMAKE_INSTALL_DATADIR}/lifeboat/schemas)
 install(FILES ${CMAKE_SOURCE_DIR}/editor/lifeboat.lua ${CMAKE_SOURCE_DIR}/editor/luacheckrc
   DESTINATION ${CMAKE_INSTALL_DATADIR}/lifeboat/lua)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/editor/lifeboat DESTINATION ${CMAKE_INSTALL_DATADIR}/lifeboat/lua)
 
 # ---- systemd: the scheduler, run every minute by a timer; enabled by the administrator ----
 install(FILES ${CMAKE_SOURCE_DIR}/dist/systemd/lifeboat-scheduler.service

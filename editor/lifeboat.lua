@@ -291,6 +291,12 @@ function fs.size(path) end
 ---@return string|nil hex, string? err
 function fs.sha256(path) end
 
+---Whether this process is kept from changing a file or a folder and everything in it: a read-only
+---mount or `chattr +i` (as root, mode bits do not count). Nothing is written.
+---@param path string
+---@return boolean|nil refuses, string reason the refusal, or the first writable path, or the error
+function fs.refuses_writes(path) end
+
 json = {}
 
 ---@param value any
