@@ -1,7 +1,8 @@
 /*
  * What the runbook API's bindings (lua_libs.h) share: paths relative to the
- * runbook's workdir, option checking, times, sorted folder listings, and a to-be-closed "scratch"
- * slot that owns a C resource while results are pushed, so a memory error halfway leaks nothing (the liolib pattern of
+ * runbook's workdir, option checking, times, sorted folder listings, and a
+ * to-be-closed "scratch" slot that owns a C resource while results are
+ * pushed, so a memory error halfway leaks nothing (the liolib pattern of
  * creating the owner first and acquiring second).
  */
 #include "lua_api.h"
