@@ -1,19 +1,38 @@
 -- The feature-store disaster: the online feature store is corrupted while
 -- ingest keeps writing. Restore it from the newest snapshot that still
 -- matches its SHA-256 manifest (local copy first, then the read-only offsite
--- copy), retrain the churn model on the restored features, and redeploy the
--- model server.
+-- copy) and whose data still matches the reference profile (a poisoned
+-- snapshot, labels flipped before it was checksummed, verifies but is
+-- rejected by its PSI), retrain the churn model on the restored features,
+-- and redeploy the model server.
 --
 -- `lifeboat drill --yes runbooks/feature-store.lua` is self-contained: its
--- fault phases build the demo under demo/state/ (a store, a running ingest,
--- snapshots 3-2-1, one of them torn on purpose), then corrupt the store.
--- `lifeboat run` skips them and recovers whatever demo/state/ holds.
+-- fault phases build the demo under demo/state/ (a store and its reference
+-- profile, a running ingest, snapshots 3-2-1, one of them poisoned and one
+-- torn on purpose), then corrupt the store. `lifeboat run` skips them and
+-- recovers whatever demo/state/ holds.
+
+local data = require "lifeboat.data"
+
+-- what the reference profile covers: the model's features and its label
+local PROFILE = "select sessions_7d, avg_basket, days_since_last, support_tickets, churned from features"
 
 local function verify(path)
   local manifest = fs.read(path .. ".sha256")
   local want = manifest and manifest:match("^%x+")
   local got = assert(fs.sha256(path))
   return got == want, got, want
+end
+
+-- A snapshot's data against the reference profile: nil when it matches, else what differs.
+local function data_mismatch(path, reference)
+  local r = data.compare(path, PROFILE, reference, { max_psi = 0.1, max_rows_delta = 0.5 })
+  if r.ok then return nil end
+  local failed = {}
+  for _, f in ipairs(r.findings) do
+    if not f.ok then failed[#failed + 1] = f.detail end
+  end
+  return table.concat(failed, "; ")
 end
 
 return runbook {
@@ -27,6 +46,7 @@ return runbook {
     backups = "demo/state/backups",
     offsite = "demo/state/offsite",
     model = "demo/state/model.json",
+    reference = "demo/state/features.profile.json",
     keys = "demo/state/keys",
     port = 18080,
     min_rows = 1000,
@@ -40,9 +60,22 @@ return runbook {
     step "create the online store" {
       sh = 'python3 demo/setup.py "$store" "$backups" "$offsite" "$model"',
     },
+    -- in production the training pipeline keeps this beside the data it trained on
+    step "profile it as the reference" {
+      run = function(ctx)
+        local ref = data.profile(ctx.params.store, PROFILE)
+        assert(fs.write(ctx.params.reference, json.encode(ref)))
+        log("reference profile of %d rows (%s) in %s: churn rate %.1f%%", ref.rows,
+          table.concat({ "sessions_7d", "avg_basket", "days_since_last", "support_tickets", "churned" }, ", "),
+          ctx.params.reference, ref.columns.churned.mean * 100)
+      end,
+    },
     step "start ingest" { sh = 'exec python3 demo/ingest.py run "$store"', service = true },
     step "take snapshots" {
-      sh = 'python3 demo/snapshot.py "$store" "$backups" "$offsite" --count 3 --every 1.5',
+      sh = 'python3 demo/snapshot.py "$store" "$backups" "$offsite" --count 2 --every 1.5',
+    },
+    step "plant a poisoned snapshot" {
+      sh = 'sleep 1 && python3 demo/snapshot.py "$store" "$backups" "$offsite" --poison',
     },
     step "plant a torn snapshot" {
       sh = 'sleep 1 && python3 demo/snapshot.py "$store" "$backups" "$offsite" --torn',
@@ -81,20 +114,50 @@ return runbook {
             p.backups, p.offsite))
         end
         table.sort(names, function(a, b) return a > b end)
-        log("%d snapshots in %s and %s; verifying, newest first", #names, p.backups, p.offsite)
+        local text = fs.read(p.reference)
+        if not text then
+          error(string.format("no reference profile %s to check the snapshots' data against (the drill makes it: lifeboat drill --yes runbooks/feature-store.lua)",
+            p.reference))
+        end
+        local reference = json.decode(text)
+        log("%d snapshots in %s and %s; verifying checksums and data, newest first", #names, p.backups, p.offsite)
+        ctx.state.rejected = {}
         for _, name in ipairs(names) do
           for _, copy in ipairs(copies[name]) do
             local ok, got, want = verify(copy.path)
-            if ok then
-              log("✓ %s (%s): sha256 %s… matches its manifest", name, copy.where, got:sub(1, 12))
-              ctx.state.snapshot = { name = name, where = copy.where, path = copy.path, sha256 = got }
-              return
+            if not ok then
+              log("✗ %s (%s): sha256 %s… does not match its manifest (%s…): skipped",
+                name, copy.where, got:sub(1, 12), want and want:sub(1, 12) or "missing")
+            else
+              local why = data_mismatch(copy.path, reference)
+              if not why then
+                log("✓ %s (%s): sha256 %s… matches its manifest", name, copy.where, got:sub(1, 12))
+                ctx.state.snapshot = { name = name, where = copy.where, path = copy.path, sha256 = got }
+                return
+              end
+              -- the other copies hold the same bytes (the same checksum): no need to look
+              log("✗ %s (%s): its checksum verifies but its data does not match the reference profile (%s): rejected as poisoned or drifted, with its other copies",
+                name, copy.where, why)
+              table.insert(ctx.state.rejected, { name = name, why = why })
+              break
             end
-            log("✗ %s (%s): sha256 %s… does not match its manifest (%s…): skipped",
-              name, copy.where, got:sub(1, 12), want and want:sub(1, 12) or "missing")
           end
         end
-        error("no snapshot matches its manifest: nothing is safe to restore")
+        error("no snapshot matches its manifest and the reference profile: nothing is safe to restore")
+      end,
+    },
+    -- a poisoned backup is an incident of its own: the recovery goes on, the report says so
+    step "no poisoned snapshots" { continue_on_error = true,
+      run = function(ctx)
+        local rejected = ctx.state.rejected or {}
+        if #rejected == 0 then
+          log("every snapshot that verified matched the reference profile")
+          return
+        end
+        local names = {}
+        for _, r in ipairs(rejected) do names[#names + 1] = string.format("%s (%s)", r.name, r.why) end
+        error(string.format("%d snapshot%s rejected by the reference profile, restored %s instead: %s",
+          #rejected, #rejected == 1 and "" or "s", ctx.state.snapshot.name, table.concat(names, "; ")), 0)
       end,
     },
     step "put the broken store aside" {

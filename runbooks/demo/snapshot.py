@@ -8,7 +8,12 @@ store's file name, so they sort by time.
 replicated, as a torn write would: both copies then fail verification. The
 demo plants one such snapshot on purpose, and the restore must skip it.
 
-usage: snapshot.py STORE BACKUPS OFFSITE [--count N] [--every S] [--torn]"""
+--poison flips the labels (churned) in the snapshot before its manifest is
+written, as an attacker who reached the store before the backup would: its
+checksum verifies everywhere, only its data gives it away. The restore must
+reject it by its label distribution against the reference profile.
+
+usage: snapshot.py STORE BACKUPS OFFSITE [--count N] [--every S] [--torn | --poison]"""
 
 import argparse
 import os
@@ -55,6 +60,9 @@ def take(args):
         src.close()
     os.replace(tmp, path)
     db = common.connect(path)
+    if args.poison:
+        with db:
+            db.execute("update features set churned = 1 - churned")
     rows, newest = db.execute("select count(*), max(event_time) from features").fetchone()
     db.close()
     digest = common.write_manifest(path)
@@ -63,7 +71,11 @@ def take(args):
             f.seek(os.path.getsize(path) // 2)
             f.write(b"\xde\xad\xbe\xef" * 16)
     replicate(path, args.offsite)
-    if args.torn:
+    if args.poison:
+        common.say("snapshot %s: %d rows, newest event %s, sha256 %s… — poisoned on purpose: its "
+                   "labels were flipped before it was checksummed (local + offsite)", name, rows,
+                   newest, digest[:12])
+    elif args.torn:
         common.say("snapshot %s: %d rows, newest event %s — torn on purpose after its manifest "
                    "(sha256 %s…) was written, then replicated offsite", name, rows, newest,
                    digest[:12])
@@ -79,7 +91,9 @@ def main():
     p.add_argument("offsite")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--every", type=float, default=1.0)
-    p.add_argument("--torn", action="store_true")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--torn", action="store_true")
+    kind.add_argument("--poison", action="store_true")
     args = p.parse_args()
     for folder in (args.backups, args.offsite):
         os.makedirs(folder, exist_ok=True)

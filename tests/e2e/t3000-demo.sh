@@ -1,7 +1,9 @@
 #!/bin/sh
 # The demo the README starts with: `lifeboat drill --yes runbooks/feature-store.lua` builds a
-# feature store with a running ingest and 3-2-1 snapshots (the newest torn on purpose), corrupts
-# the store, restores the newest snapshot that verifies, retrains, redeploys the model server.
+# feature store with a running ingest and 3-2-1 snapshots (the newest torn on purpose, the one
+# before it poisoned: labels flipped before it was checksummed), corrupts the store, restores the
+# newest snapshot that verifies and matches the reference profile, retrains, redeploys the model
+# server.
 # It must succeed and meet its RTO and RPO, skip the torn snapshot, leave nothing running, and
 # succeed again when run twice in a row.
 # shellcheck disable=SC2016,SC3043 # test bodies are single-quoted on purpose (they are eval'd
@@ -90,6 +92,28 @@ test_expect_success 'the torn snapshot was skipped, the one before it restored' 
 	test "$(ls repo/runbooks/demo/state/backups/features-*.db | tail -n 1)" = "repo/runbooks/demo/state/backups/$torn" &&
 	step_output "$run" "check integrity and rows" | assert_contains - "restored snapshot $restored: " &&
 	test "$(sqlite3 repo/runbooks/demo/state/features.db "pragma integrity_check")" = ok
+'
+
+test_expect_success 'the poisoned snapshot verified but was rejected by its PSI, named in the output and the report' '
+	run=$(json_get r1.json "d[\"run_id\"]") &&
+	step_output "$run" "plant a poisoned snapshot" >planted &&
+	poisoned=$(sed -n "s/.*snapshot \(features-[0-9TZ]*\.db\): .*poisoned on purpose.*/\1/p" planted) &&
+	test -n "$poisoned" &&
+	state=repo/runbooks/demo/state &&
+	(cd $state/backups && sha256sum --quiet -c "$poisoned.sha256") &&
+	test "$(sqlite3 $state/backups/$poisoned "select avg(churned) > 0.5 from features")" = 1 &&
+	test "$(sqlite3 $state/features.db "select avg(churned) < 0.5 from features")" = 1 &&
+	step_output "$run" "verify snapshot manifests" >verified &&
+	grep -q "^✗ $poisoned (backups): its checksum verifies but its data does not match the reference profile (churned: PSI [0-9.]* against the reference, at most 0.1): rejected as poisoned or drifted" verified &&
+	assert_not_contains verified "✓ $poisoned" &&
+	restored=$(sed -n "s/^✓ \(features-[0-9TZ]*\.db\) (backups): .*matches its manifest$/\1/p" verified) &&
+	test -n "$restored" && test "$restored" != "$poisoned" &&
+	assert_contains out1 "1 snapshot rejected by the reference profile, restored $restored instead: $poisoned (churned: PSI" &&
+	test "$(json_get r1.json "[s[\"status\"] for p in d[\"phases\"] for s in p[\"steps\"] if s[\"name\"] == \"no poisoned snapshots\"]")" = "[\"failed\"]" &&
+	json_get r1.json "[s[\"error\"] for p in d[\"phases\"] for s in p[\"steps\"] if s[\"name\"] == \"no poisoned snapshots\"][0]" |
+		assert_contains - "restored $restored instead: $poisoned (churned: PSI" &&
+	lb --db h.db report "$run" --format md -o r1.md >/dev/null &&
+	assert_contains r1.md "$poisoned (churned: PSI"
 '
 
 test_expect_success 'the snapshots were kept 3-2-1: local, and offsite read-only' '
