@@ -5,6 +5,7 @@ model retrained after the restore has something to learn."""
 import hashlib
 import math
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -55,6 +56,33 @@ def write_manifest(path):
     with open(path + ".sha256", "w") as f:
         f.write("%s  %s\n" % (digest, os.path.basename(path)))
     return digest
+
+
+def is_mount(path):
+    """Whether PATH is a mount point, a bind mount of a folder on the same
+    filesystem included (which os.path.ismount cannot tell)."""
+    want = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                point = line.split()[4]
+                point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), point)
+                if point == want:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def vault_dir(offsite):
+    """The folder setup.py mounts read-only on OFFSITE (as root)."""
+    return os.path.join(os.path.dirname(offsite) or ".", ".offsite-vault")
+
+
+def vault_of(offsite):
+    """Where the offsite copies are written: the vault when OFFSITE is its
+    read-only mount (the kernel lets only this side write), else OFFSITE."""
+    return vault_dir(offsite) if is_mount(offsite) else offsite
 
 
 def connect(path, create=False):

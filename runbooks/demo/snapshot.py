@@ -1,7 +1,8 @@
 """Takes snapshots of the online store the 3-2-1 way: a consistent copy made
 with SQLite's online backup while ingest keeps writing, its SHA-256 manifest
-beside it in BACKUPS, and the same two files replicated to OFFSITE, which is
-kept read-only. Snapshots are named STEM-YYYYMMDDTHHMMSSZ.db after the
+beside it in BACKUPS, and the same two files replicated to REPLICA (another
+medium) and to OFFSITE, which is kept read-only: a read-only bind mount when
+setup.py could make one (as root), else only mode bits. Snapshots are named STEM-YYYYMMDDTHHMMSSZ.db after the
 store's file name, so they sort by time.
 
 --torn damages the snapshot after its manifest was written and before it is
@@ -13,7 +14,7 @@ written, as an attacker who reached the store before the backup would: its
 checksum verifies everywhere, only its data gives it away. The restore must
 reject it by its label distribution against the reference profile.
 
-usage: snapshot.py STORE BACKUPS OFFSITE [--count N] [--every S] [--torn | --poison]"""
+usage: snapshot.py STORE BACKUPS OFFSITE [--replica DIR] [--count N] [--every S] [--torn | --poison]"""
 
 import argparse
 import os
@@ -34,16 +35,21 @@ def name_for(store, folder):
         time.sleep(0.05)
 
 
-def replicate(path, offsite):
-    """Copies PATH and its manifest into OFFSITE, leaving both read-only."""
-    os.chmod(offsite, 0o755)
+def replicate(path, replica, offsite):
+    """Copies PATH and its manifest into REPLICA and OFFSITE (through its vault,
+    leaving both read-only there)."""
+    if replica:
+        for src in (path, path + ".sha256"):
+            shutil.copyfile(src, os.path.join(replica, os.path.basename(src)))
+    vault = common.vault_of(offsite)
+    os.chmod(vault, 0o755)
     try:
         for src in (path, path + ".sha256"):
-            dst = os.path.join(offsite, os.path.basename(src))
+            dst = os.path.join(vault, os.path.basename(src))
             shutil.copyfile(src, dst)
             os.chmod(dst, 0o444)
     finally:
-        os.chmod(offsite, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP |
+        os.chmod(vault, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP |
                  stat.S_IROTH | stat.S_IXOTH)
 
 
@@ -70,17 +76,17 @@ def take(args):
         with open(path, "r+b") as f:
             f.seek(os.path.getsize(path) // 2)
             f.write(b"\xde\xad\xbe\xef" * 16)
-    replicate(path, args.offsite)
+    replicate(path, args.replica, args.offsite)
     if args.poison:
         common.say("snapshot %s: %d rows, newest event %s, sha256 %s… — poisoned on purpose: its "
-                   "labels were flipped before it was checksummed (local + offsite)", name, rows,
+                   "labels were flipped before it was checksummed (local, replica, offsite)", name, rows,
                    newest, digest[:12])
     elif args.torn:
         common.say("snapshot %s: %d rows, newest event %s — torn on purpose after its manifest "
-                   "(sha256 %s…) was written, then replicated offsite", name, rows, newest,
+                   "(sha256 %s…) was written, then replicated", name, rows, newest,
                    digest[:12])
     else:
-        common.say("snapshot %s: %d rows, newest event %s, sha256 %s… (local + offsite, read-only)",
+        common.say("snapshot %s: %d rows, newest event %s, sha256 %s… (local, replica, offsite read-only)",
                    name, rows, newest, digest[:12])
 
 
@@ -89,14 +95,16 @@ def main():
     p.add_argument("store")
     p.add_argument("backups")
     p.add_argument("offsite")
+    p.add_argument("--replica")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--every", type=float, default=1.0)
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--torn", action="store_true")
     kind.add_argument("--poison", action="store_true")
     args = p.parse_args()
-    for folder in (args.backups, args.offsite):
-        os.makedirs(folder, exist_ok=True)
+    for folder in (args.backups, args.offsite, args.replica):
+        if folder:
+            os.makedirs(folder, exist_ok=True)
     for i in range(args.count):
         if i:
             time.sleep(args.every)

@@ -20,7 +20,9 @@ fi
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
 	_lb_bail "cannot find a free port"
 export PORT
-# the demo's state folders: offsite is read-only, so the harness could not remove it
+# the demo's state folders: offsite is a read-only bind mount (the demo runs as root) of a
+# read-only folder, so the harness could not remove it
+at_exit "umount '$TEST_DIR/repo/runbooks/demo/state/offsite'"
 at_exit "chmod -R u+w '$TEST_DIR/repo/runbooks/demo/state'"
 
 Q="'"	# a single quote, for SQL strings in the test bodies
@@ -114,6 +116,20 @@ test_expect_success 'the poisoned snapshot verified but was rejected by its PSI,
 		assert_contains - "restored $restored instead: $poisoned (churned: PSI" &&
 	lb --db h.db report "$run" --format md -o r1.md >/dev/null &&
 	assert_contains r1.md "$poisoned (churned: PSI"
+'
+
+test_expect_success 'the snapshots were kept 3-2-1, checked: offsite on a read-only mount that refuses root' '
+	run=$(json_get r1.json "d[\"run_id\"]") &&
+	step_output "$run" "snapshot copies 3-2-1" >policy &&
+	for f in three_copies two_media one_offsite one_immutable checksums max_age; do
+		grep -q "^✓ $f: " policy || { cat policy; return 1; }
+	done &&
+	assert_contains policy "✓ one_immutable: 1 verified copy refusing writes by this process (offsite), at least 1 needed: read-only file system" &&
+	test "$(json_get r1.json "[s[\"status\"] for p in d[\"phases\"] for s in p[\"steps\"] if s[\"name\"] == \"snapshot copies 3-2-1\"]")" = "[\"succeeded\"]" &&
+	test "$(findmnt -n -o OPTIONS --target repo/runbooks/demo/state/offsite | cut -d, -f1)" = ro &&
+	test "$(id -u)" = 0 &&
+	! touch repo/runbooks/demo/state/offsite/planted 2>/dev/null &&
+	test "$(ls repo/runbooks/demo/state/replica/features-*.db | wc -l)" = 4
 '
 
 test_expect_success 'the snapshots were kept 3-2-1: local, and offsite read-only' '
