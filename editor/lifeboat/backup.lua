@@ -54,7 +54,7 @@ function backup.verify(path) end
 ---The newest copy in dir whose name matches pattern and whose checksum verifies.
 ---@param dir string
 ---@param pattern string a Lua pattern, e.g. "^features%-.*%.db$"
----@param opts? {time: fun(path: string): number}
+---@param opts? {time?: fun(path: string): number, accept?: fun(path: string): boolean, string?}
 ---@return lifeboat.backup_copy|nil copy, string? err
 function backup.newest(dir, pattern, opts) end
 

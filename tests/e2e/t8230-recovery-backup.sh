@@ -93,6 +93,28 @@ test_expect_success 'newest: a newer torn copy and a newer copy without a checks
 	test "$(cat newest.txt)" = "none: snaps: no copy matches \"^nothing\""
 '
 
+test_expect_success 'newest: accept() passes over a copy that verifies but is refused, with its reason' '
+	write_runbook accept.lua <<-\EOF &&
+	local backup = require "lifeboat.backup"
+	return runbook { name = "accept", phase "p" { step "find" { run = function()
+		local copy = assert(backup.newest("snaps", "^features%-.*%.db$", { accept = function(path)
+			if path:find("features%-3") then return false, "labels flipped" end
+			return true
+		end }))
+		local lines = { "newest=" .. copy.name }
+		for _, s in ipairs(copy.skipped) do lines[#lines + 1] = "skipped " .. s.why end
+		local none, err = backup.newest("snaps", "^features%-.*%.db$", { accept = function() return false end })
+		lines[#lines + 1] = tostring(none) .. " " .. err:sub(1, 80)
+		fs.write("accept.txt", table.concat(lines, "\n") .. "\n")
+	end } } }
+	EOF
+	expect_code 0 lb --db h.db run --yes accept.lua >out &&
+	cat accept.txt &&
+	test "$(head -n 1 accept.txt)" = newest=features-2.db &&
+	assert_contains accept.txt "skipped snaps/features-3.db: not accepted: labels flipped" &&
+	assert_contains accept.txt "nil snaps: none of the 5 copies matching \"^features%-.*%.db\$\" verifies and"
+'
+
 # The 3-2-1 copies: each a folder with a database and its SHA256SUMS, all 1 hour old.
 HOUR_AGO=$(( $(date +%s) - 3600 ))
 copy () { # DIR: a verified copy of the same snapshot

@@ -158,11 +158,12 @@ function M.verify(path)
   return manifest
 end
 
--- newest(dir, pattern [, {time = fn}]) → copy, or nil and a message. The
--- copies are the entries of dir whose name matches the Lua pattern (and do
--- not end in .sha256), newest first; the first whose checksum verifies wins.
--- time(path) → unix seconds replaces the modification time when given (a
--- timestamp in the name, a backup tool's catalogue). copy = {path =, name =,
+-- newest(dir, pattern [, {time = fn, accept = fn}]) → copy, or nil and a
+-- message. The copies are the entries of dir whose name matches the Lua
+-- pattern (and do not end in .sha256), newest first; the first whose
+-- checksum verifies (and that accept(path) → true, or false and why, takes)
+-- wins. time(path) → unix seconds replaces the modification time when given
+-- (a timestamp in the name, a backup tool's catalogue). copy = {path =, name =,
 -- time =, manifest =, skipped = {{path =, why =}, ...}}: skipped is what was
 -- newer but did not verify, so a restore can say what it passed over.
 function M.newest(dir, pattern, opts)
@@ -172,9 +173,17 @@ function M.newest(dir, pattern, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error(format("newest: options must be a table such as {time = fn}, not a %s", type(opts)), 2)
   end
-  local time_fn = opts and opts.time
+  local time_fn, accept = opts and opts.time, opts and opts.accept
+  for k in pairs(opts or {}) do
+    if k ~= "time" and k ~= "accept" then
+      error(format("newest: unknown option '%s' (known: time, accept)", tostring(k)), 2)
+    end
+  end
   if time_fn ~= nil and type(time_fn) ~= "function" then
     error("newest: time must be a function(path) returning unix seconds", 2)
+  end
+  if accept ~= nil and type(accept) ~= "function" then
+    error("newest: accept must be a function(path) returning true, or false and why", 2)
   end
   local names, err = fs.list(dir)
   if not names then return nil, err end
@@ -202,6 +211,12 @@ function M.newest(dir, pattern, opts)
   local skipped = {}
   for _, c in ipairs(candidates) do
     local manifest, why = M.verify(c.path)
+    if manifest and accept then
+      local ok, reason = accept(c.path)
+      if not ok then
+        manifest, why = nil, format("%s: not accepted: %s", c.path, tostring(reason or "accept returned false"))
+      end
+    end
     if manifest then
       c.manifest, c.skipped = manifest, skipped
       return c
@@ -213,8 +228,8 @@ function M.newest(dir, pattern, opts)
   end
   local whys = {}
   for _, sk in ipairs(skipped) do whys[#whys + 1] = sk.why end
-  return nil, format("%s: none of the %d copies matching %q verifies (%s)", dir, #candidates,
-    pattern, concat(whys, "; "))
+  return nil, format("%s: none of the %d copies matching %q verifies%s (%s)", dir, #candidates,
+    pattern, accept and " and is accepted" or "", concat(whys, "; "))
 end
 
 -- One copy of a policy, checked: verified, its time, whether it refuses writes.
