@@ -491,18 +491,23 @@ int luahost_eval_headers(struct luahost *h, int ref, double timeout_s, char ***o
 
 int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err)
 {
+	return luahost_call_time(h, fn_ref, "recovery_point", wall_ms, err);
+}
+
+int luahost_call_time(struct luahost *h, int fn_ref, const char *what, int64_t *wall_ms, char **err)
+{
 	int top = lua_gettop(h->L);
 	if (call_with_ctx(h, fn_ref, 60, err, NULL, NULL))
 		return -1;
 	int rc = 0;
 	if (lua_isnil(h->L, -1)) {
-		*err = xstrdup("recovery_point returned nil (no data?)");
+		*err = xasprintf("%s returned nil (no data?)", what);
 		rc = -1;
 	} else if (lua_api_wall_ms(h->L, -1, wall_ms)) {
 		int t = lua_type(h->L, -1);
 		char *v = t == LUA_TSTRING || t == LUA_TNUMBER ? value_text(h->L, -1)
 							      : xstrdup(luaL_typename(h->L, -1));
-		*err = xasprintf("recovery_point returned %s, not unix seconds or an ISO-8601 time", v);
+		*err = xasprintf("%s returned %s, not unix seconds or an ISO-8601 time", what, v);
 		free(v);
 		rc = -1;
 	}

@@ -158,6 +158,7 @@ struct runbook *luahost_read_runbook(lua_State *L, int idx)
 	rb->exclusive = field_bool(L, idx, "exclusive");
 	rb->remote_workdir = field_str(L, idx, "remote_workdir");
 	rb->recovery_point_ref = field_ref(L, idx, "recovery_point");
+	rb->newest_recoverable_ref = field_ref(L, idx, "newest_recoverable");
 	rb->roles = field_argv(L, idx, "roles");
 
 	lua_getfield(L, idx, "params");
@@ -191,6 +192,9 @@ struct runbook *luahost_read_runbook(lua_State *L, int idx)
 		p->restores_service = field_bool(L, pi, "restores_service");
 		p->rollback_on_abort = field_bool(L, pi, "rollback_on_abort");
 		p->parallel = (int)field_num(L, pi, "parallel", 1);
+		char *probe = field_str(L, pi, "probe");
+		p->probe = probe_when_parse(probe);
+		free(probe);
 		read_steps(L, pi, "steps", &p->steps, &p->nsteps);
 		read_steps(L, pi, "rollback", &p->rollback, &p->nrollback);
 		if (p->restores_service)
@@ -200,7 +204,7 @@ struct runbook *luahost_read_runbook(lua_State *L, int idx)
 	lua_pop(L, 1);
 	/* default: the last phase that is neither fault nor cleanup */
 	for (size_t i = rb->nphases; rb->restoring < 0 && i-- > 0;)
-		if (!rb->phases[i].fault && !rb->phases[i].cleanup)
+		if (RB_PHASE_RECOVERY(&rb->phases[i]))
 			rb->restoring = (int)i;
 	if (!rb->shell) {
 		rb->shell = xcalloc(3, sizeof(char *));

@@ -130,6 +130,8 @@ int luahost_eval_names(struct luahost *h, int ref, char ***out, char **err);
 int luahost_eval_headers(struct luahost *h, int ref, double timeout_s, char ***out, char **err);
 /* Calls recovery_point(ctx): unix seconds or ISO-8601 into *wall_ms. */
 int luahost_recovery_point(struct luahost *h, int fn_ref, int64_t *wall_ms, char **err);
+/* The same for any function(ctx) returning a time; what names it in errors ("newest_recoverable"). */
+int luahost_call_time(struct luahost *h, int fn_ref, const char *what, int64_t *wall_ms, char **err);
 /*
  * ${name} expansion from ctx.params; unknown names are left as they are (and
  * so is all of s when ctx.params is no longer a table).

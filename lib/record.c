@@ -32,6 +32,38 @@ int status_parse(const char *name, enum status *st)
 	return -1;
 }
 
+const char *probe_when_name(enum probe_when w)
+{
+	return w == PROBE_BEFORE ? "before" : w == PROBE_AFTER ? "after" : NULL;
+}
+
+enum probe_when probe_when_parse(const char *name)
+{
+	if (name && !strcmp(name, "before"))
+		return PROBE_BEFORE;
+	if (name && !strcmp(name, "after"))
+		return PROBE_AFTER;
+	return PROBE_NONE;
+}
+
+static const char *const exposure_names[] = {
+	[EXPOSURE_NONE] = "none", [EXPOSURE_MET] = "met",
+	[EXPOSURE_MISSED] = "missed", [EXPOSURE_UNMEASURED] = "unmeasured",
+};
+
+const char *exposure_status_name(enum exposure_status s)
+{
+	return (unsigned)s <= EXPOSURE_UNMEASURED ? exposure_names[s] : "none";
+}
+
+enum exposure_status exposure_status_parse(const char *name)
+{
+	for (int i = 0; name && i <= EXPOSURE_UNMEASURED; i++)
+		if (!strcmp(exposure_names[i], name))
+			return (enum exposure_status)i;
+	return EXPOSURE_NONE;
+}
+
 void step_rec_init(struct step_rec *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -58,6 +90,8 @@ void run_rec_init(struct run_rec *r)
 	r->uid = -1;
 	r->started_ms = r->ended_ms = r->incident_ms = r->restored_ms = TS_NONE;
 	r->recovery_point_ms = TS_NONE;
+	r->newest_recoverable_ms = TS_NONE;
+	r->exposure_s = NAN;
 	r->rto_target_s = r->rto_achieved_s = NAN;
 	r->rpo_target_s = r->rpo_achieved_s = NAN;
 	r->rto_met = r->rpo_met = -1;

@@ -32,6 +32,21 @@ int status_parse(const char *name, enum status *st);	/* 0 or -1 */
 
 enum section { SEC_MAIN = 0, SEC_ROLLBACK = 1 };
 
+/*
+ * SPEC 10: a runbook's probes run as two phases of their own, "probes
+ * before" (before the fault phases: drill and probe modes) and "probes
+ * after" (after the last recovery phase, before cleanup); reports show them
+ * apart from the phases.
+ */
+enum probe_when { PROBE_NONE = 0, PROBE_BEFORE, PROBE_AFTER };
+const char *probe_when_name(enum probe_when w);	/* NULL, "before", "after" */
+enum probe_when probe_when_parse(const char *name);	/* PROBE_NONE when NULL or unknown */
+
+/* The RPO exposure a `probe` run measured (SPEC 10): status of exposure_s against the RPO. */
+enum exposure_status { EXPOSURE_NONE = 0, EXPOSURE_MET, EXPOSURE_MISSED, EXPOSURE_UNMEASURED };
+const char *exposure_status_name(enum exposure_status s);	/* "none", "met", ... */
+enum exposure_status exposure_status_parse(const char *name);	/* EXPOSURE_NONE when unknown */
+
 struct attempt_rec {
 	int attempt;		/* 1-based */
 	enum status status;
@@ -87,6 +102,7 @@ struct phase_rec {
 	char *role;
 	double budget_s;	/* NAN: no budget */
 	int fault, cleanup, restores_service, parallel;
+	enum probe_when probe;	/* the runbook's probes, not a phase of its own */
 	enum status status;
 	int64_t started_ms, ended_ms;
 	double duration_s, human_wait_s;
@@ -129,6 +145,10 @@ struct run_rec {
 	int strict_budgets;
 	char *error;		/* why the run failed, when it did */
 	char *signed_by;	/* key id of the runbook's trusted signature (16 hex digits), NULL: unsigned */
+	/* probe runs (SPEC 10): now - newest_recoverable() against the RPO */
+	int64_t newest_recoverable_ms;	/* TS_NONE when not measured */
+	double exposure_s;		/* NAN when not measured */
+	enum exposure_status exposure;
 	char *unrecorded;	/* why the history could not keep this run (exit 7), NULL: it did; never stored */
 	struct phase_rec *phases;
 	size_t nphases;

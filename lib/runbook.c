@@ -83,7 +83,7 @@ double runbook_budget_sum(const struct runbook *rb, int *unbudgeted)
 	int missing = 0;
 	for (size_t i = 0; i < rb->nphases; i++) {
 		const struct rb_phase *p = &rb->phases[i];
-		if (p->fault || p->cleanup)
+		if (!RB_PHASE_RECOVERY(p))
 			continue;
 		if (isnan(p->budget_s)) {
 			missing++;
@@ -94,4 +94,12 @@ double runbook_budget_sum(const struct runbook *rb, int *unbudgeted)
 	if (unbudgeted)
 		*unbudgeted = missing;
 	return sum;
+}
+
+const struct rb_phase *runbook_probes(const struct runbook *rb, enum probe_when when)
+{
+	for (size_t i = 0; i < rb->nphases; i++)
+		if (rb->phases[i].probe == when)
+			return &rb->phases[i];
+	return NULL;
 }

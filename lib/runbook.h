@@ -8,6 +8,8 @@
 #define LB_RUNBOOK_H
 #include <stddef.h>
 
+#include "record.h"
+
 enum step_kind { STEP_SH, STEP_RUN, STEP_HTTP, STEP_MANUAL };
 const char *step_kind_name(enum step_kind k);
 
@@ -54,6 +56,7 @@ struct rb_phase {
 	char *role;
 	double budget_s;		/* NAN: none */
 	int fault, cleanup, restores_service, rollback_on_abort;
+	enum probe_when probe;		/* the runbook's probes (SPEC 10), not a phase it declared */
 	int parallel;
 	struct rb_step *steps;
 	size_t nsteps;
@@ -79,6 +82,7 @@ struct runbook {
 	struct rb_param *params;
 	size_t nparams;
 	int recovery_point_ref;	/* RB_NOREF when none */
+	int newest_recoverable_ref;	/* SPEC 10; RB_NOREF when none */
 	double step_timeout_s;
 	char *workdir;		/* absolute */
 	char **shell;		/* NULL-terminated argv prefix; default /bin/sh -c */
@@ -92,6 +96,10 @@ struct runbook {
 void runbook_free(struct runbook *rb);
 /* Looks up a param; NULL when not declared. */
 struct rb_param *runbook_param(struct runbook *rb, const char *name);
+/* A recovery phase: neither fault, cleanup nor probes. */
+#define RB_PHASE_RECOVERY(p) (!(p)->fault && !(p)->cleanup && (p)->probe == PROBE_NONE)
+/* The probes phase that runs `when`, or NULL when the runbook declares no probes. */
+const struct rb_phase *runbook_probes(const struct runbook *rb, enum probe_when when);
 /* Sum of the budgets of the recovery phases (not fault, not cleanup); NAN when none has one. */
 double runbook_budget_sum(const struct runbook *rb, int *unbudgeted);
 

@@ -59,6 +59,9 @@ static int run_write(struct store *st, enum query q, const struct run_rec *r)
 	bind_flag(s, RC_STRICT_BUDGETS, r->strict_budgets);
 	bind_text(s, RC_ERROR, r->error);
 	bind_text(s, RC_SIGNED_BY, r->signed_by);
+	bind_ts(s, RC_NEWEST_RECOVERABLE, r->newest_recoverable_ms);
+	bind_real(s, RC_EXPOSURE, r->exposure_s);
+	bind_text(s, RC_EXPOSURE_STATUS, r->exposure ? exposure_status_name(r->exposure) : NULL);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		q_done(s);
@@ -92,6 +95,7 @@ static int phase_write(struct store *st, const char *run_id, int idx, const stru
 	bind_real(s, PC_DURATION, p->duration_s);
 	bind_real(s, PC_HUMAN_WAIT, p->human_wait_s);
 	bind_flag(s, PC_OVER_BUDGET, p->over_budget);
+	bind_text(s, PC_PROBE, probe_when_name(p->probe));
 	return q_exec(st, s, "save a phase");
 }
 
@@ -268,6 +272,11 @@ static int run_read(struct store *st, sqlite3_stmt *s, struct run_rec *r)
 	r->strict_budgets = (int)col_int(s, RC_STRICT_BUDGETS, 0);
 	r->error = col_text(s, RC_ERROR);
 	r->signed_by = col_text(s, RC_SIGNED_BY);
+	r->newest_recoverable_ms = col_ts(s, RC_NEWEST_RECOVERABLE);
+	r->exposure_s = col_real(s, RC_EXPOSURE);
+	char *exposure = col_text(s, RC_EXPOSURE_STATUS);
+	r->exposure = exposure_status_parse(exposure);
+	free(exposure);
 	if (col_status(st, s, RC_STATUS, "runs", &r->status))
 		return -1;
 	if (r->status == ST_RUNNING && r->id) {
@@ -350,6 +359,9 @@ static int phase_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)
 	p->cleanup = (int)col_int(s, PC_CLEANUP, 0);
 	p->restores_service = (int)col_int(s, PC_RESTORES, 0);
 	p->parallel = (int)col_int(s, PC_PARALLEL, 1);
+	char *probe = col_text(s, PC_PROBE);
+	p->probe = probe_when_parse(probe);
+	free(probe);
 	p->started_ms = col_ts(s, PC_STARTED);
 	p->ended_ms = col_ts(s, PC_ENDED);
 	p->duration_s = col_real(s, PC_DURATION);

@@ -29,7 +29,8 @@ static const char *const run_cols[RC__COUNT] = {
 	[RC_RPO_STATUS] = "rpo_status", [RC_RECOVERY_POINT] = "recovery_point_at",
 	[RC_HUMAN_WAIT] = "human_wait_s", [RC_EXIT_CODE] = "exit_code",
 	[RC_STRICT_BUDGETS] = "strict_budgets", [RC_ERROR] = "error",
-	[RC_SIGNED_BY] = "signed_by",
+	[RC_SIGNED_BY] = "signed_by", [RC_NEWEST_RECOVERABLE] = "newest_recoverable_at",
+	[RC_EXPOSURE] = "rpo_exposure_s", [RC_EXPOSURE_STATUS] = "rpo_exposure_status",
 };
 
 static const char *const phase_cols[PC__COUNT] = {
@@ -38,7 +39,7 @@ static const char *const phase_cols[PC__COUNT] = {
 	[PC_RESTORES] = "restores_service", [PC_PARALLEL] = "parallel",
 	[PC_STATUS] = "status", [PC_STARTED] = "started_at", [PC_ENDED] = "ended_at",
 	[PC_DURATION] = "duration_s", [PC_HUMAN_WAIT] = "human_wait_s",
-	[PC_OVER_BUDGET] = "over_budget",
+	[PC_OVER_BUDGET] = "over_budget", [PC_PROBE] = "probe",
 };
 
 static const char *const step_cols[SC__COUNT] = {

@@ -167,6 +167,14 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (run_id, phase_idx, step_idx, attempt, host));",
 	/* 8: the central queue, its source id and triggers (SPEC 11, store-central.c) */
 	store_central_migration,
+	/*
+	 * 9: probes and RPO exposure (SPEC 10): a probes phase says when it
+	 * runs ('before', 'after'); a probe run keeps the exposure it measured.
+	 */
+	"ALTER TABLE phases ADD COLUMN probe TEXT;"
+	"ALTER TABLE runs ADD COLUMN newest_recoverable_at TEXT;"
+	"ALTER TABLE runs ADD COLUMN rpo_exposure_s REAL;"
+	"ALTER TABLE runs ADD COLUMN rpo_exposure_status TEXT;",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 

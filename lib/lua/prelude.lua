@@ -79,7 +79,9 @@ end
 -- validation -----------------------------------------------------------------
 
 local RUNBOOK_KEYS = { "name", "description", "rto", "rpo", "roles", "params", "recovery_point",
-  "step_timeout", "workdir", "shell", "exclusive", "remote_workdir" }
+  "step_timeout", "workdir", "shell", "exclusive", "remote_workdir", "probes", "newest_recoverable" }
+-- SPEC 10: the probes become two phases of their own, named so, placed where they run
+local PROBES_BEFORE, PROBES_AFTER = "probes before", "probes after"
 local PHASE_KEYS = { "role", "budget", "fault", "restores_service", "parallel", "rollback",
   "rollback_on_abort", "cleanup" }
 local STEP_KEYS = { "sh", "run", "http", "manual", "method", "body", "headers", "expect", "contains",
@@ -384,6 +386,68 @@ local function validate_params(p, file, line)
   return out, set
 end
 
+-- probes = { step ..., } (SPEC 10): checks that change nothing, so only
+-- run, http and sh steps, never a service, a person or a fault.
+local function validate_probes(list, ctx, file, line, try)
+  if list == nil then return nil end
+  if type(list) ~= "table" or list[KIND] then
+    try(fail, file, line, "runbook: probes must be a list of steps: probes = { step \"store reachable\" { http = \"...\" } }")
+    return nil
+  end
+  local keep = {}
+  for k, v in pairs(list) do
+    if type(k) ~= "number" then keep[k] = v end   -- validate_steps names them
+  end
+  for _, s in ipairs(list) do
+    local ok = true
+    if type(s) == "table" and s[KIND] == "step" then
+      local sf, sl, what = s[FILE], s[LINE], string.format("probe '%s'", s[NAME])
+      if s.manual ~= nil then
+        try(fail, sf, sl, "%s: a probe cannot be a manual step (probes run unattended and change nothing); use run, http or sh", what)
+        ok = false
+      elseif s.service then
+        try(fail, sf, sl, "%s: a probe cannot start a service (probes change nothing); check the service with http or sh instead", what)
+        ok = false
+      elseif s.fault ~= nil then
+        try(fail, sf, sl, "%s: a probe cannot be a fault (probes change nothing); faults go in a phase with fault = true", what)
+        ok = false
+      end
+    elseif type(s) == "table" and s[KIND] == "phase" then
+      try(fail, s[FILE], s[LINE], "runbook: probes take steps, not phases: probes = { step \"name\" { ... }, ... }")
+      ok = false
+    end
+    if ok then keep[#keep + 1] = s end
+  end
+  local was = ctx.phase_role
+  ctx.phase_role = nil
+  local steps = validate_steps(keep, ctx, "probes", file, line, false, try)
+  ctx.phase_role = was
+  if #list == 0 then try(fail, file, line, "runbook: probes is an empty list; remove it or add a step") end
+  return steps
+end
+
+-- The probes as two phases: before the first fault phase (they run only in
+-- a drill and in `probe`) and after the last recovery phase (before cleanup).
+local function place_probes(phases, steps)
+  local function probe_phase(name, when)
+    local copy = {}
+    for i, s in ipairs(steps) do copy[i] = s end
+    return { name = name, line = steps[1] and steps[1].line or 0, probe = when, fault = false,
+      cleanup = false, restores_service = false, rollback_on_abort = false, parallel = 1,
+      rollback = {}, steps = copy }
+  end
+  local out, last = { probe_phase(PROBES_BEFORE, "before") }, 0
+  for i, p in ipairs(phases) do
+    if not p.fault and not p.cleanup then last = i end
+  end
+  for i, p in ipairs(phases) do
+    out[#out + 1] = p
+    if i == last then out[#out + 1] = probe_phase(PROBES_AFTER, "after") end
+  end
+  if last == 0 then out[#out + 1] = probe_phase(PROBES_AFTER, "after") end
+  return out
+end
+
 -- `check` reports every problem of a file, not only the first: each
 -- independent part (a runbook field, a phase's options, a step) is checked
 -- in a protected call and its error collected; the validation goes on with
@@ -465,6 +529,12 @@ function M.validate(rb, file, text)
     end
     out.recovery_point = o.recovery_point
   end)
+  try(function()
+    if o.newest_recoverable ~= nil and type(o.newest_recoverable) ~= "function" then
+      fail(file, line, "runbook: newest_recoverable must be a function(ctx) returning the time of the newest backup a recovery would restore (unix seconds or an ISO-8601 time), not %s", type(o.newest_recoverable))
+    end
+    out.newest_recoverable = o.newest_recoverable
+  end)
   -- roles that cannot be read are not checked against (nil: any role passes)
   local roles, role_list = nil, {}
   try(function()
@@ -487,6 +557,7 @@ function M.validate(rb, file, text)
   local ctx = { roles = roles, role_list = table.concat(role_list, ", "), params = param_set,
     step_keys = set_of(STEP_KEYS) }
 
+  local probes = validate_probes(o.probes, ctx, file, line, try)
   local phases, seen = {}, {}
   local seen_recovery, restoring = nil, nil
   local phase_keys = set_of(PHASE_KEYS)
@@ -499,7 +570,9 @@ function M.validate(rb, file, text)
     do
       local pf, pl, pname = p[FILE], p[LINE], p[NAME]
       local what = string.format("phase '%s'", pname)
-      if seen[pname] then
+      if probes and (pname == PROBES_BEFORE or pname == PROBES_AFTER) then
+        try(fail, pf, pl, "%s: the name is taken by the runbook's probes; choose another", what)
+      elseif seen[pname] then
         try(fail, pf, pl, "%s: the name is used twice (first at line %d); phase names are unique", what, seen[pname])
       else
         seen[pname] = pl
@@ -580,7 +653,7 @@ function M.validate(rb, file, text)
     try(fail, file, line, "runbook: has no recovery phase (every phase is a fault or cleanup phase)")
   end
   finish()
-  out.phases = phases
+  out.phases = probes and place_probes(phases, probes) or phases
   return out
 end
 
