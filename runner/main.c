@@ -21,6 +21,7 @@ struct global_opts g_opts;
 static const struct cmd *const commands[] = {
 	&cmd_run_entry,
 	&cmd_drill_entry,
+	&cmd_probe_entry,
 	&cmd_console_entry,
 	&cmd_check_entry,
 	&cmd_plan_entry,

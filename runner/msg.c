@@ -319,7 +319,9 @@ const char *verdict_text(const struct run_rec *r, char *buf, size_t n)
 		if (r->phases[i].over_budget && !r->phases[i].cleanup)
 			over++;
 	const char *rpo = r->rpo_status && !strcmp(r->rpo_status, "unmeasured") ? "RPO unmeasured" :
-			  r->rpo_met == 0 ? "RPO missed" : NULL;
+			  r->rpo_met == 0 ? "RPO missed" :
+			  r->exposure == EXPOSURE_MISSED ? "RPO exposed" :
+			  r->exposure == EXPOSURE_UNMEASURED ? "RPO exposure unmeasured" : NULL;
 	const char *parts[3] = { r->rto_met == 0 ? "RTO missed" : NULL, rpo,
 				 over ? (over == 1 ? "a phase over budget" : "phases over budget") : NULL };
 	for (size_t i = 0; i < 3 && len >= 0 && (size_t)len < n; i++)
@@ -349,6 +351,32 @@ static void verdict_line(FILE *f, const char *what, double achieved, double targ
 		fprintf(f, "%s(no target)%s\n", c_dim(), c_reset());
 }
 
+/* A probe run's RPO exposure (SPEC 10): how much would be lost if the incident were now. */
+static void print_exposure(FILE *f, const struct run_rec *r)
+{
+	char a[32], t[32], iso[32];
+	fprintf(f, "RPO exposure  %-10s target %-10s ", fmt_dur(r->exposure_s, a, sizeof(a)),
+		fmt_dur(r->rpo_target_s, t, sizeof(t)));
+	switch (r->exposure) {
+	case EXPOSURE_MET:
+		fprintf(f, "%smet%s", c_green(), c_reset());
+		break;
+	case EXPOSURE_MISSED:
+		fprintf(f, "%sEXPOSED (the newest backup is older than the RPO)%s", c_red(), c_reset());
+		break;
+	case EXPOSURE_UNMEASURED:
+		fprintf(f, "%sUNMEASURED (counts as exposed)%s", c_red(), c_reset());
+		break;
+	case EXPOSURE_NONE:
+		fprintf(f, "%s(%s)%s", c_dim(), isnan(r->rpo_target_s) ? "no RPO" : "no newest_recoverable",
+			c_reset());
+		break;
+	}
+	if (r->newest_recoverable_ms != TS_NONE)
+		fprintf(f, " · newest recoverable %s", clock_iso8601(r->newest_recoverable_ms, iso));
+	fputc('\n', f);
+}
+
 void print_summary(FILE *f, const struct run_rec *r)
 {
 	size_t w = 5;
@@ -362,7 +390,7 @@ void print_summary(FILE *f, const struct run_rec *r)
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
 		char d[32], b[32], h[32];
-		const char *tag = p->fault ? " (fault)" : p->cleanup ? " (cleanup)" : "";
+		const char *tag = p->fault ? " (fault)" : p->cleanup ? " (cleanup)" : p->probe ? " (probes)" : "";
 		fprintf(f, "%-*.*s  %-10s %9s %9s %9s  %s%s%s%s%s\n", (int)w, (int)w, term_text(p->name),
 			term_text(or_dash(p->role)), fmt_dur(p->duration_s, d, sizeof(d)),
 			isnan(p->budget_s) ? "-" : fmt_dur(p->budget_s, b, sizeof(b)),
@@ -372,6 +400,10 @@ void print_summary(FILE *f, const struct run_rec *r)
 			tag);
 	}
 	fputc('\n', f);
+	if (r->mode && !strcmp(r->mode, "probe")) {
+		print_exposure(f, r);
+		return;
+	}
 	verdict_line(f, "RTO", r->rto_achieved_s, r->rto_target_s, r->rto_met, NULL);
 	verdict_line(f, "RPO", r->rpo_achieved_s, r->rpo_target_s, r->rpo_met, r->rpo_status);
 	if (r->human_wait_s > 0) {

@@ -42,7 +42,7 @@ struct cmd {
 	const char *example;		/* command lines after "lifeboat ", '\n' between */
 };
 
-extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_console_entry, cmd_check_entry,
+extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_probe_entry, cmd_console_entry, cmd_check_entry,
 	cmd_plan_entry, cmd_history_entry, cmd_show_entry, cmd_report_entry, cmd_confirm_entry,
 	cmd_decline_entry, cmd_note_entry, cmd_resume_entry, cmd_audit_entry, cmd_abort_entry,
 	cmd_scheduler_entry, cmd_hosts_entry,
