@@ -70,6 +70,8 @@
 ---@field roles? string[] the roles its phases and steps may name
 ---@field params? table<string, string|number|boolean> declared params and their defaults; -p name=value overrides
 ---@field recovery_point? fun(ctx: lifeboat.ctx): number|string the newest data present after the restore: unix seconds or ISO-8601
+---@field probes? lifeboat.step[] checks that change nothing (run, http, sh): before the fault in a drill, after the recovery, and alone in `lifeboat probe`
+---@field newest_recoverable? fun(ctx: lifeboat.ctx): number|string the newest backup a recovery would restore: `lifeboat probe` reports now - that against the RPO
 ---@field step_timeout? lifeboat.duration default timeout of a step (default "10m")
 ---@field workdir? string where steps run and relative paths resolve (default: the runbook's folder)
 ---@field shell? lifeboat.shell default shell of sh steps

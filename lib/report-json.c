@@ -138,6 +138,32 @@ static json_t *rpo_status_json(const struct run_rec *r)
 	return isnan(r->rpo_target_s) ? json_string("none") : json_null();
 }
 
+/* SPEC 10: the probes' steps, apart from the phases: {before: [...], after: [...]} */
+static json_t *probes_json(const struct run_rec *r)
+{
+	json_t *o = json_object();
+	json_t *when[2] = { json_array(), json_array() };
+	for (size_t i = 0; i < r->nphases; i++) {
+		const struct phase_rec *p = &r->phases[i];
+		if (p->probe)
+			for (size_t j = 0; j < p->nsteps; j++)
+				json_array_append_new(when[p->probe == PROBE_AFTER], step_json(&p->steps[j]));
+	}
+	set(o, "before", when[0]);
+	set(o, "after", when[1]);
+	return o;
+}
+
+static json_t *exposure_json(const struct run_rec *r)
+{
+	json_t *o = json_object();
+	set(o, "newest_recoverable_at", j_ts(r->newest_recoverable_ms));
+	set(o, "exposure_s", j_secs(r->exposure_s));
+	set(o, "target_s", j_secs(r->rpo_target_s));
+	set(o, "status", json_string(exposure_status_name(r->exposure)));
+	return o;
+}
+
 static json_t *run_json(const struct run_rec *r)
 {
 	json_t *o = json_object();
@@ -182,8 +208,11 @@ static json_t *run_json(const struct run_rec *r)
 
 	json_t *phases = json_array();
 	for (size_t i = 0; i < r->nphases; i++)
-		json_array_append_new(phases, phase_json(&r->phases[i]));
+		if (!r->phases[i].probe)
+			json_array_append_new(phases, phase_json(&r->phases[i]));
 	set(o, "phases", phases);
+	set(o, "probes", probes_json(r));
+	set(o, "rpo_exposure", exposure_json(r));
 	json_t *notes = json_array();
 	for (size_t i = 0; i < r->nnotes; i++) {
 		json_t *n = json_object();

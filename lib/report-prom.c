@@ -75,7 +75,43 @@ static void prom_one(struct prom *pm, const char *name, const char *help, double
 	prom_sample(pm, name, NULL, v);
 }
 
+/*
+ * SPEC 10: the probe run's RPO exposure, and in every report the last
+ * success of each mode (from the history when trend has it, else the run's
+ * own), so a dead scheduler shows on a dashboard as an ageing timestamp.
+ */
+static void prom_probe_metrics(struct prom *pm, const struct run_rec *run,
+			       const struct report_trend *trend)
+{
+	if (run->mode && !strcmp(run->mode, "probe"))
+		prom_one(pm, "lifeboat_rpo_exposure_seconds",
+			 "RPO exposure measured by the last reported probe: now - the newest recoverable backup.",
+			 run->exposure_s);
+	int64_t last[REPORT_MODES];
+	for (int m = 0; m < REPORT_MODES; m++) {
+		last[m] = trend ? trend->last_success_ms[m] : TS_NONE;
+		if (!trend && run->mode && !strcmp(run->mode, report_modes[m]) &&
+		    run->status == ST_SUCCEEDED && run->exit_code == 0)
+			last[m] = run->ended_ms;
+	}
+	int any = 0;
+	for (int m = 0; m < REPORT_MODES; m++) {
+		if (last[m] == TS_NONE)
+			continue;
+		const char *name = "lifeboat_last_success_timestamp_seconds";
+		if (!any++)
+			prom_help(pm, name, "When a run of this mode last succeeded with its objectives met, unix seconds.");
+		strbuf_addf(&pm->sb, "%s{%s,mode=\"%s\"} %.15g\n", name, pm->labels.buf, report_modes[m],
+			    round((double)last[m]) / 1000.0);
+	}
+}
+
 char *report_prom_string(const struct run_rec *run)
+{
+	return report_prom_render(run, NULL);
+}
+
+char *report_prom_render(const struct run_rec *run, const struct report_trend *trend)
 {
 	struct prom pm = { STRBUF_INIT, STRBUF_INIT };
 	strbuf_init(&pm.sb, 2048);
@@ -127,6 +163,7 @@ char *report_prom_string(const struct run_rec *run)
 			prom_sample(&pm, per_phase[k].name, p->name ? p->name : "", v);
 		}
 	}
+	prom_probe_metrics(&pm, run, trend);
 	strbuf_release(&pm.labels);
 	return strbuf_detach(&pm.sb);
 }

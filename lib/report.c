@@ -201,18 +201,24 @@ char *report_render(const struct run_rec *run, const char *format,
 		return report_markdown_string(run, trend);
 	if (!strcmp(name, "html"))
 		return report_html_string(run, trend);
-	return report_prom_string(run);
+	return report_prom_render(run, trend);
 }
 
 /* ---- the trend, from the history ---- */
 
+const char *const report_modes[REPORT_MODES] = { "run", "drill", "probe" };
+
 int report_trend_load(struct store *st, const struct run_rec *run, struct report_trend *trend)
 {
-	*trend = (struct report_trend){ NULL, NULL, 0, run->rto_target_s };
+	*trend = (struct report_trend){ NULL, NULL, 0, run->rto_target_s, { TS_NONE, TS_NONE, TS_NONE } };
 	struct objective_point *pts = NULL;
 	size_t n = 0;
 	if (!run->runbook)
 		return 0;
+	for (int m = 0; m < REPORT_MODES; m++)
+		if (store_last_success(st, run->runbook, run->env, report_modes[m], run->started_ms,
+				       &trend->last_success_ms[m]))
+			return -1;
 	if (store_objectives(st, run->runbook, run->env, run->started_ms, REPORT_TREND_RUNS * 2, &pts, &n))
 		return -1;
 	trend->rto_s = xmalloc((n ? n : 1) * sizeof(double));
@@ -240,7 +246,7 @@ void report_trend_release(struct report_trend *trend)
 {
 	free(trend->rto_s);
 	free(trend->started_ms);
-	*trend = (struct report_trend){ NULL, NULL, 0, NAN };
+	*trend = (struct report_trend){ NULL, NULL, 0, NAN, { TS_NONE, TS_NONE, TS_NONE } };
 }
 
 /* ---- shared by Markdown and HTML ---- */

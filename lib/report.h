@@ -29,7 +29,11 @@ struct report_trend {
 	int64_t *started_ms;	/* when each of those runs started; owned */
 	size_t n;
 	double target_s;	/* the target line: the run's RTO target, NAN when none */
+	int64_t last_success_ms[3];	/* per report_modes[]: the last success up to the run, TS_NONE */
 };
+/* The run modes, in the order of last_success_ms. */
+#define REPORT_MODES 3
+extern const char *const report_modes[REPORT_MODES];
 #define REPORT_TREND_RUNS 30
 /* Loads the trend of run's runbook from the history. 0, or -1 (store_error). */
 int report_trend_load(struct store *st, const struct run_rec *run, struct report_trend *trend);
@@ -41,6 +45,8 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 char *report_html_string(const struct run_rec *run, const struct report_trend *trend);
 /* Prometheus text exposition format, for node_exporter's textfile collector. Caller frees. */
 char *report_prom_string(const struct run_rec *run);
+/* The same with the last success of each mode from trend (NULL: the run's own). */
+char *report_prom_render(const struct run_rec *run, const struct report_trend *trend);
 
 /*
  * Formats by name: "json", "junit", "md", "html", "prom" (also "markdown",

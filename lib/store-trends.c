@@ -29,6 +29,28 @@ static sqlite3_stmt *trend_prepare(struct store *st, const char *sql)
 	return s;
 }
 
+int store_last_success(struct store *st, const char *runbook, const char *env, const char *mode,
+		       int64_t until_ms, int64_t *ended_ms)
+{
+	*ended_ms = TS_NONE;
+	sqlite3_stmt *s = trend_prepare(st,
+		"SELECT max(ended_at) FROM runs WHERE runbook = ?1 AND env IS ?2 AND mode = ?3"
+		" AND status = 'succeeded' AND exit_code = 0 AND (?4 IS NULL OR started_at <= ?4)");
+	if (!s)
+		return -1;
+	bind_text(s, 0, runbook);
+	bind_text(s, 1, env);
+	bind_text(s, 2, mode);
+	bind_ts(s, 3, until_ms);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ended_ms = col_ts(s, 0);
+	else if (rc != SQLITE_DONE)
+		db_fail(st, "read the last success");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_objectives(struct store *st, const char *runbook, const char *env, int64_t until_ms,
 		     int limit, struct objective_point **out, size_t *n)
 {

@@ -194,6 +194,9 @@ struct objective_point {
 	double rto_s, rto_target_s;	/* achieved and target; NAN when absent */
 	double rpo_s, rpo_target_s;
 };
+/* When a run of mode last succeeded with exit 0 (started up to until_ms, TS_NONE: any): *ended_ms, TS_NONE when never. */
+int store_last_success(struct store *st, const char *runbook, const char *env, const char *mode,
+		       int64_t until_ms, int64_t *ended_ms);
 int store_objectives(struct store *st, const char *runbook, const char *env, int64_t until_ms,
 		     int limit, struct objective_point **out, size_t *n);
 /*

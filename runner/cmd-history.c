@@ -25,14 +25,64 @@ static void print_rto(const struct run_rec *r)
 	       r->rto_met == 1 ? "met" : r->rto_met == 0 ? "MISSED" : "-", c_reset());
 }
 
+/* A probe run's RPO cell: the exposure it measured (SPEC 10) against the RPO. */
+static void print_exposure_cell(const struct run_rec *r)
+{
+	char a[32], t[32], cell[96];
+	snprintf(cell, sizeof(cell), "%s/%s", fmt_dur(r->exposure_s, a, sizeof(a)),
+		 fmt_dur(r->rpo_target_s, t, sizeof(t)));
+	int bad = r->exposure == EXPOSURE_MISSED || r->exposure == EXPOSURE_UNMEASURED;
+	printf(" %-17s %s%s%s", cell, bad ? c_red() : r->exposure == EXPOSURE_MET ? c_green() : "",
+	       r->exposure == EXPOSURE_MISSED ? "exposed" : r->exposure == EXPOSURE_NONE ? "-" :
+	       exposure_status_name(r->exposure), c_reset());
+}
+
 static void print_rpo(const struct run_rec *r)
 {
+	if (r->mode && !strcmp(r->mode, "probe")) {
+		print_exposure_cell(r);
+		return;
+	}
 	char a[32], t[32], cell[96];
 	snprintf(cell, sizeof(cell), "%s/%s", fmt_dur(r->rpo_achieved_s, a, sizeof(a)),
 		 fmt_dur(r->rpo_target_s, t, sizeof(t)));
 	const char *st = r->rpo_status ? r->rpo_status : "-";
 	printf(" %-17s%s%s%s", cell, r->rpo_met == 0 ? c_red() : r->rpo_met == 1 ? c_green() : "",
 	       strcmp(st, "none") ? st : "-", c_reset());
+}
+
+/*
+ * The RPO exposure the probe runs listed measured, oldest first (SPEC 10):
+ * the latest, the p95 and a sparkline, so a backup going stale shows as a
+ * rising line before it crosses the RPO.
+ */
+static void print_exposure_trend(struct run_rec **runs, size_t n, const struct run_rec *group)
+{
+	double *v = xmalloc((n ? n : 1) * sizeof(double));
+	size_t nv = 0;
+	const struct run_rec *latest = NULL;
+	for (size_t i = n; i-- > 0;) {
+		const struct run_rec *r = runs[i];
+		if (!r->mode || strcmp(r->mode, "probe") || strcmp(r->runbook ? r->runbook : "", group->runbook) ||
+		    !r->env != !group->env || (r->env && strcmp(r->env, group->env)))
+			continue;
+		latest = r;
+		if (!isnan(r->exposure_s))
+			v[nv++] = r->exposure_s;
+	}
+	if (latest && (nv || latest->exposure != EXPOSURE_NONE)) {
+		char a[32], b[32], t[32], spark[3 * 20 + 4] = "";
+		if (nv)
+			sparkline(nv > 20 ? v + (nv - 20) : v, nv > 20 ? 20 : nv, spark, sizeof(spark));
+		int bad = latest->exposure == EXPOSURE_MISSED || latest->exposure == EXPOSURE_UNMEASURED;
+		printf("  RPO exposure (probes): latest %s%s%s%s, p95 %s over %zu, target %s  %s\n",
+		       bad ? c_red() : "", fmt_dur(latest->exposure_s, a, sizeof(a)),
+		       latest->exposure == EXPOSURE_MISSED ? " EXPOSED" :
+		       latest->exposure == EXPOSURE_UNMEASURED ? " unmeasured" : "", c_reset(),
+		       fmt_dur(percentile(v, nv, 95), b, sizeof(b)), nv,
+		       fmt_dur(latest->rpo_target_s, t, sizeof(t)), spark);
+	}
+	free(v);
 }
 
 /*
@@ -158,6 +208,7 @@ static int cmd_history(const struct cmd_args *a)
 			free(s);
 			if (j) {
 				json_object_del(j, "phases");
+				json_object_del(j, "probes");
 				json_array_append_new(arr, j);
 			}
 		}
@@ -196,6 +247,7 @@ static int cmd_history(const struct cmd_args *a)
 		for (size_t k = 0; k < nn; k++) {
 			putchar('\n');
 			print_trend(st, groups[k]->runbook, groups[k]->env);
+			print_exposure_trend(runs, n, groups[k]);
 		}
 		free(groups);
 	}

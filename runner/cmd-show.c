@@ -117,6 +117,8 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 	       r->restored_ms == TS_NONE ? "-" : clock_iso8601(r->restored_ms, iso2));
 	if (r->recovery_point_ms != TS_NONE)
 		printf("  recovery point %s\n", clock_iso8601(r->recovery_point_ms, iso));
+	if (r->newest_recoverable_ms != TS_NONE)
+		printf("  newest recoverable backup %s\n", clock_iso8601(r->newest_recoverable_ms, iso));
 	print_stops(st, r);
 	if (r->params_json)
 		printf("  params %s\n", term_text(r->params_json));
@@ -133,7 +135,9 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 		}
 		if (p->role)
 			printf(", role %s", term_text(p->role));
-		printf("%s%s\n", p->fault ? ", fault" : "", p->cleanup ? ", cleanup" : "");
+		printf("%s%s%s\n", p->fault ? ", fault" : "", p->cleanup ? ", cleanup" : "",
+		       p->probe == PROBE_BEFORE ? ", probes (before the fault)" :
+		       p->probe == PROBE_AFTER ? ", probes (after the recovery)" : "");
 		for (size_t j = 0; j < p->nsteps; j++) {
 			const struct step_rec *s = &p->steps[j];
 			printf("  %s%-11s%s %s%s [%s] %s", status_color(s->status), status_symbol(s->status),

@@ -364,7 +364,7 @@ static char *render_report(const struct run_rec *r, const char *path)
 	struct report_trend trend;
 	memset(&trend, 0, sizeof(trend));
 	int have_trend = 0;
-	if (!strcmp(format, "md") || !strcmp(format, "html")) {
+	if (!strcmp(format, "md") || !strcmp(format, "html") || !strcmp(format, "prom")) {
 		struct store *st = NULL;
 		char *err = NULL;
 		if (!store_open(db_path(), runner_sync_full(), &st, &err)) {

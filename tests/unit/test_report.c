@@ -857,7 +857,7 @@ static void test_markdown(void **state)
 	r->phases[1].name = xstrdup("re|store <b>");
 	double rtos[] = { 40, 45, 50.001 };
 	int64_t at[] = { T0 - 2000000, T0 - 1000000, T0 };
-	struct report_trend tr = { rtos, at, 3, 900 };
+	struct report_trend tr = { rtos, at, 3, 900, { TS_NONE, TS_NONE, TS_NONE } };
 	char *md = report_markdown_string(r, &tr);
 
 	static const char head[] = "# feature-store \xe2\x80\x94 drill failed, RPO missed\n";
@@ -923,7 +923,7 @@ static void test_html(void **state)
 	s->output = xstrdup("<script>alert(1)</script>\n\x1b[31mred\x1b[0m ]]> \x01 end\n");
 	double rtos[] = { 40, 45, 750, 50.001 };
 	int64_t at[] = { T0 - 3000000, T0 - 2000000, T0 - 1000000, T0 };
-	struct report_trend tr = { rtos, at, 4, 900 };
+	struct report_trend tr = { rtos, at, 4, 900, { TS_NONE, TS_NONE, TS_NONE } };
 	char *html = report_html_string(r, &tr);
 	well_formed(html, "full");
 
