@@ -46,6 +46,14 @@ enum probe_when probe_when_parse(const char *name)
 	return PROBE_NONE;
 }
 
+int run_has_probes(const struct run_rec *r)
+{
+	for (size_t i = 0; i < r->nphases; i++)
+		if (r->phases[i].probe != PROBE_NONE)
+			return 1;
+	return 0;
+}
+
 static const char *const exposure_names[] = {
 	[EXPOSURE_NONE] = "none", [EXPOSURE_MET] = "met",
 	[EXPOSURE_MISSED] = "missed", [EXPOSURE_UNMEASURED] = "unmeasured",

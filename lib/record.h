@@ -41,6 +41,8 @@ enum section { SEC_MAIN = 0, SEC_ROLLBACK = 1 };
 enum probe_when { PROBE_NONE = 0, PROBE_BEFORE, PROBE_AFTER };
 const char *probe_when_name(enum probe_when w);	/* NULL, "before", "after" */
 enum probe_when probe_when_parse(const char *name);	/* PROBE_NONE when NULL or unknown */
+struct run_rec;
+int run_has_probes(const struct run_rec *r);		/* whether a phase of it is the probes */
 
 /* The RPO exposure a `probe` run measured (SPEC 10): status of exposure_s against the RPO. */
 enum exposure_status { EXPOSURE_NONE = 0, EXPOSURE_MET, EXPOSURE_MISSED, EXPOSURE_UNMEASURED };

@@ -637,6 +637,48 @@ static void html_time_card(struct strbuf *sb, const struct run_rec *r)
 	strbuf_addstr(sb, "</div>\n");
 }
 
+/* SPEC 10: the probes, apart from the phases, and a probe run's RPO exposure. */
+static void html_probes(struct strbuf *sb, const struct run_rec *r)
+{
+	char *exposure = report_exposure_sentence(r);
+	int any = run_has_probes(r);
+	if (!any && !exposure)
+		return;
+	strbuf_addstr(sb, "<section class=\"block\">\n<h2>Probes</h2>\n");
+	if (exposure) {
+		int bad = r->exposure == EXPOSURE_MISSED || r->exposure == EXPOSURE_UNMEASURED;
+		strbuf_addf(sb, "<p class=\"%s\"><b>", bad ? "run-error" : "exposure");
+		h_text(sb, exposure);
+		strbuf_addstr(sb, "</b></p>\n");
+		free(exposure);
+	}
+	if (any) {
+		strbuf_addstr(sb, "<table class=\"steps\">\n<thead><tr><th>When</th><th>Probe</th>"
+				  "<th>Kind</th><th>Status</th><th class=\"num\">Attempts</th>"
+				  "<th class=\"num\">Duration</th><th>Error</th></tr></thead>\n<tbody>\n");
+		for (size_t i = 0; i < r->nphases; i++) {
+			const struct phase_rec *p = &r->phases[i];
+			for (size_t j = 0; p->probe && j < p->nsteps; j++) {
+				const struct step_rec *s = &p->steps[j];
+				char d[32], w[32];
+				strbuf_addf(sb, "<tr><td>%s</td><td>", p->probe == PROBE_BEFORE ? "before" : "after");
+				h_text(sb, s->name);
+				strbuf_addstr(sb, "</td><td>");
+				h_text(sb, s->kind ? s->kind : "-");
+				strbuf_addf(sb, "</td><td><span class=\"st %s\">%s</span></td><td class=\"num\">%d</td>"
+						"<td class=\"num\">%s</td><td>", tone_class[status_tone(s->status)],
+					    status_words(s->status, w), s->attempts, dur(s->duration_s, d));
+				char *first = s->error && s->status != ST_SUCCEEDED ? first_line(s->error) : NULL;
+				h_text(sb, first ? first : "-");
+				free(first);
+				strbuf_addstr(sb, "</td></tr>\n");
+			}
+		}
+		strbuf_addstr(sb, "</tbody>\n</table>\n");
+	}
+	strbuf_addstr(sb, "</section>\n");
+}
+
 static void html_steps(struct strbuf *sb, const struct run_rec *r)
 {
 	char d[32], b[32], w[32];
@@ -647,6 +689,8 @@ static void html_steps(struct strbuf *sb, const struct run_rec *r)
 			  "<th>Confirmed by</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
+		if (p->probe)
+			continue;	/* under Probes */
 		strbuf_addstr(sb, "<tr class=\"phase-row\"><td colspan=\"9\"><span class=\"pname\">");
 		h_text(sb, p->name);
 		strbuf_addstr(sb, "</span><span class=\"pmeta\">");
@@ -947,6 +991,7 @@ char *report_html_string(const struct run_rec *run, const struct report_trend *t
 		h_text(&sb, tv.describe ? tv.describe : tv.why);
 		strbuf_addstr(&sb, ".</p>\n");
 	}
+	html_probes(&sb, run);
 	html_timeline(&sb, run);
 	html_steps(&sb, run);
 	html_failures(&sb, run);

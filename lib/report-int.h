@@ -101,4 +101,7 @@ double nice_step(double secs, int max);
 /* "0", "+250ms", "+30s", "+1m", "+1m30s", "+2h", "-5s" */
 const char *tick_label(double secs, char buf[32]);
 
+/* "RPO exposure 2h00m (target 1h00m): EXPOSED ...", for a probe run (SPEC 10); NULL for others. Owned. */
+char *report_exposure_sentence(const struct run_rec *r);
+
 #endif

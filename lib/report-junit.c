@@ -319,6 +319,36 @@ static void objective_case(struct suite *su, const struct run_rec *r, const char
 	free(out);
 }
 
+/* A probe run's RPO exposure as a testcase (SPEC 10): fails when over the RPO or unmeasured. */
+static void exposure_case(struct suite *su, const struct run_rec *r)
+{
+	const char *cls = r->runbook ? r->runbook : "lifeboat";
+	char tb[32], ab[32];
+	duration_format(r->rpo_target_s, tb, sizeof(tb));
+	duration_format(r->exposure_s, ab, sizeof(ab));
+	char *msg = NULL, *out = NULL;
+	enum outcome oc = OUT_PASS;
+	switch (r->exposure) {
+	case EXPOSURE_MISSED:
+		oc = OUT_FAILURE;
+		msg = xasprintf("RPO exposed: the newest recoverable backup is %s old vs target %s", ab, tb);
+		break;
+	case EXPOSURE_UNMEASURED:
+		oc = OUT_FAILURE;
+		msg = xasprintf("RPO exposure unmeasured: newest_recoverable gave no time; target %s", tb);
+		break;
+	case EXPOSURE_MET:
+		out = xasprintf("RPO exposure within the RPO: %s vs target %s", ab, tb);
+		break;
+	case EXPOSURE_NONE:
+		out = xasprintf("no RPO exposure judged (no newest_recoverable or no RPO); exposure %s", ab);
+		break;
+	}
+	testcase(su, cls, "RPO exposure", 0, oc, oc == OUT_FAILURE ? "objective" : NULL, msg, NULL, out);
+	free(msg);
+	free(out);
+}
+
 static void property(struct strbuf *sb, const char *name, const char *value)
 {
 	if (!value)
@@ -364,6 +394,9 @@ static void properties(struct strbuf *sb, const struct run_rec *r)
 	property_secs(sb, "rpo_target_s", r->rpo_target_s);
 	property_secs(sb, "rpo_achieved_s", r->rpo_achieved_s);
 	property(sb, "rpo_status", r->rpo_status);
+	property_secs(sb, "rpo_exposure_s", r->exposure_s);
+	if (r->exposure != EXPOSURE_NONE)
+		property(sb, "rpo_exposure_status", exposure_status_name(r->exposure));
 	property_secs(sb, "human_wait_s", r->human_wait_s);
 	strbuf_addstr(sb, "    </properties>\n");
 }
@@ -381,10 +414,14 @@ char *report_junit_string(const struct run_rec *run)
 				continue;
 			step_case(&su, &run->phases[i], st);
 		}
-	objective_case(&su, run, "RTO", run->rto_target_s, run->rto_achieved_s, run->rto_met,
-		       NULL);
-	objective_case(&su, run, "RPO", run->rpo_target_s, run->rpo_achieved_s, run->rpo_met,
-		       run->rpo_status);
+	if (run->mode && !strcmp(run->mode, "probe")) {
+		exposure_case(&su, run);	/* a probe recovers nothing: no RTO, no RPO */
+	} else {
+		objective_case(&su, run, "RTO", run->rto_target_s, run->rto_achieved_s, run->rto_met,
+			       NULL);
+		objective_case(&su, run, "RPO", run->rpo_target_s, run->rpo_achieved_s, run->rpo_met,
+			       run->rpo_status);
+	}
 
 	double secs = run->started_ms != TS_NONE && run->ended_ms != TS_NONE
 			      ? (double)(run->ended_ms - run->started_ms) / 1000.0

@@ -300,6 +300,44 @@ static void md_verdicts(struct strbuf *sb, const struct run_rec *run, const stru
 				 "time.\n\n", dur(run->human_wait_s, b1), dur(run_span_s(run), b2));
 }
 
+/* SPEC 10: the probes, apart from the phases, and a probe run's RPO exposure. */
+static void md_probes(struct strbuf *sb, const struct run_rec *r)
+{
+	char *exposure = report_exposure_sentence(r);
+	int any = run_has_probes(r);
+	if (!any && !exposure)
+		return;
+	strbuf_addstr(sb, "## Probes\n\n");
+	if (exposure) {
+		strbuf_addstr(sb, "**");
+		md_add(sb, exposure);
+		strbuf_addstr(sb, "**\n\n");
+		free(exposure);
+	}
+	if (!any)
+		return;
+	strbuf_addstr(sb, "| When | Probe | Kind | Status | Attempts | Duration | Error |\n"
+			  "| --- | --- | --- | --- | ---: | ---: | --- |\n");
+	for (size_t i = 0; i < r->nphases; i++) {
+		const struct phase_rec *p = &r->phases[i];
+		for (size_t j = 0; p->probe && j < p->nsteps; j++) {
+			const struct step_rec *s = &p->steps[j];
+			char d[32], st[32];
+			strbuf_addf(sb, "| %s | ", p->probe == PROBE_BEFORE ? "before" : "after");
+			md_add(sb, s->name);
+			strbuf_addstr(sb, " | ");
+			md_add(sb, s->kind ? s->kind : "-");
+			strbuf_addf(sb, " | %s%s | %d | %s | ", md_mark(status_tone(s->status)),
+				    status_words(s->status, st), s->attempts, dur(s->duration_s, d));
+			char *first = s->error && s->status != ST_SUCCEEDED ? first_line(s->error) : NULL;
+			md_add(sb, first ? first : "-");
+			free(first);
+			strbuf_addstr(sb, " |\n");
+		}
+	}
+	strbuf_addch(sb, '\n');
+}
+
 static void md_phases(struct strbuf *sb, const struct run_rec *run)
 {
 	strbuf_addstr(sb, "## Phases\n\n| Phase | Role | Status | Duration | Budget | Waiting "
@@ -307,6 +345,8 @@ static void md_phases(struct strbuf *sb, const struct run_rec *run)
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct phase_rec *p = &run->phases[i];
 		char d[32], b[32], h[32], s[32];
+		if (p->probe)
+			continue;	/* under Probes */
 		strbuf_addstr(sb, "| ");
 		md_add(sb, p->name);
 		strbuf_addstr(sb, " | ");
@@ -340,7 +380,7 @@ static void md_steps(struct strbuf *sb, const struct run_rec *run)
 			   "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n");
 	for (size_t i = 0; i < run->nphases; i++) {
 		const struct phase_rec *p = &run->phases[i];
-		for (size_t j = 0; j < p->nsteps; j++) {
+		for (size_t j = 0; !p->probe && j < p->nsteps; j++) {
 			const struct step_rec *s = &p->steps[j];
 			char d[32], h[32], st[32];
 			strbuf_addstr(sb, "| ");
@@ -501,6 +541,7 @@ char *report_markdown_string(const struct run_rec *run, const struct report_tren
 	trend_view(trend, run, &tv);
 	if (tv.why)
 		strbuf_addf(&sb, "> [!WARNING]\n> **RTO at risk:** %s.\n\n", tv.describe ? tv.describe : tv.why);
+	md_probes(&sb, run);
 
 	struct axis ax;
 	strbuf_addstr(&sb, "## Timeline\n\n");

@@ -534,3 +534,16 @@ const char *tick_label(double secs, char buf[32])
 		snprintf(buf, 32, "%s%ldh", sign, s / 3600);
 	return buf;
 }
+
+char *report_exposure_sentence(const struct run_rec *r)
+{
+	if (!r->mode || strcmp(r->mode, "probe"))
+		return NULL;
+	char a[32], t[32], n[32];
+	const char *word = r->exposure == EXPOSURE_MET ? "within the RPO" :
+			   r->exposure == EXPOSURE_MISSED ? "EXPOSED: the newest recoverable backup is older than the RPO" :
+			   r->exposure == EXPOSURE_UNMEASURED ? "UNMEASURED: newest_recoverable gave no time (counts as exposed)" :
+			   "not judged (no newest_recoverable or no RPO)";
+	return xasprintf("RPO exposure %s (target %s): %s; newest recoverable backup %s",
+			 dur(r->exposure_s, a), dur(r->rpo_target_s, t), word, ts_human(r->newest_recoverable_ms, n));
+}
