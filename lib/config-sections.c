@@ -29,7 +29,7 @@ static const char *const role_keys[] = { "members", "notify", NULL };
 static const char *const trust_keys[] = { "keys", NULL };
 static const char *const permission_keys[] = { "run", NULL };
 static const char *const notify_keys[] = { "webhook", "events", NULL };
-static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", NULL };
+static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", "probe", NULL };
 static const char *const sync_values[] = { "normal", "full", NULL };
 static const char *const central_keys[] = { "url", "password_env", NULL };
 
@@ -306,7 +306,13 @@ static void load_schedules(struct loader *ld, const yaml_node_t *n)
 		char *k;
 		yaml_node_t *r = map_get(ld, v, "runbook"), *c = map_get(ld, v, "cron");
 		yaml_node_t *e = map_get(ld, v, "env"), *y = map_get(ld, v, "yes");
-		yaml_node_t *ev = map_get(ld, v, "evidence");
+		yaml_node_t *ev = map_get(ld, v, "evidence"), *pr = map_get(ld, v, "probe");
+		if (pr) {	/* SPEC 10: `lifeboat probe` instead of a drill */
+			k = child_key(key, "probe");
+			if (get_bool(ld, pr, k, &sc.probe))
+				ok = 0;
+			free(k);
+		}
 		if (ev) {
 			k = child_key(key, "evidence");
 			if (get_bool(ld, ev, k, &sc.evidence))
@@ -366,8 +372,14 @@ static void load_schedules(struct loader *ld, const yaml_node_t *n)
 			}
 			free(k);
 		}
+		if (ok && sc.probe && sc.yes) {
+			problem_at(ld, y, key, "yes: true applies to drills; a probe has no manual steps to confirm (remove yes, or probe)");
+			ok = 0;
+		}
 		if (ok) {
-			sc.key = xasprintf("%s|%s|%s", sc.runbook, sc.cron_expr, sc.env ? sc.env : "");
+			/* a probe schedule is a schedule of its own beside a drill of the same slot */
+			sc.key = xasprintf("%s|%s|%s%s", sc.runbook, sc.cron_expr, sc.env ? sc.env : "",
+					   sc.probe ? "|probe" : "");
 			cfg->schedules[cfg->nschedules++] = sc;
 		} else {
 			free(sc.runbook);

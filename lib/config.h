@@ -94,6 +94,7 @@ struct config_schedule {
 	char *env;		/* a defined environment, or NULL */
 	int yes;		/* confirm manual steps automatically */
 	int evidence;		/* write an evidence bundle after each drill */
+	int probe;		/* SPEC 10: run `lifeboat probe` (probes, RPO exposure), not a drill */
 	char *key;		/* stable identity for the stored last run: "runbook|cron|env" */
 	int line;
 };

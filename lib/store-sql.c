@@ -218,8 +218,9 @@ static char *query_sql(enum query q)
 		return xstrdup("INSERT INTO schedule_events (key, at, event, exit_code, detail)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5)");
 	case Q_RUN_ACTIVE:
+		/* a probe changes nothing and takes no lock: it never holds a drill back */
 		return xstrdup("SELECT id FROM runs WHERE file = ?1 AND status = 'running'"
-			       " ORDER BY started_at DESC");
+			       " AND mode IS NOT 'probe' ORDER BY started_at DESC");
 	case Q_SOURCE_ADD:
 		return xstrdup("INSERT INTO sources (sha256, text) VALUES (?1, ?2)"
 			       " ON CONFLICT (sha256) DO NOTHING");

@@ -131,7 +131,7 @@ int store_schedule_event(struct store *st, const char *key, const char *event, i
 			 const char *detail);
 /* The newest run of the runbook file that process pid recorded: 1 and *run_id (owned), 0, or -1. */
 int store_run_by_pid(struct store *st, const char *file, long pid, char **run_id);
-/* A run of the runbook file that a live process executes now: 1 and *run_id (owned), 0, or -1. */
+/* A run (not a probe) of the runbook file that a live process executes now: 1 and *run_id (owned), 0, or -1. */
 int store_run_active(struct store *st, const char *file, char **run_id);
 
 /*

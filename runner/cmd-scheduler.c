@@ -104,11 +104,14 @@ static void record(struct scheduler *s, const struct config_schedule *sc, const 
 		warnf("cannot record the schedule's %s in '%s': %s", event, db_path(), store_error(s->st));
 }
 
-static const struct child *drilling(const struct scheduler *s, const char *runbook)
+/* A child of the runbook still running: a drill for a drill, a probe for a probe (they do not exclude each other). */
+static const struct child *drilling(const struct scheduler *s, const char *runbook, int probe)
 {
-	for (size_t i = 0; i < s->nkids; i++)
-		if (!strcmp(s->cfg->schedules[s->kids[i]->sched].runbook, runbook))
+	for (size_t i = 0; i < s->nkids; i++) {
+		const struct config_schedule *sc = &s->cfg->schedules[s->kids[i]->sched];
+		if (!strcmp(sc->runbook, runbook) && !sc->probe == !probe)
 			return s->kids[i];
+	}
 	return NULL;
 }
 
@@ -138,12 +141,12 @@ static void start(struct scheduler *s, size_t idx)
 	argv[n++] = g_opts.operator;
 	if (g_opts.quiet)
 		argv[n++] = "-q";
-	argv[n++] = "drill";
+	argv[n++] = sc->probe ? "probe" : "drill";
 	if (sc->env) {
 		argv[n++] = "--env";
 		argv[n++] = sc->env;
 	}
-	if (sc->yes)
+	if (sc->yes && !sc->probe)
 		argv[n++] = "--yes";
 	argv[n++] = sc->runbook;
 	argv[n] = NULL;
@@ -156,8 +159,8 @@ static void start(struct scheduler *s, size_t idx)
 		.argv = (char *const *)(uintptr_t)argv, .envp = s->envp, .grace_ms = DRILL_GRACE_MS,
 		.on_output = on_output, .ud = k,
 	};
-	printf("scheduler: %s (%s%s%s): starting the drill\n", k->label, sc->cron_expr,
-	       sc->env ? ", env " : "", sc->env ? sc->env : "");
+	printf("scheduler: %s (%s%s%s): starting the %s\n", k->label, sc->cron_expr,
+	       sc->env ? ", env " : "", sc->env ? sc->env : "", sc->probe ? "probe" : "drill");
 	fflush(stdout);
 	if (proc_spawn(s->ps, &po, &k->proc)) {
 		char *why = xasprintf("cannot start '%s': %s", s->exe, strerror(errno));
@@ -202,9 +205,9 @@ static void tick(struct scheduler *s, int64_t now)
 			continue;
 		}
 		char *run_id = NULL;
-		if (drilling(s, sc->runbook)) {
-			skip(s, sc, "its previous drill is still running");
-		} else if (store_run_active(s->st, sc->runbook, &run_id) == 1) {
+		if (drilling(s, sc->runbook, sc->probe)) {
+			skip(s, sc, sc->probe ? "its previous probe is still running" : "its previous drill is still running");
+		} else if (!sc->probe && store_run_active(s->st, sc->runbook, &run_id) == 1) {
 			char *why = xasprintf("run %s of it is still running", run_id);
 			skip(s, sc, why);
 			free(why);
@@ -263,7 +266,7 @@ static void reap(struct scheduler *s)
 				on_output(k, (enum proc_stream)j, "\n", 1);
 		const struct proc_result *r = proc_result(k->proc);
 		int code = r->code;
-		printf("scheduler: %s: the drill exited with %d\n", k->label, code);
+		printf("scheduler: %s: the %s exited with %d\n", k->label, sc->probe ? "probe" : "drill", code);
 		fflush(stdout);
 		record(s, sc, "finished", code, NULL);
 		s->rc = exit_code_precedence(s->rc, code);

@@ -695,8 +695,12 @@ static void test_migrate_attempts(void **state)
 	       " PRIMARY KEY (run_id, phase_idx, step_idx, attempt));"
 	       "INSERT INTO a4 SELECT * FROM attempts; DROP TABLE attempts;"
 	       "ALTER TABLE a4 RENAME TO attempts;"
-	       /* and without what later steps added (6: run_sources.signature) */
+	       /* and without what later steps added (6: run_sources.signature; 8: probes) */
 	       "ALTER TABLE run_sources DROP COLUMN signature;"
+	       "ALTER TABLE phases DROP COLUMN probe;"
+	       "ALTER TABLE runs DROP COLUMN newest_recoverable_at;"
+	       "ALTER TABLE runs DROP COLUMN rpo_exposure_s;"
+	       "ALTER TABLE runs DROP COLUMN rpo_exposure_status;"
 	       "PRAGMA user_version = 4; COMMIT;");
 	sqlite3_close(db);
 
