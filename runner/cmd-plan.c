@@ -123,6 +123,9 @@ static int cmd_plan(const struct cmd_args *ca)
 			printf(", fault (drill only)");
 		if (p->cleanup)
 			printf(", cleanup (outside the RTO)");
+		if (p->probe)
+			printf(", probes (%s)", p->probe == PROBE_BEFORE ? "drill only, before the fault" :
+			       "after the recovery, outside the RTO");
 		if ((int)i == rb->restoring)
 			printf(", restores service");
 		if (p->parallel > 1)
@@ -133,7 +136,7 @@ static int cmd_plan(const struct cmd_args *ca)
 			printf("   history: median %s, p95 %s over %zu run%s%s\n", fmt_dur(p50, b, sizeof(b)),
 			       fmt_dur(p95, c, sizeof(c)), h[i].n, h[i].n == 1 ? "" : "s",
 			       !isnan(p->budget_s) && p95 > p->budget_s ? " (p95 over budget)" : "");
-			if (!p->fault && !p->cleanup) {
+			if (RB_PHASE_RECOVERY(p)) {
 				sum_p95 += p95;
 				have_hist = 1;
 			}

@@ -443,6 +443,8 @@ static void draw_phase(int y, const struct run_rec *r, int i, int cur, int namew
 		x = put(y, x + 2, COLS, A_DIM, "fault");
 	if (p->cleanup)
 		put(y, x + 2, COLS, A_DIM, "cleanup");
+	if (p->probe)
+		put(y, x + 2, COLS, A_DIM, "probes");
 }
 
 static int step_visible(const struct step_rec *s)

@@ -195,6 +195,11 @@ int dry_run_print(struct run_setup *s, const struct run_args *a, const char *mod
 			       p->name, c_reset());
 			continue;
 		}
+		if (p->probe == PROBE_BEFORE && !drill) {
+			printf("%s▷ %s [probes] skipped: the probes run before the fault only in drill mode%s\n",
+			       c_dim(), p->name, c_reset());
+			continue;
+		}
 		printf("%s▶ %s%s [role %s", c_bold(), p->name, c_reset(), p->role ? p->role : "-");
 		if (!isnan(p->budget_s))
 			printf(", budget %s", fmt_dur(p->budget_s, b, sizeof(b)));
@@ -202,6 +207,8 @@ int dry_run_print(struct run_setup *s, const struct run_args *a, const char *mod
 			printf(", fault");
 		if (p->cleanup)
 			printf(", cleanup: runs at the end whatever happened");
+		if (p->probe)
+			printf(", probes: checks that change nothing; one failing fails the run");
 		if ((int)i == rb->restoring)
 			printf(", restores service: the RTO stops here");
 		if (p->parallel > 1)
