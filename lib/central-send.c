@@ -16,15 +16,18 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "store-central.h"
 #include "util.h"
 
-#define POLL_MS 500	/* how often the sender looks for changes: fewer, larger batches */
+#define POLL_MS 100	/* how often the sender looks for changes: a short tail to flush at exit */
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
+#define SENDER_NICE 10
+#define DELETE_EVERY_MS 2000	/* sent entries leave the queue this often (and at the end) */
 
 void central_report_release(struct central_report *r)
 {
@@ -65,12 +68,16 @@ static int link_up(const struct central_opts *o, struct store_central *q, const 
 	return 0;
 }
 
-/* One batch: 1 when it sent some, 0 when the queue was empty, -1 on error. */
-static int pass(struct store_central *q, struct central *c, const char *source_id,
+/*
+ * One batch of the entries after *sent, which it moves on (the caller
+ * deletes the sent entries when it likes): 1 when it sent some, 0 when
+ * there were none, -1 on error.
+ */
+static int pass(struct store_central *q, struct central *c, const char *source_id, int64_t *sent,
 		struct central_counts *counts, char **err)
 {
 	struct central_batch b;
-	if (store_central_batch(q, source_id, CENTRAL_BATCH, &b, err))
+	if (store_central_batch(q, source_id, *sent, CENTRAL_BATCH, &b, err))
 		return -1;
 	if (!b.hi)
 		return 0;
@@ -79,7 +86,7 @@ static int pass(struct store_central *q, struct central *c, const char *source_i
 		if (b.n[t])
 			rc = central_upsert(c, (enum central_table)t, b.json[t], b.n[t], counts, err);
 	if (!rc)
-		rc = store_central_sent(q, b.hi, err);
+		*sent = b.hi;
 	central_batch_release(&b);
 	return rc ? -1 : 1;
 }
@@ -102,8 +109,12 @@ int central_push(const char *path, const struct central_opts *o, int all, struct
 		goto out;
 	rep->requeued |= all;
 	int r;
-	while ((r = pass(q, c, rep->source_id, &rep->counts, &err)) > 0)
-		;
+	int64_t sent = 0;
+	while ((r = pass(q, c, rep->source_id, &sent, &rep->counts, &err)) > 0)
+		if (store_central_sent(q, sent, &err)) {
+			r = -1;
+			break;
+		}
 	rc = r;
 out:
 	if (err)
@@ -154,7 +165,7 @@ static double time_left(struct central_sender *s, int final)
 
 /* Sends until the queue is empty (or the flush's time is up): 0, or -1 with the link dropped. */
 static int drain(struct central_sender *s, struct store_central *q, struct central **c,
-		 const char *source_id, int final)
+		 const char *source_id, int64_t *sent, int final)
 {
 	struct central_counts counts = { 0 };
 	char *err = NULL;
@@ -164,7 +175,7 @@ static int drain(struct central_sender *s, struct store_central *q, struct centr
 		if (left < 0.05)
 			break;
 		central_set_timeout(*c, left < CENTRAL_TIMEOUT_S ? left : CENTRAL_TIMEOUT_S);
-		r = pass(q, *c, source_id, &counts, &err);
+		r = pass(q, *c, source_id, sent, &counts, &err);
 	} while (r > 0);
 	pthread_mutex_lock(&s->mu);
 	for (int t = 0; t < CENTRAL__COUNT; t++)
@@ -183,12 +194,18 @@ static int drain(struct central_sender *s, struct store_central *q, struct centr
 static void *sender_main(void *arg)
 {
 	struct central_sender *s = arg;
+	/*
+	 * A lower priority for this thread alone (Linux nices threads one by
+	 * one): on a busy machine the engine's steps get the CPU first.
+	 */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), SENDER_NICE);
 	struct store_central *q = NULL;
 	struct central *c = NULL;
 	char *err = NULL;
 	int64_t retry_ms = RETRY_FIRST_MS, next_connect = 0;
 	int have_source = 0;
 	struct central_report mine = { 0 };	/* this thread's: source id, renewed, requeued */
+	int64_t sent = 0, deleted = 0, deleted_ms = clock_wall_ms();	/* queue entries */
 	if (store_central_open(s->path, &q, &err)) {
 		sender_error(s, err);
 		goto out;
@@ -238,10 +255,23 @@ static void *sender_main(void *arg)
 			retry_ms = RETRY_FIRST_MS;
 		}
 		if (c)
-			dirty = drain(s, q, &c, mine.source_id, final) != 0;
+			dirty = drain(s, q, &c, mine.source_id, &sent, final) != 0;
+		if (sent > deleted && clock_wall_ms() - deleted_ms >= DELETE_EVERY_MS) {
+			if (store_central_sent(q, sent, &err)) {
+				sender_error(s, err);
+				err = NULL;
+			} else {
+				deleted = sent;
+			}
+			deleted_ms = clock_wall_ms();
+		}
 	}
 out:
 	central_close(c);
+	if (q && sent > deleted && store_central_sent(q, sent, &err)) {
+		sender_error(s, err);
+		err = NULL;
+	}
 	if (q) {
 		long n;
 		char *e = NULL;

@@ -143,17 +143,13 @@ static int exec(struct store_central *q, const char *sql, char **err, const char
 	return sqlite3_exec(q->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(q, err, what);
 }
 
-int store_central_source(struct store_central *q, char id[33], int *renewed, char **err)
+/* 1 with id when the stored source id was made for this file, 0 when not, -1 on error. */
+static int source_valid(struct store_central *q, int64_t dev, int64_t ino, int64_t btime, char id[33])
 {
-	*renewed = 0;
-	int64_t dev, ino, btime;
-	file_identity(q->path, &dev, &ino, &btime);
-	if (exec(q, "BEGIN IMMEDIATE", err, "begin a transaction"))
-		return -1;
 	sqlite3_stmt *s = NULL;
-	int found = 0;
 	if (sqlite3_prepare_v2(q->db, "SELECT id, dev, ino, btime FROM central_source", -1, &s, NULL))
-		goto fail;
+		return -1;
+	int found = 0;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *old = (const char *)sqlite3_column_text(s, 0);
 		found = old && strlen(old) == 32 && sqlite3_column_int64(s, 1) == dev &&
@@ -162,7 +158,23 @@ int store_central_source(struct store_central *q, char id[33], int *renewed, cha
 			memcpy(id, old, 33);
 	}
 	sqlite3_finalize(s);
-	s = NULL;
+	return found;
+}
+
+int store_central_source(struct store_central *q, char id[33], int *renewed, char **err)
+{
+	*renewed = 0;
+	int64_t dev, ino, btime;
+	file_identity(q->path, &dev, &ino, &btime);
+	/* the usual case, without the write lock (the engine may be writing) */
+	int found = source_valid(q, dev, ino, btime, id);
+	if (found > 0)
+		return 0;
+	if (exec(q, "BEGIN IMMEDIATE", err, "begin a transaction"))
+		return -1;
+	sqlite3_stmt *s = NULL;
+	if ((found = source_valid(q, dev, ino, btime, id)) < 0)
+		goto fail;
 	if (!found) {
 		random_hex(id, 32);
 		char now[32];
@@ -307,16 +319,16 @@ static void add_row(struct strbuf *sb, sqlite3_stmt *s, const char *source_id)
 }
 
 /*
- * The rows of table t with an entry up to hi, each with its version: the
- * newest entry of its key, past hi too, so that a version always goes with
- * the content it wrote.
+ * The rows of table t with an entry in (after, hi], each with its version:
+ * the newest entry of its key, past hi too, so that a version always goes
+ * with the content it wrote (entries up to `after` were sent and are older).
  */
 static sqlite3_stmt *read_stmt(struct store_central *q, enum central_table t)
 {
 	if (q->read[t])
 		return q->read[t];
 	char *sql = xasprintf("SELECT v.ver, t.* FROM (SELECT run_id, a, b, c, d, max(seq) AS ver"
-			      " FROM central_queue WHERE tbl = %d GROUP BY run_id, a, b, c, d"
+			      " FROM central_queue WHERE seq > ?2 AND tbl = %d GROUP BY run_id, a, b, c, d"
 			      " HAVING min(seq) <= ?1) v JOIN %s t ON %s",
 			      (int)t, local[t].table, local[t].on);
 	if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q->read[t], NULL))
@@ -332,6 +344,7 @@ static int read_table(struct store_central *q, enum central_table t, const char 
 	if (!s)
 		return fail(q, err, "read the central queue");
 	sqlite3_bind_int64(s, 1, b->hi);
+	sqlite3_bind_int64(s, 2, b->after);
 	struct strbuf sb;
 	strbuf_init(&sb, 4096);
 	strbuf_addch(&sb, '[');
@@ -354,20 +367,22 @@ static int read_table(struct store_central *q, enum central_table t, const char 
 	return 0;
 }
 
-int store_central_batch(struct store_central *q, const char *source_id, long max,
+int store_central_batch(struct store_central *q, const char *source_id, int64_t after, long max,
 			struct central_batch *b, char **err)
 {
 	memset(b, 0, sizeof(*b));
+	b->after = after;
 	if (exec(q, "BEGIN", err, "read the central queue"))
 		return -1;
 	sqlite3_stmt *s;
 	int rc = -1;
 	if (sqlite3_prepare_v2(q->db, "SELECT max(seq) FROM (SELECT seq FROM central_queue"
-			       " ORDER BY seq LIMIT ?1)", -1, &s, NULL)) {
+			       " WHERE seq > ?2 ORDER BY seq LIMIT ?1)", -1, &s, NULL)) {
 		fail(q, err, "read the central queue");
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, max);
+	sqlite3_bind_int64(s, 2, after);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		b->hi = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);

@@ -42,13 +42,18 @@ int store_central_server(struct store_central *q, const char *server_id, int *re
 /* Every row the history holds, queued again (`push --all`). */
 int store_central_requeue(struct store_central *q, char **err);
 
-/* One batch: up to `max` queue entries, oldest first, each table's rows as one JSON array. */
+/*
+ * One batch: up to `max` queue entries after `after` (those up to it were
+ * sent: a sender deletes them now and then, not after every batch, to take
+ * the write lock seldom), oldest first, each table's rows as one JSON array.
+ */
 struct central_batch {
 	char *json[CENTRAL__COUNT];	/* owned; NULL when the table has none */
 	long n[CENTRAL__COUNT];		/* rows in json[t] */
-	int64_t hi;			/* the last entry taken; 0: the queue is empty */
+	int64_t after;			/* as asked */
+	int64_t hi;			/* the last entry taken; 0: none after `after` */
 };
-int store_central_batch(struct store_central *q, const char *source_id, long max,
+int store_central_batch(struct store_central *q, const char *source_id, int64_t after, long max,
 			struct central_batch *b, char **err);
 void central_batch_release(struct central_batch *b);
 /* The batch up to hi was stored centrally: its entries go. */

@@ -35,7 +35,7 @@ status=0
 # --- ThreadSanitizer (issue 10 item 4) ------------------------------------------------------
 # The console and concurrency tests once more on build-tsan/. A data race makes TSan write a
 # report under $tsan_logs (log_path), which fails this block even when the test itself passed.
-tsan_tests='e2e/(t1003-signals|t1024-parallel|t1034-concurrent-history|t1252-ctrl-c-race|t5000-console|t6002-webhooks)'
+tsan_tests='e2e/(t1003-signals|t1024-parallel|t1034-concurrent-history|t1252-ctrl-c-race|t5000-console|t6002-webhooks|t8300-central-push|t8301-central-outage)'
 (
   bash scripts/build.sh --tsan >/dev/null
   tsan_logs=$(mktemp -d)
