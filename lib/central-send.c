@@ -69,26 +69,31 @@ static int link_up(const struct central_opts *o, struct store_central *q, const 
 }
 
 /*
- * One batch of the entries after *sent, which it moves on (the caller
- * deletes the sent entries when it likes): 1 when it sent some, 0 when
- * there were none, -1 on error.
+ * One pass over the entries after *sent, in one snapshot of the history,
+ * which it moves on (the caller deletes the sent entries when it likes): 1
+ * when it sent some, 0 when there were none, -1 on error.
  */
 static int pass(struct store_central *q, struct central *c, const char *source_id, int64_t *sent,
 		struct central_counts *counts, char **err)
 {
-	struct central_batch b;
-	if (store_central_batch(q, source_id, *sent, CENTRAL_BATCH, &b, err))
+	int64_t hi;
+	if (store_central_begin(q, *sent, &hi, err))
 		return -1;
-	if (!b.hi)
-		return 0;
 	int rc = 0;
-	for (int t = 0; !rc && t < CENTRAL__COUNT; t++)
-		if (b.n[t])
-			rc = central_upsert(c, (enum central_table)t, b.json[t], b.n[t], counts, err);
-	if (!rc)
-		*sent = b.hi;
-	central_batch_release(&b);
-	return rc ? -1 : 1;
+	enum central_table t;
+	char *json;
+	long n;
+	while (hi && (rc = store_central_chunk(q, source_id, &t, &json, &n, err)) > 0) {
+		rc = central_upsert(c, t, json, n, counts, err);
+		free(json);
+		if (rc)
+			break;
+	}
+	store_central_end(q);
+	if (rc < 0 || !hi)
+		return rc < 0 ? -1 : 0;
+	*sent = hi;
+	return 1;
 }
 
 int central_push(const char *path, const struct central_opts *o, int all, struct central_report *rep)

@@ -107,7 +107,6 @@ void central_set_timeout(struct central *c, double s);
 
 /* ---- push and the sender (central-send.c) ---- */
 
-#define CENTRAL_BATCH 2000	/* queue entries per batch */
 #define CENTRAL_FLUSH_S 3.0	/* how long a process flushes at exit, at most */
 
 struct central_report {

@@ -91,7 +91,13 @@ struct store_central {
 	char *path;		/* owned */
 	int64_t data_version;
 	sqlite3_stmt *read[CENTRAL__COUNT];	/* prepared on first use */
+	int64_t after;		/* store_central_begin's */
+	int table;		/* the table store_central_chunk reads now */
+	int stepping;		/* read[table] is part way through its rows */
 };
+
+#define CHUNK_ROWS 1000
+#define CHUNK_BYTES (4 << 20)
 
 static int fail(struct store_central *q, char **err, const char *what)
 {
@@ -319,91 +325,97 @@ static void add_row(struct strbuf *sb, sqlite3_stmt *s, const char *source_id)
 }
 
 /*
- * The rows of table t with an entry in (after, hi], each with its version:
- * the newest entry of its key, past hi too, so that a version always goes
- * with the content it wrote (entries up to `after` were sent and are older).
+ * The rows of table t with an entry after ?1, each with its version: the
+ * newest entry of its key in the snapshot, so that a version always goes
+ * with the content it wrote (entries up to ?1 were sent and are older).
  */
 static sqlite3_stmt *read_stmt(struct store_central *q, enum central_table t)
 {
 	if (q->read[t])
 		return q->read[t];
 	char *sql = xasprintf("SELECT v.ver, t.* FROM (SELECT run_id, a, b, c, d, max(seq) AS ver"
-			      " FROM central_queue WHERE seq > ?2 AND tbl = %d GROUP BY run_id, a, b, c, d"
-			      " HAVING min(seq) <= ?1) v JOIN %s t ON %s",
-			      (int)t, local[t].table, local[t].on);
+			      " FROM central_queue WHERE seq > ?1 AND tbl = %d GROUP BY run_id, a, b, c, d)"
+			      " v JOIN %s t ON %s", (int)t, local[t].table, local[t].on);
 	if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q->read[t], NULL))
 		q->read[t] = NULL;
 	free(sql);
 	return q->read[t];
 }
 
-static int read_table(struct store_central *q, enum central_table t, const char *source_id,
-		      struct central_batch *b, char **err)
+int store_central_begin(struct store_central *q, int64_t after, int64_t *hi, char **err)
 {
-	sqlite3_stmt *s = read_stmt(q, t);
-	if (!s)
-		return fail(q, err, "read the central queue");
-	sqlite3_bind_int64(s, 1, b->hi);
-	sqlite3_bind_int64(s, 2, b->after);
-	struct strbuf sb;
-	strbuf_init(&sb, 4096);
-	strbuf_addch(&sb, '[');
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (b->n[t]++)
-			strbuf_addch(&sb, ',');
-		add_row(&sb, s, source_id);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		strbuf_release(&sb);
-		return fail(q, err, "read the central queue");
-	}
-	strbuf_addch(&sb, ']');
-	if (b->n[t])
-		b->json[t] = strbuf_detach(&sb);
-	else
-		strbuf_release(&sb);
-	return 0;
-}
-
-int store_central_batch(struct store_central *q, const char *source_id, int64_t after, long max,
-			struct central_batch *b, char **err)
-{
-	memset(b, 0, sizeof(*b));
-	b->after = after;
+	*hi = 0;
 	if (exec(q, "BEGIN", err, "read the central queue"))
 		return -1;
 	sqlite3_stmt *s;
-	int rc = -1;
-	if (sqlite3_prepare_v2(q->db, "SELECT max(seq) FROM (SELECT seq FROM central_queue"
-			       " WHERE seq > ?2 ORDER BY seq LIMIT ?1)", -1, &s, NULL)) {
+	if (sqlite3_prepare_v2(q->db, "SELECT max(seq) FROM central_queue", -1, &s, NULL)) {
 		fail(q, err, "read the central queue");
-		goto out;
+		store_central_end(q);
+		return -1;
 	}
-	sqlite3_bind_int64(s, 1, max);
-	sqlite3_bind_int64(s, 2, after);
 	if (sqlite3_step(s) == SQLITE_ROW)
-		b->hi = sqlite3_column_int64(s, 0);
+		*hi = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	rc = 0;
-	for (int t = 0; !rc && b->hi && t < CENTRAL__COUNT; t++)
-		rc = read_table(q, (enum central_table)t, source_id, b, err);
-out:
-	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
-	if (rc)
-		central_batch_release(b);
-	return rc;
+	if (*hi <= after)
+		*hi = 0;
+	q->after = after;
+	q->table = 0;
+	q->stepping = 0;
+	return 0;
 }
 
-void central_batch_release(struct central_batch *b)
+int store_central_chunk(struct store_central *q, const char *source_id, enum central_table *t,
+			char **json, long *n, char **err)
 {
-	for (int t = 0; t < CENTRAL__COUNT; t++) {
-		free(b->json[t]);
-		b->json[t] = NULL;
-		b->n[t] = 0;
+	*json = NULL;
+	*n = 0;
+	struct strbuf sb;
+	strbuf_init(&sb, 4096);
+	for (; q->table < CENTRAL__COUNT; q->table++) {
+		sqlite3_stmt *s = read_stmt(q, (enum central_table)q->table);
+		if (!s) {
+			strbuf_release(&sb);
+			return fail(q, err, "read the central queue");
+		}
+		if (!q->stepping) {
+			sqlite3_bind_int64(s, 1, q->after);
+			q->stepping = 1;
+		}
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			strbuf_addch(&sb, (*n)++ ? ',' : '[');
+			add_row(&sb, s, source_id);
+			if (*n >= CHUNK_ROWS || sb.len >= CHUNK_BYTES)
+				break;
+		}
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(s);
+			q->stepping = 0;
+			if (rc != SQLITE_DONE) {
+				strbuf_release(&sb);
+				return fail(q, err, "read the central queue");
+			}
+		}
+		if (*n) {
+			*t = (enum central_table)q->table;
+			if (!q->stepping)
+				q->table++;
+			strbuf_addch(&sb, ']');
+			*json = strbuf_detach(&sb);
+			return 1;
+		}
 	}
-	b->hi = 0;
+	strbuf_release(&sb);
+	return 0;
+}
+
+void store_central_end(struct store_central *q)
+{
+	for (int t = 0; t < CENTRAL__COUNT; t++)
+		if (q->read[t])
+			sqlite3_reset(q->read[t]);
+	q->stepping = 0;
+	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 }
 
 int store_central_sent(struct store_central *q, int64_t hi, char **err)

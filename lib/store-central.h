@@ -43,20 +43,19 @@ int store_central_server(struct store_central *q, const char *server_id, int *re
 int store_central_requeue(struct store_central *q, char **err);
 
 /*
- * One batch: up to `max` queue entries after `after` (those up to it were
- * sent: a sender deletes them now and then, not after every batch, to take
- * the write lock seldom), oldest first, each table's rows as one JSON array.
+ * Reading what waits, in one read transaction (a snapshot): begin sets *hi
+ * to the newest entry (0: none after `after`, whose entries were sent:
+ * a sender deletes sent entries now and then, not after every pass, to take
+ * the write lock seldom). chunk then gives the rows of each table with an
+ * entry after `after`, table by table, up to 1000 rows or 4 MiB at a time,
+ * as the JSON central_upsert takes: 1 with *t, *json (owned) and *n, 0 when
+ * all were given, -1 on error. end closes the snapshot.
  */
-struct central_batch {
-	char *json[CENTRAL__COUNT];	/* owned; NULL when the table has none */
-	long n[CENTRAL__COUNT];		/* rows in json[t] */
-	int64_t after;			/* as asked */
-	int64_t hi;			/* the last entry taken; 0: none after `after` */
-};
-int store_central_batch(struct store_central *q, const char *source_id, int64_t after, long max,
-			struct central_batch *b, char **err);
-void central_batch_release(struct central_batch *b);
-/* The batch up to hi was stored centrally: its entries go. */
+int store_central_begin(struct store_central *q, int64_t after, int64_t *hi, char **err);
+int store_central_chunk(struct store_central *q, const char *source_id, enum central_table *t,
+			char **json, long *n, char **err);
+void store_central_end(struct store_central *q);
+/* The entries up to hi were stored centrally: they go. */
 int store_central_sent(struct store_central *q, int64_t hi, char **err);
 /* Entries waiting (rows may repeat: one per change). */
 int store_central_pending(struct store_central *q, long *n, char **err);
