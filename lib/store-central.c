@@ -257,9 +257,23 @@ int store_central_requeue(struct store_central *q, char **err)
 
 /* ---- batches ---- */
 
-/* A text value as a JSON string: NUL bytes (which jsonb refuses) become U+FFFD. */
+/*
+ * A text value as a JSON string: NUL bytes (which jsonb refuses) become
+ * U+FFFD, the rest by lib/json.c's rule. Printable ASCII without quotes or
+ * backslashes (most values: names, statuses, times, hashes) goes as it is.
+ */
 static void add_text(struct strbuf *sb, const char *s, size_t len)
 {
+	size_t plain = 0;
+	while (plain < len && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\')
+		plain++;
+	if (plain == len) {
+		strbuf_grow(sb, len + 2);
+		strbuf_addch(sb, '"');
+		strbuf_add(sb, s, len);
+		strbuf_addch(sb, '"');
+		return;
+	}
 	char *copy = NULL;
 	if (memchr(s, '\0', len)) {
 		struct strbuf c;
@@ -297,7 +311,9 @@ static void add_row(struct strbuf *sb, sqlite3_stmt *s, const char *source_id)
 	strbuf_addf(sb, "{\"source_id\":\"%s\",\"version\":%lld", source_id,
 		    (long long)sqlite3_column_int64(s, 0));
 	for (int i = 1; i < sqlite3_column_count(s); i++) {
-		strbuf_addf(sb, ",\"%s\":", sqlite3_column_name(s, i));
+		strbuf_add(sb, ",\"", 2);
+		strbuf_addstr(sb, sqlite3_column_name(s, i));
+		strbuf_add(sb, "\":", 2);
 		switch (sqlite3_column_type(s, i)) {
 		case SQLITE_INTEGER:
 			strbuf_addf(sb, "%lld", (long long)sqlite3_column_int64(s, i));
