@@ -53,9 +53,11 @@ void finish_central(struct central_sender *s)
 		return;
 	struct central_report rep;
 	central_sender_finish(s, CENTRAL_FLUSH_S, &rep);
+	char count[32] = "some";
+	if (rep.pending > 0)
+		snprintf(count, sizeof(count), "%ld", rep.pending);
 	if (rep.pending)
-		warnf("central: %s%ld change%s not sent yet%s%s; `lifeboat push` sends them",
-		      rep.pending < 0 ? "some" : "", rep.pending < 0 ? 0L : rep.pending,
+		warnf("central: %s change%s not sent yet%s%s; `lifeboat push` sends them", count,
 		      rep.pending == 1 ? "" : "s", rep.error ? ": " : "", rep.error ? rep.error : "");
 	if (rep.counts.conflicts)
 		warnf("central: %ld row%s differed from the one the central server holds for the same key "
