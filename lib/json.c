@@ -1,6 +1,7 @@
 /* JSON text from lifeboat's data over jansson: see json.h. */
 #include "json.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "util.h"
@@ -38,6 +39,16 @@ json_t *lbjson_stringn(const char *s, size_t len)
 json_t *lbjson_string(const char *s)
 {
 	return s ? lbjson_stringn(s, strlen(s)) : json_null();
+}
+
+json_t *lbjson_secs(double s)
+{
+	return isfinite(s) ? json_real(round(s * 1000.0) / 1000.0) : json_null();
+}
+
+json_t *lbjson_tri(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
 }
 
 json_t *lbjson_parse(const char *text)

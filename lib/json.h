@@ -15,6 +15,10 @@
 /* A new JSON string of s (NULL: JSON null), by the rule above. Never NULL. */
 json_t *lbjson_string(const char *s);
 json_t *lbjson_stringn(const char *s, size_t len);
+/* Seconds rounded to the millisecond; JSON null when not a finite number (absent). */
+json_t *lbjson_secs(double s);
+/* true or false; JSON null when v < 0 (not known yet). */
+json_t *lbjson_tri(int v);
 /* Parsed JSON text we wrote earlier (params, sources); JSON null when NULL or unreadable. */
 json_t *lbjson_parse(const char *text);
 /* Compact text of j, then drops the reference to j (NULL j: "null"). Never NULL; free() it. */

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "clock.h"
 #include "http.h"
+#include "json.h"
 #include "redact.h"
+#include "report.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_S 2.0
@@ -108,22 +108,12 @@ static void set_error(struct notifier *n, const char *err)
 /* ------------------------------------------------------------------------ */
 /* queueing (the engine's thread) */
 
-static json_t *num_or_null(double v)
-{
-	return isnan(v) ? json_null() : json_real(v);
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *tri(int v)
-{
-	return v < 0 ? json_null() : json_boolean(v);
-}
-
-/* The SPEC 4 document; text makes it a Slack or Mattermost incoming-webhook message. */
+/*
+ * The SPEC 4 document; text makes it a Slack or Mattermost incoming-webhook
+ * message. Built through lib/json.c like the JSON report, whose rto and rpo
+ * objects it carries, so the two agree on every value and on text that is
+ * not UTF-8.
+ */
 static char *body_json(struct notifier *n, const char *event, const struct run_rec *run, int pi,
 		       int si, const char *role, const char *message, const char *audit_head)
 {
@@ -133,42 +123,29 @@ static char *body_json(struct notifier *n, const char *event, const struct run_r
 	char iso[32];
 	json_t *o = json_object();
 	json_object_set_new(o, "event", json_string(event));
-	json_object_set_new(o, "run_id", str_or_null(run->id));
-	json_object_set_new(o, "runbook", str_or_null(run->runbook));
-	json_object_set_new(o, "env", str_or_null(run->env));
-	json_object_set_new(o, "mode", str_or_null(run->mode));
-	json_object_set_new(o, "phase", str_or_null(p ? p->name : NULL));
-	json_object_set_new(o, "step", str_or_null(s ? s->name : NULL));
-	json_object_set_new(o, "role", str_or_null(role));
-	json_object_set_new(o, "message", json_string(msg));
+	json_object_set_new(o, "run_id", lbjson_string(run->id));
+	json_object_set_new(o, "runbook", lbjson_string(run->runbook));
+	json_object_set_new(o, "env", lbjson_string(run->env));
+	json_object_set_new(o, "mode", lbjson_string(run->mode));
+	json_object_set_new(o, "phase", lbjson_string(p ? p->name : NULL));
+	json_object_set_new(o, "step", lbjson_string(s ? s->name : NULL));
+	json_object_set_new(o, "role", lbjson_string(role));
+	json_object_set_new(o, "message", lbjson_string(msg));
 	json_object_set_new(o, "at", json_string(clock_iso8601(clock_wall_ms(), iso)));
 	json_object_set_new(o, "status", json_string(status_name(run->status)));
-	json_t *rto = json_object();
-	json_object_set_new(rto, "target_s", num_or_null(run->rto_target_s));
-	json_object_set_new(rto, "achieved_s", num_or_null(run->rto_achieved_s));
-	json_object_set_new(rto, "met", tri(run->rto_met));
-	json_object_set_new(o, "rto", rto);
-	json_t *rpo = json_object();
-	json_object_set_new(rpo, "target_s", num_or_null(run->rpo_target_s));
-	json_object_set_new(rpo, "achieved_s", num_or_null(run->rpo_achieved_s));
-	json_object_set_new(rpo, "met", tri(run->rpo_met));
-	json_object_set_new(rpo, "status", str_or_null(run->rpo_status));
-	json_object_set_new(o, "rpo", rpo);
-	char *text = xasprintf("[lifeboat] %s %s%s%s · run %s: %s", run->runbook ? run->runbook : "?",
+	json_object_set_new(o, "rto", report_rto_json(run));
+	json_object_set_new(o, "rpo", report_rpo_json(run));
+	char *text = xasprintf("[lifeboat] %s %s%s%s \xc2\xb7 run %s: %s", run->runbook ? run->runbook : "?",
 			       run->mode ? run->mode : "run", run->env ? " in " : "",
 			       run->env ? run->env : "", run->id ? run->id : "?", msg);
-	json_object_set_new(o, "text", json_string(text));
+	json_object_set_new(o, "text", lbjson_string(text));
 	if (audit_head)
-		json_object_set_new(o, "audit_head", json_string(audit_head));
+		json_object_set_new(o, "audit_head", lbjson_string(audit_head));
 	if (run->exit_code >= 0)
 		json_object_set_new(o, "exit_code", json_integer(run->exit_code));
-	char *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
 	free(text);
 	free(msg);
-	if (!out)
-		die_oom(0);
-	return out;
+	return lbjson_dump(o);
 }
 
 static void queue(struct notifier *n, struct store *st, const char *event, const char *run_id,

@@ -6,6 +6,7 @@
  */
 #ifndef LB_REPORT_H
 #define LB_REPORT_H
+#include "json.h"
 #include "record.h"
 
 struct store;
@@ -14,6 +15,12 @@ struct store;
 
 /* SPEC 7 JSON as a new string (caller frees); pretty = indented. */
 char *report_json_string(const struct run_rec *run, int pretty);
+/*
+ * The run's "rto" and "rpo" objects of the JSON report, built once for the
+ * report and the webhooks' bodies. New references.
+ */
+json_t *report_rto_json(const struct run_rec *run);
+json_t *report_rpo_json(const struct run_rec *run);
 /* JUnit XML as a new string (caller frees). */
 char *report_junit_string(const struct run_rec *run);
 /* Writes to path atomically (temp file + rename). 0, or -1 with *err (caller frees). */
