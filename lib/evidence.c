@@ -26,16 +26,6 @@
 #include "store.h"
 #include "util.h"
 
-static int fail(char **err, const char *fmt, ...) LB_PRINTF(2, 3);
-static int fail(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	*err = xvasprintf(fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void evidence_add(struct evidence *ev, const char *name, char *data, size_t len)
 {
 	ev->files = xrealloc(ev->files, (ev->n + 1) * sizeof(*ev->files));
@@ -429,7 +419,7 @@ static int add_sources(struct evidence *ev, struct store *st, const struct run_r
 	struct store_source *src = NULL;
 	size_t n = 0;
 	if (store_sources_load(st, r->id, &src, &n))
-		return fail(err, "cannot read the run's sources: %s", store_error(st));
+		return err_set(err, "cannot read the run's sources: %s", store_error(st));
 	int rc = 0;
 	if (!n) {
 		/* a run recorded before sources were kept, or refused before it loaded */
@@ -458,7 +448,7 @@ static int add_sources(struct evidence *ev, struct store *st, const struct run_r
 		sha256_hex(src[i].text, src[i].len, sha);
 		if (src[i].missing || strcmp(sha, src[i].sha256) ||
 		    (i == 0 && r->sha256 && strcmp(sha, r->sha256))) {
-			rc = fail(err, "the history's copy of '%s' does not match its recorded SHA-256 %s: the history was changed; no evidence written",
+			rc = err_set(err, "the history's copy of '%s' does not match its recorded SHA-256 %s: the history was changed; no evidence written",
 				  src[i].path, i == 0 && r->sha256 ? r->sha256 : src[i].sha256);
 			break;
 		}
@@ -499,12 +489,12 @@ int evidence_build(struct store *st, const struct run_rec *r, const struct repor
 	char *head = NULL;
 	if (store_audit_walk(st, collect, &sg) || store_audit_head(st, &head)) {
 		segment_release(&sg);
-		return fail(err, "cannot read the audit log: %s", store_error(st));
+		return err_set(err, "cannot read the audit log: %s", store_error(st));
 	}
 	if (!sg.last) {
 		segment_release(&sg);
 		free(head);
-		return fail(err, "run %s has no entries in the audit log: no evidence can be written for it",
+		return err_set(err, "run %s has no entries in the audit log: no evidence can be written for it",
 			    r->id);
 	}
 	struct strbuf readme = STRBUF_INIT;
@@ -568,39 +558,15 @@ char *evidence_manifest(const struct evidence *ev)
 /* ------------------------------------------------------------------------ */
 /* writing */
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int mkdirs(const char *path, char **err)
 {
-	char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST) {
-			fail(err, "cannot create folder '%s': %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
+	char *failed;
 	int rc = 0;
-	if (mkdir(p, 0755) && errno != EEXIST)
-		rc = fail(err, "cannot create folder '%s': %s", p, strerror(errno));
-	free(p);
+	if (mkdir_parents(path, 0755, &failed))
+		rc = err_set(err, "cannot create folder '%s': %s", failed, strerror(errno));
+	else if (mkdir(path, 0755) && errno != EEXIST)
+		rc = err_set(err, "cannot create folder '%s': %s", path, strerror(errno));
+	free(failed);
 	return rc;
 }
 
@@ -621,9 +587,9 @@ int evidence_write_dir(const struct evidence *ev, const char *dir, char **err)
 {
 	struct stat sb;
 	if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
-		return fail(err, "'%s' exists and is not a folder", dir);
+		return err_set(err, "'%s' exists and is not a folder", dir);
 	if (stat(dir, &sb) == 0 && !dir_empty(dir))
-		return fail(err, "'%s' is not empty: give a new folder for the bundle", dir);
+		return err_set(err, "'%s' is not empty: give a new folder for the bundle", dir);
 	if (mkdirs(dir, err))
 		return -1;
 	for (size_t i = 0; i < ev->n; i++) {
@@ -638,7 +604,7 @@ int evidence_write_dir(const struct evidence *ev, const char *dir, char **err)
 		*slash = '/';
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, f->data, f->len) || fsync(fd) || close(fd)) {
-			fail(err, "cannot write '%s': %s", path, strerror(errno));
+			err_set(err, "cannot write '%s': %s", path, strerror(errno));
 			free(path);
 			return -1;
 		}
@@ -661,7 +627,7 @@ int evidence_write_tar(const struct evidence *ev, const char *prefix, long long 
 	char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fail(err, "cannot write '%s': %s", path, strerror(errno));
+		err_set(err, "cannot write '%s': %s", path, strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -673,7 +639,7 @@ int evidence_write_tar(const struct evidence *ev, const char *prefix, long long 
 		memset(h, 0, sizeof(h));
 		char *name = xasprintf("%s/%s", prefix, f->name);
 		if (strlen(name) > 99) {
-			rc = fail(err, "'%s': the name is too long for the archive", name);
+			rc = err_set(err, "'%s': the name is too long for the archive", name);
 			free(name);
 			break;
 		}
@@ -698,14 +664,14 @@ int evidence_write_tar(const struct evidence *ev, const char *prefix, long long 
 		size_t pad = (512 - f->len % 512) % 512;
 		if (write_all(fd, h, sizeof(h)) || write_all(fd, f->data, f->len) ||
 		    write_all(fd, zeros, pad))
-			rc = fail(err, "cannot write '%s': %s", path, strerror(errno));
+			rc = err_set(err, "cannot write '%s': %s", path, strerror(errno));
 	}
 	if (!rc && (write_all(fd, zeros, sizeof(zeros)) || fsync(fd)))
-		rc = fail(err, "cannot write '%s': %s", path, strerror(errno));
+		rc = err_set(err, "cannot write '%s': %s", path, strerror(errno));
 	if (close(fd) && !rc)
-		rc = fail(err, "cannot write '%s': %s", path, strerror(errno));
+		rc = err_set(err, "cannot write '%s': %s", path, strerror(errno));
 	if (!rc && rename(tmp, path))
-		rc = fail(err, "cannot write '%s': %s", path, strerror(errno));
+		rc = err_set(err, "cannot write '%s': %s", path, strerror(errno));
 	if (rc)
 		unlink(tmp);
 	free(tmp);

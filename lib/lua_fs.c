@@ -129,20 +129,6 @@ static int temp_name(const char *path, char *tmp)
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Makes the rename durable; errors are ignored: the data itself is synced. */
 static void sync_folder(const char *tmp)
 {

@@ -32,16 +32,6 @@
 #define MAX_KEY_FILE 65536	/* key and signature files are small; anything bigger is not one */
 #define CHUNK (256 * 1024)
 
-static int fail(char **err, const char *fmt, ...) LB_PRINTF(2, 3);
-static int fail(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	*err = xvasprintf(fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void minisign_keyid(const unsigned char keynum[MINISIGN_KEYNUM], char out[17])
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -143,7 +133,7 @@ static int split_lines(const char *text, size_t len, const char *what, int want,
 {
 	memset(l, 0, sizeof(*l));
 	if (memchr(text, '\0', len))
-		return fail(err, "%s: contains a NUL byte: not a minisign file", what);
+		return err_set(err, "%s: contains a NUL byte: not a minisign file", what);
 	size_t i = 0;
 	int line = 0;
 	while (i < len) {
@@ -156,7 +146,7 @@ static int split_lines(const char *text, size_t len, const char *what, int want,
 			n--;
 		if (line > want) {
 			if (n)
-				return fail(err, "%s:%d: unexpected line: a minisign %s has %d lines",
+				return err_set(err, "%s:%d: unexpected line: a minisign %s has %d lines",
 					    what, line, want == 2 ? "key" : "signature", want);
 			continue;
 		}
@@ -171,7 +161,7 @@ static int need_line(const struct lines *l, int idx, const char *what, const cha
 		     char **err)
 {
 	if (idx >= l->count || (l->n[idx] == 0 && idx > 0))
-		return fail(err, "%s:%d: missing %s", what, idx + 1, which);
+		return err_set(err, "%s:%d: missing %s", what, idx + 1, which);
 	return 0;
 }
 
@@ -179,9 +169,9 @@ static int untrusted_line(const struct lines *l, const char *what, char **err)
 {
 	size_t pn = strlen(UNTRUSTED_PREFIX);
 	if (l->count == 0 || l->n[0] == 0)
-		return fail(err, "%s: empty: not a minisign file", what);
+		return err_set(err, "%s: empty: not a minisign file", what);
 	if (l->n[0] < pn || memcmp(l->p[0], UNTRUSTED_PREFIX, pn))
-		return fail(err, "%s:1: must start with '" UNTRUSTED_PREFIX "' (not a minisign file?)",
+		return err_set(err, "%s:1: must start with '" UNTRUSTED_PREFIX "' (not a minisign file?)",
 			    what);
 	return 0;
 }
@@ -195,9 +185,9 @@ static int b64_line(const struct lines *l, int idx, const char *what, const char
 	unsigned char buf[256];
 	long n = minisign_unbase64(l->p[idx], l->n[idx], buf, sizeof(buf));
 	if (n < 0)
-		return fail(err, "%s:%d: %s is not valid base64", what, idx + 1, which);
+		return err_set(err, "%s:%d: %s is not valid base64", what, idx + 1, which);
 	if ((size_t)n != want)
-		return fail(err, "%s:%d: %s is %ld bytes, not %zu: damaged or not a minisign file",
+		return err_set(err, "%s:%d: %s is %ld bytes, not %zu: damaged or not a minisign file",
 			    what, idx + 1, which, n, want);
 	memcpy(out, buf, want);
 	return 0;
@@ -225,7 +215,7 @@ static int ed_sign(const unsigned char seed[32], const void *msg, size_t len,
 		 EVP_DigestSign(c, sig, &siglen, msg, len) == 1 && siglen == 64;
 	EVP_MD_CTX_free(c);
 	EVP_PKEY_free(k);
-	return ok ? 0 : fail(err, "Ed25519 signing failed in libcrypto");
+	return ok ? 0 : err_set(err, "Ed25519 signing failed in libcrypto");
 }
 
 /* 1 when sig is pk's signature of msg, 0 when not, -1 when libcrypto failed. */
@@ -258,9 +248,9 @@ int minisign_keygen(struct minisign_sec *sk, struct minisign_pub *pk, char **err
 	memset(sk, 0, sizeof(*sk));
 	if (RAND_bytes(sk->seed, sizeof(sk->seed)) != 1 ||
 	    RAND_bytes(sk->keynum, sizeof(sk->keynum)) != 1)
-		return fail(err, "the system's random generator failed");
+		return err_set(err, "the system's random generator failed");
 	if (public_of(sk->seed, sk->pk))
-		return fail(err, "Ed25519 key generation failed in libcrypto");
+		return err_set(err, "Ed25519 key generation failed in libcrypto");
 	memcpy(pk->keynum, sk->keynum, MINISIGN_KEYNUM);
 	memcpy(pk->pk, sk->pk, 32);
 	return 0;
@@ -314,7 +304,7 @@ int minisign_pub_parse(const char *text, size_t len, const char *what, struct mi
 	    b64_line(&l, 1, what, "the public key", raw, sizeof(raw), err))
 		return -1;
 	if (memcmp(raw, "Ed", 2))
-		return fail(err, "%s:2: unknown key algorithm '%c%c' (minisign public keys are 'Ed')",
+		return err_set(err, "%s:2: unknown key algorithm '%c%c' (minisign public keys are 'Ed')",
 			    what, raw[0] >= 32 && raw[0] < 127 ? raw[0] : '?',
 			    raw[1] >= 32 && raw[1] < 127 ? raw[1] : '?');
 	memcpy(out->keynum, raw + 2, MINISIGN_KEYNUM);
@@ -332,11 +322,11 @@ int minisign_sec_parse(const char *text, size_t len, const char *what, struct mi
 	    b64_line(&l, 1, what, "the secret key", raw, sizeof(raw), err))
 		goto out;
 	if (memcmp(raw, "Ed", 2) || memcmp(raw + 4, "B2", 2)) {
-		fail(err, "%s:2: not a minisign Ed25519 secret key", what);
+		err_set(err, "%s:2: not a minisign Ed25519 secret key", what);
 		goto out;
 	}
 	if (raw[2] || raw[3]) {
-		fail(err, "%s: the secret key is encrypted with a password; lifeboat reads unencrypted keys only (lifeboat keygen, or minisign -G -W; minisign -C -s KEY -W removes a password)",
+		err_set(err, "%s: the secret key is encrypted with a password; lifeboat reads unencrypted keys only (lifeboat keygen, or minisign -G -W; minisign -C -s KEY -W removes a password)",
 		     what);
 		goto out;
 	}
@@ -346,7 +336,7 @@ int minisign_sec_parse(const char *text, size_t len, const char *what, struct mi
 	/* the seed must give the public key stored beside it: a damaged key would sign garbage */
 	unsigned char derived[32];
 	if (public_of(out->seed, derived) || memcmp(derived, out->pk, 32)) {
-		fail(err, "%s:2: the secret key is damaged (its public half does not match)", what);
+		err_set(err, "%s:2: the secret key is damaged (its public half does not match)", what);
 		OPENSSL_cleanse(out, sizeof(*out));
 		goto out;
 	}
@@ -368,7 +358,7 @@ int minisign_sig_parse(const char *text, size_t len, const char *what, struct mi
 	if (!memcmp(raw, "ED", 2))
 		out->prehashed = 1;
 	else if (memcmp(raw, "Ed", 2))
-		return fail(err, "%s:2: unknown signature algorithm (minisign signs with 'ED' or the legacy 'Ed')",
+		return err_set(err, "%s:2: unknown signature algorithm (minisign signs with 'ED' or the legacy 'Ed')",
 			    what);
 	memcpy(out->keynum, raw + 2, MINISIGN_KEYNUM);
 	memcpy(out->sig, raw + 2 + MINISIGN_KEYNUM, 64);
@@ -376,9 +366,9 @@ int minisign_sig_parse(const char *text, size_t len, const char *what, struct mi
 		return -1;
 	size_t pn = strlen(TRUSTED_PREFIX);
 	if (l.n[2] < pn || memcmp(l.p[2], TRUSTED_PREFIX, pn))
-		return fail(err, "%s:3: must start with '" TRUSTED_PREFIX "'", what);
+		return err_set(err, "%s:3: must start with '" TRUSTED_PREFIX "'", what);
 	if (l.n[2] - pn > MINISIGN_TRUSTED_MAX)
-		return fail(err, "%s:3: the trusted comment is longer than %d bytes", what,
+		return err_set(err, "%s:3: the trusted comment is longer than %d bytes", what,
 			    MINISIGN_TRUSTED_MAX);
 	if (b64_line(&l, 3, what, "the trusted comment's signature", out->global_sig, 64, err))
 		return -1;
@@ -396,7 +386,7 @@ static char *read_small(const char *path, size_t *len, char **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fail(err, "cannot read '%s': %s", path, strerror(errno));
+		err_set(err, "cannot read '%s': %s", path, strerror(errno));
 		return NULL;
 	}
 	char *buf = xmalloc(MAX_KEY_FILE + 1);
@@ -406,7 +396,7 @@ static char *read_small(const char *path, size_t *len, char **err)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			fail(err, "cannot read '%s': %s", path, strerror(errno));
+			err_set(err, "cannot read '%s': %s", path, strerror(errno));
 			close(fd);
 			free(buf);
 			return NULL;
@@ -415,7 +405,7 @@ static char *read_small(const char *path, size_t *len, char **err)
 			break;
 		n += (size_t)got;
 		if (n > MAX_KEY_FILE) {
-			fail(err, "%s: larger than %d bytes: not a minisign file", path, MAX_KEY_FILE);
+			err_set(err, "%s: larger than %d bytes: not a minisign file", path, MAX_KEY_FILE);
 			close(fd);
 			free(buf);
 			return NULL;
@@ -482,7 +472,7 @@ static int blake2b_fd(int fd, const char *path, unsigned char md[64], char **err
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	if (!c || EVP_DigestInit_ex(c, EVP_blake2b512(), NULL) != 1) {
 		EVP_MD_CTX_free(c);
-		return fail(err, "BLAKE2b-512 is not available in libcrypto");
+		return err_set(err, "BLAKE2b-512 is not available in libcrypto");
 	}
 	unsigned char *buf = xmalloc(CHUNK);
 	int rc = 0;
@@ -491,7 +481,7 @@ static int blake2b_fd(int fd, const char *path, unsigned char md[64], char **err
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			rc = fail(err, "cannot read '%s': %s", path, strerror(errno));
+			rc = err_set(err, "cannot read '%s': %s", path, strerror(errno));
 			break;
 		}
 		if (got == 0)
@@ -500,7 +490,7 @@ static int blake2b_fd(int fd, const char *path, unsigned char md[64], char **err
 	}
 	unsigned int n = 0;
 	if (!rc && (EVP_DigestFinal_ex(c, md, &n) != 1 || n != 64))
-		rc = fail(err, "BLAKE2b-512 failed in libcrypto");
+		rc = err_set(err, "BLAKE2b-512 failed in libcrypto");
 	free(buf);
 	EVP_MD_CTX_free(c);
 	return rc;
@@ -510,7 +500,7 @@ static int blake2b_path(const char *path, unsigned char md[64], char **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, "cannot read '%s': %s", path, strerror(errno));
+		return err_set(err, "cannot read '%s': %s", path, strerror(errno));
 	int rc = blake2b_fd(fd, path, md, err);
 	close(fd);
 	return rc;
@@ -530,7 +520,7 @@ static int blake2b_mem(const void *data, size_t len, unsigned char md[64], char 
 {
 	unsigned int n = 0;
 	if (EVP_Digest(data, len, md, &n, EVP_blake2b512(), NULL) != 1 || n != 64)
-		return fail(err, "BLAKE2b-512 failed in libcrypto");
+		return err_set(err, "BLAKE2b-512 failed in libcrypto");
 	return 0;
 }
 
@@ -538,10 +528,10 @@ static int sign_hash(const struct minisign_sec *sk, const unsigned char md[64],
 		     const char *trusted, char **out, char **err)
 {
 	if (strchr(trusted, '\n') || strchr(trusted, '\r'))
-		return fail(err, "a trusted comment is one line");
+		return err_set(err, "a trusted comment is one line");
 	size_t tlen = strlen(trusted);
 	if (tlen > MINISIGN_TRUSTED_MAX)
-		return fail(err, "the trusted comment is longer than %d bytes", MINISIGN_TRUSTED_MAX);
+		return err_set(err, "the trusted comment is longer than %d bytes", MINISIGN_TRUSTED_MAX);
 	unsigned char raw[SIG_BYTES];
 	memcpy(raw, "ED", 2);
 	memcpy(raw + 2, sk->keynum, MINISIGN_KEYNUM);
@@ -603,7 +593,7 @@ static int check_keyid(const struct minisign_pub *pk, const struct minisign_sig 
 		char a[17], b[17];
 		minisign_keyid(sig->keynum, a);
 		minisign_keyid(pk->keynum, b);
-		return fail(err, "the signature was made by key %s, but the public key is %s", a, b);
+		return err_set(err, "the signature was made by key %s, but the public key is %s", a, b);
 	}
 	return 0;
 }
@@ -618,13 +608,13 @@ static int check_trusted(const struct minisign_pub *pk, const struct minisign_si
 	int ok = ed_verify(pk->pk, global, 64 + tlen, sig->global_sig);
 	free(global);
 	if (ok != 1)
-		return fail(err, "the trusted comment does not match its signature: it was changed after signing (or the signature is damaged)");
+		return err_set(err, "the trusted comment does not match its signature: it was changed after signing (or the signature is damaged)");
 	return 0;
 }
 
 static int message_failed(char **err)
 {
-	return fail(err, "signature verification failed: the file does not match its signature (changed after signing, or the signature is damaged)");
+	return err_set(err, "signature verification failed: the file does not match its signature (changed after signing, or the signature is damaged)");
 }
 
 int minisign_verify(const struct minisign_pub *pk, const struct minisign_sig *sig,
@@ -662,7 +652,7 @@ int minisign_verify_file(const struct minisign_pub *pk, const struct minisign_si
 		size_t len;
 		char *data = read_file(path, &len);
 		if (!data)
-			return fail(err, "cannot read '%s': %s", path, strerror(errno));
+			return err_set(err, "cannot read '%s': %s", path, strerror(errno));
 		ok = ed_verify(pk->pk, data, len, sig->sig);
 		free(data);
 	}
@@ -704,10 +694,10 @@ int minisign_check_name(const struct minisign_sig *sig, const char *path, char *
 	const char *val;
 	size_t len;
 	if (!minisign_trusted_field(sig->trusted, "file", &val, &len))
-		return fail(err, "the signature's trusted comment names no file (file:%s expected; sign with lifeboat sign or minisign -S, which write it)",
+		return err_set(err, "the signature's trusted comment names no file (file:%s expected; sign with lifeboat sign or minisign -S, which write it)",
 			    base);
 	if (len != strlen(base) || memcmp(val, base, len))
-		return fail(err, "the signature is for file '%.*s', not '%s' (a renamed file, or another file's signature)",
+		return err_set(err, "the signature is for file '%.*s', not '%s' (a renamed file, or another file's signature)",
 			    (int)len, val, base);
 	return 0;
 }

@@ -8,7 +8,8 @@
  * interface is report.h.
  *
  * Names, errors and command output may hold any bytes: every format reads
- * text through utf8_decode and writes U+FFFD for a byte that is not UTF-8.
+ * text through utf8_decode (util.h) and writes U+FFFD for a byte that is not
+ * UTF-8.
  */
 #ifndef LB_REPORT_INT_H
 #define LB_REPORT_INT_H
@@ -24,8 +25,6 @@
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point; 0 when invalid. */
-size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
 /* Neither pending nor running. */
 int run_finished(const struct run_rec *r);
 

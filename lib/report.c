@@ -23,38 +23,6 @@
 #include "store.h"
 #include "util.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point; 0 when invalid. */
-size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	unsigned c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	size_t len;
-	unsigned long v, min;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, v = c & 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3, v = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 
 int run_finished(const struct run_rec *r)
 {
@@ -62,39 +30,6 @@ int run_finished(const struct run_rec *r)
 }
 
 /* ---- files ---- */
-
-/* mkdir -p of the folder that will hold path */
-static int mkdir_parents(const char *path)
-{
-	char *dir = xstrdup(path);
-	int rc = 0;
-	for (char *p = dir + 1; *p && !rc; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0777) && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	int saved = errno;
-	free(dir);
-	errno = saved;
-	return rc;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /*
  * A reader (a CI collecting reports, a dashboard) sees the old file or the
@@ -110,7 +45,7 @@ int report_write_file(const char *path, const char *text, char **err)
 			*err = xstrdup("cannot write a report: no file name given");
 		return -1;
 	}
-	if (mkdir_parents(path)) {
+	if (mkdir_parents(path, 0777, NULL)) {
 		if (err)
 			*err = xasprintf("cannot create the folder for '%s': %s", path,
 					 strerror(errno));

@@ -205,24 +205,6 @@ int store_run_count(struct store *st, int64_t *n)
 
 /* ---- opening ---- */
 
-/* mkdir -p of the folder that will hold path; on failure *failed (caller frees) is the one */
-static int mkdir_parents(const char *path, char **failed)
-{
-	char *dir = xstrdup(path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0777) && errno != EEXIST) {
-			*failed = dir;
-			return -1;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return 0;
-}
-
 /*
  * Switching a brand-new file to WAL needs a lock SQLite does not wait for
  * through busy_timeout, so several processes creating the history at once
@@ -317,7 +299,7 @@ int store_open(const char *path, int sync_full, struct store **out, char **errms
 	int rc = -1;
 	if (!path || !*path) {
 		set_err(st, "no history file given");
-	} else if (mkdir_parents(path, &dir)) {
+	} else if (mkdir_parents(path, 0777, &dir)) {
 		set_err(st, "cannot create folder '%s': %s", dir, strerror(errno));
 	} else if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {

@@ -463,31 +463,56 @@ const char *suggest_word(const char *word, const char *const *cands, size_t n)
 	return best;
 }
 
-size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
 {
-	unsigned c = s[0], cp, min;
-	size_t len;
-	if (c < 0x80)
+	unsigned c = s[0];
+	if (c < 0x80) {
+		*cp = c;
 		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
+	}
+	size_t len;
+	unsigned long v, min;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, v = c & 0x1f, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3, v = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, v = c & 0x07, min = 0x10000;
+	} else {
 		return 0;
-	if (len > n)
+	}
+	if (n < len)
 		return 0;
-	cp = c & (0x7fu >> len);
 	for (size_t i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
+		v = v << 6 | (s[i] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
 		return 0;
+	*cp = v;
 	return len;
+}
+
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned long cp;
+	return utf8_decode(s, n, &cp);
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int write_new_file(const char *path, const char *text, mode_t mode)
@@ -495,16 +520,7 @@ int write_new_file(const char *path, const char *text, mode_t mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd))
+	if (write_all(fd, text, strlen(text)) || fsync(fd))
 		goto fail;
 	if (close(fd)) {
 		fd = -1;
@@ -541,4 +557,37 @@ char *path_dirname(const char *path)
 	if (!slash)
 		return xstrdup(".");
 	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+int mkdir_parents(const char *path, mode_t mode, char **failed)
+{
+	if (failed)
+		*failed = NULL;
+	char *dir = xstrdup(path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, mode) && errno != EEXIST) {
+			int saved = errno;
+			if (failed)
+				*failed = dir;
+			else
+				free(dir);
+			errno = saved;
+			return -1;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+int err_set(char **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	*err = xvasprintf(fmt, ap);
+	va_end(ap);
+	return -1;
 }

@@ -65,8 +65,21 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 int sha256_file(const char *path, char out[65]);	/* 0, or -1 with errno */
 /* Length of the valid UTF-8 sequence at s (at most n bytes, n > 0), 0 when there is none. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* The same, and the sequence's code point in *cp. */
+size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
 /* Writes text to a new file (O_EXCL) with mode, fsync'ed; 0, or -1 with errno and nothing left. */
 int write_new_file(const char *path, const char *text, mode_t mode);
+/* All len bytes to fd, through short writes and EINTR; 0, or -1 with errno. */
+int write_all(int fd, const void *data, size_t len);
+/*
+ * mkdir -p of the folder that will hold path (each missing folder with
+ * mode): 0, or -1 with errno, and then *failed, when failed is not NULL,
+ * the folder that could not be made (caller frees).
+ */
+int mkdir_parents(const char *path, mode_t mode, char **failed);
+
+/* Sets *err to a new message (caller frees) and returns -1: `return err_set(err, "cannot ...")`. */
+int err_set(char **err, const char *fmt, ...) LB_PRINTF(2, 3);
 
 /*
  * The candidate closest to word (optimal string alignment distance, any

@@ -141,26 +141,9 @@ static const struct starter_file starter_files[] = {
 	{ "ci/lifeboat-ci.sh", ci_sh, 0755 },
 };
 
-/* mkdir -p of path's folder; 0, or -1 with errno */
-static int make_parents(const char *path)
-{
-	char *dir = xstrdup(path);
-	int rc = 0;
-	for (char *p = dir + 1; *p && !rc; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0777) && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	free(dir);
-	return rc;
-}
-
 static int write_new(const char *path, const char *text, mode_t mode)
 {
-	if (make_parents(path)) {
+	if (mkdir_parents(path, 0777, NULL)) {
 		errorf("cannot create the folder of '%s': %s", path, strerror(errno));
 		return -1;
 	}

@@ -1,4 +1,5 @@
-/* Table-driven unit tests: durations, timestamps, exit-code precedence, paths. */
+/* Table-driven unit tests: durations, timestamps, exit-code precedence, paths, mkdir_parents. */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,47 @@ static void test_sha256(void **state)
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* mkdir -p of a file's folder: every missing level made, an existing one fine, a failure named. */
+static void test_mkdir_parents(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/lb-test-util.XXXXXX";
+	char *root = mkdtemp(tmpl);
+	assert_non_null(root);
+	char *path = xasprintf("%s/a/b/c/report.json", root), *failed = (char *)"unset";
+	assert_int_equal(mkdir_parents(path, 0700, &failed), 0);
+	assert_null(failed);
+	char *dir = xasprintf("%s/a/b/c", root);
+	struct stat sb;
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_int_equal(mkdir_parents(path, 0700, NULL), 0);	/* all there already */
+	assert_int_equal(access(path, F_OK), -1);		/* the file itself is not made */
+
+	char *file = xasprintf("%s/a/plain", root), *under = xasprintf("%s/x/y", file);
+	assert_int_equal(write_new_file(file, "x", 0600), 0);
+	assert_int_equal(mkdir_parents(under, 0700, &failed), -1);
+	assert_int_equal(errno, ENOTDIR);
+	char *want = xasprintf("%s/x", file);	/* a file where a folder should be: EEXIST, then this */
+	assert_string_equal(failed, want);
+	free(want);
+	free(failed);
+
+	char *err = NULL;
+	assert_int_equal(err_set(&err, "cannot %s '%s'", "open", "x"), -1);
+	assert_string_equal(err, "cannot open 'x'");
+	free(err);
+
+	char *cmd = xasprintf("rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(under);
+	free(file);
+	free(dir);
+	free(path);
+}
+
 static void test_strbuf(void **state)
 {
 	(void)state;
@@ -185,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_path_dirname),
 		cmocka_unit_test(test_path_absolute),
+		cmocka_unit_test(test_mkdir_parents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
