@@ -75,11 +75,28 @@ int report_write_file(const char *path, const char *text, char **err)
 
 /* ---- formats by name ---- */
 
+/* Each format's writer, called alike. */
+static char *render_json(const struct run_rec *run, const struct report_trend *trend)
+{
+	(void)trend;
+	return report_json_string(run, 1);
+}
+
+static char *render_junit(const struct run_rec *run, const struct report_trend *trend)
+{
+	(void)trend;
+	return report_junit_string(run);
+}
+
 static const struct {
 	const char *name, *ext;
+	char *(*render)(const struct run_rec *run, const struct report_trend *trend);
 } formats[] = {
-	{ "json", "json" }, { "junit", "xml" }, { "md", "md" }, { "html", "html" },
-	{ "prom", "prom" },
+	{ "json", "json", render_json },
+	{ "junit", "xml", render_junit },
+	{ "md", "md", report_markdown_string },
+	{ "html", "html", report_html_string },
+	{ "prom", "prom", report_prom_render },
 };
 
 const char *report_format_name(const char *format)
@@ -126,17 +143,10 @@ char *report_render(const struct run_rec *run, const char *format,
 		    const struct report_trend *trend)
 {
 	const char *name = report_format_name(format);
-	if (!name)
-		return NULL;
-	if (!strcmp(name, "json"))
-		return report_json_string(run, 1);
-	if (!strcmp(name, "junit"))
-		return report_junit_string(run);
-	if (!strcmp(name, "md"))
-		return report_markdown_string(run, trend);
-	if (!strcmp(name, "html"))
-		return report_html_string(run, trend);
-	return report_prom_render(run, trend);
+	for (size_t i = 0; name && i < ARRAY_SIZE(formats); i++)
+		if (!strcmp(name, formats[i].name))
+			return formats[i].render(run, trend);
+	return NULL;
 }
 
 /* ---- the trend, from the history ---- */
