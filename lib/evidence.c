@@ -219,10 +219,9 @@ static void participant(struct who **w, size_t *n, const char *name, long uid, c
 		strbuf_addf(a, "%s%s", a->len ? ", " : "", act);
 }
 
-static char *exercise_md(const struct run_rec *r, const struct segment *sg, const char *head)
+/* What was exercised: the runbook, its file and signature, mode, environment, times. */
+static void ex_scenario(struct strbuf *sb, const struct run_rec *r, const struct segment *sg)
 {
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_init(&sb, 8192);
 	char b1[32], b2[32], t1[32];
 	char *description = NULL;
 	for (size_t i = 0; i < sg->last && !description; i++)
@@ -230,35 +229,43 @@ static char *exercise_md(const struct run_rec *r, const struct segment *sg, cons
 		    !strcmp(sg->e[i].event, "run_started"))
 			description = detail_field(&sg->e[i], "description");
 
-	strbuf_addf(&sb, "# Exercise report: %s, run %s\n\n", r->runbook, r->id);
-	strbuf_addstr(&sb, "## Scenario\n\n");
-	strbuf_addf(&sb, "- Runbook: **%s**", r->runbook);
+	strbuf_addf(sb, "# Exercise report: %s, run %s\n\n", r->runbook, r->id);
+	strbuf_addstr(sb, "## Scenario\n\n");
+	strbuf_addf(sb, "- Runbook: **%s**", r->runbook);
 	if (description) {
-		strbuf_addstr(&sb, ": ");
-		cell(&sb, description);
+		strbuf_addstr(sb, ": ");
+		cell(sb, description);
 	}
-	strbuf_addf(&sb, "\n- File: `%s` (SHA-256 `%s`), signed by key %s\n", r->file ? r->file : "-",
+	strbuf_addf(sb, "\n- File: `%s` (SHA-256 `%s`), signed by key %s\n", r->file ? r->file : "-",
 		    r->sha256 ? r->sha256 : "-", r->signed_by ? r->signed_by : "none (unsigned)");
-	strbuf_addf(&sb, "- Mode: %s (trigger %s), environment %s, host %s\n", r->mode,
+	strbuf_addf(sb, "- Mode: %s (trigger %s), environment %s, host %s\n", r->mode,
 		    r->trigger ? r->trigger : "-", r->env ? r->env : "none", r->host ? r->host : "-");
-	strbuf_addf(&sb, "- Started %s, ended %s; incident (t0) %s, service restored (t1) %s\n\n",
+	strbuf_addf(sb, "- Started %s, ended %s; incident (t0) %s, service restored (t1) %s\n\n",
 		    ts(r->started_ms, b1), ts(r->ended_ms, b2), ts(r->incident_ms, t1),
 		    r->restored_ms == TS_NONE ? "never" : clock_iso8601(r->restored_ms, b1));
 	free(description);
+}
 
-	strbuf_addstr(&sb, "## Objectives\n\n");
-	strbuf_addf(&sb, "- RTO: %s\n", isnan(r->rto_target_s) ? "none declared" : dur(r->rto_target_s, b1, sizeof(b1)));
-	strbuf_addf(&sb, "- RPO: %s\n\n", isnan(r->rpo_target_s) ? "none declared" : dur(r->rpo_target_s, b1, sizeof(b1)));
-	strbuf_addstr(&sb, "| Phase | Role | Budget |\n| --- | --- | --- |\n");
+static void ex_objectives(struct strbuf *sb, const struct run_rec *r)
+{
+	char b1[32];
+	strbuf_addstr(sb, "## Objectives\n\n");
+	strbuf_addf(sb, "- RTO: %s\n", isnan(r->rto_target_s) ? "none declared" : dur(r->rto_target_s, b1, sizeof(b1)));
+	strbuf_addf(sb, "- RPO: %s\n\n", isnan(r->rpo_target_s) ? "none declared" : dur(r->rpo_target_s, b1, sizeof(b1)));
+	strbuf_addstr(sb, "| Phase | Role | Budget |\n| --- | --- | --- |\n");
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
-		strbuf_addstr(&sb, "| ");
-		cell(&sb, p->name);
-		strbuf_addf(&sb, "%s | %s | %s |\n", p->fault ? " (fault)" : p->cleanup ? " (cleanup)" : "",
+		strbuf_addstr(sb, "| ");
+		cell(sb, p->name);
+		strbuf_addf(sb, "%s | %s | %s |\n", p->fault ? " (fault)" : p->cleanup ? " (cleanup)" : "",
 			    p->role ? p->role : "-", dur(p->budget_s, b1, sizeof(b1)));
 	}
+}
 
-	strbuf_addstr(&sb, "\n## Participants\n\n");
+/* Who took part: the operator who started the run and everyone the audit log names. */
+static void ex_participants(struct strbuf *sb, const struct run_rec *r, const struct segment *sg)
+{
+	strbuf_addstr(sb, "\n## Participants\n\n");
 	struct who *w = NULL;
 	size_t nw = 0;
 	participant(&w, &nw, r->operator, r->uid, "started the run");
@@ -269,16 +276,21 @@ static char *exercise_md(const struct run_rec *r, const struct segment *sg, cons
 		    strcmp(e->event, "run_finished") && strcmp(e->event, "run_started"))
 			participant(&w, &nw, e->operator, (long)e->uid, e->event);
 	}
-	strbuf_addstr(&sb, "| Operator | uid | Actions |\n| --- | --- | --- |\n");
+	strbuf_addstr(sb, "| Operator | uid | Actions |\n| --- | --- | --- |\n");
 	for (size_t i = 0; i < nw; i++) {
-		strbuf_addstr(&sb, "| ");
-		cell(&sb, w[i].name);
-		strbuf_addf(&sb, " | %ld | %s |\n", w[i].uid, w[i].acts.buf);
+		strbuf_addstr(sb, "| ");
+		cell(sb, w[i].name);
+		strbuf_addf(sb, " | %ld | %s |\n", w[i].uid, w[i].acts.buf);
 		free(w[i].name);
 		strbuf_release(&w[i].acts);
 	}
 	free(w);
-	strbuf_addstr(&sb, "\nConfirmations of manual steps:\n\n");
+}
+
+static void ex_confirmations(struct strbuf *sb, const struct run_rec *r)
+{
+	char b1[32], b2[32];
+	strbuf_addstr(sb, "\nConfirmations of manual steps:\n\n");
 	int any = 0;
 	for (size_t i = 0; i < r->nphases; i++)
 		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
@@ -286,61 +298,70 @@ static char *exercise_md(const struct run_rec *r, const struct segment *sg, cons
 			if (!s->confirmed_by || strcmp(s->kind ? s->kind : "", "manual"))
 				continue;
 			if (!any)
-				strbuf_addstr(&sb, "| Step | Role | Confirmed by | When | Human wait |\n| --- | --- | --- | --- | --- |\n");
+				strbuf_addstr(sb, "| Step | Role | Confirmed by | When | Human wait |\n| --- | --- | --- | --- | --- |\n");
 			any = 1;
-			strbuf_addstr(&sb, "| ");
-			cell(&sb, s->name);
-			strbuf_addf(&sb, " | %s | ", s->role ? s->role : "-");
+			strbuf_addstr(sb, "| ");
+			cell(sb, s->name);
+			strbuf_addf(sb, " | %s | ", s->role ? s->role : "-");
 			char *how = step_confirmed_text(s);
-			cell(&sb, how);
+			cell(sb, how);
 			free(how);
-			strbuf_addf(&sb, "%s | %s | %s |\n", s->status == ST_DECLINED ? " (declined)" : "",
+			strbuf_addf(sb, "%s | %s | %s |\n", s->status == ST_DECLINED ? " (declined)" : "",
 				    ts(s->ended_ms, b1), dur(s->human_wait_s, b2, sizeof(b2)));
 		}
 	if (!any)
-		strbuf_addstr(&sb, "none (no manual step was confirmed)\n");
+		strbuf_addstr(sb, "none (no manual step was confirmed)\n");
+}
 
-	strbuf_addstr(&sb, "\n## Results\n\n");
-	strbuf_addf(&sb, "- Run: **%s**, exit code %d\n", status_name(r->status), r->exit_code);
-	strbuf_addf(&sb, "- RTO: achieved %s against %s: %s\n", dur(r->rto_achieved_s, b1, sizeof(b1)),
+static void ex_results(struct strbuf *sb, const struct run_rec *r)
+{
+	char b1[32], b2[32];
+	strbuf_addstr(sb, "\n## Results\n\n");
+	strbuf_addf(sb, "- Run: **%s**, exit code %d\n", status_name(r->status), r->exit_code);
+	strbuf_addf(sb, "- RTO: achieved %s against %s: %s\n", dur(r->rto_achieved_s, b1, sizeof(b1)),
 		    dur(r->rto_target_s, b2, sizeof(b2)),
 		    r->rto_met == 1 ? "met" : r->rto_met == 0 ? "MISSED" : "not judged");
-	strbuf_addf(&sb, "- RPO: achieved %s against %s: %s\n\n", dur(r->rpo_achieved_s, b1, sizeof(b1)),
+	strbuf_addf(sb, "- RPO: achieved %s against %s: %s\n\n", dur(r->rpo_achieved_s, b1, sizeof(b1)),
 		    dur(r->rpo_target_s, b2, sizeof(b2)), r->rpo_status ? r->rpo_status : "none");
-	strbuf_addstr(&sb, "| Phase | Status | Duration | Budget | Human wait |\n| --- | --- | --- | --- | --- |\n");
+	strbuf_addstr(sb, "| Phase | Status | Duration | Budget | Human wait |\n| --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
 		char b3[32];
-		strbuf_addstr(&sb, "| ");
-		cell(&sb, p->name);
-		strbuf_addf(&sb, " | %s%s | %s | %s | %s |\n", status_name(p->status),
+		strbuf_addstr(sb, "| ");
+		cell(sb, p->name);
+		strbuf_addf(sb, " | %s%s | %s | %s | %s |\n", status_name(p->status),
 			    p->over_budget ? ", over budget" : "", dur(p->duration_s, b1, sizeof(b1)),
 			    dur(p->budget_s, b2, sizeof(b2)), dur(p->human_wait_s, b3, sizeof(b3)));
 	}
+}
 
-	strbuf_addstr(&sb, "\n## Deviations\n\n");
+/* What did not go to plan: errors, missed objectives, phases over budget, odd steps. */
+static void ex_deviations(struct strbuf *sb, const struct run_rec *r)
+{
+	char b1[32], b2[32];
+	strbuf_addstr(sb, "\n## Deviations\n\n");
 	size_t nd = 0;
 	if (r->error) {
-		strbuf_addstr(&sb, "- The run: ");
-		cell(&sb, r->error);
-		strbuf_addch(&sb, '\n');
+		strbuf_addstr(sb, "- The run: ");
+		cell(sb, r->error);
+		strbuf_addch(sb, '\n');
 		nd++;
 	}
 	if (r->rto_met == 0) {
-		strbuf_addf(&sb, "- RTO missed: %s against %s\n", dur(r->rto_achieved_s, b1, sizeof(b1)),
+		strbuf_addf(sb, "- RTO missed: %s against %s\n", dur(r->rto_achieved_s, b1, sizeof(b1)),
 			    dur(r->rto_target_s, b2, sizeof(b2)));
 		nd++;
 	}
 	if (r->rpo_met == 0) {
-		strbuf_addf(&sb, "- RPO %s\n", r->rpo_status ? r->rpo_status : "missed");
+		strbuf_addf(sb, "- RPO %s\n", r->rpo_status ? r->rpo_status : "missed");
 		nd++;
 	}
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
 		if (p->over_budget) {
-			strbuf_addstr(&sb, "- Phase ");
-			cell(&sb, p->name);
-			strbuf_addf(&sb, " over budget: %s against %s\n", dur(p->duration_s, b1, sizeof(b1)),
+			strbuf_addstr(sb, "- Phase ");
+			cell(sb, p->name);
+			strbuf_addf(sb, " over budget: %s against %s\n", dur(p->duration_s, b1, sizeof(b1)),
 				    dur(p->budget_s, b2, sizeof(b2)));
 			nd++;
 		}
@@ -358,37 +379,55 @@ static char *exercise_md(const struct run_rec *r, const struct segment *sg, cons
 				what = status_name(s->status);
 			if (!what && s->attempts <= 1)
 				continue;
-			strbuf_addstr(&sb, "- Step ");
-			cell(&sb, s->name);
-			strbuf_addstr(&sb, " (phase ");
-			cell(&sb, p->name);
-			strbuf_addf(&sb, "): %s", what ? what : "");
+			strbuf_addstr(sb, "- Step ");
+			cell(sb, s->name);
+			strbuf_addstr(sb, " (phase ");
+			cell(sb, p->name);
+			strbuf_addf(sb, "): %s", what ? what : "");
 			if (s->attempts > 1)
-				strbuf_addf(&sb, "%sretried, %d attempts", what ? "; " : "", s->attempts);
+				strbuf_addf(sb, "%sretried, %d attempts", what ? "; " : "", s->attempts);
 			if (s->error && what) {
-				strbuf_addstr(&sb, ": ");
-				cell(&sb, s->error);
+				strbuf_addstr(sb, ": ");
+				cell(sb, s->error);
 			}
-			strbuf_addch(&sb, '\n');
+			strbuf_addch(sb, '\n');
 			nd++;
 		}
 	}
 	if (!nd)
-		strbuf_addstr(&sb, "none\n");
+		strbuf_addstr(sb, "none\n");
+}
 
-	strbuf_addstr(&sb, "\n## Notes and findings\n\n");
+/* Notes, and where the bundle's audit entries sit in the history's log. */
+static void ex_notes_audit(struct strbuf *sb, const struct run_rec *r, const struct segment *sg, const char *head)
+{
+	char b1[32];
+	strbuf_addstr(sb, "\n## Notes and findings\n\n");
 	for (size_t i = 0; i < r->nnotes; i++) {
-		strbuf_addf(&sb, "- %s, %s: ", ts(r->notes[i].at_ms, b1),
+		strbuf_addf(sb, "- %s, %s: ", ts(r->notes[i].at_ms, b1),
 			    r->notes[i].operator ? r->notes[i].operator : "-");
-		cell(&sb, r->notes[i].text);
-		strbuf_addch(&sb, '\n');
+		cell(sb, r->notes[i].text);
+		strbuf_addch(sb, '\n');
 	}
 	if (!r->nnotes)
-		strbuf_addstr(&sb, "none\n");
+		strbuf_addstr(sb, "none\n");
 
-	strbuf_addf(&sb, "\n## Audit trail\n\naudit.jsonl holds entries %lld to %lld of the history's audit log (the hash before them: `%s`; the last: `%s`; the log's head when this bundle was written: `%s`). `python3 check-audit.py audit.jsonl` checks them.\n",
+	strbuf_addf(sb, "\n## Audit trail\n\naudit.jsonl holds entries %lld to %lld of the history's audit log (the hash before them: `%s`; the last: `%s`; the log's head when this bundle was written: `%s`). `python3 check-audit.py audit.jsonl` checks them.\n",
 		    (long long)sg->e[0].seq, (long long)sg->e[sg->last - 1].seq, sg->e[0].prev_hash,
 		    sg->e[sg->last - 1].hash, head ? head : "-");
+}
+
+static char *exercise_md(const struct run_rec *r, const struct segment *sg, const char *head)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 8192);
+	ex_scenario(&sb, r, sg);
+	ex_objectives(&sb, r);
+	ex_participants(&sb, r, sg);
+	ex_confirmations(&sb, r);
+	ex_results(&sb, r);
+	ex_deviations(&sb, r);
+	ex_notes_audit(&sb, r, sg, head);
 	return strbuf_detach(&sb);
 }
 
