@@ -4,8 +4,8 @@
  * and what Markdown and HTML both draw: the verdicts' wording, step and
  * time helpers and the timeline's axis. Each format has its own file:
  * report-json.c, report-junit.c (also the XML escaping the HTML page
- * uses), report-md.c, report-html.c and report-prom.c. The public
- * interface is report.h.
+ * uses), report-md.c, report-html.c (its charts in report-svg.c) and
+ * report-prom.c. The public interface is report.h.
  *
  * Names, errors and command output may hold any bytes: every format reads
  * text through utf8_decode (util.h) and writes U+FFFD for a byte that is not
@@ -34,6 +34,11 @@ int run_finished(const struct run_rec *r);
 void xml_add(struct strbuf *sb, const char *s, int attr);
 /* The first line of an error, bounded, for a message attribute. Caller frees. */
 char *first_line(const char *s);
+/* Element text of the HTML page and its SVG: xml_add for text. */
+static inline void h_text(struct strbuf *sb, const char *s)
+{
+	xml_add(sb, s, 0);
+}
 
 /* ---- report.c: shared by Markdown and HTML ---- */
 
@@ -102,5 +107,13 @@ const char *tick_label(double secs, char buf[32]);
 
 /* "RPO exposure 2h00m (target 1h00m): EXPOSED ...", for a probe run (SPEC 10); NULL for others. Owned. */
 char *report_exposure_sentence(const struct run_rec *r);
+
+/* ---- report-svg.c: the HTML report's charts ---- */
+
+/* The timeline of phases and steps over ax, with t0, t1, the deadline and the notes. */
+void svg_timeline(struct strbuf *sb, const struct run_rec *r, const struct axis *ax);
+/* The recent achieved RTOs as columns, the target as a dashed line, this run outlined. */
+void svg_trend(struct strbuf *sb, const struct report_trend *t, const struct run_rec *r,
+	       double target);
 
 #endif
