@@ -25,6 +25,15 @@
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
+/*
+ * The next character of report text at p (n > 0 bytes left): its length,
+ * and in *c its code point, or TEXT_BAD for a byte that is not UTF-8 (to be
+ * written as U+FFFD) or TEXT_CSI for a whole terminal escape sequence
+ * (ESC [ ... final byte), which no report keeps.
+ */
+#define TEXT_BAD ((unsigned long)-1)
+#define TEXT_CSI ((unsigned long)-2)
+size_t text_next(const unsigned char *p, size_t n, unsigned long *c);
 /* Neither pending nor running. */
 int run_finished(const struct run_rec *r);
 

@@ -38,15 +38,11 @@ static void xml_addn(struct strbuf *sb, const char *s, size_t n, int attr)
 	const unsigned char *p = (const unsigned char *)s;
 	while (n) {
 		unsigned long c;
-		size_t len = utf8_decode(p, n, &c);
-		if (!len) {
+		size_t len = text_next(p, n, &c);
+		if (c == TEXT_BAD) {
 			strbuf_addstr(sb, replacement);
-			len = 1;
-		} else if (c == 0x1b && n > 1 && p[1] == '[') {
-			len = 2;
-			while (len < n && !(p[len] >= 0x40 && p[len] <= 0x7e))
-				len++;
-			len += len < n;
+		} else if (c == TEXT_CSI) {
+			/* dropped */
 		} else if (!xml_char_ok(c)) {
 			/* dropped */
 		} else if (c == '&') {

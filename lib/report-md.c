@@ -27,15 +27,11 @@ static void md_add(struct strbuf *sb, const char *s)
 	size_t n = strlen((const char *)p);
 	while (n) {
 		unsigned long c;
-		size_t len = utf8_decode(p, n, &c);
-		if (!len) {
+		size_t len = text_next(p, n, &c);
+		if (c == TEXT_BAD) {
 			strbuf_addstr(sb, replacement);
-			len = 1;
-		} else if (c == 0x1b && n > 1 && p[1] == '[') {
-			len = 2;
-			while (len < n && !(p[len] >= 0x40 && p[len] <= 0x7e))
-				len++;
-			len += len < n;
+		} else if (c == TEXT_CSI) {
+			/* dropped */
 		} else if (c == '\n' || c == '\t' || c == '\r') {
 			strbuf_addch(sb, ' ');
 		} else if (c < 0x20 || c == 0x7f) {
@@ -105,15 +101,11 @@ static void md_fence(struct strbuf *sb, const char *text)
 	size_t n = strlen(text);
 	while (n) {	/* as XML text: readable bytes only, terminal escapes out */
 		unsigned long c;
-		size_t len = utf8_decode(p, n, &c);
-		if (!len) {
+		size_t len = text_next(p, n, &c);
+		if (c == TEXT_BAD) {
 			strbuf_addstr(&body, replacement);
-			len = 1;
-		} else if (c == 0x1b && n > 1 && p[1] == '[') {
-			len = 2;
-			while (len < n && !(p[len] >= 0x40 && p[len] <= 0x7e))
-				len++;
-			len += len < n;
+		} else if (c == TEXT_CSI) {
+			/* dropped */
 		} else if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f)) {
 			strbuf_add(&body, p, len);
 		}

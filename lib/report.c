@@ -24,6 +24,22 @@
 #include "util.h"
 
 
+size_t text_next(const unsigned char *p, size_t n, unsigned long *c)
+{
+	size_t len = utf8_decode(p, n, c);
+	if (!len) {
+		*c = TEXT_BAD;
+		return 1;
+	}
+	if (*c != 0x1b || n < 2 || p[1] != '[')
+		return len;
+	*c = TEXT_CSI;
+	len = 2;
+	while (len < n && !(p[len] >= 0x40 && p[len] <= 0x7e))
+		len++;
+	return len + (len < n);
+}
+
 int run_finished(const struct run_rec *r)
 {
 	return r->status != ST_PENDING && r->status != ST_RUNNING;
