@@ -13,38 +13,29 @@
 
 #include "util.h"
 
-/* The field at the top of the stack when t[key] has type want (0 when not, nothing pushed). */
+/* Pushes t[key] (the caller pops it); 1 when it has type want. */
 static int field_is(lua_State *L, int idx, const char *key, int want)
 {
-	if (lua_getfield(L, idx, key) == want)
-		return 1;
-	lua_pop(L, 1);
-	return 0;
+	return lua_getfield(L, idx, key) == want;
 }
 
 static char *field_str(lua_State *L, int idx, const char *key)
 {
-	if (!field_is(L, idx, key, LUA_TSTRING))
-		return NULL;
-	char *s = xstrdup(lua_tostring(L, -1));
+	char *s = field_is(L, idx, key, LUA_TSTRING) ? xstrdup(lua_tostring(L, -1)) : NULL;
 	lua_pop(L, 1);
 	return s;
 }
 
 static double field_num(lua_State *L, int idx, const char *key, double dflt)
 {
-	if (!field_is(L, idx, key, LUA_TNUMBER))
-		return dflt;
-	double v = lua_tonumber(L, -1);
+	double v = field_is(L, idx, key, LUA_TNUMBER) ? lua_tonumber(L, -1) : dflt;
 	lua_pop(L, 1);
 	return v;
 }
 
 static int field_bool_default(lua_State *L, int idx, const char *key, int dflt)
 {
-	if (!field_is(L, idx, key, LUA_TBOOLEAN))
-		return dflt;
-	int v = lua_toboolean(L, -1);
+	int v = field_is(L, idx, key, LUA_TBOOLEAN) ? lua_toboolean(L, -1) : dflt;
 	lua_pop(L, 1);
 	return v;
 }

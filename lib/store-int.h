@@ -85,6 +85,17 @@ void q_done(sqlite3_stmt *s);
 /* Steps a statement that returns no rows, then readies it for the next use. */
 int q_exec(struct store *st, sqlite3_stmt *s, const char *what);
 
+/*
+ * Runs query q with key bound as ?1, calling row(ud, s) for each row; a
+ * non-zero row() stops with -1 (it set the error). 0, or -1 ("cannot <what>").
+ */
+int q_rows(struct store *st, enum query q, const char *key,
+	   int (*row)(void *ud, sqlite3_stmt *s), void *ud, const char *what);
+
+/* The rows as an array (*v, xrealloc'd; *n elements of size bytes), each filled by read(). */
+int q_rows_into(struct store *st, enum query q, const char *key, void **v, size_t *n,
+		size_t size, void (*read)(sqlite3_stmt *s, void *elem), const char *what);
+
 /* Write transactions (or the open unit's); tx_end commits when rc is 0, else rolls back. */
 int tx_step(struct store *st, enum query q, const char *what);	/* BEGIN, COMMIT, ... */
 int tx_begin_write(struct store *st);

@@ -38,31 +38,26 @@ int store_request_add(struct store *st, const char *run_id, const char *kind, co
 	return tx_end(st, rc);
 }
 
+static void request_read(sqlite3_stmt *s, void *elem)
+{
+	struct request *r = elem;
+	r->id = (long)sqlite3_column_int64(s, 0);
+	r->run_id = col_text(s, 1);
+	r->kind = col_text(s, 2);
+	r->step = col_text(s, 3);
+	r->operator = col_text(s, 4);
+	r->uid = (long)col_int(s, 5, -1);
+	r->text = col_text(s, 6);
+	r->created_ms = col_ts(s, 7);
+}
+
 int store_requests_pending(struct store *st, const char *run_id, struct request **out, size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *s = q_get(st, Q_REQUESTS_PENDING);
-	if (!s)
-		return -1;
-	bind_text(s, 0, run_id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		struct request *r = &(*out)[(*n)++];
-		r->id = (long)sqlite3_column_int64(s, 0);
-		r->run_id = col_text(s, 1);
-		r->kind = col_text(s, 2);
-		r->step = col_text(s, 3);
-		r->operator = col_text(s, 4);
-		r->uid = (long)col_int(s, 5, -1);
-		r->text = col_text(s, 6);
-		r->created_ms = col_ts(s, 7);
-	}
-	q_done(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, "read requests");
-	return 0;
+	void *v;
+	int rc = q_rows_into(st, Q_REQUESTS_PENDING, run_id, &v, n, sizeof(**out), request_read,
+			     "read requests");
+	*out = v;
+	return rc;
 }
 
 int store_request_done(struct store *st, long id, const char *result)
@@ -137,28 +132,23 @@ int store_outbox_add(struct store *st, const char *owner, const char *run_id, co
 	return tx_end(st, rc);
 }
 
+static void outbox_read(sqlite3_stmt *s, void *elem)
+{
+	struct outbox_item *it = elem;
+	it->id = (long)sqlite3_column_int64(s, 0);
+	it->url = col_text(s, 1);
+	it->body = col_text(s, 2);
+	it->attempts = sqlite3_column_int(s, 3);
+	it->next_ms = sqlite3_column_int64(s, 4);
+}
+
 int store_outbox_pending(struct store *st, const char *owner, struct outbox_item **out, size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *s = q_get(st, Q_OUTBOX_PENDING);
-	if (!s)
-		return -1;
-	bind_text(s, 0, owner);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		struct outbox_item *it = &(*out)[(*n)++];
-		it->id = (long)sqlite3_column_int64(s, 0);
-		it->url = col_text(s, 1);
-		it->body = col_text(s, 2);
-		it->attempts = sqlite3_column_int(s, 3);
-		it->next_ms = sqlite3_column_int64(s, 4);
-	}
-	q_done(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, "read the webhook outbox");
-	return 0;
+	void *v;
+	int rc = q_rows_into(st, Q_OUTBOX_PENDING, owner, &v, n, sizeof(**out), outbox_read,
+			     "read the webhook outbox");
+	*out = v;
+	return rc;
 }
 
 int store_outbox_sent(struct store *st, long id)

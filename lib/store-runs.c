@@ -321,29 +321,28 @@ static struct step_rec *step_at(struct phase_rec *p, size_t idx)
 }
 
 /*
- * The frame every reader of a run's rows shares: the cached query q bound
- * to the run id, row() called for each row (non-zero stops with an error
- * it has set), the statement reset whatever happens.
+ * The frame every reader of a run's rows shares: q_rows over the query q
+ * bound to the run id, row() called with the store and the run.
  */
 typedef int (*row_fn)(struct store *st, sqlite3_stmt *s, struct run_rec *r);
+
+struct run_rows {
+	struct store *st;
+	struct run_rec *r;
+	row_fn row;
+};
+
+static int run_row(void *ud, sqlite3_stmt *s)
+{
+	struct run_rows *a = ud;
+	return a->row(a->st, s, a->r);
+}
 
 static int run_rows(struct store *st, enum query q, struct run_rec *r, row_fn row,
 		    const char *what)
 {
-	sqlite3_stmt *s = q_get(st, q);
-	if (!s)
-		return -1;
-	bind_text(s, 0, r->id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (row(st, s, r)) {
-			q_done(s);
-			return -1;
-		}
-	if (rc != SQLITE_DONE)
-		db_fail(st, what);
-	q_done(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	struct run_rows a = { st, r, row };
+	return q_rows(st, q, r->id, run_row, &a, what);
 }
 
 static int phase_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)

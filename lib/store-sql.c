@@ -271,6 +271,49 @@ int q_exec(struct store *st, sqlite3_stmt *s, const char *what)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+int q_rows(struct store *st, enum query q, const char *key,
+	   int (*row)(void *ud, sqlite3_stmt *s), void *ud, const char *what)
+{
+	sqlite3_stmt *s = q_get(st, q);
+	if (!s)
+		return -1;
+	bind_text(s, 0, key);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row(ud, s)) {
+			q_done(s);
+			return -1;
+		}
+	if (rc != SQLITE_DONE)
+		db_fail(st, what);
+	q_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct rows_into {
+	void **v;
+	size_t *n;
+	size_t size;
+	void (*read)(sqlite3_stmt *s, void *elem);
+};
+
+static int row_into(void *ud, sqlite3_stmt *s)
+{
+	struct rows_into *a = ud;
+	*a->v = xrealloc(*a->v, (*a->n + 1) * a->size);
+	a->read(s, (char *)*a->v + (*a->n)++ * a->size);
+	return 0;
+}
+
+int q_rows_into(struct store *st, enum query q, const char *key, void **v, size_t *n,
+		size_t size, void (*read)(sqlite3_stmt *s, void *elem), const char *what)
+{
+	*v = NULL;
+	*n = 0;
+	struct rows_into a = { v, n, size, read };
+	return q_rows(st, q, key, row_into, &a, what);
+}
+
 /* ---- transactions ---- */
 
 /*
