@@ -17,8 +17,9 @@
  * changes (store.c), so a crash loses at most the step in flight.
  *
  * This file holds the run loop: the phases in order, the steps of a phase
- * (run_steps), the verdict at the end, and the helpers every engine file
- * uses (events, messages, the audit log, history writes). The rest, behind
+ * (run_steps), the end of the run (verdict.c judges it), and the helpers
+ * every engine file uses (events, messages, the audit log, history
+ * writes). The rest, behind
  * the private engine-int.h: engine-step.c (step attempts by kind),
  * engine-remote.c (remote steps over ssh), engine-request.c (requests from
  * other terminals, aborts, pauses), engine-lua.c (the Lua callbacks),
@@ -82,15 +83,6 @@ void engine_wake(void)
 const atomic_int *engine_abort_flag(void)
 {
 	return &lua_abort;
-}
-
-int exit_code_precedence(int a, int b)
-{
-	static const int order[] = { 2, 5, 7, 143, 130, 1, 3, 4, 6, 0 };
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		if (a == order[i] || b == order[i])
-			return order[i];
-	return a ? a : b;
 }
 
 int64_t wall_now(struct engine *e)
@@ -494,52 +486,6 @@ static void stop_services(struct engine *e)
 	e->nservices = 0;
 }
 
-static void judge(struct engine *e)
-{
-	struct run_rec *r = e->run;
-	if (r->restored_ms != TS_NONE && r->incident_ms != TS_NONE)
-		r->rto_achieved_s = (double)(r->restored_ms - r->incident_ms) / 1000.0;
-	if (!isnan(r->rto_target_s))
-		r->rto_met = !isnan(r->rto_achieved_s) && r->rto_achieved_s <= r->rto_target_s + 1e-9;
-	if (r->recovery_point_ms != TS_NONE && r->incident_ms != TS_NONE)
-		/* data newer than t0 (writes went on after the incident) means nothing was lost */
-		r->rpo_achieved_s = r->recovery_point_ms >= r->incident_ms ? 0.0 :
-				    (double)(r->incident_ms - r->recovery_point_ms) / 1000.0;
-	free(r->rpo_status);
-	if (isnan(r->rpo_target_s)) {
-		r->rpo_status = xstrdup("none");
-		r->rpo_met = -1;
-	} else if (isnan(r->rpo_achieved_s)) {
-		r->rpo_status = xstrdup("unmeasured");
-		r->rpo_met = 0;
-	} else {
-		r->rpo_met = r->rpo_achieved_s <= r->rpo_target_s + 1e-9;
-		r->rpo_status = xstrdup(r->rpo_met ? "met" : "missed");
-	}
-	r->human_wait_s = 0;
-	for (size_t i = 0; i < r->nphases; i++)
-		r->human_wait_s += r->phases[i].human_wait_s;
-}
-
-static int exit_code_of(struct engine *e)
-{
-	struct run_rec *r = e->run;
-	int code = EXIT_OK;
-	if (e->aborted)
-		code = exit_code_precedence(code, e->aborted == SIGINT ? EXIT_ABORTED : EXIT_TERMINATED);
-	if (e->failed)
-		code = exit_code_precedence(code, EXIT_STEP_FAILED);
-	if (r->rto_met == 0)
-		code = exit_code_precedence(code, EXIT_RTO_MISSED);
-	if (r->rpo_met == 0)
-		code = exit_code_precedence(code, EXIT_RPO_MISSED);
-	if (r->strict_budgets)
-		for (size_t i = 0; i < r->nphases; i++)
-			if (r->phases[i].over_budget && !r->phases[i].cleanup)
-				code = exit_code_precedence(code, EXIT_OVER_BUDGET);
-	return code;
-}
-
 static void take_recovery_point(struct engine *e, int pi)
 {
 	if (e->rp_set || e->rb->recovery_point_ref == RB_NOREF)
@@ -664,26 +610,18 @@ int execute(struct engine *e)
 		e->aborted = abort_signal;
 
 	r->ended_ms = wall_now(e);
-	judge(e);
-	if (e->aborted)
-		r->status = ST_ABORTED;
-	else if (e->failed)
-		r->status = ST_FAILED;
-	else
-		r->status = ST_SUCCEEDED;
-	if (r->strict_budgets && r->status == ST_SUCCEEDED)
-		for (size_t i = 0; i < r->nphases; i++)
-			if (r->phases[i].over_budget && !r->phases[i].cleanup) {
-				r->status = ST_FAILED;
-				free(r->error);
-				r->error = xasprintf("phase '%s' went over its budget (--strict-budgets)",
-						     r->phases[i].name);
-				break;
-			}
+	struct verdict_facts vf = { .aborted = e->aborted, .failed = e->failed };
+	int over;
+	verdict_judge(r);
+	r->status = verdict_status(r, &vf, &over);
+	if (over >= 0) {
+		free(r->error);
+		r->error = xasprintf("phase '%s' went over its budget (--strict-budgets)", r->phases[over].name);
+	}
 	if (e->aborted && !r->error)
 		r->error = xasprintf("aborted by %s", abort_remote ? "`lifeboat abort`" : e->aborted == SIGINT ? "SIGINT" :
 				     e->aborted == SIGTERM ? "SIGTERM" : e->aborted == SIGHUP ? "SIGHUP" : "request");
-	r->exit_code = exit_code_of(e);
+	r->exit_code = verdict_exit_code(r, &vf);
 	r->error = scrub(e, r->error);
 	/* SQLite writes on into a deleted file without a word: look for that before the last write */
 	stored(e, store_check_file(st));

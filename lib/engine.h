@@ -20,22 +20,7 @@
 #include "record.h"
 #include "runbook.h"
 #include "store.h"
-
-/* Exit codes, SPEC 3. */
-enum {
-	EXIT_OK = 0,
-	EXIT_STEP_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_RTO_MISSED = 3,
-	EXIT_RPO_MISSED = 4,
-	EXIT_REFUSED = 5,
-	EXIT_OVER_BUDGET = 6,
-	EXIT_UNRECORDED = 7,	/* the history could not be written: disk full, read-only, deleted */
-	EXIT_ABORTED = 130,
-	EXIT_TERMINATED = 143,
-};
-/* The first of a and b in SPEC 3's precedence: 2, 5, 7, 143, 130, 1, 3, 4, 6, 0. */
-int exit_code_precedence(int a, int b);
+#include "verdict.h"	/* exit codes */
 
 struct engine_opts {
 	const char *mode;		/* "run" or "drill" */

@@ -82,8 +82,8 @@ test_expect_success 'docs/commands.md documents every command and global option 
 	test -z "$missing" || { echo "not in docs/commands.md:$missing"; false; }
 '
 
-test_expect_success 'docs/exit-codes.md has every exit code lib/engine.h defines' '
-	codes=$(sed -n "s/^[[:space:]]*EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p" "$LIFEBOAT_SRC/lib/engine.h") &&
+test_expect_success 'docs/exit-codes.md has every exit code lib/verdict.h defines' '
+	codes=$(sed -n "s/^[[:space:]]*EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p" "$LIFEBOAT_SRC/lib/verdict.h") &&
 	test -n "$codes" &&
 	for c in $codes; do
 		grep -q "^| $c |" "$DOCS/exit-codes.md" || { echo "exit code $c is not in docs/exit-codes.md"; return 1; }
