@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "headtail.h"
 #include "json.h"
 #include "remote.h"
 #include "secretref.h"
@@ -41,13 +42,17 @@ extern atomic_int abort_count;
 extern atomic_int wake_requested;	/* look for requests now */
 extern atomic_int abort_remote;		/* the abort came from `lifeboat abort` */
 
-/* Bounded text: head and tail kept, the middle counted. */
-struct boundbuf {
-	struct strbuf head, tail;
-	int64_t cut;
+enum task_state { T_IDLE, T_RUNNING, T_WAIT_RETRY, T_DONE };
+
+/* How the steps of a phase ended (run_steps). */
+enum steps_result {
+	STEPS_OK,		/* all succeeded, or failed with continue_on_error */
+	STEPS_FAILED,		/* one finally failed */
+	STEPS_ABORTED,
 };
 
-enum task_state { T_IDLE, T_RUNNING, T_WAIT_RETRY, T_DONE };
+/* What a person decided for a step paused after a failure (pause_for_decision). */
+enum pause_decision { PAUSE_NONE, PAUSE_RETRY, PAUSE_SKIP, PAUSE_FAIL };
 
 struct engine;
 
@@ -62,7 +67,7 @@ struct task {
 	struct attempt_rec att;
 	struct proc *proc;		/* the attempt's process (sh steps), owned */
 	int64_t first_mono, attempt_mono, retry_at_mono;
-	struct boundbuf out;		/* Lua steps: log() and sh() output */
+	struct headtail out;		/* Lua steps: log() and sh() output */
 	int stopped_for_abort;
 	int start_pending;		/* the attempt's start is not in the history yet */
 	int64_t start_due;		/* mono ns: commit it then if still running */
@@ -95,7 +100,7 @@ struct engine {
 	enum manual_answer remote_answer;
 	char *remote_who;		/* who answered from elsewhere, owned */
 	struct task *paused_task;	/* a failed step waiting for retry/skip/fail */
-	char *pause_decision;		/* "retry", "skip" or "fail", owned */
+	enum pause_decision pause_decision;	/* PAUSE_NONE while nobody decided */
 	char *pause_who;
 	unsigned long state_gen;	/* luahost_generation() when it was */
 	int lock_fd;
@@ -128,12 +133,10 @@ void message(struct engine *e, int level, int pi, int si, const char *fmt, ...)
 	LB_PRINTF(5, 6);
 void stored(struct engine *e, int rc);
 void audit(struct engine *e, const char *event, const char *who, json_t *detail);
-char *jstr(const char *s);
 void over_budget_alert(struct engine *e, int pi, double elapsed);
 int execute(struct engine *e);
 
 /* engine-step.c */
-void boundbuf_add(struct boundbuf *b, const char *data, size_t len);
 char **step_env(struct engine *e, struct task *t);
 void step_env_free(struct engine *e, char **env);
 void env_base_build(struct engine *e);
@@ -156,7 +159,7 @@ int allowed(struct engine *e, const char *action, const char *role, const char *
 void handle_requests(struct engine *e);
 void check_abort(struct engine *e, struct task *tasks, size_t n);
 int serve(struct engine *e, int ms);
-int pause_for_decision(struct task *t);
+enum pause_decision pause_for_decision(struct task *t);
 
 /* engine-remote.c */
 int remote_start(struct task *t);

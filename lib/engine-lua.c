@@ -79,8 +79,8 @@ static void lua_log(void *eng, const char *text, size_t len)
 	char *red = NULL;
 	if (e->o->redactor)
 		text = red = redact_bytes(e->o->redactor, text, len, &len);
-	boundbuf_add(&t->out, text, len);
-	boundbuf_add(&t->out, "\n", 1);
+	headtail_add(&t->out, text, len);
+	headtail_add(&t->out, "\n", 1);
 	on_output(t, PROC_STDOUT, text, len);
 	on_output(t, PROC_STDOUT, "\n", 1);
 	free(red);

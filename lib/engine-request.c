@@ -29,6 +29,19 @@ static int step_matches(struct task *t, const char *name)
 	return !name || !*name || !strcmp(name, t->def->name);
 }
 
+static const char *const decision_names[] = {
+	[PAUSE_RETRY] = "retry", [PAUSE_SKIP] = "skip", [PAUSE_FAIL] = "fail",
+};
+
+/* The decision a request kind asks for, PAUSE_NONE when it is no decision. */
+static enum pause_decision decision_parse(const char *kind)
+{
+	for (int d = PAUSE_RETRY; d <= PAUSE_FAIL; d++)
+		if (!strcmp(kind, decision_names[d]))
+			return (enum pause_decision)d;
+	return PAUSE_NONE;
+}
+
 /* Answers what other terminals asked for: notes, aborts, confirmations, retry/skip. */
 void handle_requests(struct engine *e)
 {
@@ -84,8 +97,7 @@ void handle_requests(struct engine *e)
 				e->remote_who = xstrdup(who);
 				result = xasprintf("%s '%s'", confirm ? "confirmed" : "declined", t->def->name);
 			}
-		} else if (!strcmp(q->kind, "retry") || !strcmp(q->kind, "skip") ||
-			   !strcmp(q->kind, "fail")) {
+		} else if (decision_parse(q->kind) != PAUSE_NONE) {
 			struct task *t = e->paused_task;
 			if (!t || e->pause_decision) {
 				result = xstrdup("refused: no failed step is waiting for a decision");
@@ -95,7 +107,7 @@ void handle_requests(struct engine *e)
 			} else if (!allowed(e, q->kind, t->def->role, who, &why)) {
 				result = xasprintf("refused: %s", why);
 			} else {
-				e->pause_decision = xstrdup(q->kind);
+				e->pause_decision = decision_parse(q->kind);
 				free(e->pause_who);
 				e->pause_who = xstrdup(who);
 				result = xasprintf("%s '%s'", q->kind, t->def->name);
@@ -173,9 +185,9 @@ int serve(struct engine *e, int ms)
 
 /*
  * A failed step in the console: wait for a person to retry it, skip it or
- * let it fail. Returns 1 retry, 2 skip, 0 fail (or aborted).
+ * let it fail. PAUSE_NONE when the run was aborted meanwhile.
  */
-int pause_for_decision(struct task *t)
+enum pause_decision pause_for_decision(struct task *t)
 {
 	struct engine *e = t->e;
 	start_commit(t);
@@ -184,21 +196,18 @@ int pause_for_decision(struct task *t)
 	free(t->rec->error);
 	t->rec->error = xstrdup(t->att.error);
 	e->paused_task = t;
-	free(e->pause_decision);
-	e->pause_decision = NULL;
+	e->pause_decision = PAUSE_NONE;
 	emit(e, EV_STEP_PAUSED, t->pi, t->si);
 	while (!e->pause_decision)
 		if (serve(e, 100) < 0)
 			break;
 	e->paused_task = NULL;
-	int r = 0;
-	if (e->pause_decision) {
-		const char *d = e->pause_decision;
-		audit(e, d, e->pause_who, json_pack("{s:o}", "step", lbjson_string(t->def->name)));
-		r = !strcmp(d, "retry") ? 1 : !strcmp(d, "skip") ? 2 : 0;
-		if (r)
+	enum pause_decision d = e->pause_decision;
+	if (d != PAUSE_NONE) {
+		audit(e, decision_names[d], e->pause_who, json_pack("{s:o}", "step", lbjson_string(t->def->name)));
+		if (d != PAUSE_FAIL)
 			message(e, 0, t->pi, t->si, "%s: %s by %s", t->def->name,
-				r == 1 ? "retried" : "skipped", e->pause_who);
+				d == PAUSE_RETRY ? "retried" : "skipped", e->pause_who);
 	}
-	return r;
+	return d;
 }

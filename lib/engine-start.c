@@ -46,7 +46,7 @@ static struct run_rec *record_new(struct engine *e)
 	r->pid = (long)getpid();
 	json_t *params = json_object();
 	for (size_t i = 0; i < o->nparams; i++)
-		json_object_set_new(params, o->params[i].name, json_string(o->params[i].value));
+		json_object_set_new(params, o->params[i].name, lbjson_string(o->params[i].value));
 	r->params_json = scrub(e, hide_secrets(e, json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER)));
 	json_decref(params);
 	r->status = ST_RUNNING;

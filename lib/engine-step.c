@@ -3,7 +3,7 @@
  * start and end of an attempt (retries, the history writes, the audit
  * entries), sh steps (asynchronous, served by the run's poll loop), and the
  * inline kinds: run, http, manual and service. Lua steps keep their output
- * in a bounded buffer (head and tail kept, the middle counted).
+ * in a bounded buffer (headtail.h), as processes do.
  */
 #include "engine-int.h"
 
@@ -18,51 +18,6 @@
 #include "redact.h"
 
 extern char **environ;
-
-void boundbuf_add(struct boundbuf *b, const char *data, size_t len)
-{
-	if (!b->head.buf) {
-		strbuf_init(&b->head, 256);
-		strbuf_init(&b->tail, 256);
-	}
-	size_t room = b->head.len < KEEP_HEAD ? KEEP_HEAD - b->head.len : 0;
-	size_t take = len < room ? len : room;
-	strbuf_add(&b->head, data, take);
-	data += take;
-	len -= take;
-	if (!len)
-		return;
-	strbuf_add(&b->tail, data, len);
-	if (b->tail.len > 2 * KEEP_TAIL) {
-		size_t drop = b->tail.len - KEEP_TAIL;
-		memmove(b->tail.buf, b->tail.buf + drop, KEEP_TAIL);
-		b->tail.len = KEEP_TAIL;
-		b->tail.buf[b->tail.len] = '\0';
-		b->cut += (int64_t)drop;
-	}
-}
-
-static char *boundbuf_take(struct boundbuf *b, int64_t *cut)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_init(&sb, 0);
-	if (b->head.buf) {
-		strbuf_add_output(&sb, b->head.buf, b->head.len);
-		size_t tlen = b->tail.len, skip = 0;
-		if (tlen > KEEP_TAIL) {
-			skip = tlen - KEEP_TAIL;
-			b->cut += (int64_t)skip;
-		}
-		if (b->cut)
-			strbuf_addf(&sb, "\n[... %lld bytes cut ...]\n", (long long)b->cut);
-		strbuf_add_output(&sb, b->tail.buf + skip, tlen - skip);
-	}
-	*cut = b->cut;
-	strbuf_release(&b->head);
-	strbuf_release(&b->tail);
-	b->cut = 0;
-	return strbuf_detach(&sb);
-}
 
 /* ------------------------------------------------------------------------ */
 /* step environment and commands */
@@ -148,12 +103,12 @@ void on_output(void *ud, enum proc_stream stream, const char *data, size_t len)
 void keep_lua_output(struct engine *e, struct task *t, const char *data, size_t len)
 {
 	if (!e->o->redactor) {
-		boundbuf_add(&t->out, data, len);
+		headtail_add(&t->out, data, len);
 		return;
 	}
 	size_t n;
 	char *red = redact_bytes(e->o->redactor, data, len, &n);
-	boundbuf_add(&t->out, red, n);
+	headtail_add(&t->out, red, n);
 	free(red);
 }
 
@@ -173,14 +128,11 @@ static int is_async(const struct rb_step *d);
 static void audit_step_started(struct task *t)
 {
 	struct engine *e = t->e;
-	char *jn = jstr(t->def->name), *jp = jstr(e->run->phases[t->pi].name);
-	char *detail = xasprintf("{\"phase\":%s,\"step\":%s,\"attempt\":%d}", jp, jn,
-				 t->attempt);
+	char *detail = lbjson_dump(json_pack("{s:o, s:o, s:i}", "phase", lbjson_string(e->run->phases[t->pi].name),
+					     "step", lbjson_string(t->def->name), "attempt", t->attempt));
 	stored(e, store_audit_append_at(e->st, t->att.started_ms, e->run->id, "step_started",
 					e->o->operator, (long)getuid(), detail));
 	free(detail);
-	free(jn);
-	free(jp);
 }
 
 /* The start of t's attempt into the history, in the caller's unit if one is open. */
@@ -326,10 +278,10 @@ int attempt_end(struct task *t, enum status st, int exit_code, char *error,
 	    e->o->pause_on_failure &&
 	    !t->def->continue_on_error && !e->in_cleanup && !abort_signal) {
 		switch (pause_for_decision(t)) {
-		case 1:
+		case PAUSE_RETRY:
 			retry = 1;
 			break;
-		case 2:
+		case PAUSE_SKIP:
 			free(t->att.error);
 			t->att.error = xasprintf("skipped by %s after it failed", e->pause_who);
 			st = ST_SKIPPED;
@@ -452,17 +404,18 @@ static void run_attempt(struct task *t)
 		st = timed_out ? ST_TIMED_OUT : (abort_signal && !e->in_cleanup) ? ST_INTERRUPTED : ST_FAILED;
 		error = xstrdup(err);
 		if (trace) {
-			boundbuf_add(&t->out, "\n", 1);
+			headtail_add(&t->out, "\n", 1);
 			keep_lua_output(e, t, err, strlen(err));
-			boundbuf_add(&t->out, "\n", 1);
+			headtail_add(&t->out, "\n", 1);
 			keep_lua_output(e, t, trace, strlen(trace));
-			boundbuf_add(&t->out, "\n", 1);
+			headtail_add(&t->out, "\n", 1);
 		}
 	}
 	free(err);
 	free(trace);
 	int64_t cut;
-	char *out = boundbuf_take(&t->out, &cut);
+	char *out = headtail_text(&t->out, &cut);
+	headtail_release(&t->out);
 	attempt_end(t, st, -1, error, out, cut);
 }
 

@@ -188,18 +188,11 @@ void audit(struct engine *e, const char *event, const char *who, json_t *detail)
 	free(text);
 }
 
-/* A JSON string literal of s, for audit details. */
-char *jstr(const char *s)
-{
-	return lbjson_quote(s);
-}
-
 /*
  * Runs steps [0, n) of phase pi whose records start at rec_offset, up to
- * `parallel` at once. Returns 0 when all succeeded (or failed with
- * continue_on_error), 1 when one finally failed, 2 when aborted.
+ * `parallel` at once.
  */
-static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_t n,
+static enum steps_result run_steps(struct engine *e, int pi, const struct rb_step *defs, size_t n,
 		     size_t rec_offset, int parallel, int keep_going)
 {
 	struct task *tasks = xcalloc(n ? n : 1, sizeof(*tasks));
@@ -210,6 +203,7 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 		tasks[i].def = &defs[i];
 		tasks[i].rec = &e->run->phases[pi].steps[rec_offset + i];
 		tasks[i].state = T_IDLE;
+		headtail_init(&tasks[i].out, KEEP_HEAD, KEEP_TAIL);
 		if (e->resuming)
 			resume_task(&tasks[i]);
 	}
@@ -291,13 +285,14 @@ static int run_steps(struct engine *e, int pi, const struct rb_step *defs, size_
 	/* steps never started stay pending; the caller marks them skipped */
 	for (size_t i = 0; i < n; i++) {
 		attempt_rec_release(&tasks[i].att);
+		headtail_release(&tasks[i].out);
 		rstep_free(tasks[i].rstep);
 		free(tasks[i].rhost);
 	}
 	free(tasks);
 	if (aborted || (abort_signal && !e->in_cleanup))
-		return 2;
-	return failed ? 1 : 0;
+		return STEPS_ABORTED;
+	return failed ? STEPS_FAILED : STEPS_OK;
 }
 
 /*
@@ -408,7 +403,7 @@ static void phase_skip(struct engine *e, int pi)
 }
 
 /* Runs phase pi fully (steps, and the rollback when a step finally fails). */
-static int run_phase(struct engine *e, int pi)
+static enum steps_result run_phase(struct engine *e, int pi)
 {
 	const struct rb_phase *def = &e->rb->phases[pi];
 	int64_t started = clock_mono_ns();
@@ -424,12 +419,12 @@ static int run_phase(struct engine *e, int pi)
 	} else {
 		phase_begin(e, pi);
 	}
-	int rc = run_steps(e, pi, def->steps, def->nsteps, 0, def->parallel, 0);
-	enum status st = rc == 0 ? ST_SUCCEEDED : rc == 2 ? ST_INTERRUPTED : ST_FAILED;
-	int rollback = def->nrollback && (rc == 1 || (rc == 2 && def->rollback_on_abort));
+	enum steps_result rc = run_steps(e, pi, def->steps, def->nsteps, 0, def->parallel, 0);
+	enum status st = rc == STEPS_OK ? ST_SUCCEEDED : rc == STEPS_ABORTED ? ST_INTERRUPTED : ST_FAILED;
+	int rollback = def->nrollback && (rc == STEPS_FAILED || (rc == STEPS_ABORTED && def->rollback_on_abort));
 	if (rollback) {
 		message(e, 1, pi, -1, "phase '%s' %s: running its rollback", def->name,
-			rc == 2 ? "was aborted" : "failed");
+			rc == STEPS_ABORTED ? "was aborted" : "failed");
 		int was = e->in_cleanup;
 		e->in_cleanup = 1;
 		luahost_set_abort_flag(e->host, NULL);
@@ -553,13 +548,13 @@ int execute(struct engine *e)
 			t0_set = 1;
 			stored(e, store_run_save(st, r));
 		}
-		int rc = run_phase(e, (int)i);
-		if (rc == 1) {
+		enum steps_result rc = run_phase(e, (int)i);
+		if (rc == STEPS_FAILED) {
 			e->failed = 1;
 			stop = 1;
 			free(r->error);
 			r->error = xasprintf("phase '%s' failed", def->name);
-		} else if (rc == 2) {
+		} else if (rc == STEPS_ABORTED) {
 			stop = 1;
 		} else if ((int)i == rb->restoring) {
 			r->restored_ms = r->phases[i].ended_ms;
@@ -583,7 +578,7 @@ int execute(struct engine *e)
 		if (e->resuming && p->started_ms != TS_NONE)
 			started = e->start_mono - (e->start_wall - p->started_ms) * 1000000;
 		phase_begin(e, (int)i);
-		int rc = run_steps(e, (int)i, rb->phases[i].steps, rb->phases[i].nsteps, 0,
+		enum steps_result rc = run_steps(e, (int)i, rb->phases[i].steps, rb->phases[i].nsteps, 0,
 				   rb->phases[i].parallel, 1);
 		int any_failed = 0;
 		for (size_t j = 0; j < rb->phases[i].nsteps; j++)
@@ -592,7 +587,7 @@ int execute(struct engine *e)
 		if (any_failed)
 			message(e, 1, (int)i, -1, "cleanup phase '%s' had failures (the run's verdict does not change)",
 				rb->phases[i].name);
-		phase_end(e, (int)i, rc == 0 && !any_failed ? ST_SUCCEEDED : ST_FAILED, started);
+		phase_end(e, (int)i, rc == STEPS_OK && !any_failed ? ST_SUCCEEDED : ST_FAILED, started);
 	}
 	stop_services(e);
 	/*
@@ -658,7 +653,6 @@ int execute(struct engine *e)
 	free(e->env_base);
 	free(e->state_json);
 	free(e->remote_who);
-	free(e->pause_decision);
 	free(e->pause_who);
 	runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
 	free(e->run_lock_dir);

@@ -31,6 +31,7 @@
 #include "proc.h"
 
 #include "clock.h"
+#include "headtail.h"
 #include "redact.h"
 #include "util.h"
 
@@ -90,12 +91,7 @@ struct proc {
 
 	proc_output_fn on_output;
 	void *ud;
-	size_t keep_head, keep_tail;
-	struct strbuf head;	/* first keep_head bytes of merged output */
-	char *ring;		/* xmalloc'd keep_tail bytes on first spill, or NULL */
-	size_t ring_pos;	/* where the next byte goes */
-	size_t ring_len;	/* bytes held, <= keep_tail */
-	int64_t cut;		/* merged bytes in neither head nor ring */
+	struct headtail out;	/* merged output, bounded */
 	int capture_split;
 	size_t split_limit;
 	struct strbuf split[3];	/* indexed by enum proc_stream */
@@ -242,45 +238,13 @@ static void begin_stop(struct proc *p, int hard, int64_t now)
 	p->kill_at = min64(p->kill_at, now + p->grace_ns);
 }
 
-static void keep_ring(struct proc *p, const char *d, size_t n)
-{
-	size_t cap = p->keep_tail;
-	if (!p->ring)
-		p->ring = xmalloc(cap);
-	if (n >= cap) {
-		p->cut += (int64_t)(p->ring_len + n - cap);
-		memcpy(p->ring, d + n - cap, cap);
-		p->ring_pos = 0;
-		p->ring_len = cap;
-		return;
-	}
-	if (p->ring_len + n > cap)
-		p->cut += (int64_t)(p->ring_len + n - cap);
-	size_t first = cap - p->ring_pos < n ? cap - p->ring_pos : n;
-	memcpy(p->ring + p->ring_pos, d, first);
-	memcpy(p->ring, d + first, n - first);
-	p->ring_pos = (p->ring_pos + n) % cap;
-	p->ring_len = p->ring_len + n > cap ? cap : p->ring_len + n;
-}
-
 /* Output as everyone but the runbook's Lua sees it: redacted, streamed, kept bounded. */
 static void keep_output(struct proc *p, enum proc_stream s, const char *d, size_t n)
 {
 	if (p->on_output)
 		p->on_output(p->ud, s, d, n);
 
-	size_t room = p->keep_head - p->head.len;
-	size_t k = n < room ? n : room;
-	if (k)
-		strbuf_add(&p->head, d, k);
-	d += k;
-	n -= k;
-	if (!n)
-		return;
-	if (!p->keep_tail)
-		p->cut += (int64_t)n;
-	else
-		keep_ring(p, d, n);
+	headtail_add(&p->out, d, n);
 }
 
 struct redacted_to {
@@ -732,8 +696,7 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 	p->kill_at = p->drain_at = p->final_at = p->recheck_at = NEVER;
 	p->on_output = o->on_output;
 	p->ud = o->ud;
-	p->keep_head = o->keep_head;
-	p->keep_tail = o->keep_tail;
+	headtail_init(&p->out, o->keep_head, o->keep_tail);
 	p->leave_group = o->leave_group;
 	p->capture_split = o->capture_split;
 	p->split_limit = o->split_limit ? o->split_limit : DEFAULT_SPLIT_LIMIT;
@@ -744,7 +707,6 @@ int proc_spawn(struct procset *ps, const struct proc_opts *o, struct proc **out)
 		if (!merged)
 			p->red[PROC_STDERR] = redact_dup(o->redact);
 	}
-	p->head = (struct strbuf)STRBUF_INIT;
 	p->next = ps->procs;
 	if (ps->procs)
 		ps->procs->prev = p;
@@ -892,23 +854,7 @@ const struct proc_result *proc_result(const struct proc *p)
 
 char *proc_output(const struct proc *p, int64_t *cut)
 {
-	struct strbuf sb;
-	strbuf_init(&sb, p->head.len + p->ring_len + 48);
-	if (p->head.len)
-		strbuf_add_output(&sb, p->head.buf, p->head.len);
-	if (p->cut)
-		strbuf_addf(&sb, "\n[... %lld bytes cut ...]\n", (long long)p->cut);
-	if (p->ring_len) {
-		size_t cap = p->keep_tail;
-		size_t start = (p->ring_pos + cap - p->ring_len) % cap;
-		size_t first = cap - start < p->ring_len ? cap - start : p->ring_len;
-		strbuf_add_output(&sb, p->ring + start, first);
-		if (p->ring_len > first)
-			strbuf_add_output(&sb, p->ring, p->ring_len - first);
-	}
-	if (cut)
-		*cut = p->cut;
-	return strbuf_detach(&sb);
+	return headtail_text(&p->out, cut);
 }
 
 const char *proc_stream_text(const struct proc *p, enum proc_stream s, size_t *len)
@@ -943,12 +889,11 @@ void proc_free(struct proc *p)
 		ps->procs = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	strbuf_release(&p->head);
+	headtail_release(&p->out);
 	for (int i = 0; i < 3; i++) {
 		strbuf_release(&p->split[i]);
 		redact_free(p->red[i]);
 	}
-	free(p->ring);
 	free(p);
 }
 

@@ -65,9 +65,7 @@ static int refill_secrets(struct run_rec *r, struct rb_param *params, size_t npa
 		if (!strstr(params[i].value, "<secret:"))
 			continue;
 		/* the fill walks JSON strings: give it the value as one */
-		json_t *js = json_string(params[i].value);
-		char *enc = json_dumps(js, JSON_ENCODE_ANY);
-		json_decref(js);
+		char *enc = lbjson_quote(params[i].value);
 		char *missing = NULL, *filled = secretref_fill(&refs, enc, &missing);
 		free(enc);
 		if (missing) {
@@ -184,8 +182,9 @@ static int cmd_resume(const struct cmd_args *a)
 		if (!force) {
 			errorf("the runbook '%s' changed since run %s started (sha256 %.12s, now %.12s): resuming could run steps that are not the ones the run began with; check the change, then use --force",
 			       r->file, r->id, r->sha256 ? r->sha256 : "?", rb->sha256);
-			store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(),
-					   "{\"reason\":\"runbook changed\"}");
+			char *detail = lbjson_dump(json_pack("{s:s}", "reason", "runbook changed"));
+			store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
+			free(detail);
 			rc = EXIT_REFUSED;
 			goto out;
 		}
