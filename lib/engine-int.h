@@ -145,6 +145,7 @@ void on_output(void *ud, enum proc_stream stream, const char *data, size_t len);
 void keep_lua_output(struct engine *e, struct task *t, const char *data, size_t len);
 double step_timeout(struct engine *e, const struct rb_step *def);
 void start_commit(struct task *t);
+void step_wait_set(struct task *t, enum step_wait w);
 void attempt_begin(struct task *t);
 void step_done(struct task *t, enum status st);
 int attempt_end(struct task *t, enum status st, int exit_code, char *error,

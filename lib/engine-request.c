@@ -191,10 +191,14 @@ enum pause_decision pause_for_decision(struct task *t)
 {
 	struct engine *e = t->e;
 	start_commit(t);
-	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
 	/* whoever shows the pause shows why: the attempt's error is the step's for now */
 	free(t->rec->error);
 	t->rec->error = xstrdup(t->att.error);
+	t->rec->waiting = WAIT_DECISION;
+	store_unit_begin(e->st);
+	stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &t->att));
+	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+	stored(e, store_unit_end(e->st));
 	e->paused_task = t;
 	e->pause_decision = PAUSE_NONE;
 	emit(e, EV_STEP_PAUSED, t->pi, t->si);
@@ -202,6 +206,7 @@ enum pause_decision pause_for_decision(struct task *t)
 		if (serve(e, 100) < 0)
 			break;
 	e->paused_task = NULL;
+	step_wait_set(t, WAIT_NONE);
 	enum pause_decision d = e->pause_decision;
 	if (d != PAUSE_NONE) {
 		audit(e, decision_names[d], e->pause_who, json_pack("{s:o}", "step", lbjson_string(t->def->name)));

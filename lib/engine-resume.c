@@ -26,6 +26,7 @@ void step_reset(struct step_rec *r)
 	r->started_ms = TS_NONE;
 	r->ended_ms = TS_NONE;
 	r->duration_s = NAN;
+	r->waiting = WAIT_NONE;
 }
 
 /*
@@ -57,6 +58,7 @@ void resume_task(struct task *t)
 		a.error = "interrupted: lifeboat stopped while the step ran; resumed";
 		stored(e, store_attempt_save(e->st, e->run->id, t->pi, t->si, &a));
 		r->status = ST_INTERRUPTED;
+		r->waiting = WAIT_NONE;	/* whoever it waited for, nobody is asked any more */
 		stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, r));
 		t->attempt = r->attempts;
 		message(e, 1, t->pi, t->si, "step '%s' was in flight when lifeboat stopped: running it again",

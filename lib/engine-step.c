@@ -135,6 +135,19 @@ static void audit_step_started(struct task *t)
 	free(detail);
 }
 
+/*
+ * Who the step waits for, into its record and at once into the history,
+ * where show, --watch and the console read it.
+ */
+void step_wait_set(struct task *t, enum step_wait w)
+{
+	struct engine *e = t->e;
+	if (t->rec->waiting == w)
+		return;
+	t->rec->waiting = w;
+	stored(e, store_step_save(e->st, e->run->id, t->pi, t->si, t->rec));
+}
+
 /* The start of t's attempt into the history, in the caller's unit if one is open. */
 static void start_write(struct task *t)
 {
@@ -513,6 +526,7 @@ static void manual_attempt(struct task *t)
 		attempt_end(t, ST_SUCCEEDED, -1, NULL, out, 0);
 		return;
 	}
+	step_wait_set(t, WAIT_PERSON);
 	emit(e, EV_MANUAL_WAITING, t->pi, t->si);
 	notify(e, CONFIG_EVENT_MANUAL_WAITING, t->pi, t->si,
 	       "step '%s' waits for %s%s to confirm: %s (lifeboat confirm %s '%s')", t->def->name,
@@ -574,6 +588,7 @@ static void manual_attempt(struct task *t)
 		}
 	}
 	e->manual_task = NULL;
+	step_wait_set(t, WAIT_NONE);
 	if (a == MANUAL_CONFIRMED || a == MANUAL_DECLINED) {
 		audit(e, a == MANUAL_CONFIRMED ? "confirm" : "decline", who,
 		      json_pack("{s:o}", "step", lbjson_string(t->def->name)));

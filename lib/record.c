@@ -70,6 +70,21 @@ enum exposure_status exposure_status_parse(const char *name)
 		if (!strcmp(exposure_names[i], name))
 			return (enum exposure_status)i;
 	return EXPOSURE_NONE;
+static const char *const step_wait_names[WAIT__COUNT] = {
+	[WAIT_NONE] = NULL, [WAIT_PERSON] = "person", [WAIT_DECISION] = "decision",
+};
+
+const char *step_wait_name(enum step_wait w)
+{
+	return (unsigned)w < WAIT__COUNT ? step_wait_names[w] : NULL;
+}
+
+enum step_wait step_wait_parse(const char *name)
+{
+	for (int i = WAIT_PERSON; name && i < WAIT__COUNT; i++)
+		if (!strcmp(step_wait_names[i], name))
+			return (enum step_wait)i;
+	return WAIT_NONE;
 }
 
 void step_rec_init(struct step_rec *s)

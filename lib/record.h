@@ -49,6 +49,20 @@ enum exposure_status { EXPOSURE_NONE = 0, EXPOSURE_MET, EXPOSURE_MISSED, EXPOSUR
 const char *exposure_status_name(enum exposure_status s);	/* "none", "met", ... */
 enum exposure_status exposure_status_parse(const char *name);	/* EXPOSURE_NONE when unknown */
 
+/*
+ * Who or what a running step waits for. The engine writes it to the
+ * history as a wait begins and ends, so every view (show, the console,
+ * --watch) reads it instead of guessing from kinds, triggers and attempts.
+ */
+enum step_wait {
+	WAIT_NONE = 0,
+	WAIT_PERSON,	/* a manual step: someone must confirm or decline it */
+	WAIT_DECISION,	/* a failed step paused (console): someone must retry, skip or fail it */
+	WAIT__COUNT
+};
+const char *step_wait_name(enum step_wait w);		/* NULL for WAIT_NONE, "person", "decision" */
+enum step_wait step_wait_parse(const char *name);	/* WAIT_NONE for NULL or an unknown name */
+
 struct attempt_rec {
 	int attempt;		/* 1-based */
 	enum status status;
@@ -95,6 +109,7 @@ struct step_rec {
 	char *output;		/* last attempt's bounded output */
 	int64_t output_cut;
 	char *state_json;	/* ctx.state after the step finished, for resume */
+	enum step_wait waiting;	/* while it runs: who it waits for (WAIT_NONE once it ended) */
 	struct host_rec *hosts;	/* remote steps: one per host of the target; NULL for local steps */
 	size_t nhosts;
 };

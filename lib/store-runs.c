@@ -128,6 +128,7 @@ static int step_write(struct store *st, const char *run_id, int phase_idx, int i
 	bind_text(s, SC_OUTPUT, sr->output);
 	sqlite3_bind_int64(s, SC_OUTPUT_CUT + 1, sr->output_cut);
 	bind_text(s, SC_STATE_JSON, sr->state_json);
+	bind_text(s, SC_WAITING, step_wait_name(sr->waiting));
 	int rc = q_exec(st, s, "save a step");
 	free(confirmed);
 	return rc;
@@ -399,6 +400,7 @@ static int step_row(struct store *st, sqlite3_stmt *s, struct run_rec *r)
 	sr->output = col_text(s, SC_OUTPUT);
 	sr->output_cut = col_int(s, SC_OUTPUT_CUT, 0);
 	sr->state_json = col_text(s, SC_STATE_JSON);
+	sr->waiting = step_wait_parse((const char *)sqlite3_column_text(s, SC_WAITING));
 	return col_status(st, s, SC_STATUS, "steps", &sr->status);
 }
 

@@ -50,7 +50,7 @@ static const char *const step_cols[SC__COUNT] = {
 	[SC_DURATION] = "duration_s", [SC_HUMAN_WAIT] = "human_wait_s",
 	[SC_EXIT_CODE] = "exit_code", [SC_CONFIRMED_BY] = "confirmed_by",
 	[SC_ERROR] = "error", [SC_OUTPUT] = "output", [SC_OUTPUT_CUT] = "output_cut",
-	[SC_STATE_JSON] = "state_json",
+	[SC_STATE_JSON] = "state_json", [SC_WAITING] = "waiting",
 };
 
 static const char *const attempt_cols[AC__COUNT] = {

@@ -175,6 +175,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN newest_recoverable_at TEXT;"
 	"ALTER TABLE runs ADD COLUMN rpo_exposure_s REAL;"
 	"ALTER TABLE runs ADD COLUMN rpo_exposure_status TEXT;",
+	/*
+	 * 10: who or what a running step waits for (record.h's enum step_wait):
+	 * "person" (a manual step), "decision" (paused after a failure), NULL.
+	 */
+	"ALTER TABLE steps ADD COLUMN waiting TEXT;",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 

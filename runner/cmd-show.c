@@ -97,6 +97,18 @@ static void print_stops(struct store *st, const struct run_rec *r)
 	strbuf_release(&s.text);
 }
 
+/* Who a step of a running run waits for, as the engine wrote it, and how to answer. */
+static void print_waiting(const struct run_rec *r, const struct step_rec *s)
+{
+	if (s->waiting == WAIT_PERSON)
+		printf("        %swaiting for %s%s to confirm: lifeboat confirm %s '%s' (or decline)%s\n", c_bold(),
+		       s->role ? "a member of role " : "a person", s->role ? term_text(s->role) : "", r->id,
+		       term_text(s->name), c_reset());
+	else if (s->waiting == WAIT_DECISION)
+		printf("        %spaused after a failure: waiting for a person to retry, skip or fail it in the console%s\n",
+		       c_bold(), c_reset());
+}
+
 static void print_timeline(struct store *st, const struct run_rec *r)
 {
 	char iso[32], iso2[32], d[32], verdict[160];
@@ -157,6 +169,8 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 			putchar('\n');
 			if (s->error && s->status != ST_SUCCEEDED)
 				printf("        %s%s%s\n", c_red(), term_text(s->error), c_reset());
+			if (r->status == ST_RUNNING)
+				print_waiting(r, s);
 			print_hosts(s);
 			if (s->attempts > 1) {
 				struct attempt_rec *att = NULL;

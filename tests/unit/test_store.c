@@ -695,12 +695,13 @@ static void test_migrate_attempts(void **state)
 	       " PRIMARY KEY (run_id, phase_idx, step_idx, attempt));"
 	       "INSERT INTO a4 SELECT * FROM attempts; DROP TABLE attempts;"
 	       "ALTER TABLE a4 RENAME TO attempts;"
-	       /* and without what later steps added (6: run_sources.signature; 8: probes) */
+	       /* and without what later steps added (6: run_sources.signature; 9: probes, 10: steps.waiting) */
 	       "ALTER TABLE run_sources DROP COLUMN signature;"
 	       "ALTER TABLE phases DROP COLUMN probe;"
 	       "ALTER TABLE runs DROP COLUMN newest_recoverable_at;"
 	       "ALTER TABLE runs DROP COLUMN rpo_exposure_s;"
 	       "ALTER TABLE runs DROP COLUMN rpo_exposure_status;"
+	       "ALTER TABLE steps DROP COLUMN waiting;"
 	       "PRAGMA user_version = 4; COMMIT;");
 	sqlite3_close(db);
 
