@@ -224,7 +224,7 @@ static int console_watch(struct console *c)
 	c->m.run = r;
 	c->m.ended = r->status != ST_RUNNING;
 	c->reloaded_ns = clock_mono_ns();
-	console_watch_derive(c);
+	console_watch_focus(c);
 	rc = screen_start();
 	if (rc)
 		return rc;

@@ -2,9 +2,10 @@
  * The console's model: what the screen shows (struct model, console.h),
  * built from the engine's events for a run executed here, or from the
  * history for --watch. The engine thread's hooks only copy into the model,
- * under its mutex, and wake the UI thread; --watch derives from the stored
- * run what the history does not say outright (the current phase, who
- * waits, what paused). Nothing here calls curses: console-view.c draws the
+ * under its mutex, and wake the UI thread; --watch reloads the stored run.
+ * Who waits (a manual step for a person, a failed step paused for a
+ * decision) is read from the record in both cases: the engine writes it
+ * there (step_rec.waiting). Nothing here calls curses: console-view.c draws the
  * model, console-loop.c reads the keys and acts, cmd-console.c starts it all.
  */
 #include <pthread.h>
@@ -138,6 +139,44 @@ static void tail_add_error(struct tail *t, const char *error)
 	tail_add(t, "\n", 1);
 }
 
+/*
+ * Who waits, as the engine wrote it into the record: the manual step
+ * waiting for a person, the failed step paused for a decision (only while
+ * the run runs: a run that died while waiting asks nobody any more).
+ */
+static void model_waits(struct model *m)
+{
+	const struct run_rec *r = m->run;
+	int wpi = -1, wsi = -1, ppi = -1, psi = -1;
+	for (size_t i = 0; r->status == ST_RUNNING && i < r->nphases; i++)
+		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
+			enum step_wait w = r->phases[i].steps[j].waiting;
+			if (w == WAIT_PERSON && wpi < 0) {
+				wpi = (int)i;
+				wsi = (int)j;
+			} else if (w == WAIT_DECISION && ppi < 0) {
+				ppi = (int)i;
+				psi = (int)j;
+			}
+		}
+	if (wpi != m->wait_pi || wsi != m->wait_si) {
+		free(m->wait_text);	/* the instruction comes with the new wait */
+		m->wait_text = NULL;
+		m->wait_since_ms = wpi >= 0 ? r->phases[wpi].steps[wsi].started_ms : TS_NONE;
+	}
+	m->wait_pi = wpi;
+	m->wait_si = wsi;
+	m->pause_pi = ppi;
+	m->pause_si = psi;
+	if (ppi >= 0) {
+		/* the engine made the failed attempt's error the step's while it waits */
+		const struct step_rec *s = &r->phases[ppi].steps[psi];
+		m->pause_attempt = s->attempts;
+		free(m->pause_error);
+		m->pause_error = xstrdup(s->error);
+	}
+}
+
 void console_model_release(struct model *m)
 {
 	run_rec_free(m->run);
@@ -175,6 +214,7 @@ void console_on_event(void *ud, const struct engine_event *ev)
 		/* the engine's record as it is now, without outputs: the tails hold those */
 		run_rec_free(m->run);
 		m->run = run_rec_dup(r, RUN_DUP_NO_OUTPUT);
+		model_waits(m);
 	}
 	int pi = ev->phase, si = ev->step;
 	struct step_rec *s = pi >= 0 && si >= 0 ? &m->run->phases[pi].steps[si] : NULL;
@@ -195,43 +235,25 @@ void console_on_event(void *ud, const struct engine_event *ev)
 		} else {
 			strbuf_reset(&t->text);
 		}
-		if (m->pause_pi == pi && m->pause_si == si)
-			m->pause_pi = m->pause_si = -1;
 		break;
 	}
 	case EV_STEP_OUTPUT:
 		tail_add(tail_of(m, pi, si, 1), ev->data, ev->len);
 		break;
 	case EV_STEP_RETRYING:
-		if (m->pause_pi == pi && m->pause_si == si)
-			m->pause_pi = m->pause_si = -1;
 		model_message(m, 1, "%s: %.*s; retrying in %.1fs", s->name, (int)ev->len,
 			      ev->data ? ev->data : "", ev->retry_in_s);
 		break;
 	case EV_STEP_FINISHED:
 		if (s->status != ST_SUCCEEDED && s->status != ST_SKIPPED)
 			tail_add_error(tail_of(m, pi, si, 1), r->phases[pi].steps[si].error);
-		if (m->wait_pi == pi && m->wait_si == si) {
-			m->wait_pi = m->wait_si = -1;
-			free(m->wait_text);
-			m->wait_text = NULL;
-		}
-		if (m->pause_pi == pi && m->pause_si == si)
-			m->pause_pi = m->pause_si = -1;
 		m->last_pi = pi;
 		m->last_si = si;
 		break;
 	case EV_MANUAL_WAITING:
-		m->wait_pi = pi;
-		m->wait_si = si;
-		m->wait_since_ms = clock_wall_ms();
+		m->wait_since_ms = clock_wall_ms();	/* this attempt's wait, not the step's first start */
 		break;
 	case EV_STEP_PAUSED:
-		free(m->pause_error);
-		m->pause_error = xstrdup(r->phases[pi].steps[si].error);
-		m->pause_pi = pi;
-		m->pause_si = si;
-		m->pause_attempt = r->phases[pi].steps[si].attempts;
 		/* the pane shows this step now, with its error, not the one that finished before */
 		tail_add_error(tail_of(m, pi, si, 1), m->pause_error);
 		m->last_pi = pi;
@@ -269,9 +291,7 @@ enum manual_answer console_on_manual(void *ud, const struct manual_request *rq, 
 	if (first) {
 		pthread_mutex_lock(&c->m.mu);
 		free(c->m.wait_text);
-		c->m.wait_text = xstrdup(rq->text);
-		c->m.wait_pi = rq->phase;
-		c->m.wait_si = rq->step;
+		c->m.wait_text = xstrdup(rq->text);	/* the step is the record's WAIT_PERSON one */
 		console_model_notify(&c->m);
 		pthread_mutex_unlock(&c->m.mu);
 	}
@@ -283,8 +303,8 @@ enum manual_answer console_on_manual(void *ud, const struct manual_request *rq, 
 
 /*
  * The watched run's runbook, loaded (side-effect free, SPEC 1) only to show
- * a waiting manual step's instruction and to tell a paused step from one
- * between retries. Best effort: a moved or changed file only costs those.
+ * a waiting manual step's instruction. Best effort: a moved or changed file
+ * only costs that.
  */
 void console_watch_load_runbook(struct console *c, const struct run_rec *r)
 {
@@ -324,18 +344,12 @@ static const struct rb_step *watch_step_def(struct console *c, int pi, int si)
 	return NULL;
 }
 
-static int failed_status(enum status st)
-{
-	return st == ST_FAILED || st == ST_TIMED_OUT || st == ST_DECLINED;
-}
-
-/* What the history does not say outright: the current phase, who waits, what paused. */
-void console_watch_derive(struct console *c)
+/* What the screen shows of a reloaded run: the current phase, the last step with output, who waits. */
+void console_watch_focus(struct console *c)
 {
 	struct model *m = &c->m;
 	const struct run_rec *r = m->run;
 	m->cur_phase = -1;
-	m->wait_pi = m->wait_si = m->pause_pi = m->pause_si = -1;
 	m->last_pi = m->last_si = -1;
 	int64_t newest = TS_NONE, last_end = TS_NONE;
 	int running = -1, latest = -1;
@@ -349,12 +363,6 @@ void console_watch_derive(struct console *c)
 		}
 		for (size_t j = 0; j < p->nsteps; j++) {
 			const struct step_rec *s = &p->steps[j];
-			if (s->status == ST_RUNNING && s->kind && !strcmp(s->kind, "manual") &&
-			    r->status == ST_RUNNING && m->wait_pi < 0) {
-				m->wait_pi = (int)i;
-				m->wait_si = (int)j;
-				m->wait_since_ms = s->started_ms;
-			}
 			if (s->ended_ms != TS_NONE && s->output && *s->output && s->ended_ms >= last_end) {
 				last_end = s->ended_ms;
 				m->last_pi = (int)i;
@@ -365,43 +373,14 @@ void console_watch_derive(struct console *c)
 	m->cur_phase = running >= 0 ? running : latest;
 	if (r->status != ST_RUNNING)
 		focus_outcome(m);
+	model_waits(m);
 	/* the instruction, computed once per waiting step */
 	if (m->wait_pi != c->wait_text_pi || m->wait_si != c->wait_text_si) {
-		free(m->wait_text);
-		m->wait_text = NULL;
 		c->wait_text_pi = m->wait_pi;
 		c->wait_text_si = m->wait_si;
 		const struct rb_step *d = watch_step_def(c, m->wait_pi, m->wait_si);
 		if (d && d->value.str)
 			m->wait_text = luahost_expand(c->wl_host, d->value.str);
-	}
-	/* a running step whose last attempt failed: paused (console runs) or between retries */
-	if (r->status != ST_RUNNING || m->cur_phase < 0)
-		return;
-	const struct phase_rec *p = &r->phases[m->cur_phase];
-	for (size_t j = 0; j < p->nsteps && m->pause_pi < 0; j++) {
-		const struct step_rec *s = &p->steps[j];
-		if (s->status != ST_RUNNING || (s->kind && !strcmp(s->kind, "manual")))
-			continue;
-		struct attempt_rec *a = NULL;
-		size_t n = 0;
-		if (store_attempts_load(c->ui_st, r->id, m->cur_phase, (int)j, &a, &n))
-			continue;
-		if (n && a[n - 1].ended_ms != TS_NONE && failed_status(a[n - 1].status)) {
-			const struct rb_step *d = watch_step_def(c, m->cur_phase, (int)j);
-			int paused = r->trigger && !strcmp(r->trigger, "console") &&
-				     (!d || a[n - 1].attempt > d->retries);
-			if (paused) {
-				m->pause_pi = m->cur_phase;
-				m->pause_si = (int)j;
-				m->pause_attempt = a[n - 1].attempt;
-				free(m->pause_error);
-				m->pause_error = xstrdup(a[n - 1].error);
-			}
-		}
-		for (size_t k = 0; k < n; k++)
-			attempt_rec_release(&a[k]);
-		free(a);
 	}
 }
 
@@ -418,7 +397,7 @@ int console_watch_reload(struct console *c)
 		run_rec_free(c->m.run);
 		c->m.run = r;
 		c->m.ended = r->status != ST_RUNNING;
-		console_watch_derive(c);
+		console_watch_focus(c);
 	}
 	pthread_mutex_unlock(&c->m.mu);
 	return lr;

@@ -96,9 +96,9 @@ enum manual_answer console_on_manual(void *ud, const struct manual_request *rq, 
 void console_model_finish(struct model *m, struct run_rec *final, int rc);	/* takes final */
 void console_model_notify(struct model *m);	/* wakes the UI thread; m.mu held */
 void console_model_release(struct model *m);
-/* --watch: the runbook (best effort), what the history implies, a reload (0, or store_run_load's failure). */
+/* --watch: the runbook (best effort), what the screen shows of the stored run, a reload (0, or store_run_load's failure). */
 void console_watch_load_runbook(struct console *c, const struct run_rec *r);
-void console_watch_derive(struct console *c);	/* m.mu held, or before the loop */
+void console_watch_focus(struct console *c);	/* m.mu held, or before the loop */
 int console_watch_reload(struct console *c);
 
 /* The loop (console-loop.c): returns once the run has ended and q, a signal or a lost terminal says so. */

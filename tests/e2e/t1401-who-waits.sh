@@ -1,7 +1,8 @@
 #!/bin/sh
 # Issue 11: who or what a running step waits for is in the history, written by the engine
 # (steps.waiting): a manual step waiting for a person, a failed step paused in the console for a
-# decision. Another terminal sees it with `show`, and sees it end when the wait ends.
+# decision. Another terminal sees it with `show` and `console --watch` (which no longer guesses a
+# pause from the trigger and the attempt count), and sees it end when the wait ends.
 # shellcheck disable=SC2016 # bodies are single-quoted and eval'd later
 . "$(dirname "$0")/lib.sh"
 
@@ -74,6 +75,28 @@ test_expect_success 'a failed step paused in the console: the history and show s
 	test "$(cat c1.code)" = 1 &&
 	lb --db h.db show "$id" >after.out &&
 	assert_not_contains after.out "paused after a failure"
+'
+
+test_expect_success '--watch shows the paused step from the history, and s there skips it' '
+	rm -f h.db* &&
+	term c2 --db h.db console --yes m.lua &&
+	wait_for "test \"\$(waiting \"boom t1401\")\" = decision" 20 &&
+	id=$(sql h.db "select id from runs") &&
+	term w2 --db h.db console --watch "$id" &&
+	wait_for "screen w2 | grep -qF \"STEP FAILED: boom t1401 (attempt 1): exited with code 3\"" 20 &&
+	tm w2 send-keys -t w2 -l s &&
+	wait_for "test \"\$(waiting \"boom t1401\")\" = -" 20 &&
+	test "$(sql h.db "select status from steps where name = '"'"'boom t1401'"'"'")" = skipped &&
+	wait_for "screen c2 | grep -q \"q quits\"" 20 &&
+	tm c2 send-keys -t c2 -l q &&
+	wait_for "test -s c2.code" 20 &&
+	test "$(cat c2.code)" = 0 &&
+	wait_for "screen w2 | grep -q \"q quits\"" 20 &&
+	screen w2 >w2.screen &&
+	assert_not_contains w2.screen "STEP FAILED" &&
+	tm w2 send-keys -t w2 -l q &&
+	wait_for "test -s w2.code" 20 &&
+	test "$(cat w2.code)" = 0
 '
 
 test_done
