@@ -35,8 +35,8 @@ static struct run_rec *record_new(struct engine *e)
 	r->file = xstrdup(rb->abspath);
 	r->sha256 = xstrdup(rb->sha256);
 	r->signed_by = rb->signed_by[0] ? xstrdup(rb->signed_by) : NULL;
-	r->mode = xstrdup(o->mode);
-	r->trigger = xstrdup(o->trigger ? o->trigger : "cli");
+	r->mode = xstrdup(run_mode_name(o->mode));
+	r->trigger = xstrdup(run_trigger_name(o->trigger));
 	r->env = xstrdup(o->env);
 	r->operator = xstrdup(o->operator);
 	r->uid = (long)getuid();

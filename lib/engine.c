@@ -519,10 +519,10 @@ int execute(struct engine *e)
 		resume_prepare(e);
 	emit(e, EV_RUN_STARTED, -1, -1);
 	notify(e, CONFIG_EVENT_RUN_STARTED, -1, -1, "%s by %s (trigger %s)",
-	       e->resuming ? "run resumed" : !strcmp(r->mode, "drill") ? "drill started" : "run started",
+	       e->resuming ? "run resumed" : o->mode == MODE_DRILL ? "drill started" : "run started",
 	       o->operator, r->trigger ? r->trigger : "cli");
 
-	int drill = !strcmp(r->mode, "drill");
+	int drill = o->mode == MODE_DRILL;
 	int stop = 0;
 	int t0_set = r->incident_ms != TS_NONE;
 	for (size_t i = 0; i < rb->nphases; i++) {

@@ -23,8 +23,8 @@
 #include "verdict.h"	/* exit codes */
 
 struct engine_opts {
-	const char *mode;		/* "run" or "drill" */
-	const char *trigger;		/* "cli", "console", "schedule", "resume" */
+	enum run_mode mode;
+	enum run_trigger trigger;
 	const char *env;		/* NULL: none */
 	const char *operator;
 	int yes;			/* confirm manual steps automatically */

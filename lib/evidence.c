@@ -23,6 +23,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "runbook.h"
 #include "store.h"
 #include "util.h"
 
@@ -295,7 +296,7 @@ static void ex_confirmations(struct strbuf *sb, const struct run_rec *r)
 	for (size_t i = 0; i < r->nphases; i++)
 		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
 			const struct step_rec *s = &r->phases[i].steps[j];
-			if (!s->confirmed_by || strcmp(s->kind ? s->kind : "", "manual"))
+			if (!s->confirmed_by || !step_kind_is(s->kind, STEP_MANUAL))
 				continue;
 			if (!any)
 				strbuf_addstr(sb, "| Step | Role | Confirmed by | When | Human wait |\n| --- | --- | --- | --- | --- |\n");

@@ -102,8 +102,8 @@ static void read_steps(lua_State *L, int idx, const char *key, struct rb_step **
 		s->name = field_str(L, si, "name");
 		s->line = (int)field_num(L, si, "line", 0);
 		char *kind = field_str(L, si, "kind");
-		s->kind = !strcmp(kind, "sh") ? STEP_SH : !strcmp(kind, "run") ? STEP_RUN :
-			  !strcmp(kind, "http") ? STEP_HTTP : STEP_MANUAL;
+		if (step_kind_parse(kind, &s->kind))
+			s->kind = STEP_MANUAL;
 		free(kind);
 		s->value = field_value(L, si, "value");
 		s->method = field_str(L, si, "method");

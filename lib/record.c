@@ -8,6 +8,17 @@
 #include "clock.h"
 #include "util.h"
 
+/* The value of name in names[0..n) (NULL entries never match): 0, or -1 when none. */
+static int name_index(const char *const *names, int n, const char *name, int *out)
+{
+	for (int i = 0; name && i < n; i++)
+		if (names[i] && !strcmp(names[i], name)) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
 static const char *const status_names[ST__COUNT] = {
 	[ST_PENDING] = "pending",	[ST_RUNNING] = "running",
 	[ST_SUCCEEDED] = "succeeded",	[ST_FAILED] = "failed",
@@ -24,12 +35,74 @@ const char *status_name(enum status st)
 
 int status_parse(const char *name, enum status *st)
 {
-	for (int i = 0; name && i < ST__COUNT; i++)
-		if (!strcmp(status_names[i], name)) {
-			*st = (enum status)i;
-			return 0;
-		}
-	return -1;
+	int i;
+	if (name_index(status_names, ST__COUNT, name, &i))
+		return -1;
+	*st = (enum status)i;
+	return 0;
+}
+
+static const char *const run_mode_names[MODE__COUNT] = {
+	[MODE_RUN] = "run", [MODE_DRILL] = "drill", [MODE_PROBE] = "probe",
+};
+static const char *const run_trigger_names[TRIGGER__COUNT] = {
+	[TRIGGER_CLI] = "cli", [TRIGGER_CONSOLE] = "console", [TRIGGER_SCHEDULE] = "schedule",
+	[TRIGGER_RESUME] = "resume",
+};
+static const char *const rpo_status_names[RPO__COUNT] = {
+	[RPO_UNKNOWN] = NULL, [RPO_NONE] = "none", [RPO_UNMEASURED] = "unmeasured", [RPO_MET] = "met",
+	[RPO_MISSED] = "missed",
+};
+
+const char *run_mode_name(enum run_mode m)
+{
+	return (unsigned)m < MODE__COUNT ? run_mode_names[m] : NULL;
+}
+
+int run_mode_parse(const char *name, enum run_mode *m)
+{
+	int i;
+	if (name_index(run_mode_names, MODE__COUNT, name, &i))
+		return -1;
+	*m = (enum run_mode)i;
+	return 0;
+}
+
+enum run_mode run_mode_of(const struct run_rec *r)
+{
+	enum run_mode m = MODE_RUN;
+	run_mode_parse(r->mode, &m);
+	return m;
+}
+
+int run_is_drill(const struct run_rec *r)
+{
+	return run_mode_of(r) == MODE_DRILL;
+}
+
+const char *run_trigger_name(enum run_trigger t)
+{
+	return (unsigned)t < TRIGGER__COUNT ? run_trigger_names[t] : NULL;
+}
+
+int run_trigger_parse(const char *name, enum run_trigger *t)
+{
+	int i;
+	if (name_index(run_trigger_names, TRIGGER__COUNT, name, &i))
+		return -1;
+	*t = (enum run_trigger)i;
+	return 0;
+}
+
+const char *rpo_status_name(enum rpo_status s)
+{
+	return (unsigned)s < RPO__COUNT ? rpo_status_names[s] : NULL;
+}
+
+enum rpo_status rpo_status_of(const char *name)
+{
+	int i;
+	return name_index(rpo_status_names, RPO__COUNT, name, &i) ? RPO_UNKNOWN : (enum rpo_status)i;
 }
 
 const char *probe_when_name(enum probe_when w)
@@ -81,10 +154,8 @@ const char *step_wait_name(enum step_wait w)
 
 enum step_wait step_wait_parse(const char *name)
 {
-	for (int i = WAIT_PERSON; name && i < WAIT__COUNT; i++)
-		if (!strcmp(step_wait_names[i], name))
-			return (enum step_wait)i;
-	return WAIT_NONE;
+	int i;
+	return name_index(step_wait_names, WAIT__COUNT, name, &i) ? WAIT_NONE : (enum step_wait)i;
 }
 
 void step_rec_init(struct step_rec *s)

@@ -50,6 +50,32 @@ const char *exposure_status_name(enum exposure_status s);	/* "none", "met", ... 
 enum exposure_status exposure_status_parse(const char *name);	/* EXPOSURE_NONE when unknown */
 
 /*
+ * The fixed sets a run record names, each with one table of names in
+ * record.c: *_name gives the name the history, reports and webhooks use
+ * (NULL for an absent value), *_parse the value of a name (0, or -1 when
+ * it is none of them). The record keeps the names, as the history does.
+ */
+enum run_mode { MODE_RUN, MODE_DRILL, MODE_PROBE, MODE__COUNT };	/* "run", "drill", "probe" */
+enum run_trigger {					/* what started the run */
+	TRIGGER_CLI, TRIGGER_CONSOLE, TRIGGER_SCHEDULE, TRIGGER_RESUME, TRIGGER__COUNT
+};
+enum rpo_status {					/* the RPO verdict (verdict.c) */
+	RPO_UNKNOWN,	/* not judged yet: NULL in the record */
+	RPO_NONE,	/* no RPO target */
+	RPO_UNMEASURED,	/* a target, but no recovery point */
+	RPO_MET, RPO_MISSED, RPO__COUNT
+};
+const char *run_mode_name(enum run_mode m);
+int run_mode_parse(const char *name, enum run_mode *m);
+const char *run_trigger_name(enum run_trigger t);
+int run_trigger_parse(const char *name, enum run_trigger *t);
+const char *rpo_status_name(enum rpo_status s);
+enum rpo_status rpo_status_of(const char *name);	/* RPO_UNKNOWN for NULL or an unknown name */
+struct run_rec;
+enum run_mode run_mode_of(const struct run_rec *r);	/* MODE_RUN unless its mode says "drill" */
+int run_is_drill(const struct run_rec *r);
+
+/*
  * Who or what a running step waits for. The engine writes it to the
  * history as a wait begins and ends, so every view (show, the console,
  * --watch) reads it instead of guessing from kinds, triggers and attempts.

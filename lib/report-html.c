@@ -373,7 +373,7 @@ static void html_header(struct strbuf *sb, const struct run_rec *run, const char
 	if (rpo->tone == TONE_BAD)
 		strbuf_addstr(sb, " <span class=\"badge bad\">RPO missed</span>");
 	strbuf_addf(sb, "</h1>\n<p class=\"meta\">%s \xc2\xb7 run <code>",
-		    run->mode && !strcmp(run->mode, "drill") ? "chaos drill" : "run");
+		    run_is_drill(run) ? "chaos drill" : "run");
 	h_text(sb, run->id);
 	strbuf_addstr(sb, "</code>");
 	if (run->env) {

@@ -287,14 +287,15 @@ static void objective_case(struct suite *su, const struct run_rec *r, const char
 	duration_format(achieved, ab, sizeof(ab));
 	char *msg = NULL, *out = NULL;
 	enum outcome oc = OUT_PASS;
-	if (isnan(target) || (status && !strcmp(status, "none"))) {
+	enum rpo_status rs = rpo_status_of(status);
+	if (isnan(target) || rs == RPO_NONE) {
 		out = isnan(achieved) ? xasprintf("no %s declared", what)
 				      : xasprintf("no %s declared; achieved %s", what, ab);
-	} else if (status && !strcmp(status, "unmeasured")) {
+	} else if (rs == RPO_UNMEASURED) {
 		oc = OUT_FAILURE;
 		msg = xasprintf("%s unmeasured: no recovery point was reported; achieved none vs "
 				"target %s", what, tb);
-	} else if (met == 0 || (status && !strcmp(status, "missed"))) {
+	} else if (met == 0 || rs == RPO_MISSED) {
 		oc = OUT_FAILURE;
 		msg = isnan(achieved)
 			? xasprintf("%s missed: service not restored; achieved none vs target %s",

@@ -258,19 +258,20 @@ static void verdict_make(struct verdict *v, const struct run_rec *r, const char 
 	dur(target, t);
 	v->achieved = achieved;
 	v->target = target;
-	if (isnan(target) || (status && !strcmp(status, "none"))) {
+	enum rpo_status rs = rpo_status_of(status);
+	if (isnan(target) || rs == RPO_NONE) {
 		v->word = "no target", v->tone = TONE_NONE;
 		v->sentence = isnan(achieved) ? xasprintf("%s: no target declared", what)
 					      : xasprintf("%s: no target declared; achieved %s",
 							  what, a);
-	} else if (status && !strcmp(status, "unmeasured")) {
+	} else if (rs == RPO_UNMEASURED) {
 		v->word = "UNMEASURED", v->tone = TONE_BAD;
 		v->sentence = xasprintf("%s UNMEASURED: no recovery point was reported (target %s); "
 					"counts as missed", what, t);
-	} else if (met == 1 || (met < 0 && status && !strcmp(status, "met"))) {
+	} else if (met == 1 || (met < 0 && rs == RPO_MET)) {
 		v->word = "met", v->tone = TONE_OK;
 		v->sentence = xasprintf("%s met: achieved %s vs target %s", what, a, t);
-	} else if (met == 0 || (status && !strcmp(status, "missed"))) {
+	} else if (met == 0 || rs == RPO_MISSED) {
 		v->word = "MISSED", v->tone = TONE_BAD;
 		v->sentence = isnan(achieved)
 			? xasprintf("%s MISSED: service not restored (target %s)", what, t)

@@ -5,15 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
+static const char *const step_kind_names[] = {
+	[STEP_SH] = "sh", [STEP_RUN] = "run", [STEP_HTTP] = "http", [STEP_MANUAL] = "manual",
+};
+
 const char *step_kind_name(enum step_kind k)
 {
-	switch (k) {
-	case STEP_SH: return "sh";
-	case STEP_RUN: return "run";
-	case STEP_HTTP: return "http";
-	case STEP_MANUAL: return "manual";
-	}
-	return "?";
+	return (unsigned)k < ARRAY_SIZE(step_kind_names) ? step_kind_names[k] : "?";
+}
+
+int step_kind_parse(const char *name, enum step_kind *k)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(step_kind_names); i++)
+		if (!strcmp(step_kind_names[i], name)) {
+			*k = (enum step_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+int step_kind_is(const char *name, enum step_kind k)
+{
+	enum step_kind v;
+	return !step_kind_parse(name, &v) && v == k;
 }
 
 static void free_argv(char **v)

@@ -12,6 +12,8 @@
 
 enum step_kind { STEP_SH, STEP_RUN, STEP_HTTP, STEP_MANUAL };
 const char *step_kind_name(enum step_kind k);
+int step_kind_parse(const char *name, enum step_kind *k);	/* 0, or -1 for NULL or no kind */
+int step_kind_is(const char *name, enum step_kind k);		/* name (a step record's kind) names k */
 
 #define RB_NOREF (-2)	/* same value as LUA_NOREF */
 

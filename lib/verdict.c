@@ -31,17 +31,19 @@ void verdict_judge(struct run_rec *r)
 		/* data newer than t0 (writes went on after the incident) means nothing was lost */
 		r->rpo_achieved_s = r->recovery_point_ms >= r->incident_ms ? 0.0 :
 				    (double)(r->incident_ms - r->recovery_point_ms) / 1000.0;
-	free(r->rpo_status);
+	enum rpo_status rpo;
 	if (isnan(r->rpo_target_s)) {
-		r->rpo_status = xstrdup("none");
+		rpo = RPO_NONE;
 		r->rpo_met = -1;
 	} else if (isnan(r->rpo_achieved_s)) {
-		r->rpo_status = xstrdup("unmeasured");
+		rpo = RPO_UNMEASURED;
 		r->rpo_met = 0;
 	} else {
 		r->rpo_met = r->rpo_achieved_s <= r->rpo_target_s + 1e-9;
-		r->rpo_status = xstrdup(r->rpo_met ? "met" : "missed");
+		rpo = r->rpo_met ? RPO_MET : RPO_MISSED;
 	}
+	free(r->rpo_status);
+	r->rpo_status = xstrdup(rpo_status_name(rpo));
 	r->human_wait_s = 0;
 	for (size_t i = 0; i < r->nphases; i++)
 		r->human_wait_s += r->phases[i].human_wait_s;

@@ -249,7 +249,7 @@ static int console_run(struct console *c, const struct run_args *a)
 	sigset_t async, old;
 	async_signals(&async);
 	pthread_sigmask(SIG_BLOCK, &async, &old);
-	int rc = run_setup_init(&c->setup, a, a->drill ? "drill" : "run", "console");
+	int rc = run_setup_init(&c->setup, a, a->drill ? MODE_DRILL : MODE_RUN, TRIGGER_CONSOLE);
 	if (!rc) {
 		c->setup.o.pause_on_failure = 1;
 		c->hooks = (struct engine_hooks){ .event = console_on_event, .manual = console_on_manual,

@@ -48,7 +48,7 @@ static void print_rpo(const struct run_rec *r)
 		 fmt_dur(r->rpo_target_s, t, sizeof(t)));
 	const char *st = r->rpo_status ? r->rpo_status : "-";
 	printf(" %-17s%s%s%s", cell, r->rpo_met == 0 ? c_red() : r->rpo_met == 1 ? c_green() : "",
-	       strcmp(st, "none") ? st : "-", c_reset());
+	       rpo_status_of(r->rpo_status) == RPO_NONE ? "-" : st, c_reset());
 }
 
 /*

@@ -45,7 +45,7 @@ static int manual_ahead(const struct run_rec *r)
 	for (size_t i = 0; i < r->nphases; i++)
 		for (size_t j = 0; j < r->phases[i].nsteps; j++) {
 			const struct step_rec *s = &r->phases[i].steps[j];
-			if (s->kind && !strcmp(s->kind, "manual") && s->status != ST_SUCCEEDED &&
+			if (step_kind_is(s->kind, STEP_MANUAL) && s->status != ST_SUCCEEDED &&
 			    s->status != ST_SKIPPED)
 				return 1;
 		}
@@ -220,7 +220,7 @@ static int cmd_resume(const struct cmd_args *a)
 		notef("manual steps ahead wait for a person: --yes given to the original run is not carried over (resume --yes confirms them)");
 	lock_dir = runlock_dir(db_path());
 	struct engine_opts o = {
-		.mode = r->mode, .trigger = "resume", .env = r->env, .operator = g_opts.operator,
+		.mode = run_mode_of(r), .trigger = TRIGGER_RESUME, .env = r->env, .operator = g_opts.operator,
 		.yes = yes, .strict_budgets = r->strict_budgets, .incident_ms = r->incident_ms,
 		.params = params, .nparams = nparams, .rto_s = r->rto_target_s,
 		.rpo_s = r->rpo_target_s, .lock_dir = lock_dir,

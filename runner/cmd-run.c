@@ -175,7 +175,7 @@ static void on_event(void *ud, const struct engine_event *ev)
 	case EV_PHASE_FINISHED:
 		if (p->status == ST_SKIPPED) {
 			printf("%s▷ %s skipped%s%s\n", c_dim(), term_text(p->name),
-			       p->fault && !strcmp(r->mode, "run") ? " (fault phase: only in drill mode)" : "",
+			       p->fault && !run_is_drill(r) ? " (fault phase: only in drill mode)" : "",
 			       c_reset());
 		} else {
 			printf("  %s%s%s %s in %s%s\n", status_color(p->status), status_symbol(p->status),
@@ -347,13 +347,13 @@ int run_with_view(struct run_exec *x, const char *report, const char *junit)
 	return rc;
 }
 
-static int run_common(const struct cmd_args *ca, const char *mode)
+static int run_common(const struct cmd_args *ca, enum run_mode mode)
 {
 	struct run_args a = { 0 };
 	int rc = run_args_parse(ca, &a);
 	if (!rc) {
 		struct run_setup s;
-		rc = run_setup_init(&s, &a, mode, "cli");
+		rc = run_setup_init(&s, &a, mode, TRIGGER_CLI);
 		if (!rc && a.dry_run) {
 			rc = dry_run_print(&s, &a, mode);
 		} else if (!rc) {
@@ -368,12 +368,12 @@ static int run_common(const struct cmd_args *ca, const char *mode)
 
 static int cmd_run(const struct cmd_args *a)
 {
-	return run_common(a, "run");
+	return run_common(a, MODE_RUN);
 }
 
 static int cmd_drill(const struct cmd_args *a)
 {
-	return run_common(a, "drill");
+	return run_common(a, MODE_DRILL);
 }
 
 static const struct opt run_options[] = {

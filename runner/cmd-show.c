@@ -157,7 +157,7 @@ static void print_timeline(struct store *st, const struct run_rec *r)
 			       s->kind ? s->kind : "?", fmt_dur(s->duration_s, d, sizeof(d)));
 			if (s->attempts > 1)
 				printf(", %d attempts", s->attempts);
-			if (s->exit_code >= 0 && s->kind && !strcmp(s->kind, "sh"))
+			if (s->exit_code >= 0 && step_kind_is(s->kind, STEP_SH))
 				printf(", exit %d", s->exit_code);
 			if (s->human_wait_s > 0)
 				printf(", waited %s for a person", fmt_dur(s->human_wait_s, d, sizeof(d)));

@@ -380,7 +380,7 @@ static void draw_header(const struct model *m, int watch, int64_t now)
 	if (isnan(rpo) && r->recovery_point_ms != TS_NONE && r->incident_ms != TS_NONE)
 		rpo = (double)(r->incident_ms - r->recovery_point_ms) / 1000.0;
 	const char *rt = fmt_dur(r->rpo_target_s, b, sizeof(b));
-	if (r->rpo_status && !strcmp(r->rpo_status, "unmeasured"))
+	if (rpo_status_of(r->rpo_status) == RPO_UNMEASURED)
 		putf(1, x, COLS, bad, "RPO UNMEASURED (counts as missed)");
 	else if (isnan(r->rpo_target_s))
 		put(1, x, COLS, A_DIM, isnan(rpo) ? "no RPO target" : "RPO (no target)");

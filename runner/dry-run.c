@@ -168,14 +168,14 @@ static void print_step(struct luahost *h, const struct runbook *rb, const struct
 	strbuf_release(&sb);
 }
 
-int dry_run_print(struct run_setup *s, const struct run_args *a, const char *mode)
+int dry_run_print(struct run_setup *s, const struct run_args *a, enum run_mode mode)
 {
 	const struct runbook *rb = s->rb;
 	const struct engine_opts *o = &s->o;
-	int drill = !strcmp(mode, "drill");
+	int drill = mode == MODE_DRILL;
 	char b[32], c[32];
-	luahost_ctx_init(s->host, s->params, s->nparams, "dry-run", a->env, g_opts.operator, mode);
-	printf("%slifeboat %s --dry-run%s %s (%s) · operator %s%s%s\n", c_bold(), mode, c_reset(),
+	luahost_ctx_init(s->host, s->params, s->nparams, "dry-run", a->env, g_opts.operator, run_mode_name(mode));
+	printf("%slifeboat %s --dry-run%s %s (%s) · operator %s%s%s\n", c_bold(), run_mode_name(mode), c_reset(),
 	       rb->name, rb->path, g_opts.operator, a->env ? " · env " : "", a->env ? a->env : "");
 	double rto = !isnan(o->rto_s) ? o->rto_s : rb->rto_s, rpo = !isnan(o->rpo_s) ? o->rpo_s : rb->rpo_s;
 	printf("  RTO %s, RPO %s · workdir %s\n", isnan(rto) ? "-" : fmt_dur(rto, b, sizeof(b)),

@@ -318,7 +318,7 @@ const char *verdict_text(const struct run_rec *r, char *buf, size_t n)
 	for (size_t i = 0; i < r->nphases; i++)
 		if (r->phases[i].over_budget && !r->phases[i].cleanup)
 			over++;
-	const char *rpo = r->rpo_status && !strcmp(r->rpo_status, "unmeasured") ? "RPO unmeasured" :
+	const char *rpo = rpo_status_of(r->rpo_status) == RPO_UNMEASURED ? "RPO unmeasured" :
 			  r->rpo_met == 0 ? "RPO missed" :
 			  r->exposure == EXPOSURE_MISSED ? "RPO exposed" :
 			  r->exposure == EXPOSURE_UNMEASURED ? "RPO exposure unmeasured" : NULL;
@@ -341,7 +341,7 @@ static void verdict_line(FILE *f, const char *what, double achieved, double targ
 	char a[32], t[32];
 	fprintf(f, "%s  achieved %-10s target %-10s ", what, fmt_dur(achieved, a, sizeof(a)),
 		fmt_dur(target, t, sizeof(t)));
-	if (status && !strcmp(status, "unmeasured"))
+	if (rpo_status_of(status) == RPO_UNMEASURED)
 		fprintf(f, "%sUNMEASURED (counts as missed)%s\n", c_red(), c_reset());
 	else if (met == 1)
 		fprintf(f, "%smet%s\n", c_green(), c_reset());

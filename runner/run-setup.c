@@ -223,8 +223,8 @@ const struct config_env *env_for(const char *cmd, const char *name, int *rc)
 	return NULL;
 }
 
-int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mode,
-		   const char *trigger)
+int run_setup_init(struct run_setup *s, const struct run_args *a, enum run_mode mode,
+		   enum run_trigger trigger)
 {
 	int rc;
 	memset(s, 0, sizeof(*s));
@@ -235,11 +235,11 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	/* `lifeboat scheduler` starts its drills as `lifeboat drill`, telling them why this way */
 	const char *via = getenv("LIFEBOAT_TRIGGER");
 	if (via && !strcmp(via, "schedule"))
-		trigger = "schedule";
+		trigger = TRIGGER_SCHEDULE;
 	char *refusal = NULL;
 	rc = load_runbook_trusted(a->file, a->env, &s->trust, &s->host, &s->rb, &refusal);
 	if (rc == EXIT_REFUSED && a->dry_run) {
-		errorf("%s; a real %s would be refused (exit 5)", refusal, mode);
+		errorf("%s; a real %s would be refused (exit 5)", refusal, run_mode_name(mode));
 		free(refusal);
 		return rc;
 	}
@@ -268,13 +268,13 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mo
 	/* SPEC 4: an environment with drills: false never gets a fault injected */
 	char *why = NULL;
 	const char *reason = "permission";
-	if (!strcmp(mode, "drill") && env && !env->drills && (reason = "drills"))
+	if (mode == MODE_DRILL && env && !env->drills && (reason = "drills"))
 		why = xasprintf("environment '%s' sets drills: false (%s:%d): faults are never injected there; drill in another environment, or `lifeboat run` recovers without the fault phases",
 				env->name, cfg->path, env->line);
 	else
 		config_may_run(cfg, a->env, g_opts.operator, &why);
 	if (a->dry_run && why) {
-		errorf("%s; a real %s would be refused (exit 5)", why, mode);
+		errorf("%s; a real %s would be refused (exit 5)", why, run_mode_name(mode));
 		free(why);
 		return EXIT_REFUSED;
 	}

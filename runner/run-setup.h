@@ -82,8 +82,8 @@ struct run_setup {
  * run and returns EXIT_REFUSED. 0, or the exit code (reported). The
  * trigger becomes "schedule" when `lifeboat scheduler` started the process.
  */
-int run_setup_init(struct run_setup *s, const struct run_args *a, const char *mode,
-		   const char *trigger);
+int run_setup_init(struct run_setup *s, const struct run_args *a, enum run_mode mode,
+		   enum run_trigger trigger);
 void run_setup_release(struct run_setup *s);
 
 /*
@@ -102,6 +102,6 @@ const struct config_env *env_for(const char *cmd, const char *name, int *rc);
 int run_finish(const struct run_rec *r, int rc, const char *report, const char *junit);
 
 /* --dry-run (dry-run.c): prints each step as it would run, after run_setup_init; returns 0. */
-int dry_run_print(struct run_setup *s, const struct run_args *a, const char *mode);
+int dry_run_print(struct run_setup *s, const struct run_args *a, enum run_mode mode);
 
 #endif
