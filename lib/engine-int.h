@@ -150,6 +150,7 @@ void attempt_begin(struct task *t);
 void step_done(struct task *t, enum status st);
 int attempt_end(struct task *t, enum status st, int exit_code, char *error,
 		char *output, int64_t cut);
+char *sh_command(struct task *t);
 void sh_finish(struct task *t);
 void service_attempt(struct task *t);
 void task_attempt(struct task *t);
@@ -160,6 +161,7 @@ int allowed(struct engine *e, const char *action, const char *role, const char *
 void handle_requests(struct engine *e);
 void check_abort(struct engine *e, struct task *tasks, size_t n);
 int serve(struct engine *e, int ms);
+int serve_stopping(struct engine *e, int ms, int *stopped);
 enum pause_decision pause_for_decision(struct task *t);
 
 /* engine-remote.c */

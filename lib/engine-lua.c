@@ -40,16 +40,10 @@ static int lua_sh(void *eng, const char *cmd, double timeout_s, struct lua_sh_re
 		*errmsg = xasprintf("cannot start the shell: %s", strerror(saved));
 		return -1;
 	}
-	int stopped = 0;	/* 1: TERM sent, 2: KILL sent (a second Ctrl-C) */
-	while (proc_state(p) != PROC_DONE) {
-		if (serve(e, -1) < 0) {
-			int want = abort_count >= 2 ? 2 : 1;
-			if (want > stopped) {
-				proc_stop(p, want == 2);
-				stopped = want;
-			}
-		}
-	}
+	int stopped = 0, how;
+	while (proc_state(p) != PROC_DONE)
+		if ((how = serve_stopping(e, -1, &stopped)))
+			proc_stop(p, how == 2);
 	const struct proc_result *r = proc_result(p);
 	size_t len;
 	const char *s = proc_stream_text(p, PROC_STDOUT, &len);

@@ -98,12 +98,9 @@ int remote_start(struct task *t)
 {
 	struct engine *e = t->e;
 	attempt_begin(t);
-	char *cmd = NULL, *err = NULL;
-	if (luahost_eval(e->host, &t->def->value, 0, step_timeout(e, t->def), &cmd, &err)) {
-		attempt_end(t, ST_FAILED, -1, xasprintf("sh: %s", err), NULL, 0);
-		free(err);
+	char *cmd = sh_command(t), *err = NULL;
+	if (!cmd)
 		return -1;
-	}
 	struct step_rec *rec = t->rec;
 	/*
 	 * The target, resolved at each attempt; hosts already known (an
@@ -316,16 +313,10 @@ int lua_ssh(void *eng, const char *host, const char *cmd, double timeout_s, stru
 	struct rinst *in = rinst_start(r, e->ps, &sp);
 	free(lock);
 	free_strv(env);
-	int stopped = 0;
-	while (!rinst_poll(in)) {
-		if (serve(e, 200) < 0) {
-			int want = abort_count >= 2 ? 2 : 1;
-			if (want > stopped) {
-				rinst_stop(in, want == 2);
-				stopped = want;
-			}
-		}
-	}
+	int stopped = 0, how;
+	while (!rinst_poll(in))
+		if ((how = serve_stopping(e, 200, &stopped)))
+			rinst_stop(in, how == 2);
 	const struct rinst_result *rr = rinst_result(in);
 	size_t len;
 	const char *s = rinst_stream(in, 1, &len);

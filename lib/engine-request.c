@@ -184,6 +184,22 @@ int serve(struct engine *e, int ms)
 }
 
 /*
+ * serve() for a Lua call waiting for its process (sh(), ssh()): what an
+ * abort asks of that process now: 0 nothing new, 1 stop it (TERM), 2 kill
+ * it (a second Ctrl-C). *stopped (0 at first) keeps what was asked before.
+ */
+int serve_stopping(struct engine *e, int ms, int *stopped)
+{
+	if (serve(e, ms) >= 0)
+		return 0;
+	int want = abort_count >= 2 ? 2 : 1;
+	if (want <= *stopped)
+		return 0;
+	*stopped = want;
+	return want;
+}
+
+/*
  * A failed step in the console: wait for a person to retry it, skip it or
  * let it fail. PAUSE_NONE when the run was aborted meanwhile.
  */

@@ -327,18 +327,27 @@ int attempt_end(struct task *t, enum status st, int exit_code, char *error,
 /* ------------------------------------------------------------------------ */
 /* sh steps: asynchronous */
 
+/* An sh step's command, evaluated; NULL when that failed, and then the attempt has ended. */
+char *sh_command(struct task *t)
+{
+	char *cmd = NULL, *err = NULL;
+	if (luahost_eval(t->e->host, &t->def->value, 0, step_timeout(t->e, t->def), &cmd, &err)) {
+		attempt_end(t, ST_FAILED, -1, xasprintf("sh: %s", err), NULL, 0);
+		free(err);
+		return NULL;
+	}
+	return cmd;
+}
+
 static int sh_start(struct task *t)
 {
 	struct engine *e = t->e;
 	if (RB_STEP_REMOTE(t->def))
 		return remote_start(t);
 	attempt_begin(t);
-	char *cmd = NULL, *err = NULL;
-	if (luahost_eval(e->host, &t->def->value, 0, step_timeout(e, t->def), &cmd, &err)) {
-		attempt_end(t, ST_FAILED, -1, xasprintf("sh: %s", err), NULL, 0);
-		free(err);
+	char *cmd = sh_command(t);
+	if (!cmd)
 		return -1;
-	}
 	char **argv = shell_argv(e, t->def, cmd);
 	char **env = step_env(e, t);
 	double timeout = step_timeout(e, t->def);

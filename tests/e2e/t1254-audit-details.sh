@@ -9,26 +9,12 @@ tamper () { # DB SQL: drops the triggers, then changes the log
 	sqlite3 "$1" "drop trigger audit_no_update; drop trigger audit_no_delete; $2"
 }
 
-# every audit detail parses as JSON; prints the events whose detail does not
-bad_details () {
-	python3 - "$1" <<-\EOF
-	import json, sqlite3, sys
-	db = sqlite3.connect(sys.argv[1])
-	db.text_factory = bytes
-	for seq, event, detail in db.execute("select seq, event, detail from audit where detail is not null"):
-	    try:
-	        json.loads(detail.decode("utf-8"))
-	    except Exception as e:
-	        print(seq, event.decode(), detail, e)
-	EOF
-}
-
 test_expect_success 'a runbook named out1 <&"'"'"'>]]> and names that are not UTF-8 give valid JSON details' '
 	printf "return runbook { name = \"out1 <&\\\\\"'"'"'>]]>\", description = \"d\\\\255\\\\\"x\",\n" >odd.lua &&
 	printf "  phase \"p\\\\255\" { step \"s\\\\\"q\" { sh = \"true\" }, step \"m\" { manual = \"ok?\" } } }\n" >>odd.lua &&
 	cat odd.lua &&
 	expect_code 0 lb run --yes odd.lua >out 2>err &&
-	bad_details .lifeboat/history.db >bad &&
+	audit_bad_details .lifeboat/history.db >bad &&
 	same "$(cat bad)" "" &&
 	sql .lifeboat/history.db "select json_extract(detail, '"'"'$.runbook'"'"') from audit where event = '"'"'run_started'"'"'" >name &&
 	printf "%s\n" "out1 <&\"'"'"'>]]>" >want &&

@@ -15,20 +15,6 @@ return runbook { name = "say \"hi\"\\",
 }
 EOF
 
-# every audit detail parses as JSON; prints the events whose detail does not
-bad_details () {
-	python3 - "$1" <<-\EOF
-	import json, sqlite3, sys
-	db = sqlite3.connect(sys.argv[1])
-	db.text_factory = bytes
-	for seq, event, detail in db.execute("select seq, event, detail from audit where detail is not null"):
-	    try:
-	        json.loads(detail.decode("utf-8"))
-	    except Exception as e:
-	        print(seq, event.decode(), detail, e)
-	EOF
-}
-
 # the values of KEY in the details of EVENT, one a line
 details () {
 	python3 - "$1" "$2" "$3" <<-\EOF
@@ -52,7 +38,7 @@ test_expect_success 'a failed run, a refused and a forced resume: the audit log 
 '
 
 test_expect_success 'every audit detail parses as JSON' '
-	bad_details h.db >bad &&
+	audit_bad_details h.db >bad &&
 	same "$(cat bad)" "" &&
 	test "$(sql h.db "select count(*) from audit where detail is not null")" -ge 8
 '
