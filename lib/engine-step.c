@@ -516,6 +516,37 @@ static void http_attempt(struct task *t)
 	attempt_end(t, st, -1, error, strbuf_detach(&out), 0);
 }
 
+/*
+ * A manual step's attempt as answered (a): its status, and its error and
+ * output (both owned by the caller, the error NULL when there is none).
+ */
+static enum status manual_result(struct task *t, enum manual_answer a, const char *who, const char *why,
+				 const char *text, double waited, int timed_out, char **error, char **out)
+{
+	struct engine *e = t->e;
+	switch (a) {
+	case MANUAL_CONFIRMED:
+		free(t->rec->confirmed_by);
+		t->rec->confirmed_by = xstrdup(who ? who : e->o->operator);
+		*out = xasprintf("%s\nconfirmed by %s after %.1fs\n", text, t->rec->confirmed_by, waited);
+		return ST_SUCCEEDED;
+	case MANUAL_DECLINED:
+		*error = xasprintf("declined by %s%s%s", who ? who : e->o->operator, why ? ": " : "",
+				   why ? why : "");
+		*out = xasprintf("%s\n%s\n", text, *error);
+		return ST_DECLINED;
+	case MANUAL_ABORTED:
+		*error = xstrdup("stopped: the run was aborted");
+		*out = xstrdup(text);
+		return ST_INTERRUPTED;
+	default:
+		*error = why ? xstrdup(why) :
+			xstrdup("this manual step needs a person: run with --yes to confirm it automatically, or use `lifeboat console`");
+		*out = xasprintf("%s\n%s\n", text, *error);
+		return timed_out ? ST_TIMED_OUT : ST_FAILED;
+	}
+}
+
 static void manual_attempt(struct task *t)
 {
 	struct engine *e = t->e;
@@ -604,33 +635,9 @@ static void manual_attempt(struct task *t)
 	}
 	double waited = (double)(clock_mono_ns() - waited_from) / 1e9;
 	t->rec->human_wait_s += waited;
-	enum status st;
+	int timed_out = timeout > 0 && clock_mono_ns() >= req.deadline_mono_ns;
 	char *error = NULL, *out;
-	switch (a) {
-	case MANUAL_CONFIRMED:
-		st = ST_SUCCEEDED;
-		free(t->rec->confirmed_by);
-		t->rec->confirmed_by = xstrdup(who ? who : e->o->operator);
-		out = xasprintf("%s\nconfirmed by %s after %.1fs\n", text, t->rec->confirmed_by, waited);
-		break;
-	case MANUAL_DECLINED:
-		st = ST_DECLINED;
-		error = xasprintf("declined by %s%s%s", who ? who : e->o->operator, why ? ": " : "",
-				  why ? why : "");
-		out = xasprintf("%s\n%s\n", text, error);
-		break;
-	case MANUAL_ABORTED:
-		st = ST_INTERRUPTED;
-		error = xstrdup("stopped: the run was aborted");
-		out = xstrdup(text);
-		break;
-	default:
-		st = timeout > 0 && clock_mono_ns() >= req.deadline_mono_ns ? ST_TIMED_OUT : ST_FAILED;
-		error = why ? xstrdup(why) :
-			xstrdup("this manual step needs a person: run with --yes to confirm it automatically, or use `lifeboat console`");
-		out = xasprintf("%s\n%s\n", text, error);
-		break;
-	}
+	enum status st = manual_result(t, a, who, why, text, waited, timed_out, &error, &out);
 	free(who);
 	free(why);
 	free(text);

@@ -499,29 +499,13 @@ static void take_recovery_point(struct engine *e, int pi)
 	}
 }
 
-/* Executes (or continues, when resuming) the run in e->run to the end. */
-int execute(struct engine *e)
+/* The recovery phases (and fault phases in a drill) in order, until one fails or the run is aborted. */
+static void run_recovery(struct engine *e)
 {
-	struct runbook *rb = e->rb;
+	const struct runbook *rb = e->rb;
 	struct store *st = e->st;
 	const struct engine_opts *o = e->o;
-	struct luahost *host = e->host;
 	struct run_rec *r = e->run;
-	e->ps = procset_new();
-	e->requests_checked_ns = clock_mono_ns();
-	env_base_build(e);
-	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, r->mode);
-	luahost_set_engine(host, &lua_ops, e);
-	luahost_set_abort_flag(host, engine_abort_flag());
-	e->cur_phase = -1;
-	e->over_alerted = xcalloc(rb->nphases + 1, 1);
-	if (e->resuming)
-		resume_prepare(e);
-	emit(e, EV_RUN_STARTED, -1, -1);
-	notify(e, CONFIG_EVENT_RUN_STARTED, -1, -1, "%s by %s (trigger %s)",
-	       e->resuming ? "run resumed" : o->mode == MODE_DRILL ? "drill started" : "run started",
-	       o->operator, r->trigger ? r->trigger : "cli");
-
 	int drill = o->mode == MODE_DRILL;
 	int stop = 0;
 	int t0_set = r->incident_ms != TS_NONE;
@@ -564,10 +548,15 @@ int execute(struct engine *e)
 	}
 	if (!t0_set)
 		r->incident_ms = r->started_ms;
+}
 
-	/* cleanup phases run whatever happened, outside the RTO */
+/* The cleanup phases, whatever happened, outside the RTO. */
+static void run_cleanup(struct engine *e)
+{
+	const struct runbook *rb = e->rb;
+	struct run_rec *r = e->run;
 	e->in_cleanup = 1;
-	luahost_set_abort_flag(host, NULL);
+	luahost_set_abort_flag(e->host, NULL);
 	for (size_t i = 0; i < rb->nphases; i++) {
 		if (!rb->phases[i].cleanup)
 			continue;
@@ -589,6 +578,14 @@ int execute(struct engine *e)
 				rb->phases[i].name);
 		phase_end(e, (int)i, rc == STEPS_OK && !any_failed ? ST_SUCCEEDED : ST_FAILED, started);
 	}
+}
+
+/* Nothing of the run left running; its verdict, final record, audit entry and webhook. */
+static void run_end(struct engine *e)
+{
+	struct store *st = e->st;
+	const struct engine_opts *o = e->o;
+	struct run_rec *r = e->run;
 	stop_services(e);
 	/*
 	 * A step may have moved a process out of its group (setsid, a daemon);
@@ -638,13 +635,19 @@ int execute(struct engine *e)
 		       duration_format(r->rpo_achieved_s, c, sizeof(c)),
 		       duration_format(r->rpo_target_s, d, sizeof(d)), r->rpo_status ? r->rpo_status : "none");
 	}
+}
+
+/* What execute() set up, released; the locks go. */
+static void run_release(struct engine *e)
+{
+	struct run_rec *r = e->run;
 	free(e->over_alerted);
 	free(e->rolled_back);
 	for (size_t i = 0; i < e->nmasked; i++)
 		free(e->masked[i]);
 	free(e->masked);
 
-	luahost_set_engine(host, NULL, NULL);
+	luahost_set_engine(e->host, NULL, NULL);
 	remote_free(e->remote);	/* ssh -O exit: no master outlives the run */
 	e->remote = NULL;
 	procset_free(e->ps);
@@ -658,5 +661,33 @@ int execute(struct engine *e)
 	free(e->run_lock_dir);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
+}
+
+/* Executes (or continues, when resuming) the run in e->run to the end. */
+int execute(struct engine *e)
+{
+	struct runbook *rb = e->rb;
+	const struct engine_opts *o = e->o;
+	struct luahost *host = e->host;
+	struct run_rec *r = e->run;
+	e->ps = procset_new();
+	e->requests_checked_ns = clock_mono_ns();
+	env_base_build(e);
+	luahost_ctx_init(host, o->params, o->nparams, r->id, o->env, o->operator, r->mode);
+	luahost_set_engine(host, &lua_ops, e);
+	luahost_set_abort_flag(host, engine_abort_flag());
+	e->cur_phase = -1;
+	e->over_alerted = xcalloc(rb->nphases + 1, 1);
+	if (e->resuming)
+		resume_prepare(e);
+	emit(e, EV_RUN_STARTED, -1, -1);
+	notify(e, CONFIG_EVENT_RUN_STARTED, -1, -1, "%s by %s (trigger %s)",
+	       e->resuming ? "run resumed" : o->mode == MODE_DRILL ? "drill started" : "run started",
+	       o->operator, r->trigger ? r->trigger : "cli");
+
+	run_recovery(e);
+	run_cleanup(e);
+	run_end(e);
+	run_release(e);
 	return r->exit_code;
 }
