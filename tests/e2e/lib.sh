@@ -272,6 +272,20 @@ sql () {
 	sqlite3 -batch -bail -cmd '.timeout 5000' "$1" "$2"
 }
 
+# audit_bad_details DB: the audit entries whose detail is not valid JSON, one a line (none: nothing)
+audit_bad_details () {
+	python3 -c '
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.text_factory = bytes
+for seq, event, detail in db.execute("select seq, event, detail from audit where detail is not null"):
+    try:
+        json.loads(detail.decode("utf-8"))
+    except Exception as e:
+        print(seq, event.decode(), detail, e)
+' "$1"
+}
+
 write_runbook () {
 	mkdir -p "$(dirname "$1")" && cat >"$1"
 }
@@ -359,18 +373,4 @@ no_step_process () {
 	echo "processes of this test still running, matching '$1':"
 	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
 	return 1
-}
-
-# audit_bad_details DB: the audit entries whose detail is not valid JSON, one a line (none: nothing)
-audit_bad_details () {
-	python3 -c '
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.text_factory = bytes
-for seq, event, detail in db.execute("select seq, event, detail from audit where detail is not null"):
-    try:
-        json.loads(detail.decode("utf-8"))
-    except Exception as e:
-        print(seq, event.decode(), detail, e)
-' "$1"
 }
