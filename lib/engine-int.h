@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "headtail.h"
 #include "json.h"
+#include "probe.h"
 #include "remote.h"
 #include "secretref.h"
 #include "util.h"

@@ -65,6 +65,7 @@ static struct run_rec *record_new(struct engine *e)
 		p->budget_s = d->budget_s;
 		p->fault = d->fault;
 		p->cleanup = d->cleanup;
+		p->probe = d->probe;
 		p->restores_service = (int)i == rb->restoring;
 		p->parallel = d->parallel;
 		p->nsteps = d->nsteps + d->nrollback;

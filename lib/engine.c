@@ -310,7 +310,7 @@ static void check_rto_risk(struct engine *e, size_t from)
 	double elapsed = (double)(wall_now(e) - r->incident_ms) / 1000.0, left = 0;
 	for (size_t i = from; i <= (size_t)e->rb->restoring && i < e->rb->nphases; i++) {
 		const struct rb_phase *d = &e->rb->phases[i];
-		if (!d->fault && !d->cleanup && !isnan(d->budget_s))
+		if (RB_PHASE_RECOVERY(d) && !isnan(d->budget_s))
 			left += d->budget_s;
 	}
 	if (elapsed + left <= r->rto_target_s)
@@ -355,7 +355,7 @@ static void phase_begin(struct engine *e, int pi)
 		notify(e, CONFIG_EVENT_PHASE_STARTED, pi, -1, "phase '%s' started (role %s, budget %s)",
 		       p->name, p->role ? p->role : "-",
 		       isnan(p->budget_s) ? "none" : duration_format(p->budget_s, b, sizeof(b)));
-		if (!p->fault && !p->cleanup)
+		if (!p->fault && !p->cleanup && !p->probe)
 			check_rto_risk(e, (size_t)pi);
 	}
 }
@@ -384,7 +384,7 @@ static void phase_end(struct engine *e, int pi, enum status st, int64_t started_
 	e->cur_phase = -1;
 	if (p->over_budget)
 		over_budget_alert(e, pi, p->duration_s);
-	if (!p->fault && !p->cleanup && st == ST_SUCCEEDED)
+	if (!p->fault && !p->cleanup && !p->probe && st == ST_SUCCEEDED)
 		check_rto_risk(e, (size_t)pi + 1);
 }
 
@@ -499,6 +499,32 @@ static void take_recovery_point(struct engine *e, int pi)
 	}
 }
 
+/* A probe run's RPO exposure (SPEC 10): measured, recorded, and sent when over the RPO. */
+static void take_exposure(struct engine *e)
+{
+	struct run_rec *r = e->run;
+	char *err = NULL;
+	luahost_ctx_where(e->host, NULL, NULL);
+	if (probe_exposure_measure(e->host, e->rb, r, wall_now(e), &err)) {
+		err = scrub(e, err);
+		message(e, 1, -1, -1, "newest_recoverable: %s; the RPO exposure is unmeasured", err);
+	}
+	stored(e, store_run_save(e->st, r));
+	if (r->exposure == EXPOSURE_MISSED || r->exposure == EXPOSURE_UNMEASURED) {
+		char a[32], b[32];
+		if (r->exposure == EXPOSURE_MISSED)
+			notify(e, CONFIG_EVENT_RPO_EXPOSED, -1, -1,
+			       "RPO exposed: the newest recoverable backup is %s old, over the RPO of %s",
+			       duration_format(r->exposure_s, a, sizeof(a)),
+			       duration_format(r->rpo_target_s, b, sizeof(b)));
+		else
+			notify(e, CONFIG_EVENT_RPO_EXPOSED, -1, -1,
+			       "RPO exposure unmeasured (RPO %s): newest_recoverable failed: %s",
+			       duration_format(r->rpo_target_s, b, sizeof(b)), err ? err : "no time");
+	}
+	free(err);
+}
+
 /* The recovery phases (and fault phases in a drill) in order, until one fails or the run is aborted. */
 static void run_recovery(struct engine *e)
 {
@@ -506,7 +532,7 @@ static void run_recovery(struct engine *e)
 	struct store *st = e->st;
 	const struct engine_opts *o = e->o;
 	struct run_rec *r = e->run;
-	int drill = o->mode == MODE_DRILL;
+	int drill = o->mode == MODE_DRILL, probe = o->mode == MODE_PROBE;
 	int stop = 0;
 	int t0_set = r->incident_ms != TS_NONE;
 	for (size_t i = 0; i < rb->nphases; i++) {
@@ -522,11 +548,12 @@ static void run_recovery(struct engine *e)
 			}
 			continue;
 		}
-		if ((def->fault && !drill) || stop) {
+		/* probes before the fault: in a drill (the system must be healthy before we break it) */
+		if (((def->fault || def->probe == PROBE_BEFORE) && !drill && !probe) || stop) {
 			phase_skip(e, (int)i);
 			continue;
 		}
-		if (!def->fault && !t0_set) {
+		if (!def->fault && def->probe != PROBE_BEFORE && !t0_set) {
 			/* t0: the end of the last fault phase in a drill, else the run's start */
 			r->incident_ms = drill && i > 0 ? wall_now(e) : r->started_ms;
 			t0_set = 1;
@@ -537,7 +564,11 @@ static void run_recovery(struct engine *e)
 			e->failed = 1;
 			stop = 1;
 			free(r->error);
-			r->error = xasprintf("phase '%s' failed", def->name);
+			r->error = def->probe == PROBE_BEFORE && drill ?
+				   xstrdup("a probe failed before the fault phases: nothing was injected") :
+				   def->probe == PROBE_BEFORE ? xstrdup("a probe failed") :
+				   def->probe == PROBE_AFTER ? xstrdup("a probe failed after the recovery") :
+				   xasprintf("phase '%s' failed", def->name);
 		} else if (rc == STEPS_ABORTED) {
 			stop = 1;
 		} else if ((int)i == rb->restoring) {
@@ -548,6 +579,8 @@ static void run_recovery(struct engine *e)
 	}
 	if (!t0_set)
 		r->incident_ms = r->started_ms;
+	if (probe && !e->aborted && !abort_signal)
+		take_exposure(e);
 }
 
 /* The cleanup phases, whatever happened, outside the RTO. */

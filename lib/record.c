@@ -143,6 +143,8 @@ enum exposure_status exposure_status_parse(const char *name)
 		if (!strcmp(exposure_names[i], name))
 			return (enum exposure_status)i;
 	return EXPOSURE_NONE;
+}
+
 static const char *const step_wait_names[WAIT__COUNT] = {
 	[WAIT_NONE] = NULL, [WAIT_PERSON] = "person", [WAIT_DECISION] = "decision",
 };

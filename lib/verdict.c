@@ -23,6 +23,14 @@ int exit_code_precedence(int a, int b)
 
 void verdict_judge(struct run_rec *r)
 {
+	if (run_mode_of(r) == MODE_PROBE) {
+		/* nothing was recovered: the exposure (take_exposure) is this run's RPO verdict */
+		free(r->rpo_status);
+		r->rpo_status = xstrdup(rpo_status_name(RPO_NONE));
+		for (size_t i = 0; i < r->nphases; i++)
+			r->human_wait_s += r->phases[i].human_wait_s;
+		return;
+	}
 	if (r->restored_ms != TS_NONE && r->incident_ms != TS_NONE)
 		r->rto_achieved_s = (double)(r->restored_ms - r->incident_ms) / 1000.0;
 	if (!isnan(r->rto_target_s))
@@ -80,7 +88,7 @@ int verdict_exit_code(const struct run_rec *r, const struct verdict_facts *f)
 		code = exit_code_precedence(code, EXIT_STEP_FAILED);
 	if (r->rto_met == 0)
 		code = exit_code_precedence(code, EXIT_RTO_MISSED);
-	if (r->rpo_met == 0)
+	if (r->rpo_met == 0 || r->exposure == EXPOSURE_MISSED || r->exposure == EXPOSURE_UNMEASURED)
 		code = exit_code_precedence(code, EXIT_RPO_MISSED);
 	if (strict_over_budget(r) >= 0)
 		code = exit_code_precedence(code, EXIT_OVER_BUDGET);

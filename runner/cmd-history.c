@@ -39,7 +39,7 @@ static void print_exposure_cell(const struct run_rec *r)
 
 static void print_rpo(const struct run_rec *r)
 {
-	if (r->mode && !strcmp(r->mode, "probe")) {
+	if (run_mode_of(r) == MODE_PROBE) {
 		print_exposure_cell(r);
 		return;
 	}
@@ -63,7 +63,7 @@ static void print_exposure_trend(struct run_rec **runs, size_t n, const struct r
 	const struct run_rec *latest = NULL;
 	for (size_t i = n; i-- > 0;) {
 		const struct run_rec *r = runs[i];
-		if (!r->mode || strcmp(r->mode, "probe") || strcmp(r->runbook ? r->runbook : "", group->runbook) ||
+		if (run_mode_of(r) != MODE_PROBE || strcmp(r->runbook ? r->runbook : "", group->runbook) ||
 		    !r->env != !group->env || (r->env && strcmp(r->env, group->env)))
 			continue;
 		latest = r;

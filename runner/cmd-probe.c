@@ -32,7 +32,7 @@ static int cmd_probe(const struct cmd_args *ca)
 	int rc = run_args_parse(ca, &a);
 	if (!rc) {
 		struct run_setup s;
-		rc = run_setup_init(&s, &a, "probe", "cli");
+		rc = run_setup_init(&s, &a, MODE_PROBE, TRIGGER_CLI);
 		if (!rc)
 			rc = probe_runbook(&s, &a);
 		run_setup_release(&s);

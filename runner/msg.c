@@ -400,7 +400,7 @@ void print_summary(FILE *f, const struct run_rec *r)
 			tag);
 	}
 	fputc('\n', f);
-	if (r->mode && !strcmp(r->mode, "probe")) {
+	if (run_mode_of(r) == MODE_PROBE) {
 		print_exposure(f, r);
 		return;
 	}
