@@ -143,6 +143,13 @@ static int cmd_resume(const struct cmd_args *a)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	if (r->mode && !strcmp(r->mode, "probe")) {
+		/* a probe changed nothing: there is nothing to continue, only to look again */
+		errorf("run %s is a probe: probes are not resumed; run `lifeboat probe %s` again", r->id,
+		       r->file ? r->file : "FILE");
+		rc = EXIT_REFUSED;
+		goto out;
+	}
 	if (r->status != ST_INTERRUPTED && r->status != ST_FAILED && r->status != ST_ABORTED) {
 		errorf("run %s %s: only an interrupted run, or a failed or aborted one, can be resumed", r->id,
 		       r->status == ST_SUCCEEDED ? "succeeded" : "was refused");

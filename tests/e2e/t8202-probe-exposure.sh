@@ -98,6 +98,13 @@ test_expect_success 'a failing probe exits 1 even when the backup is fresh' '
 	mv store.away store.db
 '
 
+test_expect_success 'a failed probe run is not resumed: it is run again' '
+	id=$(jv f.json run_id) &&
+	expect_code 5 lb --db h.db resume "$id" 2>err &&
+	assert_contains err "is a probe: probes are not resumed" &&
+	same "$(sql h.db "select count(*) from runs where id = '\''$id'\'' and status = '\''failed'\''")" 1
+'
+
 test_expect_success 'the environment'\''s RPO is the target with --env' '
 	cat >lifeboat.yaml <<-\EOF &&
 	environments:
