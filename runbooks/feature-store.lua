@@ -3,20 +3,29 @@
 -- matches its SHA-256 manifest (local copy first, then the read-only offsite
 -- copy) and whose data still matches the reference profile (a poisoned
 -- snapshot, labels flipped before it was checksummed, verifies but is
--- rejected by its PSI), retrain the churn model on the restored features,
--- and redeploy the model server.
+-- rejected by its PSI), resume ingest, retrain the churn model on the
+-- restored features, and redeploy the model server.
 --
--- `lifeboat drill --yes runbooks/feature-store.lua` is self-contained: its
--- fault phases build the demo under demo/state/ (a store and its reference
--- profile, a running ingest, snapshots 3-2-1, one of them poisoned and one
--- torn on purpose), then corrupt the store. `lifeboat run` skips them and
--- recovers whatever demo/state/ holds.
+-- The environment is brought up first by runbooks/feature-store-setup.lua
+-- (store, reference profile, ingest, model server, a first snapshot 3-2-1);
+-- the probes check it is healthy before anything is broken and again after
+-- the recovery, and `lifeboat probe` reports the RPO exposure: how old the
+-- newest snapshot a restore would take is.
+--
+--   lifeboat run --yes runbooks/feature-store-setup.lua
+--   lifeboat probe runbooks/feature-store.lua
+--   lifeboat drill --yes runbooks/feature-store.lua
+--
+-- The drill's fault phases take a fresh snapshot, plant a poisoned and a torn
+-- one, and shred the store. `lifeboat run` skips them and recovers whatever
+-- demo/state/ holds.
 
 local backup = require "lifeboat.backup"
 local data = require "lifeboat.data"
 
 -- what the reference profile covers: the model's features and its label
 local PROFILE = "select sessions_7d, avg_basket, days_since_last, support_tickets, churned from features"
+local SNAPSHOTS = "^features%-.*%.db$"
 
 local function verify(path)
   local manifest = fs.read(path .. ".sha256")
@@ -42,39 +51,53 @@ return runbook {
   rto = "2m",
   rpo = "5m",
   roles = { "commander", "data-eng", "ml-eng", "sre" },
-  params = {
-    store = "demo/state/features.db",
-    backups = "demo/state/backups",
-    offsite = "demo/state/offsite",
-    replica = "demo/state/replica",
-    model = "demo/state/model.json",
-    reference = "demo/state/features.profile.json",
-    keys = "demo/state/keys",
-    port = 18080,
-    min_rows = 1000,
-    min_accuracy = 0.8,
-  },
-  recovery_point = function(ctx)
-    return sql.open(ctx.params.store, { readonly = true }):scalar("select max(event_time) from features")
+  params = require "demo.params",
+  -- the newest snapshot a restore would take: it verifies and its data matches the reference
+  newest_recoverable = function(ctx)
+    local reference = json.decode(assert(fs.read(ctx.params.reference)))
+    return assert(backup.newest(ctx.params.backups, SNAPSHOTS, { accept = function(path)
+      local why = data_mismatch(path, reference)
+      return why == nil, why
+    end })).time
   end,
 
-  phase "set up the demo" { fault = true, role = "sre",
-    step "create the online store" {
-      sh = 'python3 demo/setup.py "$store" "$backups" "$offsite" "$model" --replica "$replica"',
-    },
-    -- in production the training pipeline keeps this beside the data it trained on
-    step "profile it as the reference" {
+  -- the system is healthy before we break it, and again after the recovery
+  probes = {
+    step "store reachable" {
       run = function(ctx)
-        local ref = data.profile(ctx.params.store, PROFILE)
-        assert(fs.write(ctx.params.reference, json.encode(ref)))
-        log("reference profile of %d rows (%s) in %s: churn rate %.1f%%", ref.rows,
-          table.concat({ "sessions_7d", "avg_basket", "days_since_last", "support_tickets", "churned" }, ", "),
-          ctx.params.reference, ref.columns.churned.mean * 100)
+        local db <close> = sql.open(ctx.params.store, { readonly = true })
+        local n = db:scalar("select count(*) from features")
+        if n < tonumber(ctx.params.min_rows) then
+          error(string.format("%s holds %d rows, fewer than %s", ctx.params.store, n, ctx.params.min_rows))
+        end
+        log("%s answers: %d rows", ctx.params.store, n)
       end,
     },
-    step "start ingest" { sh = 'exec python3 demo/ingest.py run "$store"', service = true },
-    step "take snapshots" {
-      sh = 'python3 demo/snapshot.py "$store" "$backups" "$offsite" --replica "$replica" --count 2 --every 1.5',
+    step "ingest running" { sh = 'python3 demo/ingest.py status "$store"' },
+    step "model server answers" {
+      http = "http://127.0.0.1:${port}/health", expect = 200, contains = "ok",
+    },
+    -- 3-2-1 checked, not declared: three verified copies on two media, one offsite, one that
+    -- refuses writes even to root (the read-only mount setup.py makes)
+    step "snapshot copies 3-2-1" {
+      run = function(ctx)
+        local p = ctx.params
+        backup.check(backup.policy_321 {
+          copies = {
+            { dir = p.backups, pattern = SNAPSHOTS, media = "disk", name = "local" },
+            { dir = p.replica, pattern = SNAPSHOTS, media = "nfs", name = "replica" },
+            { dir = p.offsite, pattern = SNAPSHOTS, media = "object store", offsite = true, immutable = true,
+              name = "offsite" },
+          },
+          max_age = "1h",
+        }, "3-2-1")
+      end,
+    },
+  },
+
+  phase "poison the backups" { fault = true, role = "sre",
+    step "take a snapshot" {
+      sh = 'python3 demo/snapshot.py "$store" "$backups" "$offsite" --replica "$replica"',
     },
     step "plant a poisoned snapshot" {
       sh = 'sleep 1 && python3 demo/snapshot.py "$store" "$backups" "$offsite" --replica "$replica" --poison',
@@ -96,23 +119,6 @@ return runbook {
   },
 
   phase "restore" { role = "data-eng", budget = "30s",
-    -- 3-2-1 checked, not declared: three verified copies on two media, one offsite, one that
-    -- refuses writes even to root (the read-only mount setup.py makes). A finding that fails is
-    -- an incident of its own; the recovery goes on with what there is.
-    step "snapshot copies 3-2-1" { continue_on_error = true,
-      run = function(ctx)
-        local p, newest = ctx.params, "^features%-.*%.db$"
-        backup.check(backup.policy_321 {
-          copies = {
-            { dir = p.backups, pattern = newest, media = "disk", name = "local" },
-            { dir = p.replica, pattern = newest, media = "nfs", name = "replica" },
-            { dir = p.offsite, pattern = newest, media = "object store", offsite = true, immutable = true,
-              name = "offsite" },
-          },
-          max_age = "1h",
-        }, "3-2-1")
-      end,
-    },
     step "verify snapshot manifests" {
       run = function(ctx)
         local p = ctx.params
@@ -129,13 +135,13 @@ return runbook {
           end
         end
         if #names == 0 then
-          error(string.format("no snapshots in %s or %s (the drill makes some: lifeboat drill --yes runbooks/feature-store.lua)",
+          error(string.format("no snapshots in %s or %s (make some: lifeboat run --yes runbooks/feature-store-setup.lua, then lifeboat drill --yes runbooks/feature-store.lua)",
             p.backups, p.offsite))
         end
         table.sort(names, function(a, b) return a > b end)
         local text = fs.read(p.reference)
         if not text then
-          error(string.format("no reference profile %s to check the snapshots' data against (the drill makes it: lifeboat drill --yes runbooks/feature-store.lua)",
+          error(string.format("no reference profile %s to check the snapshots' data against (lifeboat run --yes runbooks/feature-store-setup.lua makes it)",
             p.reference))
         end
         local reference = json.decode(text)
@@ -213,7 +219,14 @@ return runbook {
           error(string.format("only %d rows, expected at least %s", facts.n, p.min_rows))
         end
         log("restored snapshot %s: %d rows, newest event %s, integrity ok", snap.name, facts.n, facts.newest)
+        -- the newest data the restore brought back, before ingest writes again
+        recovery_point(facts.newest)
       end,
+    },
+    -- ingest writes again: the restored store is the live one (the recovery point was taken first)
+    step "stop the halted ingest" { sh = 'python3 demo/ingest.py stop "$store"' },
+    step "start ingest again" {
+      sh = 'exec python3 demo/ingest.py run "$store"', service = true, ready_after = "0.5s",
     },
   },
 
@@ -252,6 +265,7 @@ return runbook {
   },
 
   phase "redeploy" { role = "sre", budget = "30s", restores_service = true,
+    step "stop the old model server" { sh = 'python3 demo/serve.py stop "$model"' },
     step "start the model server" {
       sh = 'exec python3 demo/serve.py "$port" "$model"', service = true, ready_after = "1s",
     },

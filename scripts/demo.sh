@@ -7,6 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 
+# the environment first (store, ingest and model server in the background, 3-2-1 snapshots),
+# then the preflight a nightly job would run, then the drill
+./build/lifeboat run --yes runbooks/feature-store-setup.lua
+./build/lifeboat probe runbooks/feature-store.lua || echo "(lifeboat probe exited $?)"
 rc=0
 ./build/lifeboat drill --yes runbooks/feature-store.lua \
   --report reports/feature-store.json --junit reports/feature-store.xml || rc=$?

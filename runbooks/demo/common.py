@@ -7,6 +7,7 @@ import math
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -123,3 +124,35 @@ INSERT = ("insert into features (customer_id, event_time, sessions_7d, avg_baske
 def die(fmt, *args):
     print(fmt % args if args else fmt, file=sys.stderr, flush=True)
     sys.exit(1)
+
+
+def daemon(argv, log):
+    """Starts ARGV (a python script of the demo and its arguments) as the
+    system's service manager would: in a session of its own, without the
+    caller's LIFEBOAT_* variables (lifeboat stops every process of a run that
+    carries its LIFEBOAT_RUN_ID when the run ends), its output appended to
+    LOG. The demo's environment outlives the setup run this way; returns the
+    pid."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFEBOAT_")}
+    with open(log, "ab") as out:
+        p = subprocess.Popen([sys.executable] + argv, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                             env=env)
+    return p.pid
+
+
+def alive(pid, script):
+    """Whether PID is a running SCRIPT of the demo."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return script.encode() in f.read()
+    except OSError:
+        return False
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0

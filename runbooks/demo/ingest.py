@@ -5,6 +5,8 @@ empty store or writing into a broken one; it stays up, paused, until it is
 stopped. Its pid and status live beside the store.
 
 usage: ingest.py run STORE [--rate N]     (the service; stop it with SIGTERM)
+       ingest.py start STORE [--rate N]   (the same, detached: the demo's environment)
+       ingest.py status STORE             (exit 0 when it runs and writes)
        ingest.py wait-halted STORE [--timeout S]
        ingest.py stop STORE"""
 
@@ -98,11 +100,37 @@ def wait_halted(args):
 
 
 def alive_ingest(pid):
+    return common.alive(pid, "ingest.py")
+
+
+def start(args):
+    pid = common.read_pid(pid_file(args.store))
+    if pid and alive_ingest(pid):
+        common.die("ingest is already running (pid %d)", pid)
+    log = os.path.join(os.path.dirname(args.store) or ".", "ingest.log")
+    pid = common.daemon([os.path.abspath(__file__), "run", args.store, "--rate", str(args.rate)], log)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if common.read_pid(pid_file(args.store)) == pid:
+            common.say("started ingest in the background (pid %d, log %s)", pid, log)
+            return
+        time.sleep(0.05)
+    common.die("ingest did not start (see %s)", log)
+
+
+def status(args):
+    pid = common.read_pid(pid_file(args.store))
     try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return b"ingest.py" in f.read()
-    except OSError:
-        return False
+        with open(status_file(args.store)) as f:
+            st = json.load(f)
+    except (OSError, ValueError):
+        st = {}
+    if not pid or not alive_ingest(pid):
+        common.die("ingest is not running (no live process in %s)", pid_file(args.store))
+    if st.get("state") != "running":
+        common.die("ingest (pid %d) is %s: %s", pid, st.get("state", "in an unknown state"),
+                   st.get("error", "no status"))
+    common.say("ingest is running (pid %d) and writing to %s", pid, args.store)
 
 
 def stop(store, quiet=False):
@@ -139,9 +167,18 @@ def main():
     w.add_argument("--timeout", type=float, default=5)
     s = sub.add_parser("stop")
     s.add_argument("store")
+    b = sub.add_parser("start")
+    b.add_argument("store")
+    b.add_argument("--rate", type=float, default=10)
+    t = sub.add_parser("status")
+    t.add_argument("store")
     args = p.parse_args()
     if args.cmd == "run":
         run(args)
+    elif args.cmd == "start":
+        start(args)
+    elif args.cmd == "status":
+        status(args)
     elif args.cmd == "wait-halted":
         wait_halted(args)
     else:

@@ -4,11 +4,16 @@
   POST /predict  {"features": [sessions_7d, avg_basket, days_since_last, support_tickets]}
                  -> {"prediction": 0|1, "probability": p, "model_sha256": "..."}
 
-usage: serve.py PORT MODEL"""
+usage: serve.py PORT MODEL          (the service; stop it with SIGTERM)
+       serve.py start PORT MODEL    (the same, detached: the demo's environment)
+       serve.py stop MODEL          (stops the one started with start)"""
 
 import json
+import os
 import signal
 import sys
+import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import common
@@ -52,9 +57,53 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def pid_file(model):
+    return os.path.join(os.path.dirname(model) or ".", "serve.pid")
+
+
+def start(port, model):
+    log = os.path.join(os.path.dirname(model) or ".", "serve.log")
+    pid = common.daemon([os.path.abspath(__file__), str(port), model], log)
+    with open(pid_file(model), "w") as f:
+        f.write("%d\n" % pid)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=1) as r:
+                if r.status == 200:
+                    common.say("started the model server in the background on http://127.0.0.1:%d "
+                               "(pid %d, log %s)", port, pid, log)
+                    return
+        except OSError:
+            time.sleep(0.1)
+    common.die("the model server did not answer on port %d (see %s)", port, log)
+
+
+def stop(model):
+    pidf = pid_file(model)
+    pid = common.read_pid(pidf)
+    if pid and common.alive(pid, "serve.py"):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(60):
+            if not common.alive(pid, "serve.py"):
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        common.say("stopped the model server (pid %d)", pid)
+    else:
+        common.say("no model server of the demo's was running")
+    if os.path.exists(pidf):
+        os.remove(pidf)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "start":
+        return start(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) == 3 and sys.argv[1] == "stop":
+        return stop(sys.argv[2])
     if len(sys.argv) != 3:
-        common.die("usage: serve.py PORT MODEL")
+        common.die("usage: serve.py PORT MODEL | serve.py start PORT MODEL | serve.py stop MODEL")
     port, path = int(sys.argv[1]), sys.argv[2]
     with open(path) as f:
         model = json.load(f)

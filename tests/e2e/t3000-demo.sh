@@ -1,11 +1,14 @@
 #!/bin/sh
-# The demo the README starts with: `lifeboat drill --yes runbooks/feature-store.lua` builds a
-# feature store with a running ingest and 3-2-1 snapshots (the newest torn on purpose, the one
-# before it poisoned: labels flipped before it was checksummed), corrupts the store, restores the
-# newest snapshot that verifies and matches the reference profile, retrains, redeploys the model
-# server.
-# It must succeed and meet its RTO and RPO, skip the torn snapshot, leave nothing running, and
-# succeed again when run twice in a row.
+# The demo the README starts with: runbooks/feature-store-setup.lua brings the environment up (a
+# feature store and its reference profile, ingest and the model server in the background, a
+# snapshot kept 3-2-1 with the offsite copy on a read-only mount), `lifeboat probe` finds it
+# healthy and measures the RPO exposure, and `lifeboat drill --yes runbooks/feature-store.lua`
+# checks the probes, takes a snapshot and plants a poisoned one (labels flipped before it was
+# checksummed) and a torn one, corrupts the store, restores the newest snapshot that verifies and
+# matches the reference profile, resumes ingest, retrains, redeploys the model server and checks
+# the probes again. It must succeed and meet its RTO and RPO, skip the torn snapshot, reject the
+# poisoned one, leave nothing running, and succeed again when run twice in a row; without the
+# environment it stops at the probes before injecting anything.
 # shellcheck disable=SC2016,SC3043 # test bodies are single-quoted on purpose (they are eval'd
 # later); local, as lib.sh has it
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +25,7 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 export PORT
 # the demo's state folders: offsite is a read-only bind mount (the demo runs as root) of a
 # read-only folder, so the harness could not remove it
+at_exit "cd '$TEST_DIR/repo/runbooks' && python3 demo/ingest.py stop demo/state/features.db; python3 demo/serve.py stop demo/state/model.json"
 at_exit "umount '$TEST_DIR/repo/runbooks/demo/state/offsite'"
 at_exit "chmod -R u+w '$TEST_DIR/repo/runbooks/demo/state'"
 
@@ -55,6 +59,18 @@ demo () {
 		runbooks/feature-store.lua -p port="$PORT" "$@"
 }
 
+# probe_demo [ARGS...]: lifeboat probe on the demo (probe takes no --yes: it changes nothing)
+probe_demo () {
+	in_dir "$TEST_DIR/repo" timeout 120 "$LIFEBOAT" --db "$TEST_DIR/h.db" probe \
+		runbooks/feature-store.lua -p port="$PORT" "$@"
+}
+
+# setup_demo: runbooks/feature-store-setup.lua, which brings the demo's environment up
+setup_demo () {
+	in_dir "$TEST_DIR/repo" timeout 120 "$LIFEBOAT" --db "$TEST_DIR/h.db" run --yes \
+		runbooks/feature-store-setup.lua -p port="$PORT"
+}
+
 # objectives_met FILE: the report says the drill succeeded, measured RTO and RPO and met both
 objectives_met () {
 	test "$(json_get "$1" 'd["status"]')" = succeeded &&
@@ -68,6 +84,29 @@ objectives_met () {
 	test "$(json_get "$1" '[p["status"] for p in d["phases"]]')" = \
 		'["succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "succeeded"]'
 }
+
+test_expect_success 'setup brings the environment up; lifeboat probe finds it healthy, the RPO not exposed' '
+	expect_code 0 setup_demo >out0 &&
+	assert_contains out0 "started ingest in the background" &&
+	assert_contains out0 "started the model server in the background" &&
+	test -n "$(demo_processes)" &&
+	expect_code 0 probe_demo --report "$TEST_DIR/p1.json" >outp &&
+	test "$(json_get p1.json "d[\"mode\"]")" = probe &&
+	test "$(json_get p1.json "[s[\"status\"] for s in d[\"probes\"][\"before\"]]")" = \
+		"[\"succeeded\", \"succeeded\", \"succeeded\", \"succeeded\"]" &&
+	test "$(json_get p1.json "d[\"rpo_exposure\"][\"status\"]")" = met &&
+	test "$(json_get p1.json "0 <= d[\"rpo_exposure\"][\"exposure_s\"] < 60")" = true &&
+	assert_contains outp "✓ one_immutable: 1 verified copy refusing writes by this process (offsite)"
+'
+
+test_expect_success 'lifeboat probe: the newest recoverable snapshot older than the RPO exits 4' '
+	state=repo/runbooks/demo/state &&
+	touch -d "10 minutes ago" $state/backups/features-* &&
+	expect_code 4 probe_demo --report "$TEST_DIR/p2.json" >outp2 &&
+	test "$(json_get p2.json "d[\"rpo_exposure\"][\"status\"]")" = missed &&
+	test "$(json_get p2.json "d[\"rpo_exposure\"][\"exposure_s\"] > 590")" = true &&
+	touch $state/backups/features-*
+'
 
 test_expect_success 'the demo drill succeeds and meets its RTO and RPO' '
 	elapsed_ms expect_code 0 demo drill --report "$TEST_DIR/r1.json" >out1 &&
@@ -118,14 +157,16 @@ test_expect_success 'the poisoned snapshot verified but was rejected by its PSI,
 	assert_contains r1.md "$poisoned (churned: PSI"
 '
 
-test_expect_success 'the snapshots were kept 3-2-1, checked: offsite on a read-only mount that refuses root' '
+test_expect_success 'the probes passed before and after; 3-2-1 checked: offsite on a read-only mount that refuses root' '
 	run=$(json_get r1.json "d[\"run_id\"]") &&
 	step_output "$run" "snapshot copies 3-2-1" >policy &&
 	for f in three_copies two_media one_offsite one_immutable checksums max_age; do
 		grep -q "^✓ $f: " policy || { cat policy; return 1; }
 	done &&
 	assert_contains policy "✓ one_immutable: 1 verified copy refusing writes by this process (offsite), at least 1 needed: read-only file system" &&
-	test "$(json_get r1.json "[s[\"status\"] for p in d[\"phases\"] for s in p[\"steps\"] if s[\"name\"] == \"snapshot copies 3-2-1\"]")" = "[\"succeeded\"]" &&
+	test "$(json_get r1.json "[s[\"status\"] for k in (\"before\", \"after\") for s in d[\"probes\"][k] if s[\"name\"] == \"snapshot copies 3-2-1\"]")" = "[\"succeeded\", \"succeeded\"]" &&
+	test "$(json_get r1.json "[s[\"status\"] for k in (\"before\", \"after\") for s in d[\"probes\"][k]]")" = \
+		"[\"succeeded\", \"succeeded\", \"succeeded\", \"succeeded\", \"succeeded\", \"succeeded\", \"succeeded\", \"succeeded\"]" &&
 	test "$(findmnt -n -o OPTIONS --target repo/runbooks/demo/state/offsite | cut -d, -f1)" = ro &&
 	test "$(id -u)" = 0 &&
 	! touch repo/runbooks/demo/state/offsite/planted 2>/dev/null &&
@@ -164,12 +205,13 @@ test_expect_success 'nothing of the demo is left running' '
 '
 
 test_expect_success 'a second drill in a row succeeds too' '
-	expect_code 0 demo drill --report "$TEST_DIR/r2.json" >out2 &&
+	expect_code 0 setup_demo >out2 &&
+	expect_code 0 demo drill --report "$TEST_DIR/r2.json" >>out2 &&
 	objectives_met r2.json &&
 	assert_contains out2 "wiped the previous demo state" &&
 	test "$(json_get r1.json "d[\"run_id\"]")" != "$(json_get r2.json "d[\"run_id\"]")" &&
 	test -z "$(demo_processes)" &&
-	test "$(sql h.db "select count(*) from runs where runbook = ${Q}feature-store$Q and status = ${Q}succeeded$Q")" = 2
+	test "$(sql h.db "select count(*) from runs where runbook = ${Q}feature-store$Q and mode = ${Q}drill$Q and status = ${Q}succeeded$Q")" = 2
 '
 
 test_expect_success 'lifeboat run (no fault phases) recovers from the snapshots the drill left' '
@@ -179,6 +221,18 @@ test_expect_success 'lifeboat run (no fault phases) recovers from the snapshots 
 	assert_contains out3 "restored snapshot features-" &&
 	assert_contains out3 "ingest is not running" &&
 	test -z "$(demo_processes)"
+'
+
+test_expect_success 'without the environment the drill stops at the probes before injecting anything' '
+	state=repo/runbooks/demo/state &&
+	test -z "$(demo_processes)" &&
+	ls $state/backups >before &&
+	expect_code 1 demo drill --report "$TEST_DIR/r5.json" >out5 &&
+	test "$(json_get r5.json "[(s[\"name\"], s[\"status\"]) for s in d[\"probes\"][\"before\"] if s[\"status\"] != \"succeeded\"][0]")" = \
+		"[\"ingest running\", \"failed\"]" &&
+	test "$(json_get r5.json "[p[\"status\"] for p in d[\"phases\"] if p[\"fault\"]]")" != "[\"succeeded\", \"succeeded\"]" &&
+	ls $state/backups >after && cmp before after &&
+	test "$(sqlite3 $state/features.db "pragma integrity_check")" = ok
 '
 
 test_expect_success 'lifeboat run without any demo state fails and says how to make it' '
