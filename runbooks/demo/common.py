@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -156,3 +157,13 @@ def read_pid(path):
             return int(f.read().strip() or 0)
     except (OSError, ValueError):
         return 0
+
+
+def terminate(pid, script):
+    """Stops PID (a running SCRIPT of the demo): SIGTERM, then SIGKILL after 3 s."""
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(60):
+        if not alive(pid, script):
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)

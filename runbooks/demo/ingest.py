@@ -135,19 +135,9 @@ def status(args):
 
 def stop(store, quiet=False):
     pidf = pid_file(store)
-    try:
-        with open(pidf) as f:
-            pid = int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        pid = 0
+    pid = common.read_pid(pidf)
     if pid and alive_ingest(pid):
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(60):
-            if not alive_ingest(pid):
-                break
-            time.sleep(0.05)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        common.terminate(pid, "ingest.py")
         common.say("stopped ingest (pid %d)", pid)
     elif not quiet:
         common.say("ingest is not running")

@@ -83,13 +83,7 @@ def stop(model):
     pidf = pid_file(model)
     pid = common.read_pid(pidf)
     if pid and common.alive(pid, "serve.py"):
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(60):
-            if not common.alive(pid, "serve.py"):
-                break
-            time.sleep(0.05)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        common.terminate(pid, "serve.py")
         common.say("stopped the model server (pid %d)", pid)
     else:
         common.say("no model server of the demo's was running")
