@@ -54,42 +54,25 @@ static int note_finished(struct store *st, const struct run_rec *r, const char *
 	return 0;
 }
 
-int act_on_run(const char *cmd, const char *run_id, const char *kind, const char *step,
-	       const char *text)
+int act_on_run(const char *cmd, const char *kind, const char *step, const char *text)
 {
-	struct store *st;
-	int rc = open_history(&st);
-	if (rc)
-		return rc;
-	struct run_rec *r = NULL;
-	if ((rc = load_run(st, run_id, &r))) {
-		store_close(st);
-		return rc;
-	}
-	if (r->status != ST_RUNNING && !strcmp(kind, "note") && r->status != ST_REFUSED) {
-		/* a finished run: a post-incident review finding, kept and audited here */
-		rc = note_finished(st, r, text);
-		run_rec_free(r);
-		store_close(st);
-		return rc;
-	}
+	struct store *st = runner_history();
+	const struct run_rec *r = runner_run();
+	if (r->status != ST_RUNNING && !strcmp(kind, "note") && r->status != ST_REFUSED)
+		return note_finished(st, r, text);	/* a post-incident review finding, kept and audited here */
 	if (r->status != ST_RUNNING) {
 		errorf("run %s is %s, not running: there is nothing to %s", r->id, status_name(r->status),
 		       cmd);
-		run_rec_free(r);
-		store_close(st);
 		return EXIT_REFUSED;
 	}
 	long id = 0;
 	if (act_request(st, r, kind, step, text, &id)) {
 		errorf("cannot write the request into '%s': %s", db_path(), store_error(st));
-		run_rec_free(r);
-		store_close(st);
 		return 1;
 	}
 	char *answer = NULL;
 	int64_t until = clock_mono_ns() + (int64_t)ANSWER_WAIT_MS * 1000000;
-	int got = 0;
+	int got = 0, rc = 0;
 	while ((got = store_request_result(st, id, &answer)) == 0 && clock_mono_ns() < until)
 		clock_sleep_ms(20);
 	if (got == 1) {
@@ -105,7 +88,5 @@ int act_on_run(const char *cmd, const char *run_id, const char *kind, const char
 		rc = 1;
 	}
 	free(answer);
-	run_rec_free(r);
-	store_close(st);
 	return rc;
 }

@@ -4,11 +4,8 @@
 
 static int cmd_abort(const struct cmd_args *a)
 {
-	if (a->nargs > 1)
-		return usage_error("abort", "one run at a time");
-	if (!a->nargs)
-		return usage_error("abort", "no run id given");
-	return act_on_run("abort", a->args[0], "abort", NULL, NULL);
+	(void)a;
+	return act_on_run("abort", "abort", NULL, NULL);
 }
 
 static const struct opt abort_options[] = { OPT_END };
@@ -17,4 +14,5 @@ const struct cmd cmd_abort_entry = {
 	"abort", cmd_abort, "RUN_ID", "abort a running run (cleanup phases still run)",
 	abort_options,
 	"abort 3f9c2a",
+	NEED_CONFIG | NEED_RUN, check_run_id,
 };

@@ -62,34 +62,44 @@ static int check_entry(void *ud, const struct audit_entry *e)
 
 enum { AUDIT_OPT_EXPECT_HEAD = OPT_CODE + 64 };
 
-static int cmd_audit(const struct cmd_args *a)
+/* --expect-head SEQ:HASH into v: 0, or -1 when it is not that */
+static int parse_expect_head(const char *expect, struct verify *v)
+{
+	const char *colon = strchr(expect, ':');
+	char *end;
+	v->want_seq = strtoll(expect, &end, 10);
+	if (!colon || end != colon || v->want_seq < 1 || strlen(colon + 1) != 64)
+		return -1;
+	v->want_hash = colon + 1;
+	return 0;
+}
+
+static int check_audit(const struct cmd_args *a)
 {
 	const char *expect = opt_value(a, AUDIT_OPT_EXPECT_HEAD);
+	struct verify v = { 0 };
 	if (a->nargs > 1)
 		return usage_error("audit", "unexpected argument '%s'", a->args[1]);
 	if (!a->nargs || strcmp(a->args[0], "verify"))
 		return usage_error("audit", "the audit command is `lifeboat audit verify`");
+	if (expect && parse_expect_head(expect, &v))
+		return usage_error("audit", "--expect-head wants SEQ:HASH as `audit verify` prints it, not '%s'", expect);
+	return 0;
+}
+
+static int cmd_audit(const struct cmd_args *a)
+{
+	const char *expect = opt_value(a, AUDIT_OPT_EXPECT_HEAD);
+	struct store *st = runner_history();
 	struct verify v = { .expect_seq = 1 };
 	snprintf(v.prev, sizeof(v.prev), "%s", AUDIT_GENESIS);
-	if (expect) {
-		const char *colon = strchr(expect, ':');
-		char *end;
-		v.want_seq = strtoll(expect, &end, 10);
-		if (!colon || end != colon || v.want_seq < 1 || strlen(colon + 1) != 64)
-			return usage_error("audit", "--expect-head wants SEQ:HASH as `audit verify` prints it, not '%s'", expect);
-		v.want_hash = colon + 1;
-	}
-	struct store *st;
-	int rc = open_history(&st);
-	if (rc)
-		return rc;
+	if (expect)
+		parse_expect_head(expect, &v);	/* checked by check_audit */
 	int64_t runs = 0;
 	if (store_audit_walk(st, check_entry, &v) || store_run_count(st, &runs)) {
 		errorf("cannot read the audit log in '%s': %s", db_path(), store_error(st));
-		store_close(st);
 		return 1;
 	}
-	store_close(st);
 	/* every run writes entries: none at all beside recorded runs means they were deleted */
 	if (!v.bad && !v.count && runs)
 		v.bad = xasprintf("the log is empty but the history holds %lld run%s: its entries were deleted",
@@ -123,4 +133,5 @@ const struct cmd cmd_audit_entry = {
 	audit_options,
 	"audit verify\n"
 	"audit verify --expect-head \"$(cat audit-head.txt)\"",
+	NEED_CONFIG | NEED_HISTORY, check_audit,
 };

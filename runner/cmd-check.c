@@ -116,4 +116,5 @@ const struct cmd cmd_check_entry = {
 	check_options,
 	"check runbooks/*.lua\n"
 	"--config ops/lifeboat.yaml check",
+	NEED_CONFIG, NULL,
 };

@@ -334,4 +334,5 @@ const struct cmd cmd_console_entry = {
 	console_options,
 	"console --drill --env staging failover.lua\n"
 	"console --watch 3f9c2a",
+	NEED_CONFIG, NULL,
 };

@@ -100,25 +100,17 @@ int write_evidence(struct store *st, const struct run_rec *r, const char *dir, c
 	return rc;
 }
 
+static int check_evidence(const struct cmd_args *a)
+{
+	int rc = check_run_id(a);
+	if (!rc && !opt_value(a, 'o') && !opt_value(a, 't'))
+		rc = usage_error("evidence", "where to? give -o DIR (a new folder) or --tar FILE");
+	return rc;
+}
+
 static int cmd_evidence(const struct cmd_args *a)
 {
-	const char *dir = opt_value(a, 'o'), *tar = opt_value(a, 't');
-	if (a->nargs > 1)
-		return usage_error("evidence", "only one run at a time");
-	if (!a->nargs)
-		return usage_error("evidence", "no run id given (see `lifeboat history`)");
-	if (!dir && !tar)
-		return usage_error("evidence", "where to? give -o DIR (a new folder) or --tar FILE");
-	struct store *st;
-	int rc = open_history(&st);
-	if (rc)
-		return rc;
-	struct run_rec *r = NULL;
-	if (!(rc = load_run(st, a->args[0], &r)))
-		rc = write_evidence(st, r, dir, tar, 1);
-	run_rec_free(r);
-	store_close(st);
-	return rc;
+	return write_evidence(runner_history(), runner_run(), opt_value(a, 'o'), opt_value(a, 't'), 1);
 }
 
 static const struct opt evidence_options[] = {
@@ -133,4 +125,5 @@ const struct cmd cmd_evidence_entry = {
 	evidence_options,
 	"evidence 3f9c2a -o evidence/3f9c2a\n"
 	"evidence 3f9c2a --tar evidence-3f9c2a.tar",
+	NEED_CONFIG | NEED_RUN, check_evidence,
 };

@@ -270,4 +270,5 @@ const struct cmd cmd_history_entry = {
 	history_options,
 	"history\n"
 	"history --limit 5 failover.lua",
+	NEED_CONFIG, NULL,
 };

@@ -183,4 +183,5 @@ const struct cmd cmd_hosts_entry = {
 	hosts_options,
 	"hosts\n"
 	"hosts --check serving db",
+	NEED_CONFIG, NULL,
 };

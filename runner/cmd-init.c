@@ -217,4 +217,5 @@ const struct cmd cmd_init_entry = {
 	init_options,
 	"init\n"
 	"init drills && cd drills && lifeboat run --yes runbooks/starter.lua",
+	NEED_CONFIG, NULL,
 };

@@ -1,20 +1,33 @@
 /* `lifeboat note RUN_ID TEXT`: add a note to a run's timeline from any terminal; on a finished run, a review finding. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "act.h"
 #include "runner.h"
 
-static int cmd_note(const struct cmd_args *a)
+/* The note's words after the run id, joined by spaces (owned). */
+static char *note_text(const struct cmd_args *a)
 {
-	if (a->nargs < 2)
-		return usage_error("note", "give a run id and the note's text");
 	struct strbuf text = STRBUF_INIT;
 	strbuf_init(&text, 0);
 	for (size_t i = 1; i < a->nargs; i++)
 		strbuf_addf(&text, "%s%s", text.len ? " " : "", a->args[i]);
-	int rc = text.len ? act_on_run("note", a->args[0], "note", NULL, text.buf)
-			  : usage_error("note", "give a run id and the note's text");
-	strbuf_release(&text);
+	return strbuf_detach(&text);
+}
+
+static int check_note(const struct cmd_args *a)
+{
+	char *text = note_text(a);
+	int rc = *text ? 0 : usage_error("note", "give a run id and the note's text");
+	free(text);
+	return rc;
+}
+
+static int cmd_note(const struct cmd_args *a)
+{
+	char *text = note_text(a);
+	int rc = act_on_run("note", "note", NULL, text);
+	free(text);
 	/* a finished run's process no longer sends: the note goes to the team history from here */
 	if (!rc)
 		finish_central(start_central());
@@ -27,4 +40,5 @@ const struct cmd cmd_note_entry = {
 	"note", cmd_note, "RUN_ID TEXT...", "add a note to a run's timeline",
 	note_options,
 	"note 3f9c2a \"DNS TTL was 1h, not 5m\"",
+	NEED_CONFIG | NEED_RUN, check_note,
 };

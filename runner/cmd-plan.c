@@ -190,4 +190,5 @@ const struct cmd cmd_plan_entry = {
 	"plan", cmd_plan, "FILE", "show phases, budgets and how past runs fit the RTO",
 	plan_options,
 	"plan --env prod failover.lua",
+	NEED_CONFIG, NULL,
 };

@@ -55,4 +55,5 @@ const struct cmd cmd_probe_entry = {
 	probe_options,
 	"probe --env prod feature-store.lua\n"
 	"probe --report probe.prom feature-store.lua",
+	NEED_CONFIG, NULL,
 };

@@ -84,4 +84,5 @@ const struct cmd cmd_push_entry = {
 	"push", cmd_push, "", "send the history's backlog to the central PostgreSQL",
 	push_options,
 	"push\n--db ci-runner.db push\npush --all",
+	NEED_CONFIG, NULL,
 };

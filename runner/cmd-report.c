@@ -33,38 +33,41 @@ static char *default_path(const struct run_rec *r, const char *format)
 	return path;
 }
 
-static int cmd_report(const struct cmd_args *a)
+/* --format, else from -o's extension; NULL when neither says */
+static const char *format_of(const struct cmd_args *a)
 {
 	const char *format = opt_value(a, 'f'), *out = opt_value(a, 'o');
-	if (a->nargs > 1)
-		return usage_error("report", "only one run at a time");
-	if (!a->nargs)
-		return usage_error("report", "no run id given (see `lifeboat history`)");
-	const char *id = a->args[0];
 	if (!format && out && strcmp(out, "-"))
 		format = report_format_for_path(out);
+	return format;
+}
+
+static int check_report(const struct cmd_args *a)
+{
+	const char *format = format_of(a);
+	int rc = check_run_id(a);
+	if (rc)
+		return rc;
 	if (!format)
 		return usage_error("report", "which format? give --format json, junit, md, html or prom");
 	if (!report_format_name(format))
 		return usage_error("report", "unknown format '%s': use json, junit, md, html or prom",
 				   format);
+	return 0;
+}
 
-	struct store *st;
-	int rc = open_history(&st);
-	if (rc)
-		return rc;
-	struct run_rec *r = NULL;
-	if ((rc = load_run(st, id, &r))) {
-		store_close(st);
-		return rc;
-	}
+static int cmd_report(const struct cmd_args *a)
+{
+	const char *format = format_of(a), *out = opt_value(a, 'o');
+	struct store *st = runner_history();
+	const struct run_rec *r = runner_run();
+	int rc = 0;
 	struct report_trend trend;
 	if (report_trend_load(st, r, &trend)) {
 		/* the report stands without its trend chart */
 		warnf("cannot read the RTO trend from '%s': %s", db_path(), store_error(st));
 		report_trend_release(&trend);
 	}
-	store_close(st);
 
 	char *text = report_render(r, format, &trend);
 	report_trend_release(&trend);
@@ -83,7 +86,6 @@ static int cmd_report(const struct cmd_args *a)
 		free(path);
 	}
 	free(text);
-	run_rec_free(r);
 	return rc;
 }
 
@@ -98,4 +100,5 @@ const struct cmd cmd_report_entry = {
 	report_options,
 	"report --format html 3f9c2a\n"
 	"report -o - --format json 3f9c2a",
+	NEED_CONFIG | NEED_RUN, check_report,
 };

@@ -113,48 +113,24 @@ static int ask_yes(const char *question)
 
 enum { RESUME_OPT_FORCE = OPT_CODE + 64 };
 
-static int cmd_resume(const struct cmd_args *a)
+/* A run this process may resume: not executing, stopped, and env's permissions allow this operator. */
+static int check_resumable(struct store *st, const struct run_rec *r)
 {
-	int yes = opt_count(a, 'y') > 0, force = opt_count(a, RESUME_OPT_FORCE) > 0;
-	if (a->nargs > 1)
-		return usage_error("resume", "one run at a time");
-	if (!a->nargs)
-		return usage_error("resume", "no run id given (see `lifeboat history`)");
-	const char *id = a->args[0];
-	struct store *st;
-	int rc = open_history(&st);
-	if (rc)
-		return rc;
-	struct run_rec *r = NULL;
-	struct luahost *host = NULL;
-	struct runbook *rb = NULL;
-	struct rb_param *params = NULL;
-	size_t nparams = 0;
-	char *lock_dir = NULL;
-	struct trust trust;
-	memset(&trust, 0, sizeof(trust));
-	if ((rc = load_run(st, id, &r)))
-		goto out;
-	if ((rc = runner_require_secrets(1)))
-		goto out;
 	if (r->status == ST_RUNNING) {
 		errorf("run %s is still being executed (pid %ld on %s): two processes never execute one run",
 		       r->id, r->pid, r->host ? r->host : "?");
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
-	if (r->mode && !strcmp(r->mode, "probe")) {
+	if (run_mode_of(r) == MODE_PROBE) {
 		/* a probe changed nothing: there is nothing to continue, only to look again */
 		errorf("run %s is a probe: probes are not resumed; run `lifeboat probe %s` again", r->id,
 		       r->file ? r->file : "FILE");
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
 	if (r->status != ST_INTERRUPTED && r->status != ST_FAILED && r->status != ST_ABORTED) {
 		errorf("run %s %s: only an interrupted run, or a failed or aborted one, can be resumed", r->id,
 		       r->status == ST_SUCCEEDED ? "succeeded" : "was refused");
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
 	char *why = NULL;
 	if (!config_may_run(runner_config(), r->env, g_opts.operator, &why)) {
@@ -164,12 +140,22 @@ static int cmd_resume(const struct cmd_args *a)
 		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
 		free(detail);
 		free(why);
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
+	return 0;
+}
+
+/*
+ * The runbook loaded under the signature rules, refused when a signature no
+ * longer verifies (never with --force) or, without --force, when its text
+ * changed since the run started.
+ */
+static int load_for_resume(struct store *st, const struct run_rec *r, int force, struct trust *trust,
+			   struct luahost **host, struct runbook **rb)
+{
 	char *refusal = NULL;
-	rc = load_runbook_trusted(r->file, r->env, &trust, &host, &rb, &refusal);
-	if (rc == EXIT_REFUSED || (!rc && r->signed_by && !rb->signed_by[0])) {
+	int rc = load_runbook_trusted(r->file, r->env, trust, host, rb, &refusal);
+	if (rc == EXIT_REFUSED || (!rc && r->signed_by && !(*rb)->signed_by[0])) {
 		/* never with --force: a signature that no longer verifies means the code is not the reviewed code */
 		if (!refusal)
 			refusal = xasprintf("run %s ran '%s' signed by key %s, and it no longer carries a valid trusted signature",
@@ -180,52 +166,65 @@ static int cmd_resume(const struct cmd_args *a)
 		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
 		free(detail);
 		free(refusal);
-		rc = EXIT_REFUSED;
-		goto out;
+		return EXIT_REFUSED;
 	}
 	if (rc)
-		goto out;
-	if (strcmp(rb->sha256, r->sha256 ? r->sha256 : "")) {
-		if (!force) {
-			errorf("the runbook '%s' changed since run %s started (sha256 %.12s, now %.12s): resuming could run steps that are not the ones the run began with; check the change, then use --force",
-			       r->file, r->id, r->sha256 ? r->sha256 : "?", rb->sha256);
-			char *detail = lbjson_dump(json_pack("{s:s}", "reason", "runbook changed"));
-			store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
-			free(detail);
-			rc = EXIT_REFUSED;
-			goto out;
-		}
-		warnf("the runbook changed since the run started; resuming anyway (--force, recorded)");
-		char *detail = lbjson_dump(json_pack("{s:o, s:o}", "was", lbjson_string(r->sha256 ? r->sha256 : ""),
-						     "now", lbjson_string(rb->sha256)));
-		store_audit_append(st, r->id, "force", g_opts.operator, (long)getuid(), detail);
+		return rc;
+	if (!strcmp((*rb)->sha256, r->sha256 ? r->sha256 : ""))
+		return 0;
+	if (!force) {
+		errorf("the runbook '%s' changed since run %s started (sha256 %.12s, now %.12s): resuming could run steps that are not the ones the run began with; check the change, then use --force",
+		       r->file, r->id, r->sha256 ? r->sha256 : "?", (*rb)->sha256);
+		char *detail = lbjson_dump(json_pack("{s:s}", "reason", "runbook changed"));
+		store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(), detail);
 		free(detail);
+		return EXIT_REFUSED;
 	}
+	warnf("the runbook changed since the run started; resuming anyway (--force, recorded)");
+	char *detail = lbjson_dump(json_pack("{s:o, s:o}", "was", lbjson_string(r->sha256 ? r->sha256 : ""),
+					     "now", lbjson_string((*rb)->sha256)));
+	store_audit_append(st, r->id, "force", g_opts.operator, (long)getuid(), detail);
+	free(detail);
+	return 0;
+}
+
+/* A non-idempotent step to run again needs --yes or a y at the prompt. */
+static int confirm_rerun(struct store *st, const struct run_rec *r, const struct runbook *rb, int yes)
+{
 	const struct step_rec *ni = non_idempotent_to_rerun(r, rb);
-	if (ni && !yes) {
-		char *q = xasprintf("step '%s' %s and is not idempotent: run it again?", ni->name,
-				    ni->status == ST_FAILED || ni->status == ST_TIMED_OUT ? "failed" : "was in flight");
-		int ok = ask_yes(q);
-		free(q);
-		if (!ok) {
-			errorf("step '%s' was in flight when run %s stopped and is marked idempotent = false: check what it did, then resume with --yes to run it again",
-			       ni->name, r->id);
-			store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(),
-					   "{\"reason\":\"non-idempotent step in flight\"}");
-			rc = EXIT_REFUSED;
-			goto out;
-		}
-	}
+	if (!ni || yes)
+		return 0;
+	char *q = xasprintf("step '%s' %s and is not idempotent: run it again?", ni->name,
+			    ni->status == ST_FAILED || ni->status == ST_TIMED_OUT ? "failed" : "was in flight");
+	int ok = ask_yes(q);
+	free(q);
+	if (ok)
+		return 0;
+	errorf("step '%s' was in flight when run %s stopped and is marked idempotent = false: check what it did, then resume with --yes to run it again",
+	       ni->name, r->id);
+	store_audit_append(st, r->id, "refused", g_opts.operator, (long)getuid(),
+			   "{\"reason\":\"non-idempotent step in flight\"}");
+	return EXIT_REFUSED;
+}
+
+/* Runs the rest of r with the live view, its params and secrets as they were. */
+static int execute_resume(struct store *st, struct run_rec *r, struct luahost *host,
+			  struct runbook *rb, int yes)
+{
+	struct rb_param *params = NULL;
+	size_t nparams = 0;
 	if (params_from_json(r->params_json, &params, &nparams)) {
 		errorf("run %s: its params are damaged in the history", r->id);
-		rc = 1;
-		goto out;
+		return 1;
 	}
-	if ((rc = refill_secrets(r, params, nparams)))
-		goto out;
+	int rc = refill_secrets(r, params, nparams);
+	if (rc) {
+		params_free(params, nparams);
+		return rc;
+	}
 	if (!yes && manual_ahead(r))
 		notef("manual steps ahead wait for a person: --yes given to the original run is not carried over (resume --yes confirms them)");
-	lock_dir = runlock_dir(db_path());
+	char *lock_dir = runlock_dir(db_path());
 	struct engine_opts o = {
 		.mode = run_mode_of(r), .trigger = TRIGGER_RESUME, .env = r->env, .operator = g_opts.operator,
 		.yes = yes, .strict_budgets = r->strict_budgets, .incident_ms = r->incident_ms,
@@ -245,18 +244,32 @@ static int cmd_resume(const struct cmd_args *a)
 	rc = run_with_view(&x, NULL, NULL);
 	finish_notifier(o.notifier);
 	finish_central(central);
-out:
-	for (size_t i = 0; i < nparams; i++) {
-		free(params[i].name);
-		free(params[i].value);
-	}
-	free(params);
+	params_free(params, nparams);
 	free(lock_dir);
-	run_rec_free(r);
+	return rc;
+}
+
+static int cmd_resume(const struct cmd_args *a)
+{
+	int yes = opt_count(a, 'y') > 0, force = opt_count(a, RESUME_OPT_FORCE) > 0;
+	struct store *st = runner_history();
+	struct run_rec *r = runner_run();
+	struct luahost *host = NULL;
+	struct runbook *rb = NULL;
+	struct trust trust;
+	memset(&trust, 0, sizeof(trust));
+	int rc = runner_require_secrets(1);
+	if (!rc)
+		rc = check_resumable(st, r);
+	if (!rc)
+		rc = load_for_resume(st, r, force, &trust, &host, &rb);
+	if (!rc)
+		rc = confirm_rerun(st, r, rb, yes);
+	if (!rc)
+		rc = execute_resume(st, r, host, rb, yes);
 	runbook_free(rb);
 	luahost_free(host);
 	trust_release(&trust);
-	store_close(st);
 	return rc;
 }
 
@@ -271,4 +284,5 @@ const struct cmd cmd_resume_entry = {
 	resume_options,
 	"resume 3f9c2a\n"
 	"resume --yes 3f9c2a",
+	NEED_CONFIG | NEED_RUN, check_run_id,
 };

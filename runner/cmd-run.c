@@ -388,10 +388,12 @@ const struct cmd cmd_run_entry = {
 	"run --yes failover.lua\n"
 	"run --env prod -p region=eu-west-1 --report out.json failover.lua\n"
 	"run --dry-run -p @params.yaml failover.lua",
+	NEED_CONFIG, NULL,
 };
 
 const struct cmd cmd_drill_entry = {
 	"drill", cmd_drill, "FILE", "run a runbook with its fault phases: a chaos drill",
 	run_options,
 	"drill --env staging --yes --junit drill.xml failover.lua",
+	NEED_CONFIG, NULL,
 };

@@ -414,4 +414,5 @@ const struct cmd cmd_scheduler_entry = {
 	scheduler_options,
 	"scheduler\n"
 	"scheduler --once",
+	NEED_CONFIG, NULL,
 };

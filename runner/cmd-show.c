@@ -205,29 +205,15 @@ enum { SHOW_OPT_JSON = OPT_CODE + 64 };
 
 static int cmd_show(const struct cmd_args *a)
 {
-	int json = opt_count(a, SHOW_OPT_JSON) > 0;
-	if (a->nargs > 1)
-		return usage_error("show", "only one run at a time");
-	if (!a->nargs)
-		return usage_error("show", "no run id given (see `lifeboat history`)");
-	const char *id = a->args[0];
-	struct store *st;
-	int rc = open_history(&st);
-	if (rc)
-		return rc;
-	struct run_rec *r = NULL;
-	if ((rc = load_run(st, id, &r))) {
-		/* load_run said why */
-	} else if (json) {
+	const struct run_rec *r = runner_run();
+	if (opt_count(a, SHOW_OPT_JSON)) {
 		char *s = report_json_string(r, 1);
 		fputs(s, stdout);	/* the pretty report already ends with a newline */
 		free(s);
 	} else {
-		print_timeline(st, r);
+		print_timeline(runner_history(), r);
 	}
-	run_rec_free(r);
-	store_close(st);
-	return rc;
+	return 0;
 }
 
 static const struct opt show_options[] = {
@@ -240,4 +226,5 @@ const struct cmd cmd_show_entry = {
 	show_options,
 	"show 3f9c2a\n"
 	"show --json 3f9c2a",
+	NEED_CONFIG | NEED_RUN, check_run_id,
 };

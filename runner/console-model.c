@@ -325,11 +325,7 @@ void console_watch_load_runbook(struct console *c, const struct run_rec *r)
 	size_t n = 0;
 	params_from_json(r->params_json, &p, &n);
 	luahost_ctx_init(c->wl_host, p, n, r->id, r->env, r->operator, r->mode);
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].name);
-		free(p[i].value);
-	}
-	free(p);
+	params_free(p, n);
 }
 
 static const struct rb_step *watch_step_def(struct console *c, int pi, int si)

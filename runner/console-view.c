@@ -112,6 +112,18 @@ static attr_t pair(int p)
  * control characters and invalid bytes show as '?', so no output of a step
  * can move the cursor. Returns the column after the text.
  */
+/* The character at s (of left bytes) into *wc: its length, 0 at a NUL; an invalid byte reads '?'. */
+static size_t next_char(const char *s, size_t left, mbstate_t *ps, wchar_t *wc)
+{
+	size_t n = mbrtowc(wc, s, left, ps);
+	if (n == (size_t)-1 || n == (size_t)-2) {
+		memset(ps, 0, sizeof(*ps));
+		*wc = L'?';
+		return 1;
+	}
+	return n;
+}
+
 static int put(int y, int x, int end, attr_t a, const char *s)
 {
 	if (!s || y < 0 || y >= LINES || x >= end)
@@ -125,14 +137,9 @@ static int put(int y, int x, int end, attr_t a, const char *s)
 	attrset(a);
 	while (left && x < end) {
 		wchar_t wc;
-		size_t n = mbrtowc(&wc, s, left, &ps);
-		if (n == (size_t)-1 || n == (size_t)-2) {
-			memset(&ps, 0, sizeof(ps));
-			wc = L'?';
-			n = 1;
-		} else if (n == 0) {
+		size_t n = next_char(s, left, &ps, &wc);
+		if (!n)
 			break;
-		}
 		if (wc == L'\t')
 			wc = L' ';
 		int w = wcwidth(wc);
@@ -161,14 +168,9 @@ static size_t fit(const char *s, int cols)
 	int x = 0;
 	while (left) {
 		wchar_t wc;
-		size_t n = mbrtowc(&wc, s + used, left, &ps);
-		if (n == (size_t)-1 || n == (size_t)-2) {
-			memset(&ps, 0, sizeof(ps));
-			wc = L'?';
-			n = 1;
-		} else if (n == 0) {
+		size_t n = next_char(s + used, left, &ps, &wc);
+		if (!n)
 			break;
-		}
 		int w = wcwidth(wc);
 		if (w < 0)
 			w = 1;

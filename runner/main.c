@@ -225,6 +225,51 @@ static int finish_stdout(int rc)
 	return rc;
 }
 
+int check_run_id(const struct cmd_args *a)
+{
+	if (a->nargs > 1)
+		return usage_error(a->cmd->name, "only one run at a time");
+	if (!a->nargs)
+		return usage_error(a->cmd->name, "no run id given (see `lifeboat history`)");
+	return 0;
+}
+
+static struct store *cmd_history;	/* NEED_HISTORY's, closed after the command */
+static struct run_rec *cmd_run;		/* NEED_RUN's */
+
+struct store *runner_history(void)
+{
+	return cmd_history;
+}
+
+struct run_rec *runner_run(void)
+{
+	return cmd_run;
+}
+
+/*
+ * The command's own checks of its line, then the setup its flags ask for,
+ * in this order (the config decides the history's path), then the command.
+ */
+static int run_cmd(const struct cmd *c, const struct cmd_args *a)
+{
+	int rc = c->check ? c->check(a) : 0;
+	if (!rc && (c->flags & NEED_CONFIG))
+		rc = runner_config_load();
+	if (!rc && (c->flags & (NEED_HISTORY | NEED_RUN)))
+		rc = open_history(&cmd_history);
+	if (!rc && (c->flags & NEED_RUN))
+		rc = a->nargs ? load_run(cmd_history, a->args[0], &cmd_run) : check_run_id(a);
+	if (!rc)
+		rc = c->fn(a);
+	run_rec_free(cmd_run);
+	cmd_run = NULL;
+	if (cmd_history)
+		store_close(cmd_history);
+	cmd_history = NULL;
+	return rc;
+}
+
 #ifdef LIFEBOAT_CRASH_POINTS
 /*
  * Test builds only (the lifeboat-crashtest target): LIFEBOAT_CRASH_AT=POINT
@@ -312,13 +357,7 @@ int main(int argc, char **argv)
 			} else if (opt_count(&args, OPT_VERSION)) {
 				printf("lifeboat %s\n", LIFEBOAT_VERSION);
 			} else {
-				/*
-				 * The config decides the history's path, the secrets and
-				 * more for every command: loaded before the command runs.
-				 */
-				rc = runner_config_load();
-				if (!rc)
-					rc = c->fn(&args);
+				rc = run_cmd(c, &args);
 			}
 			rc = finish_stdout(rc);
 			runner_config_free();

@@ -29,9 +29,23 @@ struct global_opts {
 extern struct global_opts g_opts;
 
 /*
+ * What main sets up for a command before fn runs, as its flags ask (git's
+ * RUN_SETUP): the config (runner_config), the history (runner_history),
+ * the run args[0] names (runner_run). The history must exist: a reader
+ * never creates one at a mistyped --db. A command that sets up nothing
+ * (keygen, sign, verify) works beside a broken lifeboat.yaml.
+ */
+enum cmd_flags {
+	NEED_CONFIG = 1 << 0,
+	NEED_HISTORY = 1 << 1,
+	NEED_RUN = 1 << 2,	/* and the history: args[0] is a run id or prefix (check_run_id) */
+};
+
+/*
  * A command, tmux's cmd_entry: each runner/cmd-*.c defines one, main.c lists
  * them. main parses the command's line with opts (plus the global options)
- * and handles --help before fn runs.
+ * and handles --help, then calls check, then sets up what flags ask, then
+ * calls fn: so a usage error (check's) exits 2 before any file is touched.
  */
 struct cmd {
 	const char *name;
@@ -40,7 +54,14 @@ struct cmd {
 	const char *summary;		/* one line */
 	const struct opt *opts;		/* the command's options, OPT_END last */
 	const char *example;		/* command lines after "lifeboat ", '\n' between */
+	unsigned flags;			/* enum cmd_flags */
+	int (*check)(const struct cmd_args *a);	/* the line's own checks: 0, or usage_error's; NULL: none */
 };
+/* The history and the run main set up (NEED_HISTORY, NEED_RUN); main owns and closes them. */
+struct store *runner_history(void);
+struct run_rec *runner_run(void);
+/* The check of a command whose one argument is RUN_ID (show, report, abort, ...). */
+int check_run_id(const struct cmd_args *a);
 
 extern const struct cmd cmd_run_entry, cmd_drill_entry, cmd_probe_entry, cmd_console_entry, cmd_check_entry,
 	cmd_plan_entry, cmd_history_entry, cmd_show_entry, cmd_report_entry, cmd_confirm_entry,

@@ -42,6 +42,11 @@
 #	                           $ELAPSED_MS and $LAST_CODE (in $(...) they are lost: use the variables)
 #	at_exit 'CMD'              runs CMD (one line) when the script exits, e.g. at_exit "kill $pid"
 #	free_port                  prints a free TCP port on 127.0.0.1
+# The console under tmux (t5000 and the other console tests; call need_tmux at the top first):
+#	con NAME ARGS...           `lifeboat ARGS...` in a window of $CONSOLE_SIZE (default 80x24) on
+#	                           a tmux server of its own; exit code and stderr land in NAME.code and
+#	                           NAME.err, the console's pid in NAME.pid; the pane stays afterwards
+#	screen NAME, wait_screen NAME TEXT [S], keys NAME TEXT, done_code NAME [S], tm NAME TMUX-ARGS...
 # A helper's complaint goes to the failing test's report, even when the body redirected stderr.
 # Helpers use `local` (dash, bash and busybox sh have it; git's shell code uses it too), so they nest.
 
@@ -373,4 +378,74 @@ no_step_process () {
 	echo "processes of this test still running, matching '$1':"
 	ps -o pid,ppid,pgid,stat,args -p "${pids#,}"
 	return 1
+}
+
+# need_tmux: the console tests need tmux; a missing one bails out (a test never skips itself)
+need_tmux () {
+	command -v tmux >/dev/null 2>&1 && return 0
+	echo "Bail out! tmux is not installed: scripts/setup.sh installs it (a console test never skips itself)"
+	exit 1
+}
+
+# tm NAME ARGS...: tmux on the server of console NAME (one server per console, so a dying
+# server never meets the next console, and parallel test runs never share one)
+tm () {
+	local _name="$1"
+	shift
+	tmux -S "$TEST_DIR/.tm-$_name" "$@"
+}
+
+# con NAME ARGS...: `lifeboat ARGS...` in a window of its own; afterwards the pane stays (sleep)
+# so the text printed after the console left can be read. The consoles of earlier tests go first
+# (a failed test may have left one running, holding its runbook's lock).
+con () {
+	local _name="$1" _env='' _v _size="${CONSOLE_SIZE:-80x24}"
+	shift
+	for _v in $(cat consoles 2>/dev/null)
+	do
+		tm "$_v" kill-server 2>/dev/null || :
+	done
+	wait_for "! consoles_alive" 10 || return 1
+	echo "$_name" >>consoles
+	at_exit "tmux -S '$TEST_DIR/.tm-$_name' kill-server"
+	rm -f "$_name.code" "$_name.err"
+	for _v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+	do
+		eval "[ -z \"\${$_v:-}\" ] || _env=\"\$_env $_v='\$$_v'\""
+	done
+	tm "$_name" new-session -d -s "$_name" -x "${_size%x*}" -y "${_size#*x}" \
+		"cd '$TEST_DIR' && env LIFEBOAT_USER=tester NO_COLOR=1 LANG=C.UTF-8 TZ=UTC HOME='$TEST_DIR' $_env '$LIFEBOAT' $* 2>$_name.err; echo \$? >$_name.code; exec sleep 600" &&
+	# the console's pid, for consoles_alive and signals
+	wait_for "pgrep -P \$(tm '$_name' display-message -p -t '$_name' '#{pane_pid}') >'$_name.pid'" 5
+}
+
+# Whether a console started by con still runs.
+consoles_alive () {
+	local _f
+	for _f in *.pid
+	do
+		[ -s "$_f" ] && kill -0 "$(cat "$_f")" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+screen () {
+	tm "$1" capture-pane -p -t "$1"
+}
+
+# wait_screen NAME TEXT [SECONDS]: until the screen shows TEXT
+wait_screen () {
+	wait_for "screen '$1' | grep -qF -e '$2'" "${3:-10}"
+}
+
+# keys NAME KEY...: as typed (-l: literally, so "y" is never a key name)
+keys () {
+	local _name="$1"
+	shift
+	tm "$_name" send-keys -t "$_name" -l "$*"
+}
+
+# done_code NAME [SECONDS]: waits for the console to exit and prints its code
+done_code () {
+	wait_for "test -s '$1.code'" "${2:-15}" && cat "$1.code"
 }

@@ -7,40 +7,24 @@ Answers every request 200 "ok" and appends one JSON line per request to OUT:
 {"method": ..., "path": ..., "headers": [[name, value], ...]} (names as sent). Writes the port
 it listens on to PORTFILE once it accepts connections.
 """
-import http.server
 import json
-import os
 import sys
-import threading
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from testserver import QuietHandler, serve
 
 out, portfile = sys.argv[1], sys.argv[2]
-lock = threading.Lock()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def handle_any(self):
-        length = int(self.headers.get("Content-Length", 0) or 0)
-        if length:
-            self.rfile.read(length)
+        self.read_body()
         record = {"method": self.command, "path": self.path,
                   "headers": [[k, v] for k, v in self.headers.items()]}
-        with lock, open(out, "a") as f:
-            f.write(json.dumps(record) + "\n")
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        self.record(out, (json.dumps(record) + "\n").encode())
+        self.answer_ok()
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
-    def log_message(self, *args):
-        pass
 
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
-tmp = portfile + ".tmp"
-with open(tmp, "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(tmp, portfile)
-server.serve_forever()
+serve(Handler, portfile)

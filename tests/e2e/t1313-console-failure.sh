@@ -4,32 +4,7 @@
 # shellcheck disable=SC2016 # bodies are single-quoted and eval'd later
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "Bail out! tmux is not installed: scripts/setup.sh installs it (a console test never skips itself)"
-	exit 1
-fi
-
-tm () {
-	local _name="$1"
-	shift
-	tmux -S "$TEST_DIR/.tm-$_name" "$@"
-}
-
-con () {
-	local _name="$1"
-	shift
-	at_exit "tmux -S '$TEST_DIR/.tm-$_name' kill-server"
-	tm "$_name" new-session -d -s "$_name" -x 80 -y 24 \
-		"cd '$TEST_DIR' && env LIFEBOAT_USER=tester NO_COLOR=1 LANG=C.UTF-8 TZ=UTC HOME='$TEST_DIR' '$LIFEBOAT' $* 2>$_name.err; echo \$? >$_name.code; exec sleep 600"
-}
-
-screen () {
-	tm "$1" capture-pane -p -t "$1"
-}
-
-wait_screen () {
-	wait_for "screen '$1' | grep -qF -e '$2'" "${3:-10}"
-}
+need_tmux
 
 test_expect_success 'a failed Lua step shows its own error, whole, in the output pane' '
 	write_runbook fail.lua <<-\EOF &&

@@ -5,73 +5,7 @@
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose: they are eval'd later
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "Bail out! tmux is not installed: scripts/setup.sh installs it (a console test never skips itself)"
-	exit 1
-fi
-
-# tm NAME ARGS...: tmux on the server of console NAME (one server per console, so a dying
-# server never meets the next console, and parallel test runs never share one)
-tm () {
-	local _name="$1"
-	shift
-	tmux -S "$TEST_DIR/.tm-$_name" "$@"
-}
-
-# con NAME ARGS...: `lifeboat ARGS...` in an 80x24 window of its own; afterwards the pane stays
-# (sleep) so the text printed after the console left can be read. The consoles of earlier tests
-# go first (a failed test may have left one running, holding its runbook's lock).
-con () {
-	local _name="$1" _env='' _v
-	shift
-	for _v in $(cat consoles 2>/dev/null)
-	do
-		tm "$_v" kill-server 2>/dev/null || :
-	done
-	wait_for "! consoles_alive" 10 || return 1
-	echo "$_name" >>consoles
-	at_exit "tmux -S '$TEST_DIR/.tm-$_name' kill-server"
-	rm -f "$_name.code" "$_name.err"
-	for _v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
-	do
-		eval "[ -z \"\${$_v:-}\" ] || _env=\"\$_env $_v='\$$_v'\""
-	done
-	tm "$_name" new-session -d -s "$_name" -x 80 -y 24 \
-		"cd '$TEST_DIR' && env LIFEBOAT_USER=tester NO_COLOR=1 LANG=C.UTF-8 TZ=UTC HOME='$TEST_DIR' $_env '$LIFEBOAT' $* 2>$_name.err; echo \$? >$_name.code; exec sleep 600" &&
-	# the console's pid, for consoles_alive and signals
-	wait_for "pgrep -P \$(tm '$_name' display-message -p -t '$_name' '#{pane_pid}') >'$_name.pid'" 5
-}
-
-# Whether a console started by con still runs.
-consoles_alive () {
-	local _f
-	for _f in *.pid
-	do
-		[ -s "$_f" ] && kill -0 "$(cat "$_f")" 2>/dev/null && return 0
-	done
-	return 1
-}
-
-screen () {
-	tm "$1" capture-pane -p -t "$1"
-}
-
-# wait_screen NAME TEXT [SECONDS]: until the screen shows TEXT
-wait_screen () {
-	wait_for "screen '$1' | grep -qF -e '$2'" "${3:-10}"
-}
-
-# keys NAME KEY...: as typed (-l: literally, so "y" is never a key name)
-keys () {
-	local _name="$1"
-	shift
-	tm "$_name" send-keys -t "$_name" -l "$*"
-}
-
-# done_code NAME [SECONDS]: waits for the console to exit and prints its code
-done_code () {
-	wait_for "test -s '$1.code'" "${2:-15}" && cat "$1.code"
-}
+need_tmux
 
 last_run () {
 	lb history --json | jv - runs.0.run_id

@@ -7,43 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$LIFEBOAT_SRC/tests/e2e/sshd.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "Bail out! tmux is not installed: scripts/setup.sh installs it (a console test never skips itself)"
-	exit 1
-fi
-
-# as in t5000: one tmux server per console, the pane kept after the console left
-tm () {
-	local _name="$1"
-	shift
-	tmux -S "$TEST_DIR/.tm-$_name" "$@"
-}
-
-con () {
-	local _name="$1" _env='' _v
-	shift
-	at_exit "tmux -S '$TEST_DIR/.tm-$_name' kill-server"
-	for _v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
-	do
-		eval "[ -z \"\${$_v:-}\" ] || _env=\"\$_env $_v='\$$_v'\""
-	done
-	tm "$_name" new-session -d -s "$_name" -x 100 -y 30 \
-		"cd '$TEST_DIR' && env LIFEBOAT_USER=tester NO_COLOR=1 LANG=C.UTF-8 TZ=UTC HOME='$TEST_DIR' $_env '$LIFEBOAT' $* 2>$_name.err; echo \$? >$_name.code; exec sleep 600"
-}
-
-screen () {
-	tm "$1" capture-pane -p -t "$1"
-}
-
-wait_screen () {
-	wait_for "screen '$1' | grep -qF -e '$2'" "${3:-10}"
-}
-
-keys () {
-	local _name="$1"
-	shift
-	tm "$_name" send-keys -t "$_name" -l "$*"
-}
+need_tmux
+CONSOLE_SIZE=100x30
 
 test_expect_success 'setup: a private sshd, a runbook on a group and an unreachable host' '
 	sshd_start &&
