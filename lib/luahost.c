@@ -314,6 +314,13 @@ static int api_module_source(lua_State *L)
 	strbuf_addstr(&path, ".lua");
 	size_t len;
 	char *text = read_file(path.buf, &len);
+	if (!text && errno != ENOENT && errno != ENOTDIR) {
+		/* there, but not a file to read (a FIFO, a device, a folder): never the shipped one instead */
+		lua_pushfstring(L, "require '%s': %s: cannot read the module: %s", name, path.buf,
+				read_file_strerror(errno, READ_FILE_MAX));
+		strbuf_release(&path);
+		return lua_error(L);
+	}
 	if (text && h->toplevel_only && !h->loading) {
 		/* the shipped library is part of the binary; files from disk are checked at load only */
 		free(text);

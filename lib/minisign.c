@@ -573,11 +573,29 @@ int minisign_sign_file(const struct minisign_sec *sk, const char *path, const ch
 	return sign_hash(sk, md, trusted, out, err);
 }
 
-char *minisign_default_trusted(const char *path)
+/*
+ * The name a signature records for path: the path as given when it is
+ * relative and goes down only (so "runbooks/prod/util.lua" tells that file
+ * from another folder's util.lua), else the base name, as minisign writes it.
+ */
+static const char *signed_name(const char *path)
 {
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	char *name = one_line(base);
+	if (path[0] == '/' || !strcmp(path, "..") || !strncmp(path, "../", 3) ||
+	    strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//"))
+		return base;
+	size_t n = strlen(path);
+	if (n >= 3 && !strcmp(path + n - 3, "/.."))
+		return base;
+	return path;
+}
+
+char *minisign_default_trusted(const char *path)
+{
+	char *name = one_line(signed_name(path));
 	for (char *p = name; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
@@ -687,6 +705,15 @@ const struct minisign_pub *minisign_key_for(const struct minisign_pub *keys, siz
 	return NULL;
 }
 
+/* Whether the path name[len] is path, or path ends with "/" and it. */
+static int path_ends_with(const char *path, const char *name, size_t len)
+{
+	size_t plen = strlen(path);
+	if (plen < len || memcmp(path + plen - len, name, len))
+		return 0;
+	return plen == len || path[plen - len - 1] == '/';
+}
+
 int minisign_check_name(const struct minisign_sig *sig, const char *path, char **err)
 {
 	const char *base = strrchr(path, '/');
@@ -696,8 +723,18 @@ int minisign_check_name(const struct minisign_sig *sig, const char *path, char *
 	if (!minisign_trusted_field(sig->trusted, "file", &val, &len))
 		return err_set(err, "the signature's trusted comment names no file (file:%s expected; sign with lifeboat sign or minisign -S, which write it)",
 			    base);
-	if (len != strlen(base) || memcmp(val, base, len))
-		return err_set(err, "the signature is for file '%.*s', not '%s' (a renamed file, or another file's signature)",
-			    (int)len, val, base);
+	if (!memchr(val, '/', len)) {
+		if (len != strlen(base) || memcmp(val, base, len))
+			return err_set(err, "the signature is for file '%.*s', not '%s' (a renamed file, or another file's signature)",
+				       (int)len, val, base);
+		return 0;
+	}
+	/* a signed path ("runbooks/prod/util.lua"): the file's real path must end with it */
+	char *real = realpath(path, NULL);
+	int ok = path_ends_with(real ? real : path, val, len);
+	free(real);
+	if (!ok)
+		return err_set(err, "the signature is for '%.*s', not '%s' (a file of the same name from another folder, or a renamed one)",
+			       (int)len, val, path);
 	return 0;
 }

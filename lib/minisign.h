@@ -75,8 +75,11 @@ int minisign_sign(const struct minisign_sec *sk, const void *data, size_t len,
 int minisign_sign_file(const struct minisign_sec *sk, const char *path, const char *trusted,
 		       char **out, char **err);
 /*
- * The default trusted comment, minisign's own: "timestamp:T\tfile:BASENAME\thashed"
- * (owned): the file's name is signed, so a renamed file is told apart.
+ * The default trusted comment, minisign's own: "timestamp:T\tfile:NAME\thashed"
+ * (owned): the file's name is signed, so a renamed file is told apart. NAME
+ * is path as given when it is relative and only goes down (the folders are
+ * signed too, so a file of the same name from another folder is told
+ * apart), else its base name, as minisign writes it.
  */
 char *minisign_default_trusted(const char *path);
 
@@ -101,8 +104,9 @@ int minisign_trusted_field(const char *trusted, const char *name, const char **v
 const struct minisign_pub *minisign_key_for(const struct minisign_pub *keys, size_t n,
 					    const struct minisign_sig *sig);
 /*
- * The trusted comment's file: field must be path's base name: a signature
- * of another file (renamed, or an older runbook copied over) does not count.
+ * The trusted comment's file: field must be path's base name, or, when it
+ * names folders too ("runbooks/prod/util.lua"), the end of path's real path:
+ * a signature of another file (renamed, or from another folder) does not count.
  */
 int minisign_check_name(const struct minisign_sig *sig, const char *path, char **err);
 

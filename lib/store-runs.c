@@ -794,3 +794,38 @@ void store_sources_free(struct store_source *src, size_t n)
 	}
 	free(src);
 }
+
+int store_signatures_of(struct store *st, const char *path, struct store_signature **out,
+			size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *s = q_get(st, Q_SIGNATURES_OF_PATH);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[*n].run_id = col_text(s, 0);
+		(*out)[*n].signature = col_text(s, 1);
+		(*n)++;
+	}
+	q_done(s);
+	if (rc != SQLITE_DONE) {
+		store_signatures_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return db_fail(st, "read the signatures a file ran with");
+	}
+	return 0;
+}
+
+void store_signatures_free(struct store_signature *sigs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(sigs[i].run_id);
+		free(sigs[i].signature);
+	}
+	free(sigs);
+}

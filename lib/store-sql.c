@@ -233,6 +233,9 @@ static char *query_sql(enum query q)
 	case Q_RUN_BY_PID:
 		return xstrdup("SELECT id FROM runs WHERE file = ?1 AND pid = ?2"
 			       " ORDER BY started_at DESC LIMIT 1");
+	case Q_SIGNATURES_OF_PATH:
+		return xstrdup("SELECT MIN(run_id), signature FROM run_sources"
+			       " WHERE path = ?1 AND signature IS NOT NULL GROUP BY signature");
 	case Q__COUNT: break;
 	}
 	return NULL;

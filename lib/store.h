@@ -160,6 +160,18 @@ int store_sources_save(struct store *st, const char *run_id, const struct store_
 		       size_t n);
 int store_sources_load(struct store *st, const char *run_id, struct store_source **out, size_t *n);
 void store_sources_free(struct store_source *src, size_t n);
+/*
+ * The signatures that counted for the file at path (absolute) in earlier
+ * runs, each once, with a run that used it: for refusing an older signed
+ * version copied back (SPEC 9). Free with store_signatures_free.
+ */
+struct store_signature {
+	char *run_id;
+	char *signature;	/* the FILE.minisig text */
+};
+int store_signatures_of(struct store *st, const char *path, struct store_signature **out,
+			size_t *n);
+void store_signatures_free(struct store_signature *sigs, size_t n);
 
 /*
  * Readers. store_run_load accepts a full id or a unique prefix. The result

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "store.h"
 #include "util.h"
 
 void trust_init(struct trust *t, const struct config *cfg, const struct config_policy *pol,
@@ -61,6 +63,73 @@ static char *key_list(const struct trust *t)
 	return strbuf_detach(&sb);
 }
 
+/* The trusted comment's timestamp: field (unix seconds), or -1 when it has none. */
+static long long signed_at(const struct minisign_sig *sig)
+{
+	const char *val;
+	size_t len;
+	if (!minisign_trusted_field(sig->trusted, "timestamp", &val, &len) || !len || len > 18)
+		return -1;
+	long long ts = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (val[i] < '0' || val[i] > '9')
+			return -1;
+		ts = ts * 10 + (val[i] - '0');
+	}
+	return ts;
+}
+
+/*
+ * An older signed version copied back (SPEC 9): of the signatures this
+ * file's path counted with in earlier runs, those by a key trusted now, the
+ * newest trusted-comment timestamp must not be newer than sig's. Per path,
+ * whichever trusted key signed: a version signed earlier by another key is
+ * as old. The refusal (owned), or NULL when sig may count.
+ */
+static char *older_than_seen(const struct trust *t, const char *path,
+			     const struct minisign_sig *sig)
+{
+	char *real = realpath(path, NULL);
+	struct store_signature *seen = NULL;
+	size_t n = 0;
+	char *why = NULL;
+	if (store_signatures_of(t->seen, real ? real : path, &seen, &n)) {
+		why = xasprintf("%s: cannot read the history to check that its signature is not older than one already run: %s",
+				path, store_error(t->seen));
+		free(real);
+		return why;
+	}
+	long long mine = signed_at(sig), newest = -1;
+	const char *newest_run = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct minisign_sig old;
+		char *err = NULL;
+		if (minisign_sig_parse(seen[i].signature, strlen(seen[i].signature), "history", &old, &err)) {
+			free(err);
+			continue;
+		}
+		long long ts = minisign_key_for(t->keys, t->nkeys, &old) ? signed_at(&old) : -1;
+		if (ts > newest) {
+			newest = ts;
+			newest_run = seen[i].run_id;
+		}
+		minisign_sig_release(&old);
+	}
+	if (newest >= 0 && mine < newest) {
+		char was[32], now[32];
+		clock_iso8601(newest * 1000, was);
+		if (mine < 0)
+			why = xasprintf("%s: its signature carries no timestamp, but run %s already ran this file signed at %s: an older signed version does not count; sign the current version with `lifeboat sign`",
+					path, newest_run, was);
+		else
+			why = xasprintf("%s: its signature is from %s, older than the one run %s already ran this file with (signed at %s): an older signed version does not count; sign the current version again",
+					path, clock_iso8601(mine * 1000, now), newest_run, was);
+	}
+	store_signatures_free(seen, n);
+	free(real);
+	return why;
+}
+
 int trust_status(const struct trust *t, const char *path, const char *data, size_t len,
 		 char signed_by[17], char **signature, char **why)
 {
@@ -103,6 +172,8 @@ int trust_status(const struct trust *t, const char *path, const char *data, size
 		   minisign_check_name(&sig, path, &err)) {
 		*why = xasprintf("%s: %s", path, err);
 		free(err);
+	} else if (t->seen && (*why = older_than_seen(t, path, &sig))) {
+		/* refused: *why says why */
 	} else {
 		memcpy(signed_by, id, 17);
 		if (signature) {

@@ -1,8 +1,10 @@
 /*
  * `lifeboat sign --key NAME.key FILE...`: FILE.minisig beside each file, in
  * minisign's prehashed format with minisign's trusted comment
- * ("timestamp:T\tfile:NAME\thashed"), so `minisign -V` checks it and a
- * signature moved to another file's name does not pass require_signed.
+ * ("timestamp:T\tfile:NAME\thashed", NAME with the folders of a relative
+ * path that stays below this one), so `minisign -V` checks it and a
+ * signature moved to another file's name or folder does not pass
+ * require_signed; the timestamp orders versions (an older one is refused).
  */
 #include <errno.h>
 #include <fcntl.h>

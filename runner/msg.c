@@ -215,7 +215,18 @@ int load_runbook_trusted(const char *path, const char *env, struct trust *t,
 			 struct luahost **host, struct runbook **rb, char **why)
 {
 	trust_init(t, runner_config(), runner_policy(), env);
-	return load_runbook_with(path, t, host, rb, why);
+	/* the history, when there is one (never created here), to refuse an older signed version */
+	struct store *seen = NULL;
+	char *err = NULL;
+	if ((t->required || t->nkeys) && history_exists() &&
+	    !store_open(db_path(), runner_sync_full(), &seen, &err))
+		t->seen = seen;
+	free(err);
+	int rc = load_runbook_with(path, t, host, rb, why);
+	t->seen = NULL;
+	if (seen)
+		store_close(seen);
+	return rc;
 }
 
 int load_runbook_with(const char *path, struct trust *t, struct luahost **host,

@@ -194,6 +194,18 @@ static void test_sign_verify(void **state)
 	assert_int_equal(minisign_check_name(&sig, "/some/where/x.lua", &err), 0);
 	expect_error(minisign_check_name(&sig, "/some/where/y.lua", &err), &err,
 		     "the signature is for file 'x.lua', not 'y.lua'");
+	/* a signed path must end the file's path, folder by folder */
+	char *kept = sig.trusted;
+	sig.trusted = xstrdup("timestamp:1\tfile:runbooks/prod/util.lua\thashed");
+	assert_int_equal(minisign_check_name(&sig, "/nowhere-t1/runbooks/prod/util.lua", &err), 0);
+	assert_int_equal(minisign_check_name(&sig, "runbooks/prod/util.lua", &err), 0);
+	expect_error(minisign_check_name(&sig, "/nowhere-t1/runbooks/staging/util.lua", &err), &err,
+		     "the signature is for 'runbooks/prod/util.lua', not '/nowhere-t1/runbooks/staging/util.lua'");
+	expect_error(minisign_check_name(&sig, "/nowhere-t1/myrunbooks/prod/util.lua", &err), &err,
+		     "from another folder");
+	expect_error(minisign_check_name(&sig, "prod/util.lua", &err), &err, "from another folder");
+	free(sig.trusted);
+	sig.trusted = kept;
 	const char *v;
 	size_t len;
 	assert_int_equal(minisign_trusted_field(sig.trusted, "timestamp", &v, &len), 1);
