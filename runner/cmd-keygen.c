@@ -81,5 +81,5 @@ const struct cmd cmd_keygen_entry = {
 	"keygen", cmd_keygen, "NAME", "make a minisign key pair: NAME.key (secret, 0600) and NAME.pub",
 	keygen_options,
 	"keygen keys/ci",
-	0, NULL,	/* needs neither the config nor the history */
+	NO_SETUP, NULL,
 };

@@ -86,5 +86,5 @@ const struct cmd cmd_sign_entry = {
 	"sign", cmd_sign, "FILE...", "write FILE.minisig beside each file (minisign's format)",
 	sign_options,
 	"sign --key keys/ci.key runbooks/*.lua",
-	0, NULL,	/* needs neither the config nor the history */
+	NO_SETUP, NULL,
 };

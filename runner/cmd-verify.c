@@ -86,5 +86,5 @@ const struct cmd cmd_verify_entry = {
 	"check each FILE.minisig against the public keys (minisign's format)",
 	verify_options,
 	"verify --pub keys/ci.pub runbooks/failover.lua",
-	0, NULL,	/* needs neither the config nor the history */
+	NO_SETUP, NULL,
 };

@@ -253,12 +253,13 @@ struct run_rec *runner_run(void)
  */
 static int run_cmd(const struct cmd *c, const struct cmd_args *a)
 {
+	unsigned flags = c->flags ? c->flags : NEED_CONFIG;
 	int rc = c->check ? c->check(a) : 0;
-	if (!rc && (c->flags & NEED_CONFIG))
+	if (!rc && (flags & NEED_CONFIG))
 		rc = runner_config_load();
-	if (!rc && (c->flags & (NEED_HISTORY | NEED_RUN)))
+	if (!rc && (flags & (NEED_HISTORY | NEED_RUN)))
 		rc = open_history(&cmd_history);
-	if (!rc && (c->flags & NEED_RUN))
+	if (!rc && (flags & NEED_RUN))
 		rc = a->nargs ? load_run(cmd_history, a->args[0], &cmd_run) : check_run_id(a);
 	if (!rc)
 		rc = c->fn(a);

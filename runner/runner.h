@@ -33,12 +33,14 @@ extern struct global_opts g_opts;
  * RUN_SETUP): the config (runner_config), the history (runner_history),
  * the run args[0] names (runner_run). The history must exist: a reader
  * never creates one at a mistyped --db. A command that sets up nothing
- * (keygen, sign, verify) works beside a broken lifeboat.yaml.
+ * (NO_SETUP: keygen, sign, verify) works beside a broken lifeboat.yaml.
+ * No flags at all reads as NEED_CONFIG, what every command had before.
  */
 enum cmd_flags {
 	NEED_CONFIG = 1 << 0,
 	NEED_HISTORY = 1 << 1,
 	NEED_RUN = 1 << 2,	/* and the history: args[0] is a run id or prefix (check_run_id) */
+	NO_SETUP = 1 << 3,	/* neither the config nor the history */
 };
 
 /*
