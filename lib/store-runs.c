@@ -795,30 +795,26 @@ void store_sources_free(struct store_source *src, size_t n)
 	free(src);
 }
 
+static void signature_read(sqlite3_stmt *s, void *elem)
+{
+	struct store_signature *sig = elem;
+	sig->run_id = col_text(s, 0);
+	sig->signature = col_text(s, 1);
+}
+
 int store_signatures_of(struct store *st, const char *path, struct store_signature **out,
 			size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *s = q_get(st, Q_SIGNATURES_OF_PATH);
-	if (!s)
-		return -1;
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		(*out)[*n].run_id = col_text(s, 0);
-		(*out)[*n].signature = col_text(s, 1);
-		(*n)++;
-	}
-	q_done(s);
-	if (rc != SQLITE_DONE) {
+	void *v;
+	int rc = q_rows_into(st, Q_SIGNATURES_OF_PATH, path, &v, n, sizeof(**out), signature_read,
+			     "read the signatures a file ran with");
+	*out = v;
+	if (rc) {
 		store_signatures_free(*out, *n);
 		*out = NULL;
 		*n = 0;
-		return db_fail(st, "read the signatures a file ran with");
 	}
-	return 0;
+	return rc;
 }
 
 void store_signatures_free(struct store_signature *sigs, size_t n)

@@ -6,16 +6,7 @@
 # shellcheck disable=SC2016 # bodies are single-quoted and eval'd later
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "Bail out! tmux is not installed: scripts/setup.sh installs it (a console test never skips itself)"
-	exit 1
-fi
-
-tm () {
-	local _name="$1"
-	shift
-	tmux -S "$TEST_DIR/.tm-$_name" "$@"
-}
+need_tmux
 
 # NAME ARGS...: lifeboat ARGS in a terminal of its own (tmux), its exit code into NAME.code
 term () {
@@ -24,10 +15,6 @@ term () {
 	at_exit "tmux -S '$TEST_DIR/.tm-$_name' kill-server"
 	tm "$_name" new-session -d -s "$_name" -x 100 -y 30 \
 		"cd '$TEST_DIR' && env LIFEBOAT_USER=tester NO_COLOR=1 LANG=C.UTF-8 TZ=UTC HOME='$TEST_DIR' '$LIFEBOAT' $* 2>$_name.err; echo \$? >$_name.code; exec sleep 600"
-}
-
-screen () {
-	tm "$1" capture-pane -p -t "$1"
 }
 
 waiting () { # the waiting column of step NAME

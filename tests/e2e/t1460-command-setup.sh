@@ -75,4 +75,19 @@ test_expect_success 'keygen, sign and verify need no config: a broken lifeboat.y
 	expect_code 0 lb verify --pub ci.pub f.lua >out
 '
 
+test_expect_success 'the commands that read the config still do, probe and push among them' '
+	mkdir c && cd c &&
+	printf "environments: [unclosed\n" >lifeboat.yaml &&
+	write_runbook f.lua <<-\EOF &&
+	return runbook { name = "f", probes = { step "p" { sh = "true" } }, phase "p" { step "s" { sh = "true" } } }
+	EOF
+	for c in "probe f.lua" "push" "run --yes f.lua" "drill --yes f.lua" "check f.lua" "plan f.lua" \
+		"history" "scheduler --once" "hosts"
+	do
+		expect_code 2 lb $c 2>err &&
+		assert_contains err "lifeboat.yaml:2" || return 1
+	done &&
+	test ! -e .lifeboat
+'
+
 test_done
