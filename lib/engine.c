@@ -520,7 +520,8 @@ static void take_exposure(struct engine *e)
 		else
 			notify(e, CONFIG_EVENT_RPO_EXPOSED, -1, -1,
 			       "RPO exposure unmeasured (RPO %s): newest_recoverable failed: %s",
-			       duration_format(r->rpo_target_s, b, sizeof(b)), err ? err : "no time");
+			       isnan(r->rpo_target_s) ? "none" : duration_format(r->rpo_target_s, b, sizeof(b)),
+			       err ? err : "no time");
 	}
 	free(err);
 }

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -127,6 +128,11 @@ void lua_api_check_keys(lua_State *L, int arg, const char *const known[])
 	}
 }
 
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms)
 {
 	if (lua_type(L, idx) == LUA_TNUMBER) {
@@ -136,9 +142,23 @@ int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms)
 		*ms = (int64_t)llround(v * 1000.0);
 		return 0;
 	}
-	if (lua_type(L, idx) == LUA_TSTRING)
-		return clock_parse(lua_tostring(L, idx), 0, ms);
-	return -1;
+	if (lua_type(L, idx) != LUA_TSTRING)
+		return -1;
+	/* a time read from a file (fs.read of `date +%s >stamp`) ends in a newline */
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+	while (len && is_blank(s[len - 1]))
+		len--;
+	while (len && is_blank(*s)) {
+		s++;
+		len--;
+	}
+	if (memchr(s, '\0', len))
+		return -1;
+	char *text = xstrndup(s, len);
+	int rc = clock_parse(text, 0, ms);
+	free(text);
+	return rc;
 }
 
 static int not_dots(const struct dirent *e)

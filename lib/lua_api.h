@@ -72,7 +72,10 @@ void lua_api_check_keys(lua_State *L, int arg, const char *const known[]);
 struct dirent;
 int lua_api_scandir(const char *path, struct dirent ***names);
 
-/* The time at idx (unix seconds or an ISO-8601 string) as unix ms: 0, or -1 when it is neither. */
+/*
+ * The time at idx (unix seconds or an ISO-8601 string, white space around it
+ * ignored) as unix ms: 0, or -1 when it is neither.
+ */
 int lua_api_wall_ms(lua_State *L, int idx, int64_t *ms);
 
 #endif

@@ -37,10 +37,12 @@ void probe_exposure_judge(struct run_rec *r, int declared, int64_t now_ms)
 	if (r->newest_recoverable_ms != TS_NONE)
 		r->exposure_s = r->newest_recoverable_ms >= now_ms ? 0.0 :
 				(double)(now_ms - r->newest_recoverable_ms) / 1000.0;
-	if (!declared || isnan(r->rpo_target_s))
+	if (!declared)
 		r->exposure = EXPOSURE_NONE;
 	else if (isnan(r->exposure_s))
-		r->exposure = EXPOSURE_UNMEASURED;
+		r->exposure = EXPOSURE_UNMEASURED;	/* raised: no backup found is a finding, RPO or not */
+	else if (isnan(r->rpo_target_s))
+		r->exposure = EXPOSURE_NONE;
 	else
 		r->exposure = r->exposure_s <= r->rpo_target_s + 1e-9 ? EXPOSURE_MET : EXPOSURE_MISSED;
 }

@@ -26,7 +26,9 @@ int probe_has_work(const struct runbook *rb);
  * Judges r's exposure at now_ms from r->newest_recoverable_ms (TS_NONE:
  * the function raised) against r->rpo_target_s (NAN: none): sets
  * r->exposure_s and r->exposure. `declared` says whether the runbook has
- * newest_recoverable at all (without it the status is none).
+ * newest_recoverable at all (without it the status is none). A function
+ * that raised is unmeasured even without an RPO; a time measured without
+ * an RPO has nothing to be judged against (none).
  */
 void probe_exposure_judge(struct run_rec *r, int declared, int64_t now_ms);
 

@@ -54,15 +54,20 @@ static void prom_help(struct prom *pm, const char *name, const char *help)
 	strbuf_addf(&pm->sb, "\n# TYPE %s gauge\n", name);
 }
 
+/* ,key="value" */
+static void prom_label(struct strbuf *sb, const char *key, const char *value)
+{
+	strbuf_addf(sb, ",%s=\"", key);
+	prom_escape(sb, value ? value : "", 1);
+	strbuf_addch(sb, '"');
+}
+
 /* name{labels[,phase="..."]} value */
 static void prom_sample(struct prom *pm, const char *name, const char *phase, double v)
 {
 	strbuf_addf(&pm->sb, "%s{%s", name, pm->labels.buf);
-	if (phase) {
-		strbuf_addstr(&pm->sb, ",phase=\"");
-		prom_escape(&pm->sb, phase, 1);
-		strbuf_addch(&pm->sb, '"');
-	}
+	if (phase)
+		prom_label(&pm->sb, "phase", phase);
 	strbuf_addf(&pm->sb, "} %.15g\n", round(v * 1000.0) / 1000.0);
 }
 
@@ -76,33 +81,57 @@ static void prom_one(struct prom *pm, const char *name, const char *help, double
 }
 
 /*
- * SPEC 10: the probe run's RPO exposure, and in every report the last
- * success of each mode (from the history when trend has it, else the run's
- * own), so a dead scheduler shows on a dashboard as an ageing timestamp.
+ * SPEC 10: each probe that ran, 1 when it passed and 0 when it did not
+ * (labelled when="before"|"after" and probe="NAME"), so a dashboard shows
+ * which check of a nightly preflight broke.
+ */
+static void prom_probes(struct prom *pm, const struct run_rec *run)
+{
+	const char *name = "lifeboat_probe_success";
+	int any = 0;
+	for (size_t i = 0; i < run->nphases; i++) {
+		const struct phase_rec *p = &run->phases[i];
+		for (size_t j = 0; p->probe && j < p->nsteps; j++) {
+			const struct step_rec *s = &p->steps[j];
+			if (s->status == ST_PENDING || s->status == ST_RUNNING || s->status == ST_SKIPPED)
+				continue;
+			if (!any++)
+				prom_help(pm, name, "1 when the probe passed in the last reported run, 0 when it did not.");
+			strbuf_addf(&pm->sb, "%s{%s", name, pm->labels.buf);
+			prom_label(&pm->sb, "when", probe_when_name(p->probe));
+			prom_label(&pm->sb, "probe", s->name);
+			strbuf_addf(&pm->sb, "} %d\n", s->status == ST_SUCCEEDED);
+		}
+	}
+}
+
+/*
+ * SPEC 10: a probe run's RPO exposure, and in every report the last success
+ * of each mode (from the history when trend has it, else the run's own), so
+ * a dead scheduler shows on a dashboard as an ageing timestamp. The
+ * report's own mode always has one, 0 when it never succeeded: an alert on
+ * its age fires for a schedule that never worked as for one that stopped.
  */
 static void prom_probe_metrics(struct prom *pm, const struct run_rec *run,
 			       const struct report_trend *trend)
 {
-	if (run->mode && !strcmp(run->mode, "probe"))
+	enum run_mode mode = run_mode_of(run);
+	prom_probes(pm, run);
+	if (mode == MODE_PROBE)
 		prom_one(pm, "lifeboat_rpo_exposure_seconds",
 			 "RPO exposure measured by the last reported probe: now - the newest recoverable backup.",
 			 run->exposure_s);
-	int64_t last[REPORT_MODES];
-	for (int m = 0; m < REPORT_MODES; m++) {
-		last[m] = trend ? trend->last_success_ms[m] : TS_NONE;
-		if (!trend && run->mode && !strcmp(run->mode, report_modes[m]) &&
-		    run->status == ST_SUCCEEDED && run->exit_code == 0)
-			last[m] = run->ended_ms;
-	}
-	int any = 0;
-	for (int m = 0; m < REPORT_MODES; m++) {
-		if (last[m] == TS_NONE)
+	const char *name = "lifeboat_last_success_timestamp_seconds";
+	prom_help(pm, name, "When a run of this mode last succeeded with its objectives met, unix seconds (0: never).");
+	for (int m = 0; m < MODE__COUNT; m++) {
+		int64_t last = trend ? trend->last_success_ms[m] : TS_NONE;
+		if (!trend && (int)mode == m && run->status == ST_SUCCEEDED && run->exit_code == 0)
+			last = run->ended_ms;
+		if (last == TS_NONE && (int)mode != m)
 			continue;
-		const char *name = "lifeboat_last_success_timestamp_seconds";
-		if (!any++)
-			prom_help(pm, name, "When a run of this mode last succeeded with its objectives met, unix seconds.");
-		strbuf_addf(&pm->sb, "%s{%s,mode=\"%s\"} %.15g\n", name, pm->labels.buf, report_modes[m],
-			    round((double)last[m]) / 1000.0);
+		strbuf_addf(&pm->sb, "%s{%s,mode=\"%s\"} %.15g\n", name, pm->labels.buf,
+			    run_mode_name((enum run_mode)m),
+			    last == TS_NONE ? 0.0 : round((double)last) / 1000.0);
 	}
 }
 

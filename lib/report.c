@@ -167,18 +167,24 @@ char *report_render(const struct run_rec *run, const char *format,
 
 /* ---- the trend, from the history ---- */
 
-const char *const report_modes[REPORT_MODES] = { "run", "drill", "probe" };
+/* An empty trend: no runs, no success of any mode. */
+static void trend_empty(struct report_trend *trend, double target_s)
+{
+	*trend = (struct report_trend){ NULL, NULL, 0, target_s, { 0 } };
+	for (int m = 0; m < MODE__COUNT; m++)
+		trend->last_success_ms[m] = TS_NONE;
+}
 
 int report_trend_load(struct store *st, const struct run_rec *run, struct report_trend *trend)
 {
-	*trend = (struct report_trend){ NULL, NULL, 0, run->rto_target_s, { TS_NONE, TS_NONE, TS_NONE } };
+	trend_empty(trend, run->rto_target_s);
 	struct objective_point *pts = NULL;
 	size_t n = 0;
 	if (!run->runbook)
 		return 0;
-	for (int m = 0; m < REPORT_MODES; m++)
-		if (store_last_success(st, run->runbook, run->env, report_modes[m], run->started_ms,
-				       &trend->last_success_ms[m]))
+	for (int m = 0; m < MODE__COUNT; m++)
+		if (store_last_success(st, run->runbook, run->env, run_mode_name((enum run_mode)m),
+				       run->started_ms, &trend->last_success_ms[m]))
 			return -1;
 	if (store_objectives(st, run->runbook, run->env, run->started_ms, REPORT_TREND_RUNS * 2, &pts, &n))
 		return -1;
@@ -207,7 +213,7 @@ void report_trend_release(struct report_trend *trend)
 {
 	free(trend->rto_s);
 	free(trend->started_ms);
-	*trend = (struct report_trend){ NULL, NULL, 0, NAN, { TS_NONE, TS_NONE, TS_NONE } };
+	trend_empty(trend, NAN);
 }
 
 /* ---- shared by Markdown and HTML ---- */

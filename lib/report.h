@@ -36,11 +36,8 @@ struct report_trend {
 	int64_t *started_ms;	/* when each of those runs started; owned */
 	size_t n;
 	double target_s;	/* the target line: the run's RTO target, NAN when none */
-	int64_t last_success_ms[3];	/* per report_modes[]: the last success up to the run, TS_NONE */
+	int64_t last_success_ms[MODE__COUNT];	/* per enum run_mode: the last success up to the run, TS_NONE */
 };
-/* The run modes, in the order of last_success_ms. */
-#define REPORT_MODES 3
-extern const char *const report_modes[REPORT_MODES];
 #define REPORT_TREND_RUNS 30
 /* Loads the trend of run's runbook from the history. 0, or -1 (store_error). */
 int report_trend_load(struct store *st, const struct run_rec *run, struct report_trend *trend);

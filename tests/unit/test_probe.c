@@ -37,7 +37,7 @@ static void test_exposure_judge(void **state)
 		{ 1, NOW + 5000, 3600, 0, EXPOSURE_MET },			/* a clock a little ahead */
 		{ 1, TS_NONE, 3600, NAN, EXPOSURE_UNMEASURED },
 		{ 1, NOW - 7200 * 1000, NAN, 7200, EXPOSURE_NONE },		/* measured, nothing to judge */
-		{ 1, TS_NONE, NAN, NAN, EXPOSURE_NONE },
+		{ 1, TS_NONE, NAN, NAN, EXPOSURE_UNMEASURED },		/* raised: no backup found, RPO or not */
 		{ 0, TS_NONE, 3600, NAN, EXPOSURE_NONE },			/* no newest_recoverable */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
