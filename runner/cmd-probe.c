@@ -42,11 +42,9 @@ static int cmd_probe(const struct cmd_args *ca)
 }
 
 static const struct opt probe_options[] = {
-	{ 'p', "param", "NAME=VALUE", "set a param the runbook declares (repeatable; over --env's; @FILE: a YAML mapping)" },
-	{ RUN_OPT_PARAMS_FILE, "params-file", "FILE", "params from a YAML mapping, merged in command-line order with -p" },
+	RUN_OPTIONS_PARAMS,
 	{ RUN_OPT_ENV, "env", "ENV", "the config's environment ENV: its params and RPO" },
-	{ RUN_OPT_JUNIT, "junit", "FILE", "also write a JUnit XML report to FILE" },
-	{ RUN_OPT_REPORT, "report", "FILE", "also write a report to FILE: .json, .md, .html, .prom or .xml (JUnit)" },
+	RUN_OPTIONS_REPORTS,
 	OPT_END
 };
 

@@ -42,16 +42,21 @@ enum {
 	RUN_OPT_PARAMS_FILE,
 	RUN_OPT_DRY_RUN,
 };
-#define RUN_OPTIONS \
+/* Of those, what probe shares too: the params, and the reports to write. */
+#define RUN_OPTIONS_PARAMS \
 	{ 'p', "param", "NAME=VALUE", "set a param the runbook declares (repeatable; over --env's; @FILE: a YAML mapping)" }, \
-	{ RUN_OPT_PARAMS_FILE, "params-file", "FILE", "params from a YAML mapping, merged in command-line order with -p" }, \
+	{ RUN_OPT_PARAMS_FILE, "params-file", "FILE", "params from a YAML mapping, merged in command-line order with -p" }
+#define RUN_OPTIONS_REPORTS \
+	{ RUN_OPT_JUNIT, "junit", "FILE", "also write a JUnit XML report to FILE" }, \
+	{ RUN_OPT_REPORT, "report", "FILE", "also write a report to FILE: .json, .md, .html, .prom or .xml (JUnit)" }
+#define RUN_OPTIONS \
+	RUN_OPTIONS_PARAMS, \
 	{ RUN_OPT_ENV, "env", "ENV", "the config's environment ENV: its params, RTO/RPO and permissions" }, \
 	{ 'y', "yes", NULL, "confirm manual steps without asking (recorded as auto-confirmed)" }, \
 	{ RUN_OPT_INCIDENT_START, "incident-start", "TIME", \
 	  "when the incident began (ISO-8601 with a zone, or unix seconds): the RTO counts from it" }, \
 	{ RUN_OPT_STRICT_BUDGETS, "strict-budgets", NULL, "exit 6 when a phase overran its budget" }, \
-	{ RUN_OPT_JUNIT, "junit", "FILE", "also write a JUnit XML report to FILE" }, \
-	{ RUN_OPT_REPORT, "report", "FILE", "also write a report to FILE: .json, .md, .html, .prom or .xml (JUnit)" }
+	RUN_OPTIONS_REPORTS
 
 /*
  * The options of a run, drill or console command line (ca->cmd names it).
