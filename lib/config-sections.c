@@ -23,13 +23,14 @@
 static const char *const top_keys[] = {
 	"db", "reports_dir", "lua_memory", "sync", "roles", "environments", "permissions",
 	"notify", "schedules", "timezone", "secrets", "trust", "evidence_key", "hosts", "ssh",
-	"central", NULL
+	"central", "scheduler", NULL
 };
 static const char *const role_keys[] = { "members", "notify", NULL };
 static const char *const trust_keys[] = { "keys", NULL };
 static const char *const permission_keys[] = { "run", NULL };
 static const char *const notify_keys[] = { "webhook", "events", NULL };
-static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", "probe", NULL };
+static const char *const schedule_keys[] = { "runbook", "cron", "env", "yes", "evidence", "probe", "id", NULL };
+static const char *const scheduler_keys[] = { "ha", NULL };
 static const char *const sync_values[] = { "normal", "full", NULL };
 static const char *const central_keys[] = { "url", "password_env", NULL };
 
@@ -286,6 +287,28 @@ static void load_notify(struct loader *ld, const yaml_node_t *n)
 	}
 }
 
+/*
+ * A schedule's `id:`, the name HA schedulers claim its slots under: short
+ * printable text without '|', so it reads well in the claims table.
+ */
+static char *schedule_id(struct loader *ld, const yaml_node_t *n, const char *parent)
+{
+	char *k = child_key(parent, "id");
+	const char *s = get_text(ld, n, k, "a name such as nightly-restore");
+	char *id = NULL;
+	size_t len = s ? strlen(s) : 0;
+	int ok = len > 0 && len <= 200;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (unsigned char)s[i] > ' ' && s[i] != '|' && s[i] != 0x7f;
+	if (s && !ok)
+		problem_at(ld, n, k, "'%s' is not a schedule id; use 1 to 200 characters without spaces or '|', "
+			   "such as nightly-restore", s);
+	else if (s)
+		id = xstrdup(s);
+	free(k);
+	return id;
+}
+
 static void load_schedules(struct loader *ld, const yaml_node_t *n)
 {
 	struct config *cfg = ld->cfg;
@@ -307,12 +330,18 @@ static void load_schedules(struct loader *ld, const yaml_node_t *n)
 		yaml_node_t *r = map_get(ld, v, "runbook"), *c = map_get(ld, v, "cron");
 		yaml_node_t *e = map_get(ld, v, "env"), *y = map_get(ld, v, "yes");
 		yaml_node_t *ev = map_get(ld, v, "evidence"), *pr = map_get(ld, v, "probe");
+		yaml_node_t *id = map_get(ld, v, "id");
 		if (pr) {	/* SPEC 10: `lifeboat probe` instead of a drill */
 			k = child_key(key, "probe");
 			if (get_bool(ld, pr, k, &sc.probe))
 				ok = 0;
 			free(k);
 		}
+		if (id && (sc.id = schedule_id(ld, id, key)))
+			for (size_t j = 0; j < cfg->nschedules; j++)
+				if (cfg->schedules[j].id && !strcmp(cfg->schedules[j].id, sc.id))
+					problem_at(ld, id, key, "id '%s' is already the id of the schedule at line %d; "
+						   "give each schedule its own", sc.id, cfg->schedules[j].line);
 		if (ev) {
 			k = child_key(key, "evidence");
 			if (get_bool(ld, ev, k, &sc.evidence))
@@ -385,9 +414,25 @@ static void load_schedules(struct loader *ld, const yaml_node_t *n)
 			free(sc.runbook);
 			free(sc.cron_expr);
 			free(sc.env);
+			free(sc.id);
 		}
 		free(key);
 	}
+}
+
+/*
+ * `scheduler: { ha: true }` (SPEC 11): several schedulers share the
+ * schedules through the central PostgreSQL, so it needs `central:`.
+ */
+static void load_scheduler(struct loader *ld, const yaml_node_t *root, const yaml_node_t *n)
+{
+	if (is_null(n) || check_map(ld, n, "scheduler", "a map such as { ha: true }", scheduler_keys))
+		return;
+	yaml_node_t *ha = map_get(ld, n, "ha");
+	if (ha && !get_bool(ld, ha, "scheduler.ha", &ld->cfg->scheduler_ha) && ld->cfg->scheduler_ha &&
+	    !map_get(ld, root, "central"))
+		problem_at(ld, ha, "scheduler.ha", "high-availability scheduling claims each slot in the team's "
+			   "PostgreSQL: add central: { url: \"postgresql://...\" }, or remove ha");
 }
 
 static void load_timezone(struct loader *ld, const yaml_node_t *n)
@@ -563,6 +608,8 @@ void load_root(struct loader *ld, const yaml_node_t *root)
 		load_notify(ld, n);
 	if ((n = map_get(ld, root, "schedules")))
 		load_schedules(ld, n);
+	if ((n = map_get(ld, root, "scheduler")))
+		load_scheduler(ld, root, n);
 	if ((n = map_get(ld, root, "timezone")))
 		load_timezone(ld, n);
 	if ((n = map_get(ld, root, "secrets")))

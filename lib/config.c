@@ -328,6 +328,7 @@ void config_free(struct config *cfg)
 		free(cfg->schedules[i].cron_expr);
 		free(cfg->schedules[i].env);
 		free(cfg->schedules[i].key);
+		free(cfg->schedules[i].id);
 	}
 	free(cfg->schedules);
 	for (size_t i = 0; i < cfg->nsecrets; i++) {

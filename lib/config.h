@@ -96,6 +96,7 @@ struct config_schedule {
 	int evidence;		/* write an evidence bundle after each drill */
 	int probe;		/* SPEC 10: run `lifeboat probe` (probes, RPO exposure), not a drill */
 	char *key;		/* stable identity for the stored last run: "runbook|cron|env" */
+	char *id;		/* `id:`, the HA claims' name (SPEC 11); NULL: derived at run time */
 	int line;
 };
 
@@ -128,6 +129,7 @@ struct config {
 	unsigned events;		/* bit 1u << enum config_event; CONFIG_EVENTS_ALL when not set */
 	struct config_schedule *schedules;
 	size_t nschedules;
+	int scheduler_ha;		/* scheduler.ha: claim each slot centrally (needs central:) */
 	char *timezone;			/* IANA name, for cron; "UTC" when not set */
 	struct config_secret *secrets;
 	size_t nsecrets;
