@@ -195,6 +195,16 @@ int store_runs_list(struct store *st, const char *runbook, int limit,
 		    struct run_rec ***out, size_t *n);
 
 /*
+ * SPEC 11's --central readers (store-import.c): rows of the team history
+ * copied into a local history of their own (a temporary file), so every
+ * reader works on them alike. Inserts (or replaces, by key) nrows rows of
+ * one of the run tables; cell gives each value as text (NULL: SQL NULL),
+ * which the columns' types convert. One transaction.
+ */
+int store_import(struct store *st, const char *table, int ncols, const char *const *cols, int nrows,
+		 const char *(*cell)(void *ud, int row, int col, size_t *len), void *ud);
+
+/*
  * Trends, read narrowly (no run is loaded whole). store_objectives: the
  * achieved and target RTO/RPO of runbook's last `limit` runs in environment
  * env (NULL: runs without one; SPEC 7 trends are per runbook and env) (limit <= 0:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "central.h"
 #include "runner.h"
 
 struct verify {
@@ -82,49 +83,112 @@ static int check_audit(const struct cmd_args *a)
 		return usage_error("audit", "unexpected argument '%s'", a->args[1]);
 	if (!a->nargs || strcmp(a->args[0], "verify"))
 		return usage_error("audit", "the audit command is `lifeboat audit verify`");
+	if (expect && opt_count(a, OPT_CENTRAL))
+		return usage_error("audit", "--expect-head names one history's head; with --central each source history's head is printed");
 	if (expect && parse_expect_head(expect, &v))
 		return usage_error("audit", "--expect-head wants SEQ:HASH as `audit verify` prints it, not '%s'", expect);
 	return 0;
 }
 
+/* Walks st's chain into v; -1 when it cannot be read (said, naming where). */
+static int walk(struct store *st, struct verify *v, int64_t *runs, const char *where)
+{
+	if (store_audit_walk(st, check_entry, v) || (runs && store_run_count(st, runs))) {
+		errorf("cannot read the audit log in '%s': %s", where, store_error(st));
+		return -1;
+	}
+	return 0;
+}
+
+/* The verdict on one chain, said; 0 ok, 1 broken. prefix: "" or the source's name. */
+static int verdict(struct verify *v, int64_t runs, const char *prefix)
+{
+	/* every run writes entries: none at all beside recorded runs means they were deleted */
+	if (!v->bad && !v->count && runs)
+		v->bad = xasprintf("the log is empty but the history holds %lld run%s: its entries were deleted",
+				   (long long)runs, runs == 1 ? "" : "s");
+	if (!v->bad && v->want_hash && !v->want_seen)
+		v->bad = xasprintf("the log ends at entry %lld but entry %lld was expected: its tail was cut off",
+				   (long long)v->head_seq, (long long)v->want_seq);
+	if (v->bad) {
+		printf("%saudit log BROKEN: %s\n", prefix, v->bad);
+		if (v->count)
+			printf("%sverified up to head %lld:%s\n", prefix, (long long)v->head_seq, v->head);
+		free(v->bad);
+		v->bad = NULL;
+		return 1;
+	}
+	if (!v->count)
+		printf("%saudit log ok: empty\n", prefix);
+	else
+		printf("%saudit log ok: %lld entries, head %lld:%s\n", prefix, (long long)v->count,
+		       (long long)v->head_seq, v->head);
+	return 0;
+}
+
+/*
+ * --central (SPEC 11): every source history's chain as the server stores it,
+ * each copied into a local history of its own and walked as a local log is,
+ * so a row changed, deleted or inserted in PostgreSQL shows.
+ */
+static int verify_central(void)
+{
+	struct central *c = NULL;
+	int rc = central_connect_for("audit verify", &c);
+	if (rc)
+		return rc;
+	struct central_source *src = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	if (central_sources(c, &src, &n, &err)) {
+		errorf("audit verify --central: %s", err);
+		free(err);
+		central_close(c);
+		return 1;
+	}
+	if (!n)
+		printf("no source history has sent anything to %s yet\n", central_server(c));
+	for (size_t i = 0; i < n && rc != EXIT_USAGE; i++) {
+		struct central_fetch f = { .what = CENTRAL_FETCH_AUDIT, .source_id = src[i].source_id };
+		struct store *st = NULL;
+		char *prefix = xasprintf("%s (%s, source %s): ", src[i].host ? src[i].host : "?",
+					 src[i].path ? src[i].path : "?", src[i].source_id);
+		struct verify v = { .expect_seq = 1 };
+		snprintf(v.prev, sizeof(v.prev), "%s", AUDIT_GENESIS);
+		int r = open_copy("audit verify", c, &f, &st);
+		if (!r)
+			r = walk(st, &v, NULL, central_server(c)) ? 1 : verdict(&v, src[i].runs, prefix);
+		close_copy(st);
+		free(v.bad);
+		free(prefix);
+		rc = exit_code_precedence(rc, r);
+	}
+	central_sources_free(src, n);
+	central_close(c);
+	return rc;
+}
+
 static int cmd_audit(const struct cmd_args *a)
 {
 	const char *expect = opt_value(a, AUDIT_OPT_EXPECT_HEAD);
-	struct store *st = runner_history();
+	if (opt_count(a, OPT_CENTRAL))
+		return verify_central();	/* main opened no local history */
 	struct verify v = { .expect_seq = 1 };
 	snprintf(v.prev, sizeof(v.prev), "%s", AUDIT_GENESIS);
 	if (expect)
 		parse_expect_head(expect, &v);	/* checked by check_audit */
 	int64_t runs = 0;
-	if (store_audit_walk(st, check_entry, &v) || store_run_count(st, &runs)) {
-		errorf("cannot read the audit log in '%s': %s", db_path(), store_error(st));
+	if (walk(runner_history(), &v, &runs, db_path()))
 		return 1;
-	}
-	/* every run writes entries: none at all beside recorded runs means they were deleted */
-	if (!v.bad && !v.count && runs)
-		v.bad = xasprintf("the log is empty but the history holds %lld run%s: its entries were deleted",
-				  (long long)runs, runs == 1 ? "" : "s");
-	if (!v.bad && v.want_hash && !v.want_seen)
-		v.bad = xasprintf("the log ends at entry %lld but entry %lld was expected: its tail was cut off",
-				  (long long)v.head_seq, (long long)v.want_seq);
-	if (v.bad) {
-		printf("audit log BROKEN: %s\n", v.bad);
-		if (v.count)
-			printf("verified up to head %lld:%s\n", (long long)v.head_seq, v.head);
-		free(v.bad);
-		return 1;
-	}
-	if (!v.count)
-		printf("audit log ok: empty\n");
-	else
-		printf("audit log ok: %lld entries, head %lld:%s\n", (long long)v.count,
-		       (long long)v.head_seq, v.head);
-	return 0;
+	int rc = verdict(&v, runs, "");
+	free(v.bad);
+	return rc;
 }
 
 static const struct opt audit_options[] = {
 	{ AUDIT_OPT_EXPECT_HEAD, "expect-head", "SEQ:HASH",
 	  "fail unless the log reaches this head (as printed by an earlier verify): a cut tail shows" },
+	{ OPT_CENTRAL, "central", NULL, "check every source history's chain as the team's PostgreSQL stores it" },
 	OPT_END
 };
 
@@ -132,6 +196,7 @@ const struct cmd cmd_audit_entry = {
 	"audit", cmd_audit, "verify", "check the audit log's hash chain",
 	audit_options,
 	"audit verify\n"
-	"audit verify --expect-head \"$(cat audit-head.txt)\"",
+	"audit verify --expect-head \"$(cat audit-head.txt)\"\n"
+	"audit verify --central",
 	NEED_CONFIG | NEED_HISTORY, check_audit,
 };

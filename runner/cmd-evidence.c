@@ -54,7 +54,7 @@ int write_evidence(struct store *st, const struct run_rec *r, const char *dir, c
 {
 	struct report_trend trend;
 	if (report_trend_load(st, r, &trend)) {
-		warnf("cannot read the RTO trend from '%s': %s", db_path(), store_error(st));
+		warnf("cannot read the RTO trend from '%s': %s", reader_name(), store_error(st));
 		report_trend_release(&trend);
 	}
 	struct evidence ev;
@@ -116,6 +116,7 @@ static int cmd_evidence(const struct cmd_args *a)
 static const struct opt evidence_options[] = {
 	{ 'o', "output", "DIR", "write the bundle into DIR (a new or empty folder)" },
 	{ 't', "tar", "FILE", "write the bundle as one tar archive" },
+	{ OPT_CENTRAL, "central", NULL, CENTRAL_OPT_HELP },
 	OPT_END
 };
 
@@ -125,5 +126,5 @@ const struct cmd cmd_evidence_entry = {
 	evidence_options,
 	"evidence 3f9c2a -o evidence/3f9c2a\n"
 	"evidence 3f9c2a --tar evidence-3f9c2a.tar",
-	NEED_CONFIG | NEED_RUN, check_evidence,
+	NEED_CONFIG | NEED_RUN | CENTRAL_TREND | CENTRAL_AUDIT, check_evidence,
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "central.h"
 #include "clock.h"
 #include "report.h"
 #include "runner.h"
@@ -143,12 +144,52 @@ static void print_trend(struct store *st, const char *runbook, const char *env)
 	free(title);
 }
 
+/* SPEC 11: claims of HA schedulers whose drill never finished (the scheduler died with it). */
+static json_t *orphans_json(void)
+{
+	json_t *arr = json_array();
+	struct central_claim *cl = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	if (central_orphans(reader_central(), CENTRAL_CLAIM_STALE_S, &cl, &n, &err)) {
+		warnf("cannot read the scheduler claims: %s", err);
+		free(err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char iso[32];
+		clock_iso8601(cl[i].slot_unix * 1000, iso);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "schedule_id", cl[i].schedule_id,
+						     "slot", iso, "host", cl[i].host, "source", cl[i].source,
+						     "pid", (json_int_t)cl[i].pid));
+		central_claim_release(&cl[i]);
+	}
+	free(cl);
+	return arr;
+}
+
+static void print_orphans(void)
+{
+	json_t *arr = orphans_json();
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		if (!i)
+			printf("\n%sorphaned claims%s (a scheduler claimed the slot, its drill never finished):\n",
+			       c_yellow(), c_reset());
+		printf("  %s at %s by %s (pid %lld)\n", json_string_value(json_object_get(o, "schedule_id")),
+		       json_string_value(json_object_get(o, "slot")),
+		       json_string_value(json_object_get(o, "host")) ? json_string_value(json_object_get(o, "host")) : "?",
+		       (long long)json_integer_value(json_object_get(o, "pid")));
+	}
+	json_decref(arr);
+}
+
 enum { HISTORY_OPT_JSON = OPT_CODE + 64, HISTORY_OPT_LIMIT };
 
 static int cmd_history(const struct cmd_args *a)
 {
 	const char *runbook = NULL;
-	int limit = 20, json = 0;
+	int limit = 20, json = 0, central = opt_count(a, OPT_CENTRAL) > 0;
 	for (size_t i = 0; i < a->nopts; i++) {
 		const char *v = a->opts[i].value;
 		if (a->opts[i].id == HISTORY_OPT_JSON) {
@@ -177,7 +218,7 @@ static int cmd_history(const struct cmd_args *a)
 		luahost_free(host);
 		runbook = named;
 	}
-	if (!history_exists()) {
+	if (!central && !history_exists()) {
 		/* nothing has run here: an empty answer, without creating a history */
 		if (json)
 			printf("{\n  \"runs\": []\n}\n");
@@ -187,7 +228,8 @@ static int cmd_history(const struct cmd_args *a)
 		return 0;
 	}
 	struct store *st;
-	int rc = open_store(&st);
+	struct central_fetch f = { .what = CENTRAL_FETCH_RUNS, .runbook = runbook, .limit = limit };
+	int rc = central ? open_reader("history", 1, &f, &st) : open_store(&st);
 	if (rc) {
 		free(named);
 		return rc;
@@ -195,10 +237,23 @@ static int cmd_history(const struct cmd_args *a)
 	struct run_rec **runs = NULL;
 	size_t n = 0;
 	if (store_runs_list(st, runbook, limit, &runs, &n)) {
-		errorf("cannot read the history '%s': %s", db_path(), store_error(st));
-		store_close(st);
+		errorf("cannot read the history '%s': %s", reader_name(), store_error(st));
+		close_reader(st);
 		free(named);
 		return 1;
+	}
+	/* --central: each run's source history (its host and file) */
+	struct central_source *from = NULL;
+	if (central) {
+		const char **ids = xcalloc(n + 1, sizeof(*ids));
+		for (size_t i = 0; i < n; i++)
+			ids[i] = runs[i]->id;
+		char *err = NULL;
+		if (central_run_origins(reader_central(), ids, n, &from, &err)) {
+			warnf("cannot read where the runs come from: %s", err);
+			free(err);
+		}
+		free(ids);
 	}
 	if (json) {
 		json_t *arr = json_array();
@@ -206,6 +261,9 @@ static int cmd_history(const struct cmd_args *a)
 			char *s = report_json_string(runs[i], 0);
 			json_t *j = json_loads(s, 0, NULL);
 			free(s);
+			if (j && from)
+				json_object_set_new(j, "source", json_pack("{s:s?, s:s?, s:s?}", "id", from[i].source_id,
+									   "host", from[i].host, "history", from[i].path));
 			if (j) {
 				json_object_del(j, "phases");
 				json_object_del(j, "probes");
@@ -214,15 +272,18 @@ static int cmd_history(const struct cmd_args *a)
 		}
 		json_t *top = json_object();
 		json_object_set_new(top, "runs", arr);
+		if (central)
+			json_object_set_new(top, "orphaned_claims", orphans_json());
 		char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(s);
 		free(s);
 		json_decref(top);
 	} else if (!n) {
-		printf("no runs in %s%s%s\n", db_path(), runbook ? " for " : "", runbook ? runbook : "");
+		printf("no runs in %s%s%s\n", reader_name(), runbook ? " for " : "", runbook ? runbook : "");
 	} else {
-		printf("%s%-20s %-12s %-18s %-5s %-11s %-24s %s%s\n", c_bold(), "started (UTC)", "run",
-		       "runbook", "mode", "status", "RTO achieved/target", "RPO", c_reset());
+		printf("%s%-20s %-12s %-18s %-5s %-11s %-24s %s%s%s\n", c_bold(), "started (UTC)", "run",
+		       "runbook", "mode", "status", "RTO achieved/target", central ? "RPO                        " : "RPO",
+		       central ? "host" : "", c_reset());
 		const struct run_rec **groups = xcalloc(n, sizeof(*groups));	/* runbook and env */
 		size_t nn = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -235,6 +296,8 @@ static int cmd_history(const struct cmd_args *a)
 			       status_color(r->status), status_name(r->status), c_reset());
 			print_rto(r);
 			print_rpo(r);
+			if (central)
+				printf(" %s", from && from[i].host ? from[i].host : r->host ? r->host : "-");
 			putchar('\n');
 			size_t k = 0;
 			while (k < nn && (strcmp(groups[k]->runbook, r->runbook ? r->runbook : "") ||
@@ -251,10 +314,14 @@ static int cmd_history(const struct cmd_args *a)
 		}
 		free(groups);
 	}
+	if (central && !json)
+		print_orphans();
+	if (from)
+		central_sources_free(from, n);
 	for (size_t i = 0; i < n; i++)
 		run_rec_free(runs[i]);
 	free(runs);
-	store_close(st);
+	close_reader(st);
 	free(named);
 	return 0;
 }
@@ -262,6 +329,7 @@ static int cmd_history(const struct cmd_args *a)
 static const struct opt history_options[] = {
 	{ HISTORY_OPT_LIMIT, "limit", "N", "show the newest N runs (default 20)" },
 	{ HISTORY_OPT_JSON, "json", NULL, "print the runs as JSON" },
+	{ OPT_CENTRAL, "central", NULL, CENTRAL_OPT_HELP },
 	OPT_END
 };
 
@@ -269,6 +337,7 @@ const struct cmd cmd_history_entry = {
 	"history", cmd_history, "[RUNBOOK]", "list past runs, newest first, with the RTO trend",
 	history_options,
 	"history\n"
-	"history --limit 5 failover.lua",
+	"history --limit 5 failover.lua\n"
+	"history --central --json",
 	NEED_CONFIG, NULL,
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "central.h"
 #include "clock.h"
 #include "config.h"
 #include "run-setup.h"
@@ -104,8 +105,19 @@ static int cmd_plan(const struct cmd_args *ca)
 	if (env && !isnan(env->rpo_s))
 		rb->rpo_s = env->rpo_s;
 	struct store *st = NULL;
+	if (opt_count(ca, OPT_CENTRAL)) {
+		/* the team's runs of this runbook, by its name (paths differ between machines) */
+		struct central_fetch f = { .what = CENTRAL_FETCH_RUNBOOK, .runbook = rb->name, .limit = TREND_READ };
+		if ((rc = open_reader("plan", 1, &f, &st))) {
+			runbook_free(rb);
+			luahost_free(host);
+			return rc;
+		}
+	} else if (history_exists() && open_store(&st)) {
+		st = NULL;
+	}
 	struct phase_hist *h = xcalloc(rb->nphases, sizeof(*h));
-	if (history_exists() && !open_store(&st))
+	if (st)
 		collect(st, rb, h);
 	char a[32], b[32], c[32];
 	printf("%s%s%s%s%s\n", c_bold(), rb->name, c_reset(), rb->description ? ": " : "",
@@ -175,7 +187,7 @@ static int cmd_plan(const struct cmd_args *ca)
 	for (size_t i = 0; i < rb->nphases; i++)
 		free(h[i].d);
 	free(h);
-	store_close(st);
+	close_reader(st);
 	runbook_free(rb);
 	luahost_free(host);
 	return 0;
@@ -183,6 +195,7 @@ static int cmd_plan(const struct cmd_args *ca)
 
 static const struct opt plan_options[] = {
 	{ PLAN_OPT_ENV, "env", "ENV", "judge against the config's environment ENV (its RTO/RPO and params)" },
+	{ OPT_CENTRAL, "central", NULL, CENTRAL_OPT_HELP },
 	OPT_END
 };
 

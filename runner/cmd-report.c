@@ -65,7 +65,7 @@ static int cmd_report(const struct cmd_args *a)
 	struct report_trend trend;
 	if (report_trend_load(st, r, &trend)) {
 		/* the report stands without its trend chart */
-		warnf("cannot read the RTO trend from '%s': %s", db_path(), store_error(st));
+		warnf("cannot read the RTO trend from '%s': %s", reader_name(), store_error(st));
 		report_trend_release(&trend);
 	}
 
@@ -92,6 +92,7 @@ static int cmd_report(const struct cmd_args *a)
 static const struct opt report_options[] = {
 	{ 'f', "format", "json|junit|md|html|prom", "the report's format (default: from -o's extension)" },
 	{ 'o', "output", "FILE", "write it to FILE, - for stdout (default: <reports_dir>/<runbook>-<run>.<ext>)" },
+	{ OPT_CENTRAL, "central", NULL, CENTRAL_OPT_HELP },
 	OPT_END
 };
 
@@ -100,5 +101,5 @@ const struct cmd cmd_report_entry = {
 	report_options,
 	"report --format html 3f9c2a\n"
 	"report -o - --format json 3f9c2a",
-	NEED_CONFIG | NEED_RUN, check_report,
+	NEED_CONFIG | NEED_RUN | CENTRAL_TREND, check_report,
 };

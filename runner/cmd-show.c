@@ -218,6 +218,7 @@ static int cmd_show(const struct cmd_args *a)
 
 static const struct opt show_options[] = {
 	{ SHOW_OPT_JSON, "json", NULL, "print the run as JSON (the report's schema)" },
+	{ OPT_CENTRAL, "central", NULL, CENTRAL_OPT_HELP },
 	OPT_END
 };
 
@@ -226,5 +227,5 @@ const struct cmd cmd_show_entry = {
 	show_options,
 	"show 3f9c2a\n"
 	"show --json 3f9c2a",
-	NEED_CONFIG | NEED_RUN, check_run_id,
+	NEED_CONFIG | NEED_RUN, check_run_id,	/* --central: main reads the run from the team history */
 };

@@ -254,18 +254,23 @@ struct run_rec *runner_run(void)
 static int run_cmd(const struct cmd *c, const struct cmd_args *a)
 {
 	unsigned flags = c->flags ? c->flags : NEED_CONFIG;
+	int central = opt_count(a, OPT_CENTRAL) > 0;	/* SPEC 11: the team history instead */
 	int rc = c->check ? c->check(a) : 0;
 	if (!rc && (flags & NEED_CONFIG))
 		rc = runner_config_load();
-	if (!rc && (flags & (NEED_HISTORY | NEED_RUN)))
+	if (!rc && central && (flags & NEED_RUN))
+		rc = a->nargs ? central_setup_run(a, flags, &cmd_history, &cmd_run) : check_run_id(a);
+	else if (!rc && !central && (flags & (NEED_HISTORY | NEED_RUN)))
 		rc = open_history(&cmd_history);
-	if (!rc && (flags & NEED_RUN))
+	if (!rc && !central && (flags & NEED_RUN))
 		rc = a->nargs ? load_run(cmd_history, a->args[0], &cmd_run) : check_run_id(a);
 	if (!rc)
 		rc = c->fn(a);
 	run_rec_free(cmd_run);
 	cmd_run = NULL;
-	if (cmd_history)
+	if (central)
+		close_reader(cmd_history);
+	else if (cmd_history)
 		store_close(cmd_history);
 	cmd_history = NULL;
 	return rc;

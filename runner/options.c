@@ -89,6 +89,12 @@ static int unknown_option(const struct cmd *cmd, const struct opt *opts, const c
 	char *typed = spelled(elem, 0);
 	const struct opt *o = find_id(opts, optopt_);
 	int rc;
+	if (!strcmp(typed, "--central")) {
+		rc = usage_error(cname, "--central works with history, show, report, plan, evidence and audit verify%s%s",
+				 cname ? ", not " : "", cname ? cname : "");
+		free(typed);
+		return rc;
+	}
 	if (optopt_ && o && !o->arg) {
 		rc = usage_error(cname, "option '%s' takes no value", typed);
 		free(typed);

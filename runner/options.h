@@ -38,6 +38,7 @@ enum {
 	OPT_LIST_COMMANDS,	/* hidden */
 	OPT_LIST_ENVIRONMENTS,	/* hidden: the config's environments, for the completion */
 	OPT_LIST_PARAMS,	/* hidden: the params a runbook declares, for the completion */
+	OPT_CENTRAL,		/* --central: in the tables of the commands that read the team history */
 };
 extern const struct opt global_options[];
 

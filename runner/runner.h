@@ -41,6 +41,14 @@ enum cmd_flags {
 	NEED_HISTORY = 1 << 1,
 	NEED_RUN = 1 << 2,	/* and the history: args[0] is a run id or prefix (check_run_id) */
 	NO_SETUP = 1 << 3,	/* neither the config nor the history */
+	/*
+	 * SPEC 11, a command that takes --central: given it, NEED_RUN's run
+	 * comes from the team history (central-read.c's copy, with the runs of
+	 * its trend for CENTRAL_TREND, its source's whole audit chain for
+	 * CENTRAL_AUDIT); NEED_HISTORY alone is left to the command.
+	 */
+	CENTRAL_TREND = 1 << 4,
+	CENTRAL_AUDIT = 1 << 5,
 };
 
 /*
@@ -143,6 +151,30 @@ struct central_sender;
 int runner_central_opts(struct central_opts *o, int say);
 struct central_sender *start_central(void);
 void finish_central(struct central_sender *s);
+
+/*
+ * --central (central-read.c, SPEC 11): the team history on PostgreSQL read
+ * through a temporary local copy of what the command needs. open_reader
+ * opens the local history, or with central the copy f asks for (EXIT_USAGE
+ * when the config has no central:, 1 when the server cannot be read; said);
+ * close_reader closes either. reader_name: the server or the history file,
+ * for messages; reader_central: the connection while a copy is open.
+ * open_copy/close_copy: one more copy on a connection of the caller's.
+ */
+struct central;
+struct central_fetch;
+struct central_opts;
+int runner_central_opts(struct central_opts *o, int say);	/* TEMP: central's */
+#define CENTRAL_OPT_HELP "read the team history on PostgreSQL (the config's central:) instead of the local file"
+int central_connect_for(const char *cmd, struct central **out);
+int open_reader(const char *cmd, int central, const struct central_fetch *f, struct store **st);
+void close_reader(struct store *st);
+struct central *reader_central(void);
+const char *reader_name(void);
+int open_copy(const char *cmd, struct central *c, const struct central_fetch *f, struct store **st);
+/* main's setup of a NEED_RUN command given --central: the copy into *st, the run into *run. */
+int central_setup_run(const struct cmd_args *a, unsigned flags, struct store **st, struct run_rec **run);
+void close_copy(struct store *st);
 
 /* The history database path in force (--db, else the config's db, else .lifeboat/history.db). */
 const char *db_path(void);

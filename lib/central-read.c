@@ -1,0 +1,315 @@
+/*
+ * The --central readers (SPEC 11): the rows a command needs are copied from
+ * the team history into a local history of the reader's own (a temporary
+ * SQLite file that store.c creates with the local schema), and the command's
+ * usual reader runs on that. So history, show, every report format,
+ * evidence, plan and audit verify read the team's runs exactly as they read
+ * a local file, with no second implementation to drift.
+ *
+ * Timestamps come back as the local history writes them (ISO-8601 UTC with
+ * milliseconds), the runbook texts from hex, and the columns the local
+ * schema declares NOT NULL with its defaults.
+ */
+#include "central.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central-int.h"
+#include "store.h"
+#include "util.h"
+
+#define TREND_RUNS "1000"	/* runs read for a trend (runner.h's TREND_READ) */
+
+/* A column: its local name and how the central one reads back. */
+struct rcol {
+	const char *name;
+	char kind;		/* 0 as is, 'T' timestamptz, 'X' bytea (as hex), 'D' NULL becomes def */
+	const char *def;
+};
+
+#define C(n) { n, 0, NULL }
+#define TS(n) { n, 'T', NULL }
+#define HEX(n) { n, 'X', NULL }
+#define DEF(n, d) { n, 'D', d }
+#define END { NULL, 0, NULL }
+static const struct rcol run_cols[] = {
+	C("id"), C("runbook"), C("file"), C("sha256"), C("mode"), C("trigger"), C("env"),
+	C("operator"), C("uid"), C("host"), C("pid"), C("params_json"), C("status"),
+	TS("started_at"), TS("ended_at"), TS("incident_at"), TS("restored_at"),
+	C("rto_target_s"), C("rto_achieved_s"), C("rto_met"), C("rpo_target_s"),
+	C("rpo_achieved_s"), C("rpo_met"), C("rpo_status"), TS("recovery_point_at"),
+	C("human_wait_s"), C("exit_code"), DEF("strict_budgets", "0"), C("error"),
+	C("signed_by"), END
+};
+static const struct rcol phase_cols[] = {
+	C("run_id"), C("idx"), C("name"), C("role"), C("budget_s"), DEF("fault", "0"),
+	DEF("cleanup", "0"), DEF("restores_service", "0"), DEF("parallel", "1"),
+	C("status"), TS("started_at"), TS("ended_at"), C("duration_s"),
+	C("human_wait_s"), DEF("over_budget", "0"), END
+};
+static const struct rcol step_cols[] = {
+	C("run_id"), C("phase_idx"), C("idx"), C("name"), C("kind"), C("role"),
+	DEF("section", "'main'"), DEF("idempotent", "1"), C("status"),
+	DEF("attempts", "0"), TS("started_at"), TS("ended_at"), C("duration_s"),
+	C("human_wait_s"), C("exit_code"), C("confirmed_by"), C("error"), C("output"),
+	DEF("output_cut", "0"), C("state_json"), END
+};
+static const struct rcol attempt_cols[] = {
+	C("run_id"), C("phase_idx"), C("step_idx"), C("attempt"), C("status"),
+	TS("started_at"), TS("ended_at"), C("duration_s"), C("exit_code"), C("error"),
+	C("output"), DEF("output_cut", "0"), END
+};
+static const struct rcol instance_cols[] = {
+	C("run_id"), C("phase_idx"), C("step_idx"), C("attempt"), DEF("seq", "0"), C("host"),
+	C("status"), C("exit_code"), C("duration_s"), C("error"), C("output"), END
+};
+static const struct rcol note_cols[] = {
+	C("seq"), C("run_id"), TS("at"), C("operator"), C("text"), END
+};
+static const struct rcol run_source_cols[] = {
+	C("run_id"), C("idx"), C("path"), C("sha256"), C("signed_by"), C("signature"), END
+};
+static const struct rcol text_cols[] = { C("sha256"), HEX("text"), END };
+static const struct rcol audit_cols[] = {
+	C("seq"), C("at"), C("run_id"), C("event"), C("operator"), C("uid"), C("detail"),
+	C("prev_hash"), C("hash"), END
+};
+
+/* "SELECT <t.cols as the local history has them> FROM <table> t <rest>" */
+static char *select_sql(const struct rcol *cols, const char *table, const char *rest)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 512);
+	strbuf_addstr(&sb, "SELECT ");
+	for (size_t i = 0; cols[i].name; i++) {
+		const struct rcol *c = &cols[i];
+		if (i)
+			strbuf_addstr(&sb, ", ");
+		if (c->kind == 'T')
+			strbuf_addf(&sb, "to_char(t.\"%s\" AT TIME ZONE 'UTC', "
+				    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", c->name);
+		else if (c->kind == 'X')
+			strbuf_addf(&sb, "encode(t.\"%s\", 'hex')", c->name);
+		else if (c->kind == 'D')
+			strbuf_addf(&sb, "coalesce(t.\"%s\", %s)", c->name, c->def);
+		else
+			strbuf_addf(&sb, "t.\"%s\"", c->name);
+	}
+	strbuf_addf(&sb, " FROM %s t %s", table, rest);
+	return strbuf_detach(&sb);
+}
+
+struct cells {
+	PGresult *res;
+	const struct rcol *cols;
+	char *buf;		/* a hex column's bytes, decoded */
+};
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
+}
+
+static const char *cell(void *ud, int row, int col, size_t *len)
+{
+	struct cells *c = ud;
+	if (PQgetisnull(c->res, row, col))
+		return NULL;
+	const char *v = PQgetvalue(c->res, row, col);
+	*len = (size_t)PQgetlength(c->res, row, col);
+	if (c->cols[col].kind != 'X')
+		return v;
+	free(c->buf);
+	c->buf = xmalloc(*len / 2 + 1);
+	for (size_t i = 0; i + 1 < *len; i += 2)
+		c->buf[i / 2] = (char)(hexval(v[i]) << 4 | hexval(v[i + 1]));
+	*len /= 2;
+	c->buf[*len] = '\0';
+	return c->buf;
+}
+
+/*
+ * Runs `with` (a CTE, may be "") then the select of cols from the central
+ * table, and copies the rows into the local table of the same name.
+ */
+static int copy_rows(struct central *c, struct store *st, const char *local, const struct rcol *cols,
+		     const char *table, const char *with, const char *rest, int np,
+		     const char *const *p, char **err)
+{
+	char *sel = select_sql(cols, table, rest);
+	char *sql = xasprintf("%s %s", with, sel);
+	free(sel);
+	PGresult *res = NULL;
+	int rc = central_exec(c, sql, np, p, &res, err);
+	free(sql);
+	if (rc)
+		return -1;
+	const char *names[40];
+	int n = 0;
+	while (cols[n].name && n < 40) {
+		names[n] = cols[n].name;
+		n++;
+	}
+	struct cells cl = { .res = res, .cols = cols };
+	rc = store_import(st, local, n, names, PQntuples(res), cell, &cl);
+	free(cl.buf);
+	PQclear(res);
+	if (rc)
+		*err = xasprintf("cannot copy the team's %s into a local history: %s", local, store_error(st));
+	return rc;
+}
+
+#define BY_RUN "JOIN k ON k.source_id = t.source_id AND k.id = t.run_id"
+
+/* The run trees of the runs in k (the CTE `with` defines, from params p) into st. */
+static int copy_trees(struct central *c, struct store *st, const char *with, int np, const char *const *p,
+		      int whole_audit, char **err)
+{
+	static const struct { const char *table; const struct rcol *cols; } tree[] = {
+		{ "phases", phase_cols }, { "steps", step_cols }, { "attempts", attempt_cols },
+		{ "host_instances", instance_cols }, { "notes", note_cols },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(tree); i++)
+		if (copy_rows(c, st, tree[i].table, tree[i].cols, tree[i].table, with, BY_RUN, np, p, err))
+			return -1;
+	/* the texts the runs loaded (central "texts", local "sources") before what names them */
+	if (copy_rows(c, st, "sources", text_cols, "texts", with,
+		      "WHERE (t.source_id, t.sha256) IN (SELECT rs.source_id, rs.sha256 FROM run_sources rs"
+		      " JOIN k ON k.source_id = rs.source_id AND k.id = rs.run_id)", np, p, err) ||
+	    copy_rows(c, st, "run_sources", run_source_cols, "run_sources", with, BY_RUN, np, p, err))
+		return -1;
+	/* evidence proves the run's entries against its history's whole chain; show needs its own */
+	return copy_rows(c, st, "audit", audit_cols, "audit", with,
+			 whole_audit ? "WHERE t.source_id IN (SELECT source_id FROM k) ORDER BY t.seq"
+				     : BY_RUN " ORDER BY t.seq", np, p, err);
+}
+
+/*
+ * The keys (source_id, id) of the runs wanted as the CTE k: those of k0, and
+ * for each runbook and environment among them the newest runs with achieved
+ * objectives, so trends and reports read as they would locally.
+ */
+#define WITH_TRENDS(k0)								\
+	"WITH k0 AS (" k0 "),"							\
+	" g AS (SELECT DISTINCT r.runbook, r.env FROM runs r JOIN k0 USING (source_id, id)),"	\
+	" k AS (SELECT source_id, id FROM k0 UNION"				\
+	"  SELECT r.source_id, r.id FROM g, LATERAL (SELECT source_id, id FROM runs x"	\
+	"   WHERE x.runbook = g.runbook AND x.env IS NOT DISTINCT FROM g.env"	\
+	"   AND (x.rto_achieved_s IS NOT NULL OR x.rpo_achieved_s IS NOT NULL)"	\
+	"   ORDER BY x.started_at DESC LIMIT " TREND_RUNS ") r)"
+
+/* The newest $2 runs (of runbook $1, NULL: all). */
+#define NEWEST "SELECT source_id, id FROM runs WHERE $1::text IS NULL OR runbook = $1" \
+	" ORDER BY started_at DESC NULLS LAST, id DESC LIMIT $2::bigint"
+/* A run by id or prefix: one per id (its newest copy), two at most (ambiguous). */
+#define BY_ID "SELECT DISTINCT ON (id) source_id, id FROM runs" \
+	" WHERE id = $1 OR starts_with(id, $1) ORDER BY id, version DESC LIMIT 2"
+#define BY_RUNS "JOIN k ON k.source_id = t.source_id AND k.id = t.id"
+
+int central_fetch(struct central *c, const struct central_fetch *f, struct store *st, char **err)
+{
+	char limit[32];
+	snprintf(limit, sizeof(limit), "%d", f->limit > 0 ? f->limit : 1000000);
+	switch (f->what) {
+	case CENTRAL_FETCH_RUNS: {
+		const char *p[] = { f->runbook, limit };
+		return copy_rows(c, st, "runs", run_cols, "runs", WITH_TRENDS(NEWEST), BY_RUNS, 2, p, err);
+	}
+	case CENTRAL_FETCH_RUN: {
+		const char *p[] = { f->run_id };
+		return copy_rows(c, st, "runs", run_cols, "runs", WITH_TRENDS(BY_ID), BY_RUNS, 1, p, err) ||
+		       copy_trees(c, st, "WITH k AS (" BY_ID ")", 1, p, f->whole_audit, err);
+	}
+	case CENTRAL_FETCH_RUNBOOK: {
+		/* plan: the objectives of its runs, the phases of its newest ones */
+		const char *p[] = { f->runbook, limit };
+		return copy_rows(c, st, "runs", run_cols, "runs", "WITH k AS (" NEWEST ")", BY_RUNS, 2, p, err) ||
+		       copy_rows(c, st, "phases", phase_cols, "phases", "WITH k AS (" NEWEST ")", BY_RUN, 2, p,
+				 err);
+	}
+	case CENTRAL_FETCH_AUDIT: {
+		const char *p[] = { f->source_id };
+		return copy_rows(c, st, "audit", audit_cols, "audit", "", "WHERE t.source_id = $1 ORDER BY t.seq",
+				 1, p, err);
+	}
+	}
+	*err = xstrdup("unknown fetch");
+	return -1;
+}
+
+int central_sources(struct central *c, struct central_source **out, size_t *n, char **err)
+{
+	*out = NULL;
+	*n = 0;
+	PGresult *res = NULL;
+	/* every history that sent runs or audit entries, named by the host it lives on */
+	if (central_exec(c, "SELECT x.source_id, s.host, s.path, coalesce(a.n, 0), coalesce(r.n, 0) FROM"
+			    " (SELECT source_id FROM audit UNION SELECT source_id FROM runs) x"
+			    " LEFT JOIN (SELECT source_id, count(*) AS n FROM audit GROUP BY source_id) a USING (source_id)"
+			    " LEFT JOIN (SELECT source_id, count(*) AS n FROM runs GROUP BY source_id) r USING (source_id)"
+			    " LEFT JOIN sources s USING (source_id) ORDER BY s.host, x.source_id",
+			 0, NULL, &res, err))
+		return -1;
+	int rows = PQntuples(res);
+	*out = xcalloc((size_t)rows + 1, sizeof(**out));
+	for (int i = 0; i < rows; i++) {
+		(*out)[i].source_id = xstrdup(PQgetvalue(res, i, 0));
+		(*out)[i].host = PQgetisnull(res, i, 1) ? NULL : xstrdup(PQgetvalue(res, i, 1));
+		(*out)[i].path = PQgetisnull(res, i, 2) ? NULL : xstrdup(PQgetvalue(res, i, 2));
+		(*out)[i].entries = atol(PQgetvalue(res, i, 3));
+		(*out)[i].runs = atol(PQgetvalue(res, i, 4));
+	}
+	*n = (size_t)rows;
+	PQclear(res);
+	return 0;
+}
+
+void central_sources_free(struct central_source *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].source_id);
+		free(s[i].host);
+		free(s[i].path);
+	}
+	free(s);
+}
+
+int central_run_origins(struct central *c, const char *const *run_ids, size_t n,
+			struct central_source **out, char **err)
+{
+	*out = xcalloc(n + 1, sizeof(**out));
+	if (!n)
+		return 0;
+	struct strbuf arr = STRBUF_INIT;
+	strbuf_init(&arr, n * 16 + 2);
+	strbuf_addch(&arr, '{');
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addstr(&arr, i ? ",\"" : "\"");
+		for (const char *p = run_ids[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				strbuf_addch(&arr, '\\');
+			strbuf_addch(&arr, *p);
+		}
+		strbuf_addch(&arr, '"');
+	}
+	strbuf_addch(&arr, '}');
+	const char *p[] = { arr.buf };
+	PGresult *res = NULL;
+	int rc = central_exec(c, "SELECT DISTINCT ON (r.id) r.id, r.source_id, s.host, s.path"
+			      " FROM runs r LEFT JOIN sources s USING (source_id)"
+			      " WHERE r.id = ANY ($1::text[]) ORDER BY r.id, r.version DESC", 1, p, &res, err);
+	strbuf_release(&arr);
+	if (rc)
+		return -1;
+	for (int row = 0; row < PQntuples(res); row++)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(run_ids[i], PQgetvalue(res, row, 0)) && !(*out)[i].source_id) {
+				(*out)[i].source_id = xstrdup(PQgetvalue(res, row, 1));
+				(*out)[i].host = PQgetisnull(res, row, 2) ? NULL : xstrdup(PQgetvalue(res, row, 2));
+				(*out)[i].path = PQgetisnull(res, row, 3) ? NULL : xstrdup(PQgetvalue(res, row, 3));
+			}
+	PQclear(res);
+	return 0;
+}
