@@ -183,7 +183,7 @@ static const char lease_take_sql[] =
 	" pid = excluded.pid, taken_at = now(), expires_at = excluded.expires_at"
 	" WHERE l.expires_at < now() OR l.holder = excluded.holder RETURNING holder";
 
-static int lease_take_once(struct central_lease *l, char **other, char **err)
+static int lease_take_once(struct central_lease *l, char **other_run, char **other_host, char **err)
 {
 	char pid[32], ttl[32];
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
@@ -194,16 +194,16 @@ static int lease_take_once(struct central_lease *l, char **other, char **err)
 		return -1;
 	int got = PQntuples(res) == 1;
 	PQclear(res);
-	if (got || !other)
+	if (got || !other_run)
 		return got ? 0 : 1;
 	res = exec_params(l->c, "SELECT holder, host FROM lifeboat_leases WHERE runbook = $1 AND env = $2",
 			  2, v, err);
 	if (!res)
 		return -1;
-	if (PQntuples(res) == 1)
-		*other = xasprintf("%s on %s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-	else
-		*other = xstrdup("(unknown)");
+	if (PQntuples(res) == 1) {
+		*other_run = text_of(res, 0, 0);
+		*other_host = text_of(res, 0, 1);
+	}
 	PQclear(res);
 	return 1;
 }
@@ -222,7 +222,7 @@ static void *lease_renew(void *arg)
 		pthread_mutex_unlock(&l->mu);
 		char *err = NULL;
 		/* a failed renewal is retried at the next turn; the run goes on (SPEC 11) */
-		int rc = lease_take_once(l, NULL, &err);
+		int rc = lease_take_once(l, NULL, NULL, &err);
 		free(err);
 		pthread_mutex_lock(&l->mu);
 		if (rc == 1)
@@ -234,10 +234,10 @@ static void *lease_renew(void *arg)
 
 int central_lease_take(const struct central_opts *co, const char *runbook, const char *env,
 		       const char *holder, const char *host, int ttl_s, struct central_lease **out,
-		       char **other, char **err)
+		       char **other_run, char **other_host, char **err)
 {
 	*out = NULL;
-	*other = NULL;
+	*other_run = *other_host = NULL;
 	struct central *c = NULL;
 	if (central_connect(co, &c, err) || central_migrate(c, err)) {
 		central_close(c);
@@ -250,7 +250,7 @@ int central_lease_take(const struct central_opts *co, const char *runbook, const
 	l->holder = xstrdup(holder);
 	l->host = xstrdup(host);
 	l->ttl_s = ttl_s;
-	int rc = lease_take_once(l, other, err);
+	int rc = lease_take_once(l, other_run, other_host, err);
 	if (!rc) {
 		pthread_mutex_init(&l->mu, NULL);
 		pthread_cond_init(&l->cv, NULL);

@@ -178,6 +178,7 @@ extern const struct lua_engine_ops lua_ops;
 
 /* engine-start.c */
 int lock_acquire(struct engine *e, char **holder);
+void lock_release(struct engine *e);	/* the local lock and the team lease, if held */
 
 /* engine-resume.c */
 void step_reset(struct step_rec *r);

@@ -153,7 +153,23 @@ int lock_acquire(struct engine *e, char **holder)
 		}
 	}
 	e->lock_fd = fd;
+	/* SPEC 11: with the team history, the lock is also a lease there (busy: another machine runs it) */
+	if (e->o->lease_take && e->o->lease_take(e->o->lease_ud, e->rb->name, e->o->env, e->run->id, holder)) {
+		close(fd);
+		e->lock_fd = -1;
+		return -1;
+	}
 	return 0;
+}
+
+void lock_release(struct engine *e)
+{
+	if (e->lock_fd < 0)
+		return;
+	if (e->o->lease_release)
+		e->o->lease_release(e->o->lease_ud);
+	close(e->lock_fd);
+	e->lock_fd = -1;
 }
 
 /*
@@ -235,8 +251,7 @@ int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,
 		r->exit_code = EXIT_UNRECORDED;
 		runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
 		free(e->run_lock_dir);
-		if (e->lock_fd >= 0)
-			close(e->lock_fd);
+		lock_release(e);
 		return EXIT_UNRECORDED;
 	}
 	char *sources = sources_store(e);

@@ -693,8 +693,7 @@ static void run_release(struct engine *e)
 	free(e->pause_who);
 	runlock_release(e->run_lock_dir, r->id, e->run_lock_fd);
 	free(e->run_lock_dir);
-	if (e->lock_fd >= 0)
-		close(e->lock_fd);
+	lock_release(e);
 }
 
 /* Executes (or continues, when resuming) the run in e->run to the end. */

@@ -61,6 +61,15 @@ struct engine_opts {
 	struct notifier *notifier;
 	/* The config whose inventory and ssh: settings remote steps use (SPEC 8); NULL: none. */
 	const struct config *inventory;
+	/*
+	 * SPEC 11: the team-wide half of `exclusive` (NULL: none). Called once
+	 * the local lock is held: 0 taken (or the team database is out of
+	 * reach: the local lock alone applies), nonzero when another run holds
+	 * it, with *holder (owned) naming that run. lease_release at the end.
+	 */
+	int (*lease_take)(void *ud, const char *runbook, const char *env, const char *run_id, char **holder);
+	void (*lease_release)(void *ud);
+	void *lease_ud;
 };
 
 enum engine_event_type {

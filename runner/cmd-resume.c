@@ -233,6 +233,7 @@ static int execute_resume(struct store *st, struct run_rec *r, struct luahost *h
 		.authorize = runner_config() ? runner_authorize : NULL,
 		.redactor = runner_run_redactor(), .inventory = runner_config(),
 	};
+	runner_lease_hooks(&o);
 	struct secretref refs;
 	runner_secret_refs(&refs);
 	o.secret_names = refs.names;

@@ -298,6 +298,7 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, enum run_mode 
 		o.authorize = runner_authorize;
 		o.authorize_ud = NULL;
 	}
+	runner_lease_hooks(&o);
 	struct secretref refs;
 	runner_secret_refs(&refs);
 	o.secret_names = refs.names;

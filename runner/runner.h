@@ -175,6 +175,8 @@ int open_copy(const char *cmd, struct central *c, const struct central_fetch *f,
 /* main's setup of a NEED_RUN command given --central: the copy into *st, the run into *run. */
 int central_setup_run(const struct cmd_args *a, unsigned flags, struct store **st, struct run_rec **run);
 void close_copy(struct store *st);
+/* With central:, exclusive runbooks also take a lease in the team database (central-lease.c). */
+void runner_lease_hooks(struct engine_opts *o);
 
 /* The history database path in force (--db, else the config's db, else .lifeboat/history.db). */
 const char *db_path(void);
