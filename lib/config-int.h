@@ -23,7 +23,7 @@
 
 static const char *const event_names[CONFIG_EVENT_COUNT + 1] = {
 	"run_started", "phase_started", "phase_over_budget", "manual_waiting",
-	"step_failed", "rto_at_risk", "run_finished", "rpo_exposed", NULL
+	"step_failed", "rto_at_risk", "run_finished", "rpo_exposed", "scheduler_degraded", NULL
 };
 
 struct problem {

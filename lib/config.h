@@ -34,6 +34,7 @@ enum config_event {
 	CONFIG_EVENT_RTO_AT_RISK,
 	CONFIG_EVENT_RUN_FINISHED,
 	CONFIG_EVENT_RPO_EXPOSED,	/* SPEC 10: a probe found the newest backup older than the RPO */
+	CONFIG_EVENT_SCHEDULER_DEGRADED,	/* SPEC 11: an HA scheduler cannot reach the team database */
 	CONFIG_EVENT_COUNT
 };
 #define CONFIG_EVENTS_ALL ((1u << CONFIG_EVENT_COUNT) - 1)

@@ -34,6 +34,7 @@
 #include "config.h"
 #include "json.h"
 #include "runner.h"
+#include "scheduler-ha.h"
 
 extern char **environ;
 
@@ -44,6 +45,7 @@ struct child {
 	struct proc *proc;
 	size_t sched;			/* index into cfg->schedules */
 	const char *label;		/* the runbook's file name, for output lines */
+	int64_t slot;			/* HA: the slot claimed for it (unix seconds), else -1 */
 	struct strbuf partial[3];	/* by enum proc_stream: a line still open */
 };
 
@@ -55,6 +57,7 @@ struct scheduler {
 	size_t nkids;
 	char *exe, *db, *config;	/* absolute, owned */
 	char **envp;			/* environ + LIFEBOAT_TRIGGER=schedule, owned */
+	struct ha *ha;			/* scheduler.ha: slots are claimed centrally (NULL: local only) */
 	int started;			/* drills started (--once: to tell "nothing due") */
 	int rc;				/* --once: the first exit code by SPEC 3's order */
 };
@@ -127,7 +130,7 @@ static void skip(struct scheduler *s, const struct config_schedule *sc, const ch
 	free(detail);
 }
 
-static void start(struct scheduler *s, size_t idx)
+static void start(struct scheduler *s, size_t idx, int64_t slot)
 {
 	const struct config_schedule *sc = &s->cfg->schedules[idx];
 	const char *argv[16];
@@ -152,6 +155,7 @@ static void start(struct scheduler *s, size_t idx)
 	argv[n] = NULL;
 	struct child *k = xcalloc(1, sizeof(*k));
 	k->sched = idx;
+	k->slot = slot;
 	k->label = base_name(sc->runbook);
 	for (int i = 0; i < 3; i++)
 		strbuf_init(&k->partial[i], 0);
@@ -166,6 +170,8 @@ static void start(struct scheduler *s, size_t idx)
 		char *why = xasprintf("cannot start '%s': %s", s->exe, strerror(errno));
 		errorf("%s: %s", k->label, why);
 		record(s, sc, "error", -1, why);
+		if (slot >= 0)
+			ha_finished(s->ha, idx, slot, NULL, -1, "error");
 		free(why);
 		for (int i = 0; i < 3; i++)
 			strbuf_release(&k->partial[i]);
@@ -181,11 +187,48 @@ static void start(struct scheduler *s, size_t idx)
 	s->started++;
 }
 
+/*
+ * HA (SPEC 11): the slot is claimed centrally before anything runs; the
+ * claim's holder alone decides on overlap, from the team's runs too.
+ */
+static void tick_ha(struct scheduler *s, size_t i, int64_t now)
+{
+	const struct config_schedule *sc = &s->cfg->schedules[i];
+	int64_t slot = -1;
+	char *why = NULL;
+	switch (ha_decide(s->ha, i, now, &slot)) {
+	case HA_NOT_DUE:
+	case HA_TAKEN:
+		return;
+	case HA_DEGRADED:
+		s->rc = exit_code_precedence(s->rc, EXIT_STEP_FAILED);
+		return;
+	case HA_CLAIMED:
+		break;
+	}
+	if (drilling(s, sc->runbook)) {
+		skip(s, sc, "its previous drill is still running");
+		ha_finished(s->ha, i, slot, NULL, -1, "skipped");
+	} else if (ha_running(s->ha, i, &why)) {
+		skip(s, sc, why);
+		ha_finished(s->ha, i, slot, NULL, -1, "skipped");
+	} else {
+		start(s, i, slot);
+	}
+	free(why);
+}
+
 /* Starts every schedule that is due at now (unix seconds). */
 static void tick(struct scheduler *s, int64_t now)
 {
+	if (s->ha)
+		ha_heartbeat(s->ha);
 	for (size_t i = 0; i < s->cfg->nschedules && !stop_signal; i++) {
 		const struct config_schedule *sc = &s->cfg->schedules[i];
+		if (s->ha) {
+			tick_ha(s, i, now);
+			continue;
+		}
 		int64_t first_seen, last_run;
 		int known = store_schedule_get(s->st, sc->key, &first_seen, &last_run);
 		if (known < 0) {
@@ -212,7 +255,7 @@ static void tick(struct scheduler *s, int64_t now)
 			skip(s, sc, why);
 			free(why);
 		} else {
-			start(s, i);
+			start(s, i, -1);
 		}
 		free(run_id);
 	}
@@ -270,6 +313,12 @@ static void reap(struct scheduler *s)
 		fflush(stdout);
 		record(s, sc, "finished", code, NULL);
 		s->rc = exit_code_precedence(s->rc, code);
+		if (k->slot >= 0) {
+			char *run_id = NULL;
+			store_run_by_pid(s->st, sc->runbook, (long)proc_pid(k->proc), &run_id);
+			ha_finished(s->ha, k->sched, k->slot, run_id, code, "finished");
+			free(run_id);
+		}
 		if (sc->evidence)
 			evidence_after(s, sc, (long)proc_pid(k->proc));
 		proc_free(k->proc);
@@ -321,6 +370,7 @@ static int setup(struct scheduler *s)
 	int rc = open_store(&s->st);
 	if (rc)
 		return rc;
+	s->ha = ha_new(s->cfg, s->st);
 	s->exe = realpath("/proc/self/exe", NULL);
 	if (!s->exe) {
 		errorf("scheduler: cannot find its own executable: %s", strerror(errno));
@@ -348,6 +398,7 @@ static int setup(struct scheduler *s)
 
 static void release(struct scheduler *s)
 {
+	ha_free(s->ha);
 	procset_free(s->ps);
 	free(s->kids);
 	free(s->exe);
@@ -391,8 +442,11 @@ static int cmd_scheduler(const struct cmd_args *a)
 		if (!s.started && !s.rc)
 			printf("scheduler: nothing is due\n");
 		while (s.nkids && !stop_signal) {
-			procset_poll(s.ps, -1);
+			/* HA: the claims of the drills still running are looked after */
+			procset_poll(s.ps, s.ha ? 60000 : -1);
 			reap(&s);
+			if (s.ha && s.nkids)
+				ha_heartbeat(s.ha);
 		}
 	}
 	if (stop_signal)
