@@ -106,6 +106,24 @@ static const char *const migrations[] = {
 	" count(*) FILTER (WHERE rto_met = 0) AS rto_missed"
 	" FROM runs WHERE rto_achieved_s IS NOT NULL"
 	" GROUP BY runbook, env, date_trunc('week', started_at AT TIME ZONE 'UTC');",
+	/*
+	 * 2: HA scheduling and team-wide exclusive (central-ha.c). A claim is
+	 * the durable unique row of one schedule's slot (UTC); alive_at is the
+	 * claiming scheduler's heartbeat, so a claim whose drill never finished
+	 * shows as orphaned. A lease is one row per runbook and environment
+	 * whose holder keeps moving expires_at forward.
+	 */
+	"CREATE TABLE lifeboat_claims ("
+	" schedule_id text NOT NULL, slot_at " TS " NOT NULL,"
+	" claimed_at " TS " NOT NULL DEFAULT now(), alive_at " TS " NOT NULL DEFAULT now(),"
+	" host text, source_id text, pid bigint,"
+	" finished_at " TS ", run_id text, exit_code bigint, outcome text,"
+	" PRIMARY KEY (schedule_id, slot_at));"
+	"CREATE INDEX lifeboat_claims_open ON lifeboat_claims (alive_at) WHERE finished_at IS NULL;"
+	"CREATE TABLE lifeboat_leases ("
+	" runbook text NOT NULL, env text NOT NULL, holder text NOT NULL, host text, pid bigint,"
+	" taken_at " TS " NOT NULL, expires_at " TS " NOT NULL,"
+	" PRIMARY KEY (runbook, env));",
 };
 
 int central_schema_version(void)

@@ -137,4 +137,92 @@ struct central_sender *central_sender_start(const char *path, const struct centr
 /* Flushes for at most max_s, stops the thread, fills *rep, frees the sender. */
 void central_sender_finish(struct central_sender *s, double max_s, struct central_report *rep);
 
+/* ---- HA scheduling: claims (central-ha.c) ---- */
+
+#define CENTRAL_CLAIM_STALE_S 300	/* an unfinished claim not looked after this long is orphaned */
+
+struct central_claim {
+	char *schedule_id;
+	int64_t slot_unix;		/* the slot, unix seconds (UTC) */
+	char *host;
+	char *source;			/* the claiming history's source id */
+	long pid;			/* the scheduler's, -1 unknown */
+};
+/*
+ * Claims want's slot with a unique row (INSERT ... ON CONFLICT DO NOTHING):
+ * 0 won, 1 somebody else holds it (*holder filled: central_claim_release),
+ * -1 error (*err).
+ */
+int central_claim(struct central *c, const struct central_claim *want, struct central_claim *holder,
+		  char **err);
+/* The claim's drill ended (exit_code -1: none): outcome "finished", "skipped", ... */
+int central_claim_finish(struct central *c, const char *schedule_id, int64_t slot_unix,
+			 const char *run_id, int exit_code, const char *outcome, char **err);
+/* The scheduler (source, pid) still looks after its unfinished claims. */
+int central_claims_alive(struct central *c, const char *source, long pid, char **err);
+/* The newest slot claimed of a schedule: *slot_unix, -1 when none. */
+int central_last_slot(struct central *c, const char *schedule_id, int64_t *slot_unix, char **err);
+/* Unfinished claims nobody looked after for stale_s seconds, newest first (*out: release each, free). */
+int central_orphans(struct central *c, int stale_s, struct central_claim **out, size_t *n, char **err);
+void central_claim_release(struct central_claim *cl);
+/* A run of runbook in env with status running in the team history: 1 (*run_id, *host owned), 0, -1. */
+int central_running(struct central *c, const char *runbook, const char *env, char **run_id, char **host,
+		    char **err);
+
+/* ---- exclusive: leases (central-ha.c) ---- */
+
+#define CENTRAL_LEASE_TTL_S 60		/* renewed every third of it while the run lives */
+
+struct central_lease;
+/*
+ * Takes the lease of runbook in env for holder (a run id) on a connection
+ * of its own and renews it from a thread until central_lease_end: 0 held
+ * (*out), 1 held by another run (*other_run, *other_host owned; either
+ * may be NULL), -1 the server cannot be reached (*err).
+ */
+int central_lease_take(const struct central_opts *co, const char *runbook, const char *env,
+		       const char *holder, const char *host, int ttl_s, struct central_lease **out,
+		       char **other_run, char **other_host, char **err);
+void central_lease_end(struct central_lease *l);	/* deletes the row; NULL is fine */
+
+/* ---- the --central readers (central-read.c) ---- */
+
+enum central_fetch_what {
+	CENTRAL_FETCH_RUNS,	/* history: the newest `limit` runs (of runbook), with their trends */
+	CENTRAL_FETCH_RUN,	/* show, report, evidence: a run by id or prefix, its tree and trend */
+	CENTRAL_FETCH_RUNBOOK,	/* plan: the newest `limit` runs of runbook and their phases */
+	CENTRAL_FETCH_AUDIT,	/* audit verify: the audit chain of source_id */
+};
+struct central_fetch {
+	enum central_fetch_what what;
+	const char *runbook;	/* RUNS: NULL for all; RUNBOOK: its name */
+	int limit;		/* RUNS, RUNBOOK; <= 0: no limit */
+	const char *run_id;	/* RUN: an id or a prefix */
+	int whole_audit;	/* RUN: the run's history's whole audit chain (evidence), else its entries */
+	const char *source_id;	/* AUDIT */
+};
+/*
+ * Copies what f asks for from the team history into st, a local history of
+ * the reader's own (fresh, store_open'd), where the usual readers take it.
+ */
+struct store;
+int central_fetch(struct central *c, const struct central_fetch *f, struct store *st, char **err);
+
+/* The histories that sent runs or audit entries, by host. */
+struct central_source {
+	char *source_id;
+	char *host, *path;	/* NULL when the source never said */
+	long entries;		/* audit entries stored */
+	long runs;		/* runs stored */
+};
+int central_sources(struct central *c, struct central_source **out, size_t *n, char **err);
+void central_sources_free(struct central_source *s, size_t n);
+/*
+ * Where runs came from: for run_ids[i], (*out)[i] its source history (id,
+ * host, path; all NULL when the server does not have it). Free with
+ * central_sources_free(*out, n).
+ */
+int central_run_origins(struct central *c, const char *const *run_ids, size_t n,
+			struct central_source **out, char **err);
+
 #endif

@@ -163,8 +163,6 @@ void finish_central(struct central_sender *s);
  */
 struct central;
 struct central_fetch;
-struct central_opts;
-int runner_central_opts(struct central_opts *o, int say);	/* TEMP: central's */
 #define CENTRAL_OPT_HELP "read the team history on PostgreSQL (the config's central:) instead of the local file"
 int central_connect_for(const char *cmd, struct central **out);
 int open_reader(const char *cmd, int central, const struct central_fetch *f, struct store **st);
