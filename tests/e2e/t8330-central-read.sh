@@ -54,7 +54,7 @@ test_expect_success 'history --central in text: both runners, the host column, t
 	cat h.txt &&
 	assert_contains h.txt "host" &&
 	assert_contains h.txt "restore-db: RTO p50" &&
-	assert_contains h.txt "over 3 runs" &&
+	assert_contains h.txt "p95 of the last 4 achieved RTOs" &&
 	test "$(grep -c "restore-db  " h.txt)" = 4 &&
 	(cd a && lb history --central --limit 1 restore-db --json) >one.json &&
 	same "$(json_get one.json "len(d[\"runs\"])")" 1
@@ -62,7 +62,7 @@ test_expect_success 'history --central in text: both runners, the host column, t
 
 test_expect_success 'show --central works on a run of the other runner, exactly as its own history shows it' '
 	id=$(sql b/.lifeboat/history.db "select id from runs where runbook = '\''failover'\''") &&
-	(cd a && expect_code 1 lb show "$id") 2>err &&
+	(cd a && expect_code 2 lb show "$id") 2>err &&
 	assert_contains err "no run" &&
 	(cd a && lb show --central --json "$id") >central.json &&
 	(cd b && lb show --json "$id") >local.json &&
@@ -77,7 +77,9 @@ test_expect_success 'report --central --format html (and the other formats) on t
 	(cd a && lb report --central "$id" --format html -o ../r.html) &&
 	assert_contains r.html "$id" &&
 	assert_contains r.html "restore-db" &&
-	for f in json junit md prom
+	(cd a && lb report --central "$id" --format md -o ../r.md) &&
+	assert_contains r.md "the last 4 achieved RTOs" &&
+	for f in json junit prom
 	do
 		(cd a && lb report --central "$id" --format $f -o - >../r.$f) || return 1
 		(cd b && lb report "$id" --format $f -o - >../l.$f) || return 1

@@ -46,8 +46,8 @@ test_expect_success 'a schedule id: unique, without spaces; scheduler takes only
 	EOF
 	expect_code 2 lb --config ids.yaml scheduler --once 2>err &&
 	assert_contains err "ids.yaml:1:25: scheduler.hot: unknown key" &&
-	assert_contains err "ids.yaml:4:50: schedules[1]: id ${Q}weekly${Q} is already the id of the schedule at line 3" &&
-	assert_contains err "ids.yaml:5:50: schedules[2].id: ${Q}two words${Q} is not a schedule id"
+	assert_contains err "ids.yaml:4:47: schedules[1]: id ${Q}weekly${Q} is already the id of the schedule at line 3" &&
+	assert_contains err "ids.yaml:5:47: schedules[2].id: ${Q}two words${Q} is not a schedule id"
 '
 
 test_expect_success '--central without central in the config, or with no config: exit 2' '
