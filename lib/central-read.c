@@ -20,7 +20,7 @@
 #include "store.h"
 #include "util.h"
 
-#define TREND_RUNS "1000"	/* runs read for a trend (runner.h's TREND_READ) */
+#define TREND_RUNS "200"	/* runs read for a trend (locally TREND_READ, 1000: a copy costs more) */
 
 /* A column: its local name and how the central one reads back. */
 struct rcol {
@@ -188,21 +188,26 @@ static int copy_trees(struct central *c, struct store *st, const char *with, int
 
 /*
  * The keys (source_id, id) of the runs wanted as the CTE k: those of k0, and
- * for each runbook and environment among them the newest runs with achieved
- * objectives, so trends and reports read as they would locally.
+ * for each runbook and environment among them its runs with achieved
+ * objectives up to the newest of k0 (a report's trend ends at its run), so
+ * trends and reports read as they would locally. TREND_RUNS of them: the
+ * trend's window of 10 with the current target is among them unless the
+ * target changed back and forth within them.
  */
 #define WITH_TRENDS(k0)								\
 	"WITH k0 AS (" k0 "),"							\
-	" g AS (SELECT DISTINCT r.runbook, r.env FROM runs r JOIN k0 USING (source_id, id)),"	\
+	" g AS (SELECT r.runbook, r.env, max(r.started_at) AS until FROM runs r"	\
+	"  JOIN k0 USING (source_id, id) GROUP BY r.runbook, r.env),"		\
 	" k AS (SELECT source_id, id FROM k0 UNION"				\
 	"  SELECT r.source_id, r.id FROM g, LATERAL (SELECT source_id, id FROM runs x"	\
 	"   WHERE x.runbook = g.runbook AND x.env IS NOT DISTINCT FROM g.env"	\
+	"   AND x.started_at <= g.until"						\
 	"   AND (x.rto_achieved_s IS NOT NULL OR x.rpo_achieved_s IS NOT NULL)"	\
 	"   ORDER BY x.started_at DESC LIMIT " TREND_RUNS ") r)"
 
 /* The newest $2 runs (of runbook $1, NULL: all). */
 #define NEWEST "SELECT source_id, id FROM runs WHERE $1::text IS NULL OR runbook = $1" \
-	" ORDER BY started_at DESC NULLS LAST, id DESC LIMIT $2::bigint"
+	" ORDER BY started_at DESC, id DESC LIMIT $2::bigint"
 /* A run by id or prefix: one per id (its newest copy), two at most (ambiguous). */
 #define BY_ID "SELECT DISTINCT ON (id) source_id, id FROM runs" \
 	" WHERE id = $1 OR starts_with(id, $1) ORDER BY id, version DESC LIMIT 2"
@@ -219,7 +224,8 @@ int central_fetch(struct central *c, const struct central_fetch *f, struct store
 	}
 	case CENTRAL_FETCH_RUN: {
 		const char *p[] = { f->run_id };
-		return copy_rows(c, st, "runs", run_cols, "runs", WITH_TRENDS(BY_ID), BY_RUNS, 1, p, err) ||
+		return copy_rows(c, st, "runs", run_cols, "runs", f->trend ? WITH_TRENDS(BY_ID) : "WITH k AS (" BY_ID ")",
+				 BY_RUNS, 1, p, err) ||
 		       copy_trees(c, st, "WITH k AS (" BY_ID ")", 1, p, f->whole_audit, err);
 	}
 	case CENTRAL_FETCH_RUNBOOK: {

@@ -189,7 +189,7 @@ void central_lease_end(struct central_lease *l);	/* deletes the row; NULL is fin
 
 enum central_fetch_what {
 	CENTRAL_FETCH_RUNS,	/* history: the newest `limit` runs (of runbook), with their trends */
-	CENTRAL_FETCH_RUN,	/* show, report, evidence: a run by id or prefix, its tree and trend */
+	CENTRAL_FETCH_RUN,	/* show, report, evidence: a run by id or prefix and its tree */
 	CENTRAL_FETCH_RUNBOOK,	/* plan: the newest `limit` runs of runbook and their phases */
 	CENTRAL_FETCH_AUDIT,	/* audit verify: the audit chain of source_id */
 };
@@ -199,6 +199,7 @@ struct central_fetch {
 	int limit;		/* RUNS, RUNBOOK; <= 0: no limit */
 	const char *run_id;	/* RUN: an id or a prefix */
 	int whole_audit;	/* RUN: the run's history's whole audit chain (evidence), else its entries */
+	int trend;		/* RUN: also its runbook's runs up to it, for the RTO trend (reports) */
 	const char *source_id;	/* AUDIT */
 };
 /*

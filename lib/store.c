@@ -315,9 +315,12 @@ int store_open(const char *path, int sync_full, struct store **out, char **errms
 	} else {
 		/* first, so every lock taken from here on (WAL aside) waits its turn */
 		sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-		rc = set_wal(st) ||
-		     exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
-			  "set synchronous") ||
+		rc = (sync_full == STORE_SCRATCH ?
+			      exec(st, "PRAGMA journal_mode=OFF", "turn the journal off") ||
+			      exec(st, "PRAGMA synchronous=OFF", "set synchronous") :
+			      set_wal(st) ||
+			      exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+				   "set synchronous")) ||
 		     exec(st, "PRAGMA foreign_keys=ON", "enable foreign keys") ||
 		     /* rows are appended, rarely reread: 1 MiB of page cache, not 2 */
 		     exec(st, "PRAGMA cache_size=-1024", "set the cache size") ||

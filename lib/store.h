@@ -28,7 +28,12 @@ struct store;
 struct redactor;
 void store_set_redactor(const struct redactor *r);
 
-/* Opens (creating the file and its folder when missing) and migrates. */
+/*
+ * Opens (creating the file and its folder when missing) and migrates.
+ * sync_full: 1 for `sync: full`; STORE_SCRATCH for a reader's temporary
+ * copy (--central), written once and thrown away: no journal, no syncing.
+ */
+#define STORE_SCRATCH 2
 int store_open(const char *path, int sync_full, struct store **out, char **errmsg);
 void store_close(struct store *st);
 const char *store_error(struct store *st);

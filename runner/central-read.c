@@ -86,7 +86,7 @@ static int open_tmp(const char *cmd, struct store **st)
 	}
 	tmp_dir = tmpl;
 	char *path = xasprintf("%s/history.db", tmp_dir), *err = NULL;
-	int rc = store_open(path, 0, st, &err);
+	int rc = store_open(path, STORE_SCRATCH, st, &err);
 	free(path);
 	if (rc) {
 		errorf("%s --central: cannot create a temporary history: %s", cmd, err ? err : "unknown error");
