@@ -27,11 +27,6 @@ static PGresult *exec_params(struct central *c, const char *sql, int n, const ch
 	return central_exec(c, sql, n, vals, &res, err) ? NULL : res;
 }
 
-static char *text_of(PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
-
 int central_claim(struct central *c, const struct central_claim *want, struct central_claim *holder,
 		  char **err)
 {
@@ -55,8 +50,8 @@ int central_claim(struct central *c, const struct central_claim *want, struct ce
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1) {
-		holder->host = text_of(res, 0, 0);
-		holder->source = text_of(res, 0, 1);
+		holder->host = central_pq_text(res, 0, 0);
+		holder->source = central_pq_text(res, 0, 1);
 		holder->pid = PQgetisnull(res, 0, 2) ? -1 : atol(PQgetvalue(res, 0, 2));
 	}
 	PQclear(res);
@@ -125,10 +120,10 @@ int central_orphans(struct central *c, int stale_s, struct central_claim **out, 
 	*out = xcalloc((size_t)rows + 1, sizeof(**out));
 	for (int i = 0; i < rows; i++) {
 		struct central_claim *cl = &(*out)[i];
-		cl->schedule_id = text_of(res, i, 0);
+		cl->schedule_id = central_pq_text(res, i, 0);
 		cl->slot_unix = atoll(PQgetvalue(res, i, 1));
-		cl->host = text_of(res, i, 2);
-		cl->source = text_of(res, i, 3);
+		cl->host = central_pq_text(res, i, 2);
+		cl->source = central_pq_text(res, i, 3);
 		cl->pid = PQgetisnull(res, i, 4) ? -1 : atol(PQgetvalue(res, i, 4));
 	}
 	*n = (size_t)rows;
@@ -156,8 +151,8 @@ int central_running(struct central *c, const char *runbook, const char *env, cha
 		return -1;
 	int found = PQntuples(res) == 1;
 	if (found) {
-		*run_id = text_of(res, 0, 0);
-		*host = text_of(res, 0, 1);
+		*run_id = central_pq_text(res, 0, 0);
+		*host = central_pq_text(res, 0, 1);
 	}
 	PQclear(res);
 	return found;
@@ -201,8 +196,8 @@ static int lease_take_once(struct central_lease *l, char **other_run, char **oth
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1) {
-		*other_run = text_of(res, 0, 0);
-		*other_host = text_of(res, 0, 1);
+		*other_run = central_pq_text(res, 0, 0);
+		*other_host = central_pq_text(res, 0, 1);
 	}
 	PQclear(res);
 	return 1;

@@ -23,6 +23,8 @@ struct central {
  */
 int central_exec(struct central *c, const char *sql, int nparams, const char *const *params,
 		 PGresult **out, char **err);
+/* A value of a result as an owned string; NULL for SQL NULL (central-read.c). */
+char *central_pq_text(const PGresult *res, int row, int col);
 /* The upsert statement of table t (central-schema.c), owned by the caller. */
 char *central_upsert_sql(struct central *c, enum central_table t, char **err);
 

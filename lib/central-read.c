@@ -101,6 +101,11 @@ static char *select_sql(const struct rcol *cols, const char *table, const char *
 	return strbuf_detach(&sb);
 }
 
+char *central_pq_text(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+}
+
 struct cells {
 	PGresult *res;
 	const struct rcol *cols;
@@ -261,9 +266,9 @@ int central_sources(struct central *c, struct central_source **out, size_t *n, c
 	int rows = PQntuples(res);
 	*out = xcalloc((size_t)rows + 1, sizeof(**out));
 	for (int i = 0; i < rows; i++) {
-		(*out)[i].source_id = xstrdup(PQgetvalue(res, i, 0));
-		(*out)[i].host = PQgetisnull(res, i, 1) ? NULL : xstrdup(PQgetvalue(res, i, 1));
-		(*out)[i].path = PQgetisnull(res, i, 2) ? NULL : xstrdup(PQgetvalue(res, i, 2));
+		(*out)[i].source_id = central_pq_text(res, i, 0);
+		(*out)[i].host = central_pq_text(res, i, 1);
+		(*out)[i].path = central_pq_text(res, i, 2);
 		(*out)[i].entries = atol(PQgetvalue(res, i, 3));
 		(*out)[i].runs = atol(PQgetvalue(res, i, 4));
 	}
@@ -312,9 +317,9 @@ int central_run_origins(struct central *c, const char *const *run_ids, size_t n,
 	for (int row = 0; row < PQntuples(res); row++)
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(run_ids[i], PQgetvalue(res, row, 0)) && !(*out)[i].source_id) {
-				(*out)[i].source_id = xstrdup(PQgetvalue(res, row, 1));
-				(*out)[i].host = PQgetisnull(res, row, 2) ? NULL : xstrdup(PQgetvalue(res, row, 2));
-				(*out)[i].path = PQgetisnull(res, row, 3) ? NULL : xstrdup(PQgetvalue(res, row, 3));
+				(*out)[i].source_id = central_pq_text(res, row, 1);
+				(*out)[i].host = central_pq_text(res, row, 2);
+				(*out)[i].path = central_pq_text(res, row, 3);
 			}
 	PQclear(res);
 	return 0;

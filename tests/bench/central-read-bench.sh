@@ -39,23 +39,8 @@ cleanup() {
 trap cleanup EXIT
 db=$tmp/history.db
 
-now_ms() {
-  echo $(($(date +%s%N) / 1000000))
-}
-
-# The best wall time in ms of $best_of runs of CMD (output discarded); dies if CMD fails.
-time_best() {
-  local best='' t0 ms i rc
-  for ((i = 0; i < best_of; i++)); do
-    t0=$(now_ms)
-    rc=0
-    "$@" >/dev/null 2>"$tmp/stderr" || rc=$?
-    ms=$(($(now_ms) - t0))
-    ((rc == 0)) || die "'$*' exited $rc: $(tail -n 5 "$tmp/stderr")"
-    if [[ -z $best ]] || ((ms < best)); then best=$ms; fi
-  done
-  echo "$best"
-}
+# shellcheck source=tests/bench/bench-lib.sh
+. tests/bench/bench-lib.sh
 
 # LABEL ARGS...: lifeboat ARGS on the local file, then with --central; one line
 both() {

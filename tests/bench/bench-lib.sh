@@ -1,0 +1,20 @@
+# tests/bench/bench-lib.sh - what the benchmark scripts share; sourced after they set
+# best_of (runs per figure), tmp (a scratch folder) and define die MESSAGE.
+
+now_ms() {
+  echo $(($(date +%s%N) / 1000000))
+}
+
+# The best wall time in ms of $best_of runs of CMD (its output discarded); dies if CMD fails.
+time_best() {
+  local best='' t0 ms i rc
+  for ((i = 0; i < best_of; i++)); do
+    t0=$(now_ms)
+    rc=0
+    "$@" >/dev/null 2>"$tmp/stderr" || rc=$?
+    ms=$(($(now_ms) - t0))
+    ((rc == 0)) || die "'$*' exited $rc: $(tail -n 5 "$tmp/stderr")"
+    if [[ -z $best ]] || ((ms < best)); then best=$ms; fi
+  done
+  echo "$best"
+}
