@@ -40,6 +40,7 @@ struct ha {
 	char **orphans_said;		/* "id@slot" of orphans reported already */
 	size_t norphans_said;
 	char *degraded_why;		/* why the server is out of reach, NULL when it is not */
+	int tried;			/* a connection failed this tick: no more tries until the next */
 };
 
 /* The runbook's own name (paths differ between machines), else its file's name without .lua. */
@@ -112,13 +113,20 @@ void ha_free(struct ha *h)
 	free(h);
 }
 
-/* Connected (again, after a failure) or not: 0, or -1 with h->degraded_why. */
+/*
+ * Connected (again, after a failure) or not: 0, or -1 with h->degraded_why.
+ * One try per tick, so a server that does not answer costs a tick one
+ * timeout, not one per schedule.
+ */
 static int ha_connect(struct ha *h)
 {
 	if (h->c && !central_broken(h->c))
 		return 0;
 	central_close(h->c);
 	h->c = NULL;
+	if (h->tried)
+		return -1;
+	h->tried = 1;
 	struct central_opts o;
 	char *err = NULL;
 	int rc = runner_central_opts(&o, 0);
@@ -130,6 +138,8 @@ static int ha_connect(struct ha *h)
 	}
 	free(h->degraded_why);
 	h->degraded_why = err;
+	if (!err)
+		h->tried = 0;
 	return err ? -1 : 0;
 }
 
@@ -279,6 +289,7 @@ void ha_finished(struct ha *h, size_t idx, int64_t slot, const char *run_id, int
 {
 	char *err = NULL;
 	/* the scheduler that started it may have lost the server since: one reconnect */
+	h->tried = 0;
 	for (int tries = 0; tries < 2; tries++) {
 		if (ha_connect(h))
 			break;
@@ -293,6 +304,7 @@ void ha_finished(struct ha *h, size_t idx, int64_t slot, const char *run_id, int
 void ha_heartbeat(struct ha *h)
 {
 	char *err = NULL;
+	h->tried = 0;	/* a new tick: the server gets one more chance */
 	if (ha_connect(h))
 		return;
 	if (central_claims_alive(h->c, h->source, (long)getpid(), &err)) {
