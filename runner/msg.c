@@ -478,7 +478,8 @@ int load_run(struct store *st, const char *id, struct run_rec **out)
 	case STORE_FOUND:
 		return 0;
 	case STORE_NOT_FOUND:
-		errorf("no run '%s' in %s (see `lifeboat history`)", id, db_path());
+		errorf("no run '%s' in %s (see `lifeboat history%s`)", id, reader_name(),
+		       reader_central() ? " --central" : "");
 		return EXIT_USAGE;
 	case STORE_AMBIGUOUS:
 		errorf("'%s' matches several runs: give more of the id", id);
@@ -486,6 +487,6 @@ int load_run(struct store *st, const char *id, struct run_rec **out)
 	case STORE_FAILED:
 		break;
 	}
-	errorf("cannot read the history '%s': %s", db_path(), store_error(st));
+	errorf("cannot read the history '%s': %s", reader_name(), store_error(st));
 	return 1;
 }

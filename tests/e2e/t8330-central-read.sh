@@ -4,6 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$LIFEBOAT_SRC/tests/e2e/pg.sh"
 
+Q="'"
+
 test_expect_success 'setup: a private PostgreSQL; runners a and b, each with its history and config' '
 	pg_start &&
 	mkdir a b &&
@@ -69,7 +71,9 @@ test_expect_success 'show --central works on a run of the other runner, exactly 
 	cmp local.json central.json &&
 	(cd a && lb show --central "$(echo "$id" | cut -c1-6)") >show.txt &&
 	assert_contains show.txt "flipped" &&
-	assert_contains show.txt "run $id"
+	assert_contains show.txt "run $id" &&
+	(cd a && expect_code 2 lb show --central 0000dead) 2>err2 &&
+	assert_contains err2 "no run ${Q}0000dead${Q} in lifeboat@127.0.0.1:$PG_PORT/lifeboat (see \`lifeboat history --central\`)"
 '
 
 test_expect_success 'report --central --format html (and the other formats) on the other runner run' '
