@@ -146,7 +146,8 @@ int central_running(struct central *c, const char *runbook, const char *env, cha
 	*run_id = *host = NULL;
 	PGresult *res = exec_params(c,
 		"SELECT id, host FROM runs WHERE runbook = $1 AND coalesce(env, '') = $2"
-		" AND status = 'running' ORDER BY started_at DESC LIMIT 1", 2, v, err);
+		" AND status = 'running' AND mode IS DISTINCT FROM 'probe'"	/* a probe never holds a drill back */
+		" ORDER BY started_at DESC LIMIT 1", 2, v, err);
 	if (!res)
 		return -1;
 	int found = PQntuples(res) == 1;

@@ -203,13 +203,17 @@ static void tick_ha(struct scheduler *s, size_t i, int64_t now)
 	case HA_DEGRADED:
 		s->rc = exit_code_precedence(s->rc, EXIT_STEP_FAILED);
 		return;
+	case HA_LOCAL:
+		slot = -1;
+		break;
 	case HA_CLAIMED:
 		break;
 	}
-	if (drilling(s, sc->runbook)) {
-		skip(s, sc, "its previous drill is still running");
-		ha_finished(s->ha, i, slot, NULL, -1, "skipped");
-	} else if (ha_running(s->ha, i, &why)) {
+	if (drilling(s, sc->runbook, sc->probe)) {
+		skip(s, sc, sc->probe ? "its previous probe is still running" : "its previous drill is still running");
+		if (slot >= 0)
+			ha_finished(s->ha, i, slot, NULL, -1, "skipped");
+	} else if (!sc->probe && ha_running(s->ha, i, &why)) {
 		skip(s, sc, why);
 		ha_finished(s->ha, i, slot, NULL, -1, "skipped");
 	} else {

@@ -88,7 +88,8 @@ struct ha *ha_new(const struct config *cfg, struct store *st)
 	h->names = xcalloc(cfg->nschedules + 1, sizeof(*h->names));
 	for (size_t i = 0; i < cfg->nschedules; i++) {
 		h->names[i] = runbook_name(cfg->schedules[i].runbook);
-		h->ids[i] = ha_schedule_id(&cfg->schedules[i], h->names[i], "drill");
+		h->ids[i] = ha_schedule_id(&cfg->schedules[i], h->names[i],
+					   cfg->schedules[i].probe ? "probe" : "drill");
 	}
 	return h;
 }
@@ -215,23 +216,39 @@ static int due_locally(struct ha *h, const struct config_schedule *sc, int64_t n
 	return 1;
 }
 
-enum ha_decision ha_decide(struct ha *h, size_t idx, int64_t now, int64_t *slot)
+/*
+ * The server is out of reach for a due schedule (checked: its slot is due):
+ * a drill does not start (a duplicate injects a fault twice), a probe
+ * changes nothing and runs here, unclaimed (SPEC 11).
+ */
+static enum ha_decision unreachable(struct ha *h, size_t idx, int64_t now, int checked)
 {
 	const struct config_schedule *sc = &h->cfg->schedules[idx];
-	if (ha_connect(h)) {
-		if (!due_locally(h, sc, now))
-			return HA_NOT_DUE;
+	if (!checked && !due_locally(h, sc, now))
+		return HA_NOT_DUE;
+	if (!sc->probe) {
 		degraded(h, idx);
 		return HA_DEGRADED;
 	}
+	char *why = xasprintf("the team database cannot be reached (%s): the probe runs here, unclaimed",
+			      h->degraded_why ? h->degraded_why : "unknown error");
+	warnf("scheduler: %s (%s): %s", h->names[idx], sc->cron_expr, why);
+	if (store_schedule_event(h->st, sc->key, "unclaimed", -1, why))
+		warnf("cannot record the schedule's event in '%s': %s", db_path(), store_error(h->st));
+	free(why);
+	return HA_LOCAL;
+}
+
+enum ha_decision ha_decide(struct ha *h, size_t idx, int64_t now, int64_t *slot)
+{
+	const struct config_schedule *sc = &h->cfg->schedules[idx];
+	if (ha_connect(h))
+		return unreachable(h, idx, now, 0);
 	int64_t last = -1, first_seen = -1, local_last;
 	char *err = NULL;
 	if (central_last_slot(h->c, h->ids[idx], &last, &err)) {
 		ha_failed(h, err);
-		if (!due_locally(h, sc, now))
-			return HA_NOT_DUE;
-		degraded(h, idx);
-		return HA_DEGRADED;
+		return unreachable(h, idx, now, 0);
 	}
 	/* never claimed anywhere: this scheduler's first sight counts, so nothing back-fills */
 	int known = store_schedule_get(h->st, sc->key, &first_seen, &local_last);
@@ -248,8 +265,8 @@ enum ha_decision ha_decide(struct ha *h, size_t idx, int64_t now, int64_t *slot)
 	int rc = central_claim(h->c, &want, &holder, &err);
 	if (rc < 0) {
 		ha_failed(h, err);
-		degraded(h, idx);
-		return HA_DEGRADED;
+		*slot = -1;
+		return unreachable(h, idx, now, 1);
 	}
 	store_schedule_ran(h->st, sc->key, now);
 	char iso[32];

@@ -18,6 +18,7 @@ enum ha_decision {
 	HA_CLAIMED,		/* due, and this scheduler holds the slot's claim: start the drill */
 	HA_TAKEN,		/* due, but another scheduler claimed the slot (said) */
 	HA_DEGRADED,		/* due, but the team database is out of reach: nothing runs (said, recorded, sent) */
+	HA_LOCAL,		/* a probe schedule due while the server is out of reach: it changes nothing, run it unclaimed */
 };
 
 /* NULL unless cfg says scheduler.ha; st (the scheduler's history) must outlive it. */

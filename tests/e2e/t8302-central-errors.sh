@@ -126,7 +126,7 @@ test_expect_success 'runners starting at once against an empty database migrate 
 	do
 		assert_contains push$i.out "nothing left" || return 1
 	done &&
-	test "$(psql -X -A -t "postgresql://lifeboat@127.0.0.1:$PG_PORT/fresh" -c "select count(*) from lifeboat_schema")" = 1 &&
+	test "$(psql -X -A -t "postgresql://lifeboat@127.0.0.1:$PG_PORT/fresh" -c "select count(*) = count(distinct version) and count(*) = max(version) from lifeboat_schema")" = t &&
 	test "$(psql -X -A -t "postgresql://lifeboat@127.0.0.1:$PG_PORT/fresh" -c "select count(*) from runs")" = 6 &&
 	test "$(psql -X -A -t "postgresql://lifeboat@127.0.0.1:$PG_PORT/fresh" -c "select count(*) from sources")" = 6
 '

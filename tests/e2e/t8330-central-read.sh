@@ -76,7 +76,7 @@ test_expect_success 'show --central works on a run of the other runner, exactly 
 	assert_contains err2 "no run ${Q}0000dead${Q} in lifeboat@127.0.0.1:$PG_PORT/lifeboat (see \`lifeboat history --central\`)"
 '
 
-test_expect_success 'report --central --format html (and the other formats) on the other runner run' '
+test_expect_success 'report --central --format html (and the other formats) on the other runner run; prom has the team last drill' '
 	id=$(sql b/.lifeboat/history.db "select id from runs where runbook = '\''restore-db'\''") &&
 	(cd a && lb report --central "$id" --format html -o ../r.html) &&
 	assert_contains r.html "$id" &&
@@ -87,8 +87,16 @@ test_expect_success 'report --central --format html (and the other formats) on t
 	do
 		(cd a && lb report --central "$id" --format $f -o - >../r.$f) || return 1
 		(cd b && lb report "$id" --format $f -o - >../l.$f) || return 1
-		cmp l.$f r.$f || return 1
-	done
+	done &&
+	cmp l.json r.json &&
+	cmp l.junit r.junit &&
+	drill_ok="lifeboat_last_success_timestamp_seconds{runbook=\"restore-db\",env=\"\",mode=\"drill\"}" &&
+	! grep -F "$drill_ok" l.prom &&
+	grep -F "$drill_ok" r.prom >team-drill &&
+	grep -vF "$drill_ok" r.prom | cmp l.prom - &&
+	ended=$(sql a/.lifeboat/history.db "select ended_at from runs where mode = $Q""drill$Q") &&
+	same "$(cut -d" " -f2 team-drill)" \
+		"$(python3 -c "import datetime,sys; print(\"%.3f\" % datetime.datetime.fromisoformat(sys.argv[1].replace(\"Z\", \"+00:00\")).timestamp())" "$ended")"
 '
 
 test_expect_success 'plan --central judges against the team runs; evidence --central writes a bundle' '
