@@ -136,7 +136,7 @@ int open_reader(const char *cmd, int central, const struct central_fetch *f, str
 int central_setup_run(const struct cmd_args *a, unsigned flags, struct store **st, struct run_rec **run)
 {
 	struct central_fetch f = { .what = CENTRAL_FETCH_RUN, .run_id = a->args[0],
-				   .trend = (flags & CENTRAL_TREND) != 0, .whole_audit = (flags & CENTRAL_AUDIT) != 0 };
+				   .trend = (flags & CENTRAL_WITH_TREND) != 0, .whole_audit = (flags & CENTRAL_WITH_AUDIT) != 0 };
 	int rc = open_reader(a->cmd->name, 1, &f, st);
 	return rc ? rc : load_run(*st, a->args[0], run);
 }

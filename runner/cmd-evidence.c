@@ -126,5 +126,5 @@ const struct cmd cmd_evidence_entry = {
 	evidence_options,
 	"evidence 3f9c2a -o evidence/3f9c2a\n"
 	"evidence 3f9c2a --tar evidence-3f9c2a.tar",
-	NEED_CONFIG | NEED_RUN | CENTRAL_TREND | CENTRAL_AUDIT, check_evidence,
+	NEED_CONFIG | NEED_RUN | CENTRAL_WITH_TREND | CENTRAL_WITH_AUDIT, check_evidence,
 };

@@ -101,5 +101,5 @@ const struct cmd cmd_report_entry = {
 	report_options,
 	"report --format html 3f9c2a\n"
 	"report -o - --format json 3f9c2a",
-	NEED_CONFIG | NEED_RUN | CENTRAL_TREND, check_report,
+	NEED_CONFIG | NEED_RUN | CENTRAL_WITH_TREND, check_report,
 };

@@ -44,11 +44,11 @@ enum cmd_flags {
 	/*
 	 * SPEC 11, a command that takes --central: given it, NEED_RUN's run
 	 * comes from the team history (central-read.c's copy, with the runs of
-	 * its trend for CENTRAL_TREND, its source's whole audit chain for
-	 * CENTRAL_AUDIT); NEED_HISTORY alone is left to the command.
+	 * its trend for CENTRAL_WITH_TREND, its source's whole audit chain for
+	 * CENTRAL_WITH_AUDIT); NEED_HISTORY alone is left to the command.
 	 */
-	CENTRAL_TREND = 1 << 4,
-	CENTRAL_AUDIT = 1 << 5,
+	CENTRAL_WITH_TREND = 1 << 4,
+	CENTRAL_WITH_AUDIT = 1 << 5,
 };
 
 /*
