@@ -284,6 +284,25 @@ static int take_source(struct luahost *h, const char *path, const char *text, si
 	return 0;
 }
 
+/*
+ * A runbook or module that is there but is not a regular file (a FIFO, a
+ * device, a socket): its bytes cannot be checked, so a verifier that
+ * requires signatures refuses it (data NULL): 0 and *why (owned) then, -1
+ * when it is only a load error.
+ */
+static int refuse_unreadable(struct luahost *h, const char *path, int err, char **why)
+{
+	char signed_by[17], *signature = NULL;
+	if (err != EINVAL || !h->verify ||
+	    !h->verify(h->verify_ud, path, NULL, 0, signed_by, &signature, why))
+		return -1;
+	free(signature);
+	if (!h->refused)
+		h->refusal = xstrdup(*why);
+	h->refused = 1;
+	return 0;
+}
+
 /* The source and chunk name of a module of the shipped library (lib/lua/lifeboat/), or nothing. */
 static int shipped_source(lua_State *L, const char *name)
 {
@@ -316,8 +335,15 @@ static int api_module_source(lua_State *L)
 	char *text = read_file(path.buf, &len);
 	if (!text && errno != ENOENT && errno != ENOTDIR) {
 		/* there, but not a file to read (a FIFO, a device, a folder): never the shipped one instead */
-		lua_pushfstring(L, "require '%s': %s: cannot read the module: %s", name, path.buf,
-				read_file_strerror(errno, READ_FILE_MAX));
+		int err = errno;
+		char *why = NULL;
+		if (!refuse_unreadable(h, path.buf, err, &why)) {
+			lua_pushstring(L, why);
+			free(why);
+		} else {
+			lua_pushfstring(L, "require '%s': %s: cannot read the module: %s", name, path.buf,
+					read_file_strerror(err, READ_FILE_MAX));
+		}
 		strbuf_release(&path);
 		return lua_error(L);
 	}
@@ -565,10 +591,16 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	lua_State *L = h->L;
 	size_t len;
 	char *text = read_file(path, &len);
+	h->refused = 0;
+	free(h->refusal);
+	h->refusal = NULL;
 	if (!text) {
-		*err = errno == EISDIR ? xasprintf("%s: is a folder, not a runbook file", path)
-				       : xasprintf("%s: cannot read the runbook: %s", path,
-						   read_file_strerror(errno, READ_FILE_MAX));
+		int e = errno;
+		if (!refuse_unreadable(h, path, e, err))
+			return -1;
+		*err = e == EISDIR ? xasprintf("%s: is a folder, not a runbook file", path)
+				   : xasprintf("%s: cannot read the runbook: %s", path,
+					       read_file_strerror(e, READ_FILE_MAX));
 		return -1;
 	}
 	char *abspath = path_absolute(path);
@@ -577,9 +609,6 @@ int luahost_load(struct luahost *h, const char *path, struct runbook **out, char
 	int top = lua_gettop(L);
 	int rc = -1;
 	sources_clear(h);
-	h->refused = 0;
-	free(h->refusal);
-	h->refusal = NULL;
 	char signed_by[17];
 	if (take_source(h, path, text, len, signed_by, err)) {
 		free(abspath);

@@ -79,7 +79,9 @@ struct luahost_source {
  * Called with the exact bytes of the runbook and of every module read from
  * disk, before any of it runs: 0 to go on (signed_by and *signature, the
  * signature's text (owned), set; "" and NULL when unsigned), or -1 with
- * *why (owned) to refuse the load. With
+ * *why (owned) to refuse the load. data is NULL for a file that is there
+ * but is not a regular file (a FIFO, a device): -1 refuses it, 0 leaves it
+ * a load error. With
  * toplevel_only, `require` works only while the runbook loads, never inside
  * a step, so every line of code is verified before anything runs.
  */

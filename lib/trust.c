@@ -198,6 +198,15 @@ int trust_verify(void *ud, const char *path, const char *data, size_t len, char 
 		signed_by[0] = '\0';
 		return 0;
 	}
+	if (!data) {
+		/* a FIFO or a device where the code should be: no signature can vouch for it */
+		signed_by[0] = '\0';
+		if (!t->required)
+			return 0;
+		*why = xasprintf("%s: not a regular file (a device, a FIFO or a socket), so no signature can vouch for its bytes, and %s",
+				 path, t->required_by);
+		return -1;
+	}
 	char *err = NULL;
 	int st = trust_status(t, path, data, len, signed_by, signature, &err);
 	if (st == 0 || !t->required) {

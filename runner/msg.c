@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -270,7 +271,8 @@ int refuse_unloaded(const char *path, struct store *st, const struct engine_opts
 	rb->name = xstrndup(base, n);
 	rb->path = xstrdup(path);
 	rb->abspath = path_absolute(path);
-	if (sha256_file(path, rb->sha256))
+	struct stat sb;	/* never open a FIFO put where the runbook should be: it would wait for a writer */
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode) || sha256_file(path, rb->sha256))
 		rb->sha256[0] = '\0';
 	rb->rto_s = rb->rpo_s = NAN;
 	rb->restoring = -1;
