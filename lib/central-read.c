@@ -41,20 +41,20 @@ static const struct rcol run_cols[] = {
 	C("rto_target_s"), C("rto_achieved_s"), C("rto_met"), C("rpo_target_s"),
 	C("rpo_achieved_s"), C("rpo_met"), C("rpo_status"), TS("recovery_point_at"),
 	C("human_wait_s"), C("exit_code"), DEF("strict_budgets", "0"), C("error"),
-	C("signed_by"), END
+	C("signed_by"), TS("newest_recoverable_at"), C("rpo_exposure_s"), C("rpo_exposure_status"), END
 };
 static const struct rcol phase_cols[] = {
 	C("run_id"), C("idx"), C("name"), C("role"), C("budget_s"), DEF("fault", "0"),
 	DEF("cleanup", "0"), DEF("restores_service", "0"), DEF("parallel", "1"),
 	C("status"), TS("started_at"), TS("ended_at"), C("duration_s"),
-	C("human_wait_s"), DEF("over_budget", "0"), END
+	C("human_wait_s"), DEF("over_budget", "0"), C("probe"), END
 };
 static const struct rcol step_cols[] = {
 	C("run_id"), C("phase_idx"), C("idx"), C("name"), C("kind"), C("role"),
 	DEF("section", "'main'"), DEF("idempotent", "1"), C("status"),
 	DEF("attempts", "0"), TS("started_at"), TS("ended_at"), C("duration_s"),
 	C("human_wait_s"), C("exit_code"), C("confirmed_by"), C("error"), C("output"),
-	DEF("output_cut", "0"), C("state_json"), END
+	DEF("output_cut", "0"), C("state_json"), C("waiting"), END
 };
 static const struct rcol attempt_cols[] = {
 	C("run_id"), C("phase_idx"), C("step_idx"), C("attempt"), C("status"),

@@ -124,6 +124,15 @@ static const char *const migrations[] = {
 	" runbook text NOT NULL, env text NOT NULL, holder text NOT NULL, host text, pid bigint,"
 	" taken_at " TS " NOT NULL, expires_at " TS " NOT NULL,"
 	" PRIMARY KEY (runbook, env));",
+	/*
+	 * 3: the local history's versions 9 and 10 (probes and RPO exposure,
+	 * SPEC 10; who a running step waits for). Rows sent before keep NULL.
+	 */
+	"ALTER TABLE phases ADD COLUMN probe text;"
+	"ALTER TABLE runs ADD COLUMN newest_recoverable_at " TS ";"
+	"ALTER TABLE runs ADD COLUMN rpo_exposure_s " F8 ";"
+	"ALTER TABLE runs ADD COLUMN rpo_exposure_status text;"
+	"ALTER TABLE steps ADD COLUMN waiting text;",
 };
 
 int central_schema_version(void)
