@@ -7,32 +7,32 @@ now_ms() {
   echo $(($(date +%s%N) / 1000000))
 }
 
-# The best wall time in ms of $best_of runs of CMD (its output discarded); dies if CMD fails.
-time_best() {
-  local best='' t0 ms i rc
+# The wall times in ms of $best_of runs of CMD (its output discarded), one a line; dies if CMD fails.
+time_runs() {
+  local t0 ms i rc
   for ((i = 0; i < best_of; i++)); do
     t0=$(now_ms)
     rc=0
     "$@" >/dev/null 2>"$tmp/stderr" || rc=$?
     ms=$(($(now_ms) - t0))
     ((rc == 0)) || die "'$*' exited $rc: $(tail -n 5 "$tmp/stderr")"
-    if [[ -z $best ]] || ((ms < best)); then best=$ms; fi
+    echo "$ms"
   done
-  echo "$best"
 }
 
-# The median wall time in ms of $best_of runs of CMD (its output discarded); dies if CMD fails.
+# The best wall time in ms of $best_of runs of CMD.
+time_best() {
+  local times
+  times=$(time_runs "$@") || exit 1
+  sort -n <<<"$times" | head -n 1
+}
+
+# The median wall time in ms of $best_of runs of CMD.
 time_median() {
-  local t0 ms i rc times=()
-  for ((i = 0; i < best_of; i++)); do
-    t0=$(now_ms)
-    rc=0
-    "$@" >/dev/null 2>"$tmp/stderr" || rc=$?
-    ms=$(($(now_ms) - t0))
-    ((rc == 0)) || die "'$*' exited $rc: $(tail -n 5 "$tmp/stderr")"
-    times+=("$ms")
-  done
-  median "${times[@]}"
+  local times
+  times=$(time_runs "$@") || exit 1
+  # shellcheck disable=SC2086 # one number a word
+  median $times
 }
 
 # The median of integers (the lower of the middle two for an even count).
