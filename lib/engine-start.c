@@ -189,17 +189,15 @@ static char *sources_store(struct engine *e)
 		src[i].len = ls[i].len;
 		src[i].signed_by = ls[i].signed_by[0] ? xstrdup(ls[i].signed_by) : NULL;
 		src[i].signature = ls[i].signature;
-		json_t *o = json_pack("{s:s, s:s, s:s?}", "path", ls[i].path, "sha256", ls[i].sha256,
-				      "signed_by", src[i].signed_by);
+		json_t *o = json_pack("{s:o, s:s, s:o}", "path", lbjson_string(ls[i].path), "sha256",
+				      ls[i].sha256, "signed_by", lbjson_string(src[i].signed_by));
 		json_array_append_new(arr, o);
 	}
 	stored(e, store_sources_save(e->st, e->run->id, src, n));
 	for (size_t i = 0; i < n; i++)
 		free(src[i].signed_by);
 	free(src);
-	char *text = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return text;
+	return lbjson_dump(arr);
 }
 
 int engine_execute(struct luahost *host, struct runbook *rb, struct store *st,

@@ -23,6 +23,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "json.h"
 #include "runbook.h"
 #include "store.h"
 #include "util.h"
@@ -104,21 +105,19 @@ static char *audit_jsonl(const struct segment *sg, const char *head)
 				"run_id", sg->run_id, "from_seq", (json_int_t)first->seq,
 				"to_seq", (json_int_t)last->seq, "hash_before", first->prev_hash,
 				"last_hash", last->hash, "head", head, "hash", audit_how);
-	char *line = json_dumps(hdr, JSON_COMPACT);
+	char *line = lbjson_dump(hdr);
 	strbuf_addf(&sb, "%s\n", line);
 	free(line);
-	json_decref(hdr);
 	for (size_t i = 0; i < sg->last; i++) {
 		const struct audit_entry *e = &sg->e[i];
-		json_t *o = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:s, s:s}",
-				      "seq", (json_int_t)e->seq, "at", e->at, "run_id", e->run_id,
-				      "event", e->event, "operator", e->operator,
-				      "uid", (json_int_t)e->uid, "detail", e->detail,
-				      "prev_hash", e->prev_hash, "hash", e->hash);
-		line = o ? json_dumps(o, JSON_COMPACT) : xstrdup("{}");
+		line = lbjson_dump(json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
+					     "seq", (json_int_t)e->seq, "at", lbjson_string(e->at),
+					     "run_id", lbjson_string(e->run_id), "event", lbjson_string(e->event),
+					     "operator", lbjson_string(e->operator), "uid", (json_int_t)e->uid,
+					     "detail", lbjson_string(e->detail), "prev_hash",
+					     lbjson_string(e->prev_hash), "hash", lbjson_string(e->hash)));
 		strbuf_addf(&sb, "%s\n", line);
 		free(line);
-		json_decref(o);
 	}
 	return strbuf_detach(&sb);
 }
@@ -435,12 +434,6 @@ static char *exercise_md(const struct run_rec *r, const struct segment *sg, cons
 /* ------------------------------------------------------------------------ */
 /* the runbook files as run */
 
-static char *dirname_dup(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-}
-
 /* The name in the bundle: runbook/ and the path relative to the runbook's folder. */
 static char *source_name(const char *dir, const char *path)
 {
@@ -469,7 +462,7 @@ static int add_sources(struct evidence *ev, struct store *st, const struct run_r
 		if (text)
 			sha256_hex(text, len, sha);
 		if (text && r->sha256 && !strcmp(sha, r->sha256)) {
-			char *dir = dirname_dup(r->file);
+			char *dir = path_dirname(r->file);
 			char *name = source_name(dir, r->file);
 			evidence_add(ev, name, text, len);
 			strbuf_addf(readme, "The runbook's text is not in the history (an older run); %s is the file as it is now, whose SHA-256 matches the one recorded.\n", name);
@@ -482,7 +475,7 @@ static int add_sources(struct evidence *ev, struct store *st, const struct run_r
 		}
 		return 0;
 	}
-	char *dir = dirname_dup(src[0].path);
+	char *dir = path_dirname(src[0].path);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char sha[65];
 		sha256_hex(src[i].text, src[i].len, sha);

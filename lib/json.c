@@ -2,35 +2,17 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
 json_t *lbjson_stringn(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	while (i < len && (n = utf8_seq_len(p + i, len - i)))
-		i += n;
-	json_t *j;
-	if (i == len) {
-		j = json_stringn_nocheck(s, len);
-	} else {
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_init(&sb, len + 16);
-		for (i = 0; i < len;) {
-			n = utf8_seq_len(p + i, len - i);
-			if (n) {
-				strbuf_add(&sb, p + i, n);
-				i += n;
-			} else {
-				strbuf_addstr(&sb, "\xef\xbf\xbd");	/* U+FFFD */
-				i++;
-			}
-		}
-		j = json_stringn_nocheck(sb.buf, sb.len);
-		strbuf_release(&sb);
-	}
+	size_t fixed_len;
+	char *fixed = utf8_fix(s, len, &fixed_len);
+	json_t *j = fixed ? json_stringn_nocheck(fixed, fixed_len) : json_stringn_nocheck(s, len);
+	free(fixed);
 	if (!j)
 		die_oom(len);
 	return j;

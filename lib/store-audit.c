@@ -29,7 +29,18 @@ int store_audit_append(struct store *st, const char *run_id, const char *event,
 int store_audit_append_at(struct store *st, int64_t at_ms, const char *run_id, const char *event,
 			  const char *operator, long uid, const char *detail)
 {
-	/* redacted before hashing, so the chain covers what is stored */
+	/*
+	 * UTF-8 by lib/json.c's rule (the hash is over UTF-8 text, and the
+	 * evidence bundle carries it as JSON), then redacted before hashing, so
+	 * the chain covers what is stored.
+	 */
+	size_t n;
+	char *op_utf8 = operator ? utf8_fix(operator, strlen(operator), &n) : NULL;
+	char *detail_utf8 = detail ? utf8_fix(detail, strlen(detail), &n) : NULL;
+	if (op_utf8)
+		operator = op_utf8;
+	if (detail_utf8)
+		detail = detail_utf8;
 	char *red_op = store_secrets ? redact_string(store_secrets, operator) : NULL;
 	char *red_detail = store_secrets ? redact_string(store_secrets, detail) : NULL;
 	if (store_secrets) {
@@ -39,6 +50,8 @@ int store_audit_append_at(struct store *st, int64_t at_ms, const char *run_id, c
 	int rc = audit_append(st, at_ms, run_id, event, operator, uid, detail);
 	free(red_op);
 	free(red_detail);
+	free(op_utf8);
+	free(detail_utf8);
 	return rc;
 }
 

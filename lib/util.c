@@ -500,6 +500,31 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return utf8_decode(s, n, &cp);
 }
 
+char *utf8_fix(const char *s, size_t len, size_t *out_len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	while (i < len && (n = utf8_seq_len(p + i, len - i)))
+		i += n;
+	if (i == len)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, len + 16);
+	strbuf_add(&sb, s, i);
+	while (i < len) {
+		n = utf8_seq_len(p + i, len - i);
+		if (n) {
+			strbuf_add(&sb, p + i, n);
+			i += n;
+		} else {
+			strbuf_addstr(&sb, "\xef\xbf\xbd");	/* U+FFFD */
+			i++;
+		}
+	}
+	*out_len = sb.len;
+	return strbuf_detach(&sb);
+}
+
 int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

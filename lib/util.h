@@ -67,6 +67,13 @@ int sha256_file(const char *path, char out[65]);	/* 0, or -1 with errno */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* The same, and the sequence's code point in *cp. */
 size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
+/*
+ * lifeboat's one rule for text that is not UTF-8 (JSON, the audit chain):
+ * NULL when the len bytes of s are valid UTF-8 already, else a copy
+ * (xmalloc'd, NUL-terminated, its length in *out_len) in which each byte
+ * that starts no valid sequence is U+FFFD.
+ */
+char *utf8_fix(const char *s, size_t len, size_t *out_len);
 /* Writes text to a new file (O_EXCL) with mode, fsync'ed; 0, or -1 with errno and nothing left. */
 int write_new_file(const char *path, const char *text, mode_t mode);
 /* All len bytes to fd, through short writes and EINTR; 0, or -1 with errno. */

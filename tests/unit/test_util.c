@@ -216,6 +216,32 @@ static void test_path_absolute(void **state)
 	free(real_dir);
 }
 
+/* Valid UTF-8 is left alone (NULL); each byte that starts no valid sequence becomes U+FFFD. */
+static void test_utf8_fix(void **state)
+{
+	(void)state;
+	static const struct { const char *in; const char *out; } cases[] = {
+		{ "", NULL }, { "plain", NULL }, { "caf\xc3\xa9 \xe2\x82\xac", NULL },
+		{ "op\xff", "op\xef\xbf\xbd" },
+		{ "caf\xe9/x", "caf\xef\xbf\xbd/x" },
+		{ "\xc3", "\xef\xbf\xbd" },				/* cut short */
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },		/* overlong: two bad bytes */
+		{ "a\xed\xa0\x80" "b", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b" },	/* a surrogate */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t n = 12345;
+		char *got = utf8_fix(cases[i].in, strlen(cases[i].in), &n);
+		if (!cases[i].out) {
+			assert_null(got);
+			continue;
+		}
+		assert_non_null(got);
+		assert_string_equal(got, cases[i].out);
+		assert_int_equal(n, strlen(cases[i].out));
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_path_dirname),
 		cmocka_unit_test(test_path_absolute),
 		cmocka_unit_test(test_mkdir_parents),
+		cmocka_unit_test(test_utf8_fix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
