@@ -1,7 +1,9 @@
 /*
  * The runbook API's bindings, registered by luahost.c while it builds a
  * runbook's environment (as lualib.h's luaopen_* for Lua's own libraries).
- * The bindings depend only on lua_api.h; luahost.c depends on them here.
+ * The bindings depend only on lua_api.h (lua_run.c also on lua_engine.h,
+ * what it asks of the engine) and their C wrappers; luahost.c depends on
+ * them here: a tree, no binding includes luahost.h.
  *   lua_run.c     sh, ssh, log, sleep, secret, mask, notify, ... (the engine)
  *   lua_json.c    json
  *   lua_fs.c      fs (and lua_immutable.c: fs.refuses_writes)

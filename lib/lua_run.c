@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "lua_api.h"
-#include "luahost.h"
+#include "lua_engine.h"
 #include "util.h"
 
 struct sh_box {
