@@ -411,7 +411,7 @@ char *report_junit_string(const struct run_rec *run)
 				continue;
 			step_case(&su, &run->phases[i], st);
 		}
-	if (run->mode && !strcmp(run->mode, "probe")) {
+	if (run_mode_of(run) == MODE_PROBE) {
 		exposure_case(&su, run);	/* a probe recovers nothing: no RTO, no RPO */
 	} else {
 		objective_case(&su, run, "RTO", run->rto_target_s, run->rto_achieved_s, run->rto_met,

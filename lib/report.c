@@ -505,7 +505,7 @@ const char *tick_label(double secs, char buf[32])
 
 char *report_exposure_sentence(const struct run_rec *r)
 {
-	if (!r->mode || strcmp(r->mode, "probe"))
+	if (run_mode_of(r) != MODE_PROBE)
 		return NULL;
 	char a[32], t[32], n[32];
 	const char *word = r->exposure == EXPOSURE_MET ? "within the RPO" :
