@@ -3,8 +3,8 @@
 # run: a history of N runs (default 10 000, tests/bench/history-gen.c, 3 phases of 4 steps each)
 # is pushed to a private PostgreSQL 15 (initdb into a temporary folder, 127.0.0.1, a free port),
 # then each reader runs 7 times each way, the median printed (a best time hides the load):
-#   history (default limit), history --json, report --format html of the newest run, show --json
-#   and plan.
+#   history (default limit), history --json, history --limit N (every run), report --format html
+#   of the newest run, show --json and plan.
 # Prints wall times, the central/local ratio, the 200 ms target for history --central, and the
 # load average at the start and at the end (the machine is shared: read the ratios).
 # Usage: tests/bench/central-read-bench.sh [--build-dir DIR] [N]   (as root: initdb runs as postgres)
@@ -101,6 +101,7 @@ EOF
 
 both "history (default limit):" history
 both "history --json:" history --json
+both "history --limit $runs (every run):" history --limit "$runs"
 both "report --format html (newest):" report "$newest" --format html -o "$tmp/r.html"
 both "show --json (newest):" show --json "$newest"
 both "plan:" plan "$tmp/feature-store.lua"
