@@ -6,7 +6,7 @@
 #      copy of the history into an empty database: the median in seconds, rows per second
 #      (target: under 10 s on the 2-core machine);
 #   2. a run of 1000 `sh = "true"` steps with `central:` set (server up, the sender sending as the
-#      run goes) vs the same run without, 5 times each, interleaved: the median wall time (target:
+#      run goes) vs the same run without, 7 times each, interleaved: the median wall time (target:
 #      at most 1.05x) and the median CPU time (user+sys of lifeboat and its steps; the server's
 #      not counted), and whether every step arrived. Medians, not best times: on a shared machine
 #      a best time hides how often the load slowed a side down. On a busy machine the wall time
@@ -22,7 +22,7 @@ src=$PWD
 runs=${1:-1000}
 steps=${2:-1000}
 push_times=3
-best_of=5	# runs per side (bench-lib.sh's name); the median is printed
+best_of=7	# runs per side (bench-lib.sh's name); the median is printed
 push_target_s=10
 ratio_target=1.05
 
