@@ -107,7 +107,7 @@ int store_phase_durations(struct store *st, const char *runbook, int limit,
 	sqlite3_stmt *s = trend_prepare(st,
 		"SELECT p.name, p.duration_s FROM"
 		" (SELECT id, started_at, rowid AS rid FROM runs"
-		"  WHERE runbook = ?1 AND status = 'succeeded'"
+		"  WHERE runbook = ?1 AND status = 'succeeded' AND mode IS NOT ?3"
 		"  ORDER BY started_at DESC, rowid DESC LIMIT ?2) AS r"
 		" JOIN phases AS p ON p.run_id = r.id"
 		" WHERE p.status = 'succeeded' AND p.duration_s IS NOT NULL"
@@ -116,6 +116,7 @@ int store_phase_durations(struct store *st, const char *runbook, int limit,
 		return -1;
 	bind_text(s, 0, runbook);
 	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	bind_text(s, 2, run_mode_name(MODE_PROBE));
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 0);

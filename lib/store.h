@@ -228,7 +228,8 @@ int store_objectives(struct store *st, const char *runbook, const char *env, int
 		     int limit, struct objective_point **out, size_t *n);
 /*
  * The durations of the phases that succeeded in runbook's last `limit`
- * succeeded runs, newest run first, each phase in order, in one query
+ * succeeded runs and drills (not probe runs: a nightly probe would push
+ * every drill out), newest run first, each phase in order, in one query
  * (plan). fn returns non-zero to stop early.
  */
 int store_phase_durations(struct store *st, const char *runbook, int limit,
