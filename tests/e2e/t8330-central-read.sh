@@ -95,7 +95,7 @@ test_expect_success 'report --central --format html (and the other formats) on t
 	grep -F "$drill_ok" r.prom >team-drill &&
 	grep -vF "$drill_ok" r.prom | cmp l.prom - &&
 	ended=$(sql a/.lifeboat/history.db "select ended_at from runs where mode = $Q""drill$Q") &&
-	same "$(cut -d" " -f2 team-drill)" \
+	same "$(python3 -c "print(\"%.3f\" % float(\"$(cut -d" " -f2 team-drill)\"))")" \
 		"$(python3 -c "import datetime,sys; print(\"%.3f\" % datetime.datetime.fromisoformat(sys.argv[1].replace(\"Z\", \"+00:00\")).timestamp())" "$ended")"
 '
 
