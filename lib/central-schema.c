@@ -133,6 +133,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN rpo_exposure_s " F8 ";"
 	"ALTER TABLE runs ADD COLUMN rpo_exposure_status text;"
 	"ALTER TABLE steps ADD COLUMN waiting text;",
+	/* 4: lifeboat_runs shows a probe run's RPO exposure to dashboards (SPEC 10) */
+	"CREATE OR REPLACE VIEW lifeboat_runs AS"
+	" SELECT r.source_id, s.host AS source_host, r.id AS run_id, r.runbook, r.env, r.mode,"
+	" r.status, r.\"trigger\", r.operator, r.host, r.started_at, r.ended_at,"
+	" extract(epoch FROM r.ended_at - r.started_at) AS duration_s,"
+	" r.rto_target_s, r.rto_achieved_s, r.rto_met = 1 AS rto_met,"
+	" r.rpo_target_s, r.rpo_achieved_s, r.rpo_met = 1 AS rpo_met, r.exit_code,"
+	" r.newest_recoverable_at, r.rpo_exposure_s, r.rpo_exposure_status"
+	" FROM runs r LEFT JOIN sources s USING (source_id);",
 };
 
 int central_schema_version(void)
