@@ -213,6 +213,9 @@ static int copy_trees(struct central *c, struct store *st, const char *with, int
 /* The newest $2 runs (of runbook $1, NULL: all). */
 #define NEWEST "SELECT source_id, id FROM runs WHERE $1::text IS NULL OR runbook = $1" \
 	" ORDER BY started_at DESC, id DESC LIMIT $2::bigint"
+/* The same without probe runs (SPEC 10: they restore nothing), so hourly probes never push plan's drills out. */
+#define NEWEST_RECOVERIES "SELECT source_id, id FROM runs WHERE ($1::text IS NULL OR runbook = $1)" \
+	" AND mode IS DISTINCT FROM 'probe' ORDER BY started_at DESC, id DESC LIMIT $2::bigint"
 /* A run by id or prefix: one per id (its newest copy), two at most (ambiguous). */
 #define BY_ID "SELECT DISTINCT ON (id) source_id, id FROM runs" \
 	" WHERE id = $1 OR starts_with(id, $1) ORDER BY id, version DESC LIMIT 2"
@@ -236,8 +239,9 @@ int central_fetch(struct central *c, const struct central_fetch *f, struct store
 	case CENTRAL_FETCH_RUNBOOK: {
 		/* plan: the objectives of its runs, the phases of its newest ones */
 		const char *p[] = { f->runbook, limit };
-		return copy_rows(c, st, "runs", run_cols, "runs", "WITH k AS (" NEWEST ")", BY_RUNS, 2, p, err) ||
-		       copy_rows(c, st, "phases", phase_cols, "phases", "WITH k AS (" NEWEST ")", BY_RUN, 2, p,
+		return copy_rows(c, st, "runs", run_cols, "runs", "WITH k AS (" NEWEST_RECOVERIES ")", BY_RUNS,
+				 2, p, err) ||
+		       copy_rows(c, st, "phases", phase_cols, "phases", "WITH k AS (" NEWEST_RECOVERIES ")", BY_RUN, 2, p,
 				 err);
 	}
 	case CENTRAL_FETCH_AUDIT: {

@@ -190,7 +190,7 @@ void central_lease_end(struct central_lease *l);	/* deletes the row; NULL is fin
 enum central_fetch_what {
 	CENTRAL_FETCH_RUNS,	/* history: the newest `limit` runs (of runbook), with their trends */
 	CENTRAL_FETCH_RUN,	/* show, report, evidence: a run by id or prefix and its tree */
-	CENTRAL_FETCH_RUNBOOK,	/* plan: the newest `limit` runs of runbook and their phases */
+	CENTRAL_FETCH_RUNBOOK,	/* plan: the newest `limit` runs and drills (no probe runs) of runbook and their phases */
 	CENTRAL_FETCH_AUDIT,	/* audit verify: the audit chain of source_id */
 };
 struct central_fetch {

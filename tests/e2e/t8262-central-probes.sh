@@ -2,7 +2,8 @@
 # Probes and RPO exposure (SPEC 10) in the team history (SPEC 11), beside t8336: a stale backup's
 # probe run pushed to a real PostgreSQL shows its exposure in the lifeboat_runs view (what a
 # dashboard reads); another runner's report --central of it has the same probes and exposure in
-# JSON, and its Prometheus report the exposure and each probe's result.
+# JSON, and its Prometheus report the exposure and each probe's result. plan --central reads the
+# newest runs and drills, however many probe runs the team recorded after them.
 . "$(dirname "$0")/lib.sh"
 . "$LIFEBOAT_SRC/tests/e2e/pg.sh"
 
@@ -52,6 +53,19 @@ test_expect_success 'another runner reads the probe run with --central as the lo
 	(cd b && lb report --central "$id" --format prom -o -) >central.prom &&
 	assert_contains central.prom "lifeboat_rpo_exposure_seconds{runbook=\"backups\",env=\"\"} 7" &&
 	assert_contains central.prom "lifeboat_probe_success{runbook=\"backups\",env=\"\",when=\"before\",probe=\"store up\"} 1"
+'
+
+test_expect_success 'plan --central: more probe runs than it reads do not push the last run out' '
+	(cd a && lb run --yes rb.lua && lb push) >r.out 2>&1 &&
+	wait_for "test \"\$(psql_q \"select count(*) from runs where mode = ${Q}run$Q and status = ${Q}succeeded$Q\")\" = 1" 10 &&
+	psql_q "insert into runs (source_id, version, id, runbook, mode, status, started_at, ended_at)
+		select ${Q}elsewhere$Q, 1, ${Q}probe-$Q || g, ${Q}backups$Q, ${Q}probe$Q, ${Q}succeeded$Q,
+			now() + g * interval ${Q}1 second$Q, now() + g * interval ${Q}1 second$Q
+		from generate_series(1, 1001) g" >/dev/null &&
+	cp a/rb.lua b/rb.lua &&
+	(cd b && lb plan --central rb.lua) >plan &&
+	sed -n "/^3\. restore/,/^4\./p" plan >restore &&
+	{ grep -q "history: median .* over 1 run" restore || { cat plan; false; }; }
 '
 
 test_done
