@@ -61,10 +61,10 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
   OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-# Depends: what dpkg-shlibdeps finds in the binary, plus libcurl4, which lib/http.c loads with
-# dlopen on the first HTTP request and so no tool can see.
+# Depends: what dpkg-shlibdeps finds in the binary, plus libcurl4 and libpq5, which lib/http.c and
+# lib/central-pq.c load with dlopen on first use and so no tool can see.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4, libpq5")
 # The starter `lifeboat init` writes and the shipped examples call python3 and sqlite3: apt
 # installs recommended packages by default, so the README's first drill works on a minimal
 # Debian. man reads the man pages; bash-completion loads the completion.

@@ -23,6 +23,11 @@ struct central {
  */
 int central_exec(struct central *c, const char *sql, int nparams, const char *const *params,
 		 PGresult **out, char **err);
+/*
+ * Loads libpq (central-pq.c) once: 0, or -1 with *why (owned; why may be
+ * NULL). Until it is loaded, the PQ functions answer as without a connection.
+ */
+int central_pq_load(char **why);
 /* A value of a result as an owned string; NULL for SQL NULL (central-read.c). */
 char *central_pq_text(const PGresult *res, int row, int col);
 /* The upsert statement of table t (central-schema.c), owned by the caller. */

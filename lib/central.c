@@ -56,6 +56,8 @@ static char *pq_reason(const char *msg)
 
 int central_url_check(const char *url, char **why)
 {
+	if (central_pq_load(why))
+		return CENTRAL_NO_LIBPQ;
 	char *msg = NULL;
 	PQconninfoOption *o = PQconninfoParse(url, &msg);
 	if (o) {
@@ -124,6 +126,8 @@ static int wait_socket(PGconn *conn, short events, int64_t deadline_ns)
 int central_connect(const struct central_opts *o, struct central **out, char **err)
 {
 	*out = NULL;
+	if (central_pq_load(err))
+		return -1;
 	char *server = central_server_name(o->url);
 	double timeout = o->timeout_s > 0 ? o->timeout_s : url_timeout(o->url);
 	const char *keys[4] = { "dbname", "fallback_application_name" }, *vals[4] = { o->url, "lifeboat" };

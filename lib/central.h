@@ -24,7 +24,11 @@
 
 #define CENTRAL_TIMEOUT_S 5.0	/* connect and each statement, unless the url says connect_timeout */
 
-/* Whether url parses as a libpq connection string or URI: 0, or -1 with *why (owned). */
+/*
+ * Whether url parses as a libpq connection string or URI: 0, -1 with *why
+ * (owned), or CENTRAL_NO_LIBPQ with *why when libpq cannot be loaded.
+ */
+#define CENTRAL_NO_LIBPQ (-2)
 int central_url_check(const char *url, char **why);
 /* "user@host:port/db" for messages (owned), never the password; the url when it does not parse. */
 char *central_server_name(const char *url);

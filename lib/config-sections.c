@@ -542,10 +542,13 @@ static void load_central(struct loader *ld, const yaml_node_t *n)
 	yaml_node_t *u = map_get(ld, n, "url"), *p = map_get(ld, n, "password_env");
 	const char *s;
 	char *why = NULL;
+	int bad = 0;
 	if (!u)
 		problem_at(ld, n, "central.url", "missing; give the server as \"postgresql://user@host:5432/db\"");
 	else if ((s = get_text(ld, u, "central.url", "a libpq connection string such as "
-				"\"postgresql://user@host:5432/db\"")) && central_url_check(s, &why))
+				"\"postgresql://user@host:5432/db\"")) && (bad = central_url_check(s, &why)) == CENTRAL_NO_LIBPQ)
+		problem_at(ld, u, "central.url", "the team history needs libpq: %s", why);
+	else if (s && bad)
 		problem_at(ld, u, "central.url", "not a PostgreSQL connection string (%s); write it as "
 			   "\"postgresql://user@host:5432/db\"", why);
 	else if (s)

@@ -12,7 +12,6 @@
 #include "http.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -91,17 +90,6 @@ static struct {
 } cu;
 static char *load_error;
 
-static int load_sym(void *lib, void *fnp, const char *name)
-{
-	void *sym = dlsym(lib, name);
-	if (!sym) {
-		load_error = xasprintf("%s has no %s", CURL_SONAME, name);
-		return -1;
-	}
-	memcpy(fnp, &sym, sizeof(sym));	/* object to function pointer, as POSIX allows */
-	return 0;
-}
-
 /* An abort (Ctrl-C, `lifeboat abort`) must not wait for a request's 30 s timeout. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
@@ -123,20 +111,18 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
  */
 static void global_load(void)
 {
-	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		load_error = xasprintf("cannot load %s (install libcurl4): %s", CURL_SONAME, dlerror());
-		return;
-	}
-	if (load_sym(lib, &cu.global_init, "curl_global_init") ||
-	    load_sym(lib, &cu.easy_init, "curl_easy_init") ||
-	    load_sym(lib, &cu.easy_setopt, "curl_easy_setopt") ||
-	    load_sym(lib, &cu.easy_perform, "curl_easy_perform") ||
-	    load_sym(lib, &cu.easy_getinfo, "curl_easy_getinfo") ||
-	    load_sym(lib, &cu.easy_cleanup, "curl_easy_cleanup") ||
-	    load_sym(lib, &cu.easy_strerror, "curl_easy_strerror") ||
-	    load_sym(lib, &cu.slist_append, "curl_slist_append") ||
-	    load_sym(lib, &cu.slist_free_all, "curl_slist_free_all"))
+	const struct dl_symbol syms[] = {
+		{ "curl_global_init", &cu.global_init },
+		{ "curl_easy_init", &cu.easy_init },
+		{ "curl_easy_setopt", &cu.easy_setopt },
+		{ "curl_easy_perform", &cu.easy_perform },
+		{ "curl_easy_getinfo", &cu.easy_getinfo },
+		{ "curl_easy_cleanup", &cu.easy_cleanup },
+		{ "curl_easy_strerror", &cu.easy_strerror },
+		{ "curl_slist_append", &cu.slist_append },
+		{ "curl_slist_free_all", &cu.slist_free_all },
+	};
+	if (dl_load(CURL_SONAME, "libcurl4", syms, ARRAY_SIZE(syms), &load_error))
 		return;
 	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		load_error = xstrdup("curl_global_init failed");

@@ -17,10 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "util.h"
+
+void minisign_init_alone(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
+			    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
+}
 
 #define UNTRUSTED_PREFIX "untrusted comment: "
 #define TRUSTED_PREFIX "trusted comment: "
@@ -30,7 +37,7 @@
 #define SEC_BYTES (2 + 2 + 2 + 32 + 8 + 8 + MINISIGN_KEYNUM + 64 + 32)
 #define SEC_KEYNUM_AT (2 + 2 + 2 + 32 + 8 + 8)
 #define MAX_KEY_FILE 65536	/* key and signature files are small; anything bigger is not one */
-#define CHUNK (256 * 1024)
+#define CHUNK (64 * 1024)
 
 void minisign_keyid(const unsigned char keynum[MINISIGN_KEYNUM], char out[17])
 {

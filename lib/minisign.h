@@ -22,6 +22,16 @@
 #define MINISIGN_KEYNUM 8
 #define MINISIGN_TRUSTED_MAX 8192	/* minisign's own limit on a trusted comment */
 
+/*
+ * For a process that only signs or verifies (keygen, sign, verify): OpenSSL
+ * started without the system's openssl.cnf, which configures TLS and
+ * providers these algorithms do not need, without the table of every
+ * cipher and digest by name (the two used are fetched directly), and
+ * without its clean-up at exit.
+ * Call it first; later TLS users (libcurl, libpq) still load the config.
+ */
+void minisign_init_alone(void);
+
 struct minisign_pub {
 	unsigned char keynum[MINISIGN_KEYNUM];
 	unsigned char pk[32];

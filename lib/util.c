@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -615,4 +616,23 @@ int err_set(char **err, const char *fmt, ...)
 	*err = xvasprintf(fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int dl_load(const char *soname, const char *package, const struct dl_symbol *syms, size_t n,
+	    char **err)
+{
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		*err = xasprintf("cannot load %s (install %s): %s", soname, package, dlerror());
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void *sym = dlsym(lib, syms[i].name);
+		if (!sym) {
+			*err = xasprintf("%s has no %s", soname, syms[i].name);
+			return -1;
+		}
+		memcpy(syms[i].fn, &sym, sizeof(sym));	/* object to function pointer, as POSIX allows */
+	}
+	return 0;
 }

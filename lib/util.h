@@ -115,6 +115,19 @@ const char *read_file_strerror(int err, size_t max);
 char *path_absolute(const char *path);
 char *path_dirname(const char *path);
 
+/*
+ * A library loaded with dlopen on first use rather than linked (libcurl,
+ * libpq: their dependencies cost every process its start-up): soname, and
+ * each of n symbols into the function pointer at syms[i].fn. 0, or -1 with
+ * *err (owned) naming the Debian package to install.
+ */
+struct dl_symbol {
+	const char *name;
+	void *fn;	/* a pointer to the function pointer to fill */
+};
+int dl_load(const char *soname, const char *package, const struct dl_symbol *syms, size_t n,
+	    char **err);
+
 /* Random lowercase hex id of n digits (n < 64) into out (n+1 bytes). */
 void random_hex(char *out, size_t n);
 

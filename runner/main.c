@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "minisign.h"
 #include "runner.h"
 
 struct global_opts g_opts;
@@ -124,11 +125,13 @@ static int unknown_command(const char *name)
 }
 
 static void resolve_globals(void);
+static void resolve_operator(void);
 
 /* The hidden --list-environments: the config's environments, one a line (nothing without one). */
 static int list_environments(void)
 {
 	resolve_globals();
+	resolve_operator();
 	int rc = runner_config_load();
 	const struct config *cfg = runner_config();
 	for (size_t i = 0; !rc && cfg && i < cfg->nenvs; i++)
@@ -201,6 +204,11 @@ static void resolve_globals(void)
 {
 	const char *nc = getenv("NO_COLOR");
 	g_opts.color = !g_opts.no_color && !(nc && *nc) && isatty(1);
+}
+
+/* Who runs the command (--as, LIFEBOAT_USER, the account): for every command that sets anything up. */
+static void resolve_operator(void)
+{
 	const char *name = g_opts.as;
 	if (!name || !*name)
 		name = getenv("LIFEBOAT_USER");
@@ -254,6 +262,10 @@ struct run_rec *runner_run(void)
 static int run_cmd(const struct cmd *c, const struct cmd_args *a)
 {
 	unsigned flags = c->flags ? c->flags : NEED_CONFIG;
+	if (flags & NO_SETUP)
+		minisign_init_alone();	/* keygen, sign, verify: start-up is most of their time */
+	else
+		resolve_operator();
 	int central = opt_count(a, OPT_CENTRAL) > 0;	/* SPEC 11: the team history instead */
 	int rc = c->check ? c->check(a) : 0;
 	if (!rc && (flags & NEED_CONFIG))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package: a release build in build-pkg/ (or the build folder given), then
-# `cpack -G DEB` (Depends: from dpkg-shlibdeps, plus libcurl4, which lifeboat loads with dlopen).
+# `cpack -G DEB` (Depends: from dpkg-shlibdeps, plus libcurl4 and libpq5, which lifeboat loads with
+# dlopen).
 # Prints the path of the .deb it made. Install it with: apt-get install ./lifeboat_*.deb
 # Usage: scripts/package.sh [--build-dir DIR] [--out DIR]   (default out: the repository's root)
 set -euo pipefail
@@ -12,7 +13,7 @@ while (($#)); do
   case $1 in
     --build-dir) build=${2:?--build-dir needs a folder}; shift 2 ;;
     --out) out=${2:?--out needs a folder}; shift 2 ;;
-    -h | --help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "package.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done

@@ -35,7 +35,13 @@ time_median() {
   median $times
 }
 
-# The median of integers (the lower of the middle two for an even count).
+# The median of numbers (the lower of the middle two for an even count).
 median() {
   printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"
+}
+
+# The median of the numbers in FILE, one a line.
+median_of() {
+  # shellcheck disable=SC2046 # one number a word
+  median $(cat "$1")
 }

@@ -9,6 +9,8 @@
 # Usage: bash tests/bench/remote-bench.sh [LIFEBOAT]   (as root; default ./build/lifeboat)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=tests/bench/bench-lib.sh
+. tests/bench/bench-lib.sh	# median_of
 LB=$(realpath "${1:-build/lifeboat}")
 REPS=${REPS:-5}
 
@@ -73,7 +75,6 @@ return runbook { name = "fan64", phase "p" {
 EOC
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 step_s() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["phases"][0]["steps"][int(sys.argv[2])]["duration_s"])' "$@"; }
 
 # 1. eight hosts, warm: lifeboat's second step
@@ -104,7 +105,7 @@ for _ in $(seq "$REPS"); do
 		ansible all -i inv -f 8 -m command -a true >ansible.out 2>&1 || { cat ansible.out >&2; exit 1; }
 	calc "$(now) - $t0" >>an8; echo >>an8
 done
-l8=$(median <lb8); x8=$(median <xa8); a8=$(median <an8)
+l8=$(median_of lb8); x8=$(median_of xa8); a8=$(median_of an8)
 
 # 2. 64 instances, parallel 16
 : >lb1; : >lb64; : >mem
@@ -114,7 +115,7 @@ for _ in $(seq "$REPS"); do
 	step_s f.json 2 >>lb64
 	cat rss >>mem
 done
-l1=$(median <lb1); l64=$(median <lb64); m=$(sort -n mem | tail -n 1)
+l1=$(median_of lb1); l64=$(median_of lb64); m=$(sort -n mem | tail -n 1)
 
 printf '\n8 hosts, `true`, connections warm (median of %d)\n' "$REPS"
 printf '  lifeboat step          %7.3f s\n' "$l8"

@@ -11,13 +11,13 @@
 cache=/var/cache/lifeboat-test
 build=$(dirname "$LIFEBOAT")
 
-test_expect_success 'scripts/package.sh makes a .deb whose Depends has libcurl4 and the linked libraries' '
+test_expect_success 'scripts/package.sh makes a .deb whose Depends has libcurl4, libpq5 and the linked libraries' '
 	bash "$LIFEBOAT_SRC/scripts/package.sh" --build-dir "$build" --out "$TEST_DIR" >deb.path &&
 	deb=$(cat deb.path) && test -f "$deb" &&
 	case $deb in */lifeboat_*_*.deb) ;; *) echo "unexpected name $deb"; false ;; esac &&
 	dpkg-deb -f "$deb" Depends >depends &&
 	cat depends &&
-	grep -q "libcurl4" depends &&
+	grep -q "libcurl4" depends && grep -q "libpq5" depends &&
 	grep -q "liblua5.4-0" depends && grep -q "libsqlite3-0" depends &&
 	grep -q "libyaml-0-2" depends && grep -q "libjansson4" depends && grep -q "libc6" depends &&
 	dpkg-deb -f "$deb" Recommends | grep -q "python3" &&
