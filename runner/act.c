@@ -9,10 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "act.h"
 #include "clock.h"
+#include "json.h"
 #include "runner.h"
 
 #define ANSWER_WAIT_MS 5000
@@ -36,9 +35,7 @@ static int note_finished(struct store *st, const struct run_rec *r, const char *
 	struct note_rec n = { clock_wall_ms(), g_opts.operator, own };
 	if (n.at_ms <= r->ended_ms)
 		n.at_ms = r->ended_ms + 1;	/* after the end, whatever the clocks say */
-	json_t *d = json_pack("{s:s, s:b}", "text", text, "after_end", 1);
-	char *detail = json_dumps(d, JSON_COMPACT);
-	json_decref(d);
+	char *detail = lbjson_dump(json_pack("{s:o, s:b}", "text", lbjson_string(text), "after_end", 1));
 	store_unit_begin(st);
 	int rc = store_note_add(st, r->id, &n);
 	if (!rc)

@@ -3,7 +3,8 @@
 # for the whole audit trail. A runbook and its module in a folder whose name is Latin-1 keep both
 # files in run_started's "sources" (they went missing); an operator name that is not UTF-8 is
 # stored by the rule, so `audit verify` passes and the evidence bundle's audit.jsonl holds every
-# entry (they were all "{}") and checks with its own check-audit.py.
+# entry (they were all "{}") and checks with its own check-audit.py. A note written after the
+# run's end whose text is not UTF-8 keeps its text in the audit detail (the detail was empty).
 # shellcheck disable=SC2016 # bodies are single-quoted and eval'd later
 . "$(dirname "$0")/lib.sh"
 
@@ -59,6 +60,14 @@ assert {json.loads(l)[\"operator\"] for l in lines} == {\"op\ufffd\"}, lines
 " &&
 	(cd ev && python3 check-audit.py audit.jsonl >../check.out) &&
 	assert_contains check.out "ok"
+'
+
+test_expect_success 'a note after the end that is not UTF-8: its audit detail holds the text' '
+	id=$(sql h.db "select id from runs") &&
+	expect_code 0 lb --db h.db note "$id" "$(printf "pr\351vu")" >note.out &&
+	audit_bad_details h.db >bad &&
+	same "$(cat bad)" "" &&
+	same "$(sql h.db "select detail from audit where event = '"'note'"'")" "{\"text\":\"pr�vu\",\"after_end\":true}"
 '
 
 test_done
