@@ -12,6 +12,7 @@
 
 #include "central.h"
 #include "clock.h"
+#include "json.h"
 #include "report.h"
 #include "runner.h"
 #include "stats.h"
@@ -158,8 +159,9 @@ static json_t *orphans_json(void)
 	for (size_t i = 0; i < n; i++) {
 		char iso[32];
 		clock_iso8601(cl[i].slot_unix * 1000, iso);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "schedule_id", cl[i].schedule_id,
-						     "slot", iso, "host", cl[i].host, "source", cl[i].source,
+		json_array_append_new(arr, json_pack("{s:o, s:s, s:o, s:o, s:I}", "schedule_id",
+						     lbjson_string(cl[i].schedule_id), "slot", iso, "host",
+						     lbjson_string(cl[i].host), "source", lbjson_string(cl[i].source),
 						     "pid", (json_int_t)cl[i].pid));
 		central_claim_release(&cl[i]);
 	}
@@ -182,6 +184,72 @@ static void print_orphans(void)
 		       (long long)json_integer_value(json_object_get(o, "pid")));
 	}
 	json_decref(arr);
+}
+
+/* history --json: each run's report without its phases and probes (--central: and where it comes from). */
+static void print_json(struct run_rec **runs, size_t n, const struct central_source *from, int central)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char *s = report_json_string(runs[i], 0);
+		json_t *j = json_loads(s, 0, NULL);
+		free(s);
+		if (j && from)
+			json_object_set_new(j, "source", json_pack("{s:o, s:o, s:o}", "id", lbjson_string(from[i].source_id),
+								   "host", lbjson_string(from[i].host),
+								   "history", lbjson_string(from[i].path)));
+		if (j) {
+			json_object_del(j, "phases");
+			json_object_del(j, "probes");
+			json_array_append_new(arr, j);
+		}
+	}
+	json_t *top = json_object();
+	json_object_set_new(top, "runs", arr);
+	if (central)
+		json_object_set_new(top, "orphaned_claims", orphans_json());
+	char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(top);
+}
+
+/* The table of runs, then each runbook's (and environment's) trend. */
+static void print_table(struct store *st, struct run_rec **runs, size_t n, const struct central_source *from,
+			int central)
+{
+	printf("%s%-20s %-12s %-18s %-5s %-11s %-24s %s%s%s\n", c_bold(), "started (UTC)", "run",
+	       "runbook", "mode", "status", "RTO achieved/target", central ? "RPO                        " : "RPO",
+	       central ? "host" : "", c_reset());
+	const struct run_rec **groups = xcalloc(n, sizeof(*groups));	/* runbook and env */
+	size_t nn = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct run_rec *r = runs[i];
+		char iso[32];
+		clock_iso8601(r->started_ms, iso);
+		iso[19] = '\0';
+		iso[10] = ' ';
+		printf("%-20s %-12.12s %-18.18s %-5s %s%-11s%s", iso, r->id, r->runbook, r->mode,
+		       status_color(r->status), status_name(r->status), c_reset());
+		print_rto(r);
+		print_rpo(r);
+		if (central)
+			printf(" %s", from && from[i].host ? from[i].host : r->host ? r->host : "-");
+		putchar('\n');
+		size_t k = 0;
+		while (k < nn && (strcmp(groups[k]->runbook, r->runbook ? r->runbook : "") ||
+				  strcmp(groups[k]->env ? groups[k]->env : "", r->env ? r->env : "") ||
+				  !groups[k]->env != !r->env))
+			k++;
+		if (k == nn && r->runbook)
+			groups[nn++] = r;
+	}
+	for (size_t k = 0; k < nn; k++) {
+		putchar('\n');
+		print_trend(st, groups[k]->runbook, groups[k]->env);
+		print_exposure_trend(runs, n, groups[k]);
+	}
+	free(groups);
 }
 
 enum { HISTORY_OPT_JSON = OPT_CODE + 64, HISTORY_OPT_LIMIT };
@@ -255,65 +323,12 @@ static int cmd_history(const struct cmd_args *a)
 		}
 		free(ids);
 	}
-	if (json) {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < n; i++) {
-			char *s = report_json_string(runs[i], 0);
-			json_t *j = json_loads(s, 0, NULL);
-			free(s);
-			if (j && from)
-				json_object_set_new(j, "source", json_pack("{s:s?, s:s?, s:s?}", "id", from[i].source_id,
-									   "host", from[i].host, "history", from[i].path));
-			if (j) {
-				json_object_del(j, "phases");
-				json_object_del(j, "probes");
-				json_array_append_new(arr, j);
-			}
-		}
-		json_t *top = json_object();
-		json_object_set_new(top, "runs", arr);
-		if (central)
-			json_object_set_new(top, "orphaned_claims", orphans_json());
-		char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-		json_decref(top);
-	} else if (!n) {
+	if (json)
+		print_json(runs, n, from, central);
+	else if (!n)
 		printf("no runs in %s%s%s\n", reader_name(), runbook ? " for " : "", runbook ? runbook : "");
-	} else {
-		printf("%s%-20s %-12s %-18s %-5s %-11s %-24s %s%s%s\n", c_bold(), "started (UTC)", "run",
-		       "runbook", "mode", "status", "RTO achieved/target", central ? "RPO                        " : "RPO",
-		       central ? "host" : "", c_reset());
-		const struct run_rec **groups = xcalloc(n, sizeof(*groups));	/* runbook and env */
-		size_t nn = 0;
-		for (size_t i = 0; i < n; i++) {
-			const struct run_rec *r = runs[i];
-			char iso[32];
-			clock_iso8601(r->started_ms, iso);
-			iso[19] = '\0';
-			iso[10] = ' ';
-			printf("%-20s %-12.12s %-18.18s %-5s %s%-11s%s", iso, r->id, r->runbook, r->mode,
-			       status_color(r->status), status_name(r->status), c_reset());
-			print_rto(r);
-			print_rpo(r);
-			if (central)
-				printf(" %s", from && from[i].host ? from[i].host : r->host ? r->host : "-");
-			putchar('\n');
-			size_t k = 0;
-			while (k < nn && (strcmp(groups[k]->runbook, r->runbook ? r->runbook : "") ||
-					  strcmp(groups[k]->env ? groups[k]->env : "", r->env ? r->env : "") ||
-					  !groups[k]->env != !r->env))
-				k++;
-			if (k == nn && r->runbook)
-				groups[nn++] = r;
-		}
-		for (size_t k = 0; k < nn; k++) {
-			putchar('\n');
-			print_trend(st, groups[k]->runbook, groups[k]->env);
-			print_exposure_trend(runs, n, groups[k]);
-		}
-		free(groups);
-	}
+	else
+		print_table(st, runs, n, from, central);
 	if (central && !json)
 		print_orphans();
 	if (from)
