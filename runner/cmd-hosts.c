@@ -44,6 +44,70 @@ static void groups_in_force(const struct config *cfg, const char *env, const str
 	}
 }
 
+/* The groups shown, one a line, then each host asked for by name that is in none of them. */
+static void print_inventory(const struct config_group **shown, size_t nshown, const char **named,
+			    size_t nnamed)
+{
+	for (size_t k = 0; k < nshown; k++) {
+		printf("%s%s%s:", c_bold(), shown[k]->name, c_reset());
+		for (size_t j = 0; j < shown[k]->nhosts; j++)
+			printf(" %s", shown[k]->hosts[j]);
+		putchar('\n');
+	}
+	for (size_t k = 0; named && k < nnamed; k++) {
+		int in_group = 0;
+		for (size_t g = 0; g < nshown; g++)
+			for (size_t j = 0; j < shown[g]->nhosts; j++)
+				in_group |= !strcmp(shown[g]->hosts[j], named[k]);
+		if (!in_group)
+			printf("%s\n", named[k]);
+	}
+}
+
+/* --check: connects to every host at once and prints a row each; EXIT_STEP_FAILED when one is unreachable. */
+static int check_hosts(const struct config *cfg, const char **dests, size_t ndests)
+{
+	struct remote_conf rc_conf = { .ssh_config = cfg->ssh.config, .connect_timeout_s = cfg->ssh.connect_timeout_s,
+				       .options = cfg->ssh.options, .tag = "hosts" };
+	struct remote *r = NULL;
+	char *err = NULL;
+	if (remote_new(&rc_conf, &r, &err)) {
+		errorf("%s", err);
+		free(err);
+		return EXIT_STEP_FAILED;
+	}
+	struct procset *ps = procset_new();
+	struct remote_probe *probes = xcalloc(ndests + 1, sizeof(*probes));
+	remote_probe_all(r, ps, dests, ndests, probes);
+	size_t width = 4, bad = 0;
+	for (size_t k = 0; k < ndests; k++)
+		if (strlen(dests[k]) > width)
+			width = strlen(dests[k]);
+	printf("%-*s  %-11s  %9s  %9s  %s\n", (int)width, "HOST", "STATUS", "CONNECT", "RTT", "HOST KEY");
+	for (size_t k = 0; k < ndests; k++) {
+		struct remote_probe *p = &probes[k];
+		char a[32] = "-", b[32] = "-";
+		if (!isnan(p->connect_s))
+			snprintf(a, sizeof(a), "%.0fms", p->connect_s * 1000);
+		if (!isnan(p->rtt_s))
+			snprintf(b, sizeof(b), "%.0fms", p->rtt_s * 1000);
+		printf("%-*s  %s%-11s%s  %9s  %9s  %s\n", (int)width, dests[k],
+		       p->reachable ? c_green() : c_red(), p->reachable ? "ok" : "unreachable", c_reset(), a, b,
+		       p->hostkey);
+		if (!p->reachable) {
+			printf("%-*s  %s%s%s\n", (int)width, "", c_dim(), p->error, c_reset());
+			bad++;
+		}
+		free(p->error);
+	}
+	if (!g_opts.quiet)
+		printf("%zu of %zu hosts reachable\n", ndests - bad, ndests);
+	free(probes);
+	remote_free(r);
+	procset_free(ps);
+	return bad ? EXIT_STEP_FAILED : 0;
+}
+
 enum { HOSTS_OPT_CHECK = OPT_CODE + 64, HOSTS_OPT_ENV };
 
 static int cmd_hosts(const struct cmd_args *ca)
@@ -106,63 +170,10 @@ static int cmd_hosts(const struct cmd_args *ca)
 	for (size_t k = 0; k < nshown; k++)
 		for (size_t j = 0; j < shown[k]->nhosts; j++)
 			add_unique(&dests, &ndests, shown[k]->hosts[j]);
-	if (!check) {
-		for (size_t k = 0; k < nshown; k++) {
-			printf("%s%s%s:", c_bold(), shown[k]->name, c_reset());
-			for (size_t j = 0; j < shown[k]->nhosts; j++)
-				printf(" %s", shown[k]->hosts[j]);
-			putchar('\n');
-		}
-		for (size_t k = 0; nwant && k < ndests; k++) {
-			int in_group = 0;
-			for (size_t g = 0; g < nshown; g++)
-				for (size_t j = 0; j < shown[g]->nhosts; j++)
-					in_group |= !strcmp(shown[g]->hosts[j], dests[k]);
-			if (!in_group)
-				printf("%s\n", dests[k]);
-		}
-		goto out;
-	}
-	struct remote_conf rc_conf = { .ssh_config = cfg->ssh.config, .connect_timeout_s = cfg->ssh.connect_timeout_s,
-				       .options = cfg->ssh.options, .tag = "hosts" };
-	struct remote *r = NULL;
-	char *err = NULL;
-	if (remote_new(&rc_conf, &r, &err)) {
-		errorf("%s", err);
-		free(err);
-		rc = EXIT_STEP_FAILED;
-		goto out;
-	}
-	struct procset *ps = procset_new();
-	struct remote_probe *probes = xcalloc(ndests + 1, sizeof(*probes));
-	remote_probe_all(r, ps, dests, ndests, probes);
-	size_t width = 4, bad = 0;
-	for (size_t k = 0; k < ndests; k++)
-		if (strlen(dests[k]) > width)
-			width = strlen(dests[k]);
-	printf("%-*s  %-11s  %9s  %9s  %s\n", (int)width, "HOST", "STATUS", "CONNECT", "RTT", "HOST KEY");
-	for (size_t k = 0; k < ndests; k++) {
-		struct remote_probe *p = &probes[k];
-		char a[32] = "-", b[32] = "-";
-		if (!isnan(p->connect_s))
-			snprintf(a, sizeof(a), "%.0fms", p->connect_s * 1000);
-		if (!isnan(p->rtt_s))
-			snprintf(b, sizeof(b), "%.0fms", p->rtt_s * 1000);
-		printf("%-*s  %s%-11s%s  %9s  %9s  %s\n", (int)width, dests[k],
-		       p->reachable ? c_green() : c_red(), p->reachable ? "ok" : "unreachable", c_reset(), a, b,
-		       p->hostkey);
-		if (!p->reachable) {
-			printf("%-*s  %s%s%s\n", (int)width, "", c_dim(), p->error, c_reset());
-			bad++;
-		}
-		free(p->error);
-	}
-	if (!g_opts.quiet)
-		printf("%zu of %zu hosts reachable\n", ndests - bad, ndests);
-	free(probes);
-	remote_free(r);
-	procset_free(ps);
-	rc = bad ? EXIT_STEP_FAILED : 0;
+	if (check)
+		rc = check_hosts(cfg, dests, ndests);
+	else
+		print_inventory(shown, nshown, nwant ? dests : NULL, ndests);
 out:
 	free(dests);
 	free(shown);
