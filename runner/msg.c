@@ -178,9 +178,7 @@ int check_runbook_shells(const struct runbook *rb)
 const char *history_unwritable_why(void)
 {
 	static char why[512];
-	char *copy = xstrdup(db_path());
-	char *slash = strrchr(copy, '/');
-	const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+	char *dir = path_dirname(db_path());
 	struct statvfs vfs;
 	why[0] = '\0';
 	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
@@ -189,7 +187,7 @@ const char *history_unwritable_why(void)
 		snprintf(why, sizeof(why), "the disk holding '%s' is full", dir);
 	else if (access(dir, W_OK) != 0)
 		snprintf(why, sizeof(why), "'%s' is not writable (%s)", dir, strerror(errno));
-	free(copy);
+	free(dir);
 	return why[0] ? why : NULL;
 }
 

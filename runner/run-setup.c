@@ -233,8 +233,8 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, enum run_mode 
 	if (rc)
 		return rc;
 	/* `lifeboat scheduler` starts its drills as `lifeboat drill`, telling them why this way */
-	const char *via = getenv("LIFEBOAT_TRIGGER");
-	if (via && !strcmp(via, "schedule"))
+	enum run_trigger via;
+	if (!run_trigger_parse(getenv("LIFEBOAT_TRIGGER"), &via) && via == TRIGGER_SCHEDULE)
 		trigger = TRIGGER_SCHEDULE;
 	char *refusal = NULL;
 	rc = load_runbook_trusted(a->file, a->env, &s->trust, &s->host, &s->rb, &refusal);
