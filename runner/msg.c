@@ -396,8 +396,10 @@ void print_summary(FILE *f, const struct run_rec *r)
 			w = strlen(r->phases[i].name);
 	if (w > 40)
 		w = 40;
-	fprintf(f, "\n%s%-*s  %-10s %9s %9s %9s  %s%s\n", c_bold(), (int)w, "phase", "role",
-		"duration", "budget", "human", "verdict", c_reset());
+	/* a probe run of a runbook without probes (newest_recoverable alone) has no phase */
+	if (r->nphases)
+		fprintf(f, "\n%s%-*s  %-10s %9s %9s %9s  %s%s\n", c_bold(), (int)w, "phase", "role",
+			"duration", "budget", "human", "verdict", c_reset());
 	for (size_t i = 0; i < r->nphases; i++) {
 		const struct phase_rec *p = &r->phases[i];
 		char d[32], b[32], h[32];

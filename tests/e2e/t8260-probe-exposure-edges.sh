@@ -4,7 +4,8 @@
 # finding, RPO or not —, while a time measured without an RPO is `none` (exit 0); ISO-8601 with
 # an offset or a fraction counts as the instant it names. Every Prometheus report carries
 # lifeboat_last_success_timestamp_seconds for its own mode, 0 while that mode never succeeded,
-# and each probe that ran as lifeboat_probe_success{when, probe} (1 passed, 0 failed).
+# and each probe that ran as lifeboat_probe_success{when, probe} (1 passed, 0 failed). A probe
+# run without probes prints no empty phase table.
 # shellcheck disable=SC2016 # bodies are single-quoted and eval'd later
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +51,8 @@ test_expect_success 'a time measured without an RPO is none and exits 0' '
 	rm raise && date -u -d "3 hours ago" +%s >stamp &&
 	expect_code 0 lb --db h.db probe norpo.lua --report n.json >out &&
 	same "$(jv n.json rpo_exposure.status exit_code)" "none 0" &&
+	assert_contains out "RPO exposure" &&
+	! grep -q "^phase  *role" out &&
 	test "$(json_get n.json "10790 < d[\"rpo_exposure\"][\"exposure_s\"] < 10900")" = true
 '
 
