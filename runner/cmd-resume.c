@@ -230,15 +230,8 @@ static int execute_resume(struct store *st, struct run_rec *r, struct luahost *h
 		.yes = yes, .strict_budgets = r->strict_budgets, .incident_ms = r->incident_ms,
 		.params = params, .nparams = nparams, .rto_s = r->rto_target_s,
 		.rpo_s = r->rpo_target_s, .lock_dir = lock_dir,
-		.authorize = runner_config() ? runner_authorize : NULL,
-		.redactor = runner_run_redactor(), .inventory = runner_config(),
 	};
-	runner_lease_hooks(&o);
-	struct secretref refs;
-	runner_secret_refs(&refs);
-	o.secret_names = refs.names;
-	o.secret_values = refs.values;
-	o.nsecret_names = refs.n;
+	runner_engine_config(&o);
 	o.notifier = start_notifier();
 	struct central_sender *central = start_central();
 	struct run_exec x = { .host = host, .rb = rb, .st = st, .o = &o, .resume_run = r };

@@ -199,6 +199,20 @@ size_t runner_lua_memory(void)
  * by a member of its role (anyone when the config lists no members). The
  * other actions (note, abort, retry, skip) are open to every operator.
  */
+void runner_engine_config(struct engine_opts *o)
+{
+	o->authorize = cfg ? runner_authorize : NULL;
+	o->authorize_ud = NULL;
+	o->redactor = runner_run_redactor();
+	o->inventory = cfg;
+	runner_lease_hooks(o);
+	struct secretref refs;
+	runner_secret_refs(&refs);
+	o->secret_names = refs.names;
+	o->secret_values = refs.values;
+	o->nsecret_names = refs.n;
+}
+
 int runner_authorize(void *ud, const char *action, const char *role, const char *operator,
 		     char **why)
 {

@@ -15,7 +15,6 @@
 #include "run-setup.h"
 #include "runlock.h"
 #include "trust.h"
-#include "secretref.h"
 
 /* from: "FILE:LINE" (owned by the override from now on) of a param from -p @FILE, else NULL */
 static void add_override(struct run_args *a, const char *name, size_t nlen, const char *value,
@@ -292,18 +291,9 @@ int run_setup_init(struct run_setup *s, const struct run_args *a, enum run_mode 
 		.yes = a->yes, .strict_budgets = a->strict_budgets, .incident_ms = a->incident_ms,
 		.params = s->params, .nparams = s->nparams,
 		.rto_s = env ? env->rto_s : NAN, .rpo_s = env ? env->rpo_s : NAN,
-		.lock_dir = s->lock_dir, .redactor = runner_run_redactor(), .inventory = cfg,
+		.lock_dir = s->lock_dir,
 	};
-	if (cfg) {
-		o.authorize = runner_authorize;
-		o.authorize_ud = NULL;
-	}
-	runner_lease_hooks(&o);
-	struct secretref refs;
-	runner_secret_refs(&refs);
-	o.secret_names = refs.names;
-	o.secret_values = refs.values;
-	o.nsecret_names = refs.n;
+	runner_engine_config(&o);
 	s->o = o;
 	if (a->dry_run)
 		return 0;

@@ -130,6 +130,12 @@ size_t runner_lua_memory(void);		/* the config's lua_memory, 0 without a config 
 /* The engine's authorize hook: manual steps are confirmed by their role's members only. */
 int runner_authorize(void *ud, const char *action, const char *role, const char *operator,
 		     char **why);
+/*
+ * What a run (or a resumed one) takes from the config into o: the authorize
+ * hook when there is a config, the run's redactor, the inventory, the
+ * central lease hooks and the names of the secrets that are set.
+ */
+void runner_engine_config(struct engine_opts *o);
 /* Every role the runbook names must be in the config: 0, or EXIT_USAGE (reported). */
 int check_runbook_roles(const struct runbook *rb);
 /*
