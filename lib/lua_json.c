@@ -1,6 +1,6 @@
 /*
  * json: JSON <-> Lua, for json.encode/decode and for ctx.state snapshots
- * (luahost.c saves and restores them with lua_json_from_lua and
+ * (luahost-ctx.c saves and restores them with lua_json_from_lua and
  * lua_json_push).
  */
 #include "lua_libs.h"

@@ -27,7 +27,7 @@ void lua_crypto_register(lua_State *L);
 void lua_immutable_register(lua_State *L);
 
 /*
- * ctx.state's JSON (luahost.c). from_lua: the Lua value at idx as JSON (a
+ * ctx.state's JSON (luahost-ctx.c). from_lua: the Lua value at idx as JSON (a
  * new reference), or NULL with *err "ROOT.path: why" (xmalloc'd), say
  * "ctx.state.a[3]: a function cannot be encoded". push: j as a Lua value.
  */

@@ -1,6 +1,6 @@
 /*
  * A loaded, validated runbook. The Lua prelude checks every key and hands
- * back a normalized table; luahost.c turns it into these structs, keeping
+ * back a normalized table; luahost-read.c turns it into these structs, keeping
  * functions (run steps, function-valued fields, recovery_point) as
  * references into the Lua registry. Nothing here runs anything.
  */

@@ -1,6 +1,6 @@
 /*
  * The remote-action channel: a request row in the history that the process
- * executing the run reads within a second (engine.c, handle_requests),
+ * executing the run reads within a second (engine-request.c, handle_requests),
  * checks against the roles, applies, and answers. So the commander can sign
  * off from any terminal that reaches the history file.
  */

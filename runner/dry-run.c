@@ -28,7 +28,7 @@ static void add_value(struct strbuf *sb, struct luahost *h, const struct rb_valu
 	free(out);
 }
 
-/* `on =`: the destinations a run would resolve (the inventory's groups expanded, as engine.c does), or why not now. */
+/* `on =`: the destinations a run would resolve (the inventory's groups expanded, as engine-remote.c does), or why not now. */
 static void add_hosts(struct strbuf *sb, struct luahost *h, const struct config *cfg, const char *env,
 		      const struct rb_step *d)
 {
