@@ -14,6 +14,7 @@ struct central {
 	double timeout_s;
 	int broken;			/* a timeout or a lost connection: reconnect */
 	char *upsert[CENTRAL__COUNT];	/* central_upsert's statements, built on first use, owned */
+	unsigned prepared;		/* bit i: statement "lifeboat_i" is prepared on conn */
 };
 
 /*
@@ -23,6 +24,13 @@ struct central {
  */
 int central_exec(struct central *c, const char *sql, int nparams, const char *const *params,
 		 PGresult **out, char **err);
+/*
+ * central_exec for a statement run again and again (each table's upsert):
+ * prepared once per connection as "lifeboat_ID" (ID < 32), so the server
+ * parses and plans it once rather than on every batch.
+ */
+int central_exec_prepared(struct central *c, int id, const char *sql, int nparams,
+			  const char *const *params, PGresult **out, char **err);
 /*
  * Loads libpq (central-pq.c) once: 0, or -1 with *why (owned; why may be
  * NULL). Until it is loaded, the PQ functions answer as without a connection.

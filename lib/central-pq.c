@@ -44,6 +44,13 @@
 	  (PGconn *c, const char *q, int n, const Oid *types, const char *const *values,        \
 	   const int *lengths, const int *formats, int result_format),                          \
 	  (c, q, n, types, values, lengths, formats, result_format), 0)                          \
+	F(int, PQsendPrepare,                                                                     \
+	  (PGconn *c, const char *name, const char *q, int n, const Oid *types),                 \
+	  (c, name, q, n, types), 0)                                                              \
+	F(int, PQsendQueryPrepared,                                                               \
+	  (PGconn *c, const char *name, int n, const char *const *values, const int *lengths,    \
+	   const int *formats, int result_format),                                               \
+	  (c, name, n, values, lengths, formats, result_format), 0)                              \
 	F(int, PQflush, (PGconn *c), (c), -1)                                                   \
 	F(int, PQconsumeInput, (PGconn *c), (c), 0)                                             \
 	F(int, PQisBusy, (PGconn *c), (c), 0)                                                   \

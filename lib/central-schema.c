@@ -323,7 +323,7 @@ char *central_upsert_sql(struct central *c, enum central_table tt, char **err)
 	 * data-modifying WITH sees one snapshot): only rows that were there.
 	 */
 	char *sql = xasprintf(
-		"WITH i AS (SELECT * FROM jsonb_populate_recordset(NULL::%1$s, $1::jsonb)),"
+		"WITH i AS (SELECT * FROM json_populate_recordset(NULL::%1$s, $1::json)),"
 		" c AS (INSERT INTO conflicts (source_id, tbl, version, content)"
 		" SELECT i.source_id, '%1$s', %2$s, to_jsonb(i) FROM i JOIN %1$s t USING (source_id, %3$s)"
 		" WHERE %4$sROW(t.*) IS DISTINCT FROM ROW(i.*) RETURNING 1),"
@@ -343,7 +343,7 @@ int central_upsert(struct central *c, enum central_table t, const char *json, lo
 		return -1;
 	const char *p[] = { json };
 	PGresult *r;
-	if (central_exec(c, c->upsert[t], 1, p, &r, err))
+	if (central_exec_prepared(c, (int)t, c->upsert[t], 1, p, &r, err))
 		return -1;
 	counts->rows[t] += nrows;
 	counts->changed += atol(PQgetvalue(r, 0, 0));

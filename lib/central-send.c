@@ -168,7 +168,12 @@ static double time_left(struct central_sender *s, int final)
 	return left;
 }
 
-/* Sends until the queue is empty (or the flush's time is up): 0, or -1 with the link dropped. */
+/*
+ * One pass while the process works (what the engine writes meanwhile waits
+ * for the next poll, so that the server gets batches, not a statement per
+ * step); at the flush, passes until the queue is empty or the time is up.
+ * 0, or -1 with the link dropped.
+ */
 static int drain(struct central_sender *s, struct store_central *q, struct central **c,
 		 const char *source_id, int64_t *sent, int final)
 {
@@ -181,7 +186,7 @@ static int drain(struct central_sender *s, struct store_central *q, struct centr
 			break;
 		central_set_timeout(*c, left < CENTRAL_TIMEOUT_S ? left : CENTRAL_TIMEOUT_S);
 		r = pass(q, *c, source_id, sent, &counts, &err);
-	} while (r > 0);
+	} while (r > 0 && final);
 	pthread_mutex_lock(&s->mu);
 	for (int t = 0; t < CENTRAL__COUNT; t++)
 		s->rep.counts.rows[t] += counts.rows[t];

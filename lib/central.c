@@ -208,15 +208,28 @@ static int exec_fail(struct central *c, char **err, const char *reason)
  * Sends sql and collects its result within the timeout. The last result is
  * kept (an error wins over the rest); *out NULL on failure.
  */
-int central_exec(struct central *c, const char *sql, int nparams, const char *const *params,
-		 PGresult **out, char **err)
+enum send_kind { SEND_QUERY, SEND_PREPARE, SEND_PREPARED };
+
+static int run(struct central *c, enum send_kind kind, const char *name, const char *sql,
+	       int nparams, const char *const *params, PGresult **out, char **err)
 {
 	*out = NULL;
 	if (central_broken(c))
 		return exec_fail(c, err, "the connection was lost");
 	int64_t deadline = clock_mono_ns() + (int64_t)(c->timeout_s * 1e9);
-	if (!(params ? PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0) :
-		       PQsendQuery(c->conn, sql)))
+	int sent;
+	switch (kind) {
+	case SEND_PREPARE:
+		sent = PQsendPrepare(c->conn, name, sql, nparams, NULL);
+		break;
+	case SEND_PREPARED:
+		sent = PQsendQueryPrepared(c->conn, name, nparams, params, NULL, NULL, 0);
+		break;
+	default:
+		sent = params ? PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0) :
+				PQsendQuery(c->conn, sql);
+	}
+	if (!sent)
 		goto lost;
 	int rc;
 	while ((rc = PQflush(c->conn)) == 1)
@@ -273,6 +286,37 @@ lost:
 		free(why);
 		return -1;
 	}
+}
+
+int central_exec(struct central *c, const char *sql, int nparams, const char *const *params,
+		 PGresult **out, char **err)
+{
+	return run(c, SEND_QUERY, NULL, sql, nparams, params, out, err);
+}
+
+int central_exec_prepared(struct central *c, int id, const char *sql, int nparams,
+			  const char *const *params, PGresult **out, char **err)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "lifeboat_%d", id);
+	if (!(c->prepared & (1u << id))) {
+		PGresult *r;
+		/*
+		 * A generic plan at once: these statements are planned the
+		 * same whatever the batch, and a custom plan for each of the
+		 * first five batches costs more than sending them.
+		 */
+		if (!c->prepared &&
+		    run(c, SEND_QUERY, NULL, "SET plan_cache_mode = force_generic_plan", 0, NULL, &r, err))
+			return -1;
+		if (!c->prepared)
+			PQclear(r);
+		if (run(c, SEND_PREPARE, name, sql, nparams, NULL, &r, err))
+			return -1;
+		PQclear(r);
+		c->prepared |= 1u << id;
+	}
+	return run(c, SEND_PREPARED, name, NULL, nparams, params, out, err);
 }
 
 int central_query(struct central *c, const char *sql, int nparams, const char *const *params,

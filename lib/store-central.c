@@ -258,7 +258,7 @@ int store_central_requeue(struct store_central *q, char **err)
 /* ---- batches ---- */
 
 /*
- * A text value as a JSON string: NUL bytes (which jsonb refuses) become
+ * A text value as a JSON string: NUL bytes (which PostgreSQL text refuses) become
  * U+FFFD, the rest by lib/json.c's rule. Printable ASCII without quotes or
  * backslashes (most values: names, statuses, times, hashes) goes as it is.
  */
