@@ -87,10 +87,7 @@ static char *select_sql(const struct rcol *cols, const char *table, const char *
 		const struct rcol *c = &cols[i];
 		if (i)
 			strbuf_addstr(&sb, ", ");
-		if (c->kind == 'T')
-			strbuf_addf(&sb, "to_char(t.\"%s\" AT TIME ZONE 'UTC', "
-				    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", c->name);
-		else if (c->kind == 'X')
+		if (c->kind == 'X')
 			strbuf_addf(&sb, "encode(t.\"%s\", 'hex')", c->name);
 		else if (c->kind == 'D')
 			strbuf_addf(&sb, "coalesce(t.\"%s\", %s)", c->name, c->def);
@@ -110,7 +107,39 @@ struct cells {
 	PGresult *res;
 	const struct rcol *cols;
 	char *buf;		/* a hex column's bytes, decoded */
+	char ts[40][32];	/* per column (a row's values are bound together): a timestamp
+				   as the local history writes it */
 };
+
+/*
+ * A timestamptz as the server prints it in UTC with DateStyle ISO
+ * ("2026-12-07 15:00:21.03+00", central_fetch sets both) as the local
+ * history writes it ("2026-12-07T15:00:21.030Z"): in C, because the
+ * server's to_char took half the time of a history of every run. Anything
+ * else (a year past 9999, infinity) is left as it is.
+ */
+static const char *iso_ms(const char *v, size_t *len, char out[32])
+{
+	size_t n = *len, i = 19;
+	if (n < 22 || v[10] != ' ' || v[4] != '-' || v[13] != ':')
+		return v;
+	memcpy(out, v, 19);
+	out[10] = 'T';
+	out[19] = '.';
+	size_t d = 0;
+	if (v[i] == '.')
+		for (i++; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+			if (d < 3)
+				out[20 + d++] = v[i];
+	while (d < 3)
+		out[20 + d++] = '0';
+	if (strcmp(v + i, "+00") != 0)
+		return v;
+	out[23] = 'Z';
+	out[24] = '\0';
+	*len = 24;
+	return out;
+}
 
 static int hexval(int c)
 {
@@ -124,6 +153,8 @@ static const char *cell(void *ud, int row, int col, size_t *len)
 		return NULL;
 	const char *v = PQgetvalue(c->res, row, col);
 	*len = (size_t)PQgetlength(c->res, row, col);
+	if (c->cols[col].kind == 'T')
+		return col < 40 ? iso_ms(v, len, c->ts[col]) : v;
 	if (c->cols[col].kind != 'X')
 		return v;
 	free(c->buf);
@@ -201,8 +232,7 @@ static int copy_trees(struct central *c, struct store *st, const char *with, int
  */
 #define WITH_TRENDS(k0)								\
 	"WITH k0 AS (" k0 "),"							\
-	" g AS (SELECT r.runbook, r.env, max(r.started_at) AS until FROM runs r"	\
-	"  JOIN k0 USING (source_id, id) GROUP BY r.runbook, r.env),"		\
+	" g AS (SELECT runbook, env, max(started_at) AS until FROM k0 GROUP BY runbook, env),"	\
 	" k AS (SELECT source_id, id FROM k0 UNION"				\
 	"  SELECT r.source_id, r.id FROM g, LATERAL (SELECT source_id, id FROM runs x"	\
 	"   WHERE x.runbook = g.runbook AND x.env IS NOT DISTINCT FROM g.env"	\
@@ -211,18 +241,22 @@ static int copy_trees(struct central *c, struct store *st, const char *with, int
 	"   ORDER BY x.started_at DESC LIMIT " TREND_RUNS ") r)"
 
 /* The newest $2 runs (of runbook $1, NULL: all). */
-#define NEWEST "SELECT source_id, id FROM runs WHERE $1::text IS NULL OR runbook = $1" \
+#define NEWEST "SELECT source_id, id, runbook, env, started_at FROM runs WHERE $1::text IS NULL OR runbook = $1" \
 	" ORDER BY started_at DESC, id DESC LIMIT $2::bigint"
 /* The same without probe runs (SPEC 10: they restore nothing), so hourly probes never push plan's drills out. */
 #define NEWEST_RECOVERIES "SELECT source_id, id FROM runs WHERE ($1::text IS NULL OR runbook = $1)" \
 	" AND mode IS DISTINCT FROM 'probe' ORDER BY started_at DESC, id DESC LIMIT $2::bigint"
 /* A run by id or prefix: one per id (its newest copy), two at most (ambiguous). */
-#define BY_ID "SELECT DISTINCT ON (id) source_id, id FROM runs" \
+#define BY_ID "SELECT DISTINCT ON (id) source_id, id, runbook, env, started_at FROM runs" \
 	" WHERE id = $1 OR starts_with(id, $1) ORDER BY id, version DESC LIMIT 2"
 #define BY_RUNS "JOIN k ON k.source_id = t.source_id AND k.id = t.id"
 
 int central_fetch(struct central *c, const struct central_fetch *f, struct store *st, char **err)
 {
+	PGresult *r;
+	if (central_exec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'", 0, NULL, &r, err))
+		return -1;
+	PQclear(r);
 	char limit[32];
 	snprintf(limit, sizeof(limit), "%d", f->limit > 0 ? f->limit : 1000000);
 	switch (f->what) {
