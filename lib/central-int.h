@@ -27,7 +27,10 @@ int central_exec(struct central *c, const char *sql, int nparams, const char *co
 /*
  * central_exec for a statement run again and again (each table's upsert):
  * prepared once per connection as "lifeboat_ID" (ID < 32), so the server
- * parses and plans it once rather than on every batch.
+ * parses it once and, after its first five runs, keeps a generic plan. No
+ * session setting is changed to hurry that: behind a transaction pooler it
+ * would reach other clients (PgBouncer 1.21 and later keep named
+ * statements apart; older ones need session pooling).
  */
 int central_exec_prepared(struct central *c, int id, const char *sql, int nparams,
 			  const char *const *params, PGresult **out, char **err);

@@ -301,16 +301,6 @@ int central_exec_prepared(struct central *c, int id, const char *sql, int nparam
 	snprintf(name, sizeof(name), "lifeboat_%d", id);
 	if (!(c->prepared & (1u << id))) {
 		PGresult *r;
-		/*
-		 * A generic plan at once: these statements are planned the
-		 * same whatever the batch, and a custom plan for each of the
-		 * first five batches costs more than sending them.
-		 */
-		if (!c->prepared &&
-		    run(c, SEND_QUERY, NULL, "SET plan_cache_mode = force_generic_plan", 0, NULL, &r, err))
-			return -1;
-		if (!c->prepared)
-			PQclear(r);
 		if (run(c, SEND_PREPARE, name, sql, nparams, NULL, &r, err))
 			return -1;
 		PQclear(r);
