@@ -14,7 +14,8 @@ struct central {
 	double timeout_s;
 	int broken;			/* a timeout or a lost connection: reconnect */
 	char *upsert[CENTRAL__COUNT];	/* central_upsert's statements, built on first use, owned */
-	unsigned prepared;		/* bit i: statement "lifeboat_i" is prepared on conn */
+	unsigned prepared;		/* bit i: statement i is prepared on conn */
+	char sqlstate[6];		/* the last error's SQLSTATE ("" when it had none) */
 };
 
 /*
@@ -26,11 +27,12 @@ int central_exec(struct central *c, const char *sql, int nparams, const char *co
 		 PGresult **out, char **err);
 /*
  * central_exec for a statement run again and again (each table's upsert):
- * prepared once per connection as "lifeboat_ID" (ID < 32), so the server
- * parses it once and, after its first five runs, keeps a generic plan. No
- * session setting is changed to hurry that: behind a transaction pooler it
- * would reach other clients (PgBouncer 1.21 and later keep named
- * statements apart; older ones need session pooling).
+ * prepared once per connection as "lifeboat_ID_HASH" (ID < 32, HASH of
+ * the text), so the server parses it once and, after its first five runs,
+ * keeps a generic plan. No session setting is changed to hurry that:
+ * behind a transaction pooler it would reach other clients. Poolers:
+ * session mode, or PgBouncer 1.21 and later with max_prepared_statements
+ * set in transaction mode; one already prepared (42P05) is used.
  */
 int central_exec_prepared(struct central *c, int id, const char *sql, int nparams,
 			  const char *const *params, PGresult **out, char **err);

@@ -57,6 +57,7 @@
 	F(PGresult *, PQgetResult, (PGconn *c), (c), NULL)                                       \
 	F(ExecStatusType, PQresultStatus, (const PGresult *r), (r), PGRES_FATAL_ERROR)          \
 	F(char *, PQresultErrorMessage, (const PGresult *r), (r), NULL)                          \
+	F(char *, PQresultErrorField, (const PGresult *r, int code), (r, code), NULL)            \
 	F(int, PQntuples, (const PGresult *r), (r), 0)                                          \
 	F(int, PQnfields, (const PGresult *r), (r), 0)                                          \
 	F(char *, PQfname, (const PGresult *r, int col), (r, col), NULL)                         \

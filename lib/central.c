@@ -263,6 +263,8 @@ static int run(struct central *c, enum send_kind kind, const char *name, const c
 		goto lost;
 	ExecStatusType st = PQresultStatus(keep);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(keep, PG_DIAG_SQLSTATE);
+		snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
 		char *why = pq_reason(PQresultErrorMessage(keep));
 		PQclear(keep);
 		exec_fail(c, err, why);
@@ -297,13 +299,30 @@ int central_exec(struct central *c, const char *sql, int nparams, const char *co
 int central_exec_prepared(struct central *c, int id, const char *sql, int nparams,
 			  const char *const *params, PGresult **out, char **err)
 {
-	char name[32];
-	snprintf(name, sizeof(name), "lifeboat_%d", id);
+	_Static_assert(CENTRAL__COUNT <= 32, "one bit a statement in central.prepared");
+	if (id < 0 || id >= 32)
+		return run(c, SEND_QUERY, NULL, sql, nparams, params, out, err);
+	/*
+	 * The name carries a hash of the text: a server connection that a
+	 * pooler hands on with another lifeboat's statement of the same id
+	 * (another version, other columns) never runs that one for this.
+	 */
+	unsigned long h = 5381;
+	for (const char *p = sql; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	char name[48];
+	snprintf(name, sizeof(name), "lifeboat_%d_%08lx", id, h & 0xffffffffUL);
 	if (!(c->prepared & (1u << id))) {
 		PGresult *r;
-		if (run(c, SEND_PREPARE, name, sql, nparams, NULL, &r, err))
-			return -1;
-		PQclear(r);
+		if (run(c, SEND_PREPARE, name, sql, nparams, NULL, &r, err)) {
+			/* 42P05: prepared already on this server connection (a pooler's), by the same text */
+			if (strcmp(c->sqlstate, "42P05"))
+				return -1;
+			free(*err);
+			*err = NULL;
+		} else {
+			PQclear(r);
+		}
 		c->prepared |= 1u << id;
 	}
 	return run(c, SEND_PREPARED, name, NULL, nparams, params, out, err);

@@ -389,7 +389,8 @@ int store_central_begin(struct store_central *q, int64_t after, int64_t *hi, cha
 	}
 	sqlite3_bind_int64(s, 1, after);
 	q->tables = 0;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int t = sqlite3_column_int(s, 0);
 		int64_t max = sqlite3_column_int64(s, 1);
 		if (t >= 0 && t < CENTRAL__COUNT)
@@ -398,6 +399,13 @@ int store_central_begin(struct store_central *q, int64_t after, int64_t *hi, cha
 			*hi = max;
 	}
 	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		/* a part read must not move the mark past tables never read */
+		*hi = 0;
+		fail(q, err, "read the central queue");
+		store_central_end(q);
+		return -1;
+	}
 	q->after = after;
 	q->table = 0;
 	q->stepping = 0;
