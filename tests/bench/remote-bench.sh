@@ -5,7 +5,10 @@
 #     `ssh` with the same ControlMaster settings, and against Ansible
 #     (`ansible all -i INV -f 8 -m command -a true`, Debian's ansible-core, installed if missing);
 #  2. 64 instances (64 aliases of the one sshd) with ssh.parallel = 16, against 64/16 rounds of one
-#     instance, and lifeboat's peak memory.
+#     instance and against `xargs -P 16` of the same `ssh` over 64 warm masters (which shows what
+#     the machine can do: each session starts the remote user's shell, and its start-up files can
+#     cost more CPU than the command, which 2 cores cannot run 16 at a time), and lifeboat's peak
+#     memory.
 # Usage: bash tests/bench/remote-bench.sh [LIFEBOAT]   (as root; default ./build/lifeboat)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -116,6 +119,18 @@ for _ in $(seq "$REPS"); do
 	cat rss >>mem
 done
 l1=$(median_of lb1); l64=$(median_of lb64); m=$(sort -n mem | tail -n 1)
+# the same 64 sessions from xargs -P 16 over warm masters: what the machine can do (each session
+# runs the remote user's shell, whose start-up files may cost more than the command)
+for i in $(seq 9 64); do
+	ssh -F ssh_config -o BatchMode=yes -o ControlMaster=yes -o ControlPersist=60 -o ControlPath="$W/ctl/m$i" -N "h$i"
+done
+: >xa64
+for _ in $(seq "$REPS"); do
+	t0=$(now)
+	seq 1 64 | xargs -P 16 -I{} ssh -F ssh_config -o BatchMode=yes -o ControlMaster=no -o ControlPath="$W/ctl/m{}" -T "h{}" true
+	calc "$(now) - $t0" >>xa64; echo >>xa64
+done
+x64=$(median_of xa64)
 
 printf '\n8 hosts, `true`, connections warm (median of %d)\n' "$REPS"
 printf '  lifeboat step          %7.3f s\n' "$l8"
@@ -124,5 +139,6 @@ printf '  ansible -f 8           %7.3f s   ansible/lifeboat = %.1f (target >= 10
 printf '64 instances, parallel 16\n'
 printf '  one instance           %7.3f s\n' "$l1"
 printf '  64 instances           %7.3f s   = %.2f rounds of one (64/16 = 4)\n' "$l64" "$(calc "$l64 / $l1")"
+printf '  xargs -P 16 ssh, 64    %7.3f s   lifeboat/xargs   = %.2f (target <= 1.2)\n' "$x64" "$(calc "$l64 / $x64")"
 printf '  lifeboat peak memory   %7.1f MiB (target < 30)\n' "$(calc "$m / 1024")"
 printf 'load average: %s (2 cores shared: ratios flatter or harm lifeboat by the same absolute noise)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
