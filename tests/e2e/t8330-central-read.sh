@@ -109,6 +109,21 @@ test_expect_success 'plan --central judges against the team runs; evidence --cen
 	assert_contains ev/audit.jsonl "$id"
 '
 
+test_expect_success 'timestamps read back as the local history wrote them, whatever the server prints of their fraction' '
+	id=$(sql b/.lifeboat/history.db "select id from runs where runbook = '\''failover'\''") &&
+	sql b/.lifeboat/history.db "update runs set started_at = ${Q}2026-01-02T03:04:05.000Z$Q,
+		ended_at = ${Q}2026-01-02T03:04:06.500Z$Q where id = $Q$id$Q;
+		update steps set started_at = ${Q}2026-01-02T03:04:05.010Z$Q,
+		ended_at = ${Q}2026-01-02T03:04:06.123Z$Q where run_id = $Q$id$Q" &&
+	(cd b && lb push) >p.out 2>&1 &&
+	test "$(psql_q "select started_at at time zone ${Q}UTC$Q from runs where id = $Q$id$Q")" = "2026-01-02 03:04:05" &&
+	(cd b && lb show --json "$id") >local2.json &&
+	(cd a && lb show --central --json "$id") >central2.json &&
+	cmp local2.json central2.json &&
+	assert_contains central2.json "2026-01-02T03:04:06.500Z" &&
+	assert_contains central2.json "2026-01-02T03:04:05.010Z"
+'
+
 test_expect_success 'the temporary copy a reader makes is gone when it ends' '
 	mkdir tmp &&
 	(cd a && TMPDIR=$PWD/../tmp lb history --central >/dev/null) &&
