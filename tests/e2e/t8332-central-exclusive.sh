@@ -30,7 +30,7 @@ test_expect_success 'the second run of one exclusive runbook, from another histo
 	assert_contains bob.out "team-wide lease" &&
 	test ! -e bob/started &&
 	same "$(sql bob/.lifeboat/history.db "select status from runs")" refused &&
-	wait_for "test -e alice.rc" 20 &&
+	wait_for "test -s alice.rc" 20 &&
 	same "$(cat alice.rc)" 0 &&
 	same "$(psql_q "select count(*) from lifeboat_leases")" 0
 '
