@@ -86,16 +86,21 @@ for _ in $(seq "$REPS"); do
 	"$LB" --db h.db run --yes warm8.lua --report w.json >/dev/null
 	step_s w.json 1 >>lb8
 done
+# xargs_ssh FIRST N P OUT: masters for hFIRST..hN (ControlPersist), then REPS times `true` on h1..hN
+# through them, P at a time (xargs -P), the seconds of each appended to OUT
+xargs_ssh() {
+	for i in $(seq "$1" "$2"); do
+		ssh -F ssh_config -o BatchMode=yes -o ControlMaster=yes -o ControlPersist=60 -o ControlPath="$W/ctl/m$i" -N "h$i"
+	done
+	: >"$4"
+	for _ in $(seq "$REPS"); do
+		t0=$(now)
+		seq 1 "$2" | xargs -P "$3" -I{} ssh -F ssh_config -o BatchMode=yes -o ControlMaster=no -o ControlPath="$W/ctl/m{}" -T "h{}" true
+		calc "$(now) - $t0" >>"$4"; echo >>"$4"
+	done
+}
 # the same ssh, the same ControlMaster settings, masters opened first
-for i in $(seq 1 8); do
-	ssh -F ssh_config -o BatchMode=yes -o ControlMaster=yes -o ControlPersist=60 -o ControlPath="$W/ctl/m$i" -N "h$i"
-done
-: >xa8
-for _ in $(seq "$REPS"); do
-	t0=$(now)
-	seq 1 8 | xargs -P 8 -I{} ssh -F ssh_config -o BatchMode=yes -o ControlMaster=no -o ControlPath="$W/ctl/m{}" -T "h{}" true
-	calc "$(now) - $t0" >>xa8; echo >>xa8
-done
+xargs_ssh 1 8 8 xa8
 printf '[all]\n' >inv
 for i in $(seq 1 8); do printf 'h%s\n' "$i" >>inv; done
 printf '[all:vars]\nansible_ssh_common_args=-F %s/ssh_config\nansible_python_interpreter=/usr/bin/python3\n' "$W" >>inv
@@ -121,15 +126,7 @@ done
 l1=$(median_of lb1); l64=$(median_of lb64); m=$(sort -n mem | tail -n 1)
 # the same 64 sessions from xargs -P 16 over warm masters: what the machine can do (each session
 # runs the remote user's shell, whose start-up files may cost more than the command)
-for i in $(seq 9 64); do
-	ssh -F ssh_config -o BatchMode=yes -o ControlMaster=yes -o ControlPersist=60 -o ControlPath="$W/ctl/m$i" -N "h$i"
-done
-: >xa64
-for _ in $(seq "$REPS"); do
-	t0=$(now)
-	seq 1 64 | xargs -P 16 -I{} ssh -F ssh_config -o BatchMode=yes -o ControlMaster=no -o ControlPath="$W/ctl/m{}" -T "h{}" true
-	calc "$(now) - $t0" >>xa64; echo >>xa64
-done
+xargs_ssh 9 64 16 xa64
 x64=$(median_of xa64)
 
 printf '\n8 hosts, `true`, connections warm (median of %d)\n' "$REPS"
