@@ -295,6 +295,15 @@ write_runbook () {
 	mkdir -p "$(dirname "$1")" && cat >"$1"
 }
 
+# early_in_minute: waits until the minute has at least 15 seconds left, so that two `--once`
+# schedulers started now tick in the same minute (a slot of "* * * * *" is one minute)
+early_in_minute () {
+	while [ "$(date +%S | sed "s/^0//")" -gt 44 ]
+	do
+		sleep 1
+	done
+}
+
 wait_for () {
 	local _wf_cmd="$1" _wf_s="${2:-10}" _wf_end _wf_out
 	_wf_end=$(($(_lb_now_ms) + $(awk 'BEGIN { printf "%d", ARGV[1] * 1000 }' "$_wf_s")))

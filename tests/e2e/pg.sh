@@ -10,6 +10,7 @@
 #	pg_restart        starts it again on the same port, after pg_stop
 #	psql_q SQL        runs SQL in the database lifeboat as lifeboat; rows as a|b|c, no header
 #	pg_config_file F  writes lifeboat config F with central: { url: $PG_URL } (appends stdin)
+#	pg_runners D...   makes each folder D with a D/lifeboat.yaml of central alone: a runner each
 # shellcheck disable=SC3043 # local, as in lib.sh
 
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -72,4 +73,12 @@ pg_config_file () {
 		printf 'central:\n  url: "%s"\n' "$PG_URL"
 		cat
 	} >"$1"
+}
+
+pg_runners () {
+	local _pr
+	for _pr in "$@"
+	do
+		mkdir -p "$_pr" && pg_config_file "$_pr/lifeboat.yaml" </dev/null || return 1
+	done
 }

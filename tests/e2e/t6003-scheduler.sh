@@ -9,14 +9,6 @@
 
 Q="'"
 
-# Tests that run --once twice want both in the same minute: start early in one.
-early_in_minute () {
-	local s
-	s=$(date +%S)
-	s=${s#0}
-	if [ "$s" -ge 45 ]; then sleep $((61 - s)); fi
-}
-
 write_runbook ok.lua <<-\EOF
 return runbook { name = "ok", roles = { "sre" },
 	phase "break" { fault = true, step "f" { sh = "echo fault >>fault-ran" } },

@@ -11,9 +11,7 @@ Q="'"
 
 test_expect_success 'setup: a private PostgreSQL; runners a and b, each with its history and config' '
 	pg_start &&
-	mkdir a b &&
-	pg_config_file a/lifeboat.yaml </dev/null &&
-	pg_config_file b/lifeboat.yaml </dev/null &&
+	pg_runners a b &&
 	write_runbook a/rb.lua <<-\EOF
 	return runbook { name = "backups", rpo = "1h",
 		probes = { step "store up" { sh = "true" }, step "api up" { run = function() end } },

@@ -8,9 +8,7 @@ Q="'"
 
 test_expect_success 'setup: a private PostgreSQL; runners a and b, each with its history and config' '
 	pg_start &&
-	mkdir a b &&
-	pg_config_file a/lifeboat.yaml </dev/null &&
-	pg_config_file b/lifeboat.yaml </dev/null &&
+	pg_runners a b &&
 	for d in a b
 	do
 		write_runbook $d/restore.lua <<-\EOF || return 1

@@ -22,15 +22,6 @@ schedulers_config () {
 	EOF
 }
 
-# early_in_minute: waits until a minute has at least 15 seconds left, so that two schedulers
-# started now tick in the same minute (a slot of "* * * * *" is one minute)
-early_in_minute () {
-	while [ "$(date +%S | sed "s/^0//")" -gt 44 ]
-	do
-		sleep 1
-	done
-}
-
 test_expect_success 'setup: a private PostgreSQL; two scheduler hosts, configs in different folders' '
 	pg_start &&
 	schedulers_config host1 &&

@@ -15,9 +15,7 @@ src () {
 
 test_expect_success 'setup: a private PostgreSQL; runners a and b run and push' '
 	pg_start &&
-	mkdir a b &&
-	pg_config_file a/lifeboat.yaml </dev/null &&
-	pg_config_file b/lifeboat.yaml </dev/null &&
+	pg_runners a b &&
 	write_runbook a/rb.lua <<-\EOF &&
 	return runbook { name = "rb", phase "p" { step "s" { sh = "echo one" } } }
 	EOF

@@ -26,14 +26,6 @@ ha_host () {
 	EOF
 }
 
-# early_in_minute: waits until a minute has at least 15 seconds left (one slot for both)
-early_in_minute () {
-	while [ "$(date +%S | sed "s/^0//")" -gt 44 ]
-	do
-		sleep 1
-	done
-}
-
 test_expect_success 'setup: a private PostgreSQL; two HA scheduler hosts' '
 	pg_start &&
 	ha_host h1 &&

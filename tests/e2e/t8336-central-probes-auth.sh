@@ -10,9 +10,7 @@ Q="'"
 
 test_expect_success 'setup: a private PostgreSQL; a runner with a runbook that has probes' '
 	pg_start &&
-	mkdir a b &&
-	pg_config_file a/lifeboat.yaml </dev/null &&
-	pg_config_file b/lifeboat.yaml </dev/null &&
+	pg_runners a b &&
 	touch a/latest.db &&
 	write_runbook a/rb.lua <<-\EOF
 	return runbook { name = "guarded", rpo = "1h",
