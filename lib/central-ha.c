@@ -204,6 +204,17 @@ static int lease_take_once(struct central_lease *l, char **other_run, char **oth
 	return 1;
 }
 
+/* The connection and strings of a lease; its thread has ended or never started. */
+static void lease_free(struct central_lease *l)
+{
+	central_close(l->c);
+	free(l->runbook);
+	free(l->env);
+	free(l->holder);
+	free(l->host);
+	free(l);
+}
+
 static void *lease_renew(void *arg)
 {
 	struct central_lease *l = arg;
@@ -259,12 +270,7 @@ int central_lease_take(const struct central_opts *co, const char *runbook, const
 		*out = l;
 		return 0;
 	}
-	central_close(c);
-	free(l->runbook);
-	free(l->env);
-	free(l->holder);
-	free(l->host);
-	free(l);
+	lease_free(l);
 	return rc;
 }
 
@@ -287,10 +293,5 @@ void central_lease_end(struct central_lease *l)
 		"DELETE FROM lifeboat_leases WHERE runbook = $1 AND env = $2 AND holder = $3", 3, v, &err);
 	PQclear(res);
 	free(err);	/* not deleted: it expires on its own */
-	central_close(l->c);
-	free(l->runbook);
-	free(l->env);
-	free(l->holder);
-	free(l->host);
-	free(l);
+	lease_free(l);
 }
