@@ -27,6 +27,17 @@ static PGresult *exec_params(struct central *c, const char *sql, int n, const ch
 	return central_exec(c, sql, n, vals, &res, err) ? NULL : res;
 }
 
+int central_alive(struct central *c, const char *source_id, const char *ids, char **err)
+{
+	const char *v[] = { source_id, ids };
+	PGresult *res = exec_params(c,
+		"INSERT INTO lifeboat_alive (source_id, run_id, alive_at)"
+		" SELECT $1, unnest($2::text[]), now()"
+		" ON CONFLICT (source_id, run_id) DO UPDATE SET alive_at = now()", 2, v, err);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
 int central_claim(struct central *c, const struct central_claim *want, struct central_claim *holder,
 		  char **err)
 {
@@ -145,8 +156,11 @@ int central_running(struct central *c, const char *runbook, const char *env, cha
 	const char *v[] = { runbook, env ? env : "" };
 	*run_id = *host = NULL;
 	PGresult *res = exec_params(c,
-		"SELECT id, host FROM runs WHERE runbook = $1 AND coalesce(env, '') = $2"
+		"SELECT id, host FROM runs r WHERE runbook = $1 AND coalesce(env, '') = $2"
 		" AND status = 'running' AND mode IS DISTINCT FROM 'probe'"	/* a probe never holds a drill back */
+		/* and its process still beats: a killed run stays 'running' on the server */
+		" AND EXISTS (SELECT 1 FROM lifeboat_alive a WHERE a.source_id = r.source_id"
+		"  AND a.run_id = r.id AND a.alive_at > now() - make_interval(secs => " CENTRAL_ALIVE_TTL_S "))"
 		" ORDER BY started_at DESC LIMIT 1", 2, v, err);
 	if (!res)
 		return -1;

@@ -142,6 +142,15 @@ static const char *const migrations[] = {
 	" r.rpo_target_s, r.rpo_achieved_s, r.rpo_met = 1 AS rpo_met, r.exit_code,"
 	" r.newest_recoverable_at, r.rpo_exposure_s, r.rpo_exposure_status"
 	" FROM runs r LEFT JOIN sources s USING (source_id);",
+	/*
+	 * 5: runs' heartbeats. The sender of a process with a run going moves
+	 * alive_at forward (central-send.c); a run the server still has as
+	 * running but whose heartbeat stopped (its process was killed, its
+	 * machine lost) holds no HA slot back (central_running).
+	 */
+	"CREATE TABLE lifeboat_alive ("
+	" source_id text NOT NULL, run_id text NOT NULL, alive_at " TS " NOT NULL,"
+	" PRIMARY KEY (source_id, run_id));",
 };
 
 int central_schema_version(void)

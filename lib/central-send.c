@@ -201,6 +201,25 @@ static int drain(struct central_sender *s, struct store_central *q, struct centr
 	return -1;
 }
 
+/*
+ * The heartbeat of the runs this process has going (schema 5), so that an
+ * HA scheduler elsewhere can tell a run still going from one whose process
+ * was killed: *found says whether there was one (while there was none, the
+ * next pass looks again), *at when it was sent. A failure is left to the
+ * next pass, which finds the link broken.
+ */
+static void beat(struct store_central *q, struct central *c, const char *source_id, int *found,
+		 int64_t *at)
+{
+	char *ids = NULL, *err = NULL;
+	if (!store_central_running(q, (long)getpid(), &ids, &err) && ids)
+		central_alive(c, source_id, ids, &err);
+	*found = ids != NULL;
+	*at = clock_wall_ms();
+	free(ids);
+	free(err);
+}
+
 static void *sender_main(void *arg)
 {
 	struct central_sender *s = arg;
@@ -216,6 +235,8 @@ static void *sender_main(void *arg)
 	int have_source = 0;
 	struct central_report mine = { 0 };	/* this thread's: source id, renewed, requeued */
 	int64_t sent = 0, deleted = 0, deleted_ms = clock_wall_ms();	/* queue entries */
+	int64_t beat_ms = 0;
+	int beating = 0;	/* the last beat found a run of this process going */
 	if (store_central_open(s->path, &q, &err)) {
 		sender_error(s, err);
 		goto out;
@@ -242,7 +263,8 @@ static void *sender_main(void *arg)
 			pthread_mutex_unlock(&s->mu);
 		}
 		dirty |= store_central_changed(q);
-		if (!dirty && !final)
+		int beat_due = c && beating && clock_wall_ms() - beat_ms >= CENTRAL_ALIVE_EVERY_MS;
+		if (!dirty && !final && !beat_due)
 			continue;
 		if (!c && (final || clock_wall_ms() >= next_connect)) {
 			struct central_opts o = s->o;
@@ -266,6 +288,8 @@ static void *sender_main(void *arg)
 		}
 		if (c)
 			dirty = drain(s, q, &c, mine.source_id, &sent, final) != 0;
+		if (c && !final && (!beating || beat_due))
+			beat(q, c, mine.source_id, &beating, &beat_ms);
 		if (sent > deleted && clock_wall_ms() - deleted_ms >= DELETE_EVERY_MS) {
 			if (store_central_sent(q, sent, &err)) {
 				sender_error(s, err);

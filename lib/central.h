@@ -169,7 +169,19 @@ int central_last_slot(struct central *c, const char *schedule_id, int64_t *slot_
 /* Unfinished claims nobody looked after for stale_s seconds, newest first (*out: release each, free). */
 int central_orphans(struct central *c, int stale_s, struct central_claim **out, size_t *n, char **err);
 void central_claim_release(struct central_claim *cl);
-/* A run of runbook in env with status running in the team history: 1 (*run_id, *host owned), 0, -1. */
+/*
+ * A run's heartbeat (schema 5): how often the sender of a process with a
+ * run going tells the server it lives, and after how long without it
+ * central_running no longer counts the run as running.
+ */
+#define CENTRAL_ALIVE_EVERY_MS 15000
+#define CENTRAL_ALIVE_TTL_S "60"
+/* Moves alive_at forward for the runs ids ("{id,id}", a text[] literal) of source_id: 0 or -1. */
+int central_alive(struct central *c, const char *source_id, const char *ids, char **err);
+/*
+ * A run of runbook in env with status running in the team history whose
+ * heartbeat is younger than CENTRAL_ALIVE_TTL_S: 1 (*run_id, *host owned), 0, -1.
+ */
 int central_running(struct central *c, const char *runbook, const char *env, char **run_id, char **host,
 		    char **err);
 

@@ -509,3 +509,35 @@ int store_central_changed(struct store_central *q)
 	q->data_version = v;
 	return changed;
 }
+
+int store_central_running(struct store_central *q, long pid, char **ids, char **err)
+{
+	*ids = NULL;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(q->db, "SELECT id FROM runs WHERE status = 'running' AND pid = ?1", -1, &s, NULL))
+		return fail(q, err, "read the runs going");
+	sqlite3_bind_int64(s, 1, pid);
+	struct strbuf sb;
+	strbuf_init(&sb, 64);
+	int rc, n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		/* run ids are hex; anything else would need quoting in the literal */
+		if (!id || strspn(id, "0123456789abcdef") != strlen(id))
+			continue;
+		strbuf_addch(&sb, n++ ? ',' : '{');
+		strbuf_addstr(&sb, id);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		strbuf_release(&sb);
+		return fail(q, err, "read the runs going");
+	}
+	if (!n) {
+		strbuf_release(&sb);
+		return 0;
+	}
+	strbuf_addch(&sb, '}');
+	*ids = strbuf_detach(&sb);
+	return 0;
+}

@@ -59,6 +59,11 @@ void store_central_end(struct store_central *q);
 int store_central_sent(struct store_central *q, int64_t hi, char **err);
 /* Entries waiting (rows may repeat: one per change). */
 int store_central_pending(struct store_central *q, long *n, char **err);
+/*
+ * The runs process pid has going in the history, as a text[] literal
+ * ("{id,id}", owned) in *ids, NULL when none: 0, or -1 with *err.
+ */
+int store_central_running(struct store_central *q, long pid, char **ids, char **err);
 /* 1 when another connection changed the history since the last call (cheap, for polling). */
 int store_central_changed(struct store_central *q);
 

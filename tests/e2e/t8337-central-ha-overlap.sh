@@ -69,4 +69,31 @@ test_expect_success 'a slot missed while every scheduler was down runs once; a n
 	test "$(wc -l <side-effect)" = 2
 '
 
+test_expect_success 'a drill killed on another runner stays running on the server, but once its heartbeat is older than a minute it holds no slot back' '
+	psql_q "delete from lifeboat_claims" &&
+	host s4 "* * * * *" &&
+	host s5 "* * * * *" &&
+	before=$(wc -l <side-effect) &&
+	touch hold || return 1
+	(cd laptop && lb drill --yes drill.lua >../killed.out 2>&1) &
+	wait_for "test \"\$(psql_q \"select count(*) from runs r join lifeboat_alive a on a.source_id = r.source_id and a.run_id = r.id where r.status = ${Q}running$Q\")\" = 1" 20 &&
+	killed=$(psql_q "select id from runs where status = ${Q}running$Q") &&
+	kill -9 "$(sql laptop/.lifeboat/history.db "select pid from runs where id = $Q$killed$Q")" &&
+	wait &&
+	rm hold &&
+	(cd s4 && lb scheduler --once) >fresh.out 2>&1 &&
+	cat fresh.out &&
+	assert_contains fresh.out "skipped, run $killed of it is still running" &&
+	# two minutes on: every run started before this slot; the last beat and the lease of the killed run long gone
+	psql_q "delete from lifeboat_claims" &&
+	psql_q "update lifeboat_alive set alive_at = alive_at - interval ${Q}2 minutes$Q;
+		update runs set started_at = started_at - interval ${Q}2 minutes$Q;
+		update lifeboat_leases set expires_at = expires_at - interval ${Q}2 minutes$Q" &&
+	(cd s5 && lb scheduler --once) >stale.out 2>&1 &&
+	cat stale.out &&
+	assert_contains stale.out "starting the drill" &&
+	test "$(wc -l <side-effect)" = $((before + 2)) &&
+	same "$(psql_q "select status from runs where id = $Q$killed$Q")" running
+'
+
 test_done
