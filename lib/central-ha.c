@@ -183,7 +183,7 @@ struct central_lease {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
-	int lost;			/* a renewal found the lease taken by someone else */
+	char *taken_by;			/* "run R on H": a renewal found the lease taken by another run */
 };
 
 static const char lease_take_sql[] =
@@ -226,6 +226,7 @@ static void lease_free(struct central_lease *l)
 	free(l->env);
 	free(l->holder);
 	free(l->host);
+	free(l->taken_by);
 	free(l);
 }
 
@@ -241,13 +242,15 @@ static void *lease_renew(void *arg)
 		if (l->stop)
 			break;
 		pthread_mutex_unlock(&l->mu);
-		char *err = NULL;
+		char *err = NULL, *run = NULL, *host = NULL;
 		/* a failed renewal is retried at the next turn; the run goes on (SPEC 11) */
-		int rc = lease_take_once(l, NULL, NULL, &err);
+		int rc = lease_take_once(l, &run, &host, &err);
 		free(err);
 		pthread_mutex_lock(&l->mu);
-		if (rc == 1)
-			l->lost = 1;
+		if (rc == 1 && !l->taken_by)
+			l->taken_by = xasprintf("run %s on %s", run ? run : "?", host ? host : "another host");
+		free(run);
+		free(host);
 	}
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
@@ -288,10 +291,10 @@ int central_lease_take(const struct central_opts *co, const char *runbook, const
 	return rc;
 }
 
-void central_lease_end(struct central_lease *l)
+char *central_lease_end(struct central_lease *l)
 {
 	if (!l)
-		return;
+		return NULL;
 	if (l->stop != -1) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;
@@ -302,10 +305,22 @@ void central_lease_end(struct central_lease *l)
 		pthread_cond_destroy(&l->cv);
 	}
 	const char *v[] = { l->runbook, l->env, l->holder };
-	char *err = NULL;
+	char *err = NULL, *taken = l->taken_by;
+	l->taken_by = NULL;
 	PGresult *res = exec_params(l->c,
-		"DELETE FROM lifeboat_leases WHERE runbook = $1 AND env = $2 AND holder = $3", 3, v, &err);
+		"DELETE FROM lifeboat_leases WHERE runbook = $1 AND env = $2 AND holder = $3 RETURNING 1",
+		3, v, &err);
+	/* not ours to delete: did another run take it after it lapsed? */
+	if (res && PQntuples(res) == 0 && !taken) {
+		PQclear(res);
+		res = exec_params(l->c, "SELECT holder, host FROM lifeboat_leases WHERE runbook = $1 AND env = $2",
+				  2, v, &err);
+		if (res && PQntuples(res) == 1)
+			taken = xasprintf("run %s on %s", PQgetvalue(res, 0, 0),
+					  PQgetisnull(res, 0, 1) ? "another host" : PQgetvalue(res, 0, 1));
+	}
 	PQclear(res);
-	free(err);	/* not deleted: it expires on its own */
+	free(err);
 	lease_free(l);
+	return taken;
 }

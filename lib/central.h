@@ -199,7 +199,12 @@ struct central_lease;
 int central_lease_take(const struct central_opts *co, const char *runbook, const char *env,
 		       const char *holder, const char *host, int ttl_s, struct central_lease **out,
 		       char **other_run, char **other_host, char **err);
-void central_lease_end(struct central_lease *l);	/* deletes the row; NULL is fine */
+/*
+ * Ends the lease (NULL is fine) and deletes its row: NULL, or "run R on H"
+ * (owned) when another run took it while this one held it (the lease
+ * lapsed: the server was out of reach longer than its time).
+ */
+char *central_lease_end(struct central_lease *l);
 
 /* ---- the --central readers (central-read.c) ---- */
 

@@ -15,6 +15,7 @@
 #define LEASE_CONNECT_S 2.0	/* an unreachable server delays an exclusive run's start at most this */
 
 static struct central_lease *held;	/* one run per process */
+static char *held_what;	/* "'runbook'" or "'runbook' in environment E", for the warning */
 
 static int lease_take(void *ud, const char *runbook, const char *env, const char *run_id, char **holder)
 {
@@ -34,6 +35,10 @@ static int lease_take(void *ud, const char *runbook, const char *env, const char
 		free(err);
 		return 0;
 	}
+	if (rc == 0 && held) {
+		free(held_what);
+		held_what = env ? xasprintf("'%s' in environment %s", runbook, env) : xasprintf("'%s'", runbook);
+	}
 	if (rc == 1) {
 		notef("run %s on %s holds the team-wide lease of '%s'%s%s", other ? other : "?",
 		      other_host ? other_host : "another host", runbook, env ? " in environment " : "",
@@ -48,7 +53,13 @@ static int lease_take(void *ud, const char *runbook, const char *env, const char
 static void lease_release(void *ud)
 {
 	(void)ud;
-	central_lease_end(held);
+	char *taken = central_lease_end(held);
+	if (taken)
+		warnf("the team-wide lease of %s was taken by %s while this run held it (it lapsed while "
+		      "the server could not be reached): both may have run at once", held_what, taken);
+	free(taken);
+	free(held_what);
+	held_what = NULL;
 	held = NULL;
 }
 

@@ -48,6 +48,19 @@ test_expect_success 'a lease whose holder died expires; a live holder keeps rene
 	assert_not_contains bob3.out "deadbeef"
 '
 
+test_expect_success 'a lease taken by another run while this one held it (it lapsed): a warning at the end, the row left to its holder' '
+	rm -f alice/started || return 1
+	(cd alice && lb run --yes restore.lua >../alice3.out 2>&1; echo $? >../alice3.rc) &
+	wait_for "test -e alice/started" 20 &&
+	psql_q "update lifeboat_leases set holder = ${Q}cafe1234$Q, host = ${Q}elsewhere$Q" &&
+	wait_for "test -s alice3.rc" 20 &&
+	cat alice3.out &&
+	same "$(cat alice3.rc)" 0 &&
+	assert_contains alice3.out "the team-wide lease of ${Q}restore-prod$Q was taken by run cafe1234 on elsewhere while this run held it" &&
+	same "$(psql_q "select holder from lifeboat_leases")" cafe1234 &&
+	psql_q "delete from lifeboat_leases"
+'
+
 test_expect_success 'the server out of reach: the local lock alone applies, with a warning' '
 	pg_stop &&
 	(cd alice && lb run --yes restore.lua) >alice2.out 2>&1 &&
