@@ -14,7 +14,8 @@ struct central {
 	double timeout_s;
 	int broken;			/* a timeout or a lost connection: reconnect */
 	char *upsert[CENTRAL__COUNT];	/* central_upsert's statements, built on first use, owned */
-	unsigned prepared;		/* bit i: statement i is prepared on conn */
+	unsigned prepared;		/* bit i: statement i is prepared on conn, */
+	char stmt_name[32][32];		/* under this name */
 	char sqlstate[6];		/* the last error's SQLSTATE ("" when it had none) */
 };
 

@@ -302,17 +302,17 @@ int central_exec_prepared(struct central *c, int id, const char *sql, int nparam
 	_Static_assert(CENTRAL__COUNT <= 32, "one bit a statement in central.prepared");
 	if (id < 0 || id >= 32)
 		return run(c, SEND_QUERY, NULL, sql, nparams, params, out, err);
-	/*
-	 * The name carries a hash of the text: a server connection that a
-	 * pooler hands on with another lifeboat's statement of the same id
-	 * (another version, other columns) never runs that one for this.
-	 */
-	unsigned long h = 5381;
-	for (const char *p = sql; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	char name[48];
-	snprintf(name, sizeof(name), "lifeboat_%d_%08lx", id, h & 0xffffffffUL);
+	char *name = c->stmt_name[id];
 	if (!(c->prepared & (1u << id))) {
+		/*
+		 * The name carries a hash of the text: a server connection that a
+		 * pooler hands on with another lifeboat's statement of the same id
+		 * (another version, other columns) never runs that one for this.
+		 */
+		unsigned long h = 5381;
+		for (const char *p = sql; *p; p++)
+			h = h * 33 + (unsigned char)*p;
+		snprintf(name, sizeof(c->stmt_name[id]), "lifeboat_%d_%08lx", id, h & 0xffffffffUL);
 		PGresult *r;
 		if (run(c, SEND_PREPARE, name, sql, nparams, NULL, &r, err)) {
 			/* 42P05: prepared already on this server connection (a pooler's), by the same text */

@@ -256,17 +256,22 @@ int load_runbook_with(const char *path, struct trust *t, struct luahost **host,
 	return 0;
 }
 
-int refuse_unloaded(const char *path, struct store *st, const struct engine_opts *o,
-		    const char *why)
+char *runbook_file_name(const char *path)
 {
-	/* nothing of it ran, so its name is the file's: feature-store.lua is "feature-store" */
-	struct runbook *rb = xcalloc(1, sizeof(*rb));
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	size_t n = strlen(base);
 	if (n > 4 && !strcmp(base + n - 4, ".lua"))
 		n -= 4;
-	rb->name = xstrndup(base, n);
+	return xstrndup(base, n);
+}
+
+int refuse_unloaded(const char *path, struct store *st, const struct engine_opts *o,
+		    const char *why)
+{
+	/* nothing of it ran, so its name is the file's: feature-store.lua is "feature-store" */
+	struct runbook *rb = xcalloc(1, sizeof(*rb));
+	rb->name = runbook_file_name(path);
 	rb->path = xstrdup(path);
 	rb->abspath = path_absolute(path);
 	struct stat sb;	/* never open a FIFO put where the runbook should be: it would wait for a writer */

@@ -212,6 +212,8 @@ int load_runbook_trusted(const char *path, const char *env, struct trust *t,
 /* The same with *t set up by the caller (trust_init). */
 int load_runbook_with(const char *path, struct trust *t, struct luahost **host,
 		      struct runbook **rb, char **why);
+/* A runbook's name from its file alone (feature-store.lua: "feature-store"), owned. */
+char *runbook_file_name(const char *path);
 /* Records a refused run of a runbook that was refused before it could load (its signature). */
 int refuse_unloaded(const char *path, struct store *st, const struct engine_opts *o,
 		    const char *why);

@@ -55,11 +55,7 @@ static char *runbook_name(const char *path)
 		luahost_free(host);
 		return name;
 	}
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t len = strlen(base);
-	if (len > 4 && !strcmp(base + len - 4, ".lua"))
-		len -= 4;
-	name = xstrndup(base, len);
+	name = runbook_file_name(path);
 	warnf("scheduler: the HA claims of '%s' go by its file's name '%s' until it loads", path, name);
 	return name;
 }
