@@ -54,6 +54,14 @@ static char *pq_reason(const char *msg)
 	return strbuf_detach(&sb);
 }
 
+static const char *opt_value(PQconninfoOption *o, const char *key)
+{
+	for (; o && o->keyword; o++)
+		if (!strcmp(o->keyword, key))
+			return o->val && *o->val ? o->val : NULL;
+	return NULL;
+}
+
 int central_url_check(const char *url, char **why)
 {
 	if (central_pq_load(why))
@@ -61,20 +69,17 @@ int central_url_check(const char *url, char **why)
 	char *msg = NULL;
 	PQconninfoOption *o = PQconninfoParse(url, &msg);
 	if (o) {
+		int password = opt_value(o, "password") != NULL;
 		PQconninfoFree(o);
+		if (password) {
+			*why = xstrdup("it holds a password");
+			return CENTRAL_URL_PASSWORD;
+		}
 		return 0;
 	}
 	*why = pq_reason(msg ? msg : "not a connection string");
 	PQfreemem(msg);
 	return -1;
-}
-
-static const char *opt_value(PQconninfoOption *o, const char *key)
-{
-	for (; o && o->keyword; o++)
-		if (!strcmp(o->keyword, key))
-			return o->val && *o->val ? o->val : NULL;
-	return NULL;
 }
 
 char *central_server_name(const char *url)

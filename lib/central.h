@@ -26,9 +26,12 @@
 
 /*
  * Whether url parses as a libpq connection string or URI: 0, -1 with *why
- * (owned), or CENTRAL_NO_LIBPQ with *why when libpq cannot be loaded.
+ * (owned), CENTRAL_NO_LIBPQ with *why when libpq cannot be loaded, or
+ * CENTRAL_URL_PASSWORD when it holds a password (SPEC 11: the password
+ * comes from password_env or PGPASSFILE, never the config file).
  */
 #define CENTRAL_NO_LIBPQ (-2)
+#define CENTRAL_URL_PASSWORD (-3)
 int central_url_check(const char *url, char **why);
 /* "user@host:port/db" for messages (owned), never the password; the url when it does not parse. */
 char *central_server_name(const char *url);

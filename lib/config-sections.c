@@ -548,6 +548,9 @@ static void load_central(struct loader *ld, const yaml_node_t *n)
 	else if ((s = get_text(ld, u, "central.url", "a libpq connection string such as "
 				"\"postgresql://user@host:5432/db\"")) && (bad = central_url_check(s, &why)) == CENTRAL_NO_LIBPQ)
 		problem_at(ld, u, "central.url", "the team history needs libpq: %s", why);
+	else if (s && bad == CENTRAL_URL_PASSWORD)
+		problem_at(ld, u, "central.url", "holds a password; keep it out of the config: name the "
+			   "variable that holds it in central.password_env, or use libpq's PGPASSFILE");
 	else if (s && bad)
 		problem_at(ld, u, "central.url", "not a PostgreSQL connection string (%s); write it as "
 			   "\"postgresql://user@host:5432/db\"", why);

@@ -33,7 +33,16 @@ test_expect_success 'a malformed central.url: exit 2, file:line, nothing runs' '
 	assert_contains err3 "central.url" &&
 	printf "central: { url: \"postgresql://h/db\", password_env: \"not a name\" }\n" >bad4.yaml &&
 	expect_code 2 lb --config bad4.yaml check rb.lua 2>err4 &&
-	assert_contains err4 "central.password_env"
+	assert_contains err4 "central.password_env" &&
+	printf "db: bad5.db\ncentral: { url: \"postgresql://lifeboat:hunter2@127.0.0.1/lb\" }\n" >bad5.yaml &&
+	expect_code 2 lb --config bad5.yaml run --yes rb.lua 2>err5 &&
+	assert_contains err5 "bad5.yaml:2:" &&
+	assert_contains err5 "central.url: holds a password" &&
+	assert_not_contains err5 "hunter2" &&
+	test ! -e bad5.db &&
+	printf "central: { url: \"host=127.0.0.1 password=hunter2\" }\n" >bad6.yaml &&
+	expect_code 2 lb --config bad6.yaml check rb.lua 2>err6 &&
+	assert_contains err6 "holds a password"
 '
 
 test_expect_success 'a wrong password: push names the server and fails at once; a run still succeeds' '
