@@ -159,6 +159,16 @@ static void xml_escape(struct strbuf *sb, const char *v, size_t len)
  */
 static void add_forms(struct redactor *r, const char *v, size_t len)
 {
+	/*
+	 * Text that is not UTF-8 is stored with U+FFFD for each bad byte
+	 * (lib/json.c's rule, the audit log's): a secret holding such a byte
+	 * is masked in that form too.
+	 */
+	size_t fixed_len;
+	char *fixed = utf8_fix(v, len, &fixed_len);	/* NULL: it is UTF-8 already */
+	if (fixed)
+		add_forms(r, fixed, fixed_len);
+	free(fixed);
 	add_secret(r, v, len);
 	struct strbuf once = STRBUF_INIT, twice = STRBUF_INIT, xml = STRBUF_INIT;
 	strbuf_init(&once, len * 2);

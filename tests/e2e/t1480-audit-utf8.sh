@@ -70,4 +70,18 @@ test_expect_success 'a note after the end that is not UTF-8: its audit detail ho
 	same "$(sql h.db "select detail from audit where event = '"'note'"'")" "{\"text\":\"pr�vu\",\"after_end\":true}"
 '
 
+test_expect_success 'a secret holding a byte that is not UTF-8 is masked in the audit log too (operator and a note)' '
+	printf "secrets: [LB_TOKEN]\n" >sec.yaml &&
+	token=$(printf "hunter\344supersecret") &&
+	id=$(sql h.db "select id from runs") &&
+	LB_TOKEN=$token expect_code 0 lb --config sec.yaml --db h.db --as "$token" note "$id" "leak: $token end" >note2.out &&
+	same "$(sql h.db "select text from notes order by seq desc limit 1")" "leak: *** end" &&
+	sql h.db "select operator, detail from audit where event = '"'note'"' order by seq desc limit 1" >last &&
+	cat last &&
+	assert_not_contains last "supersecret" &&
+	assert_contains last "leak: *** end" &&
+	expect_code 0 lb --db h.db audit verify >v2 &&
+	assert_contains v2 "audit log ok"
+'
+
 test_done
