@@ -736,12 +736,19 @@ int minisign_check_name(const struct minisign_sig *sig, const char *path, char *
 				       (int)len, val, base);
 		return 0;
 	}
-	/* a signed path ("runbooks/prod/util.lua"): the file's real path must end with it */
-	char *real = realpath(path, NULL);
-	int ok = path_ends_with(real ? real : path, val, len);
-	free(real);
+	/*
+	 * A signed path ("runbooks/prod/util.lua"): the file's path must end
+	 * with it, made absolute as given (runbooks/current -> releases/v7 was
+	 * signed as runbooks/current/...) or with its links resolved.
+	 */
+	char *real = realpath(path, NULL), *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+	char *abs = cwd ? xasprintf("%s/%s", cwd, path) : xstrdup(path);	/* links kept */
+	free(cwd);
+	int ok = path_ends_with(abs, val, len) || (real && path_ends_with(real, val, len));
 	if (!ok)
-		return err_set(err, "the signature is for '%.*s', not '%s' (a file of the same name from another folder, or a renamed one)",
-			       (int)len, val, path);
-	return 0;
+		err_set(err, "the signature is for '%.*s', not '%s' (%s%s%s; a file of the same name from another folder, or a renamed one)",
+			(int)len, val, path, abs, real && strcmp(real, abs) ? ", really " : "", real && strcmp(real, abs) ? real : "");
+	free(abs);
+	free(real);
+	return ok ? 0 : -1;
 }

@@ -75,4 +75,15 @@ test_expect_success 'a path that leaves the folder or is absolute is signed by i
 	assert_contains mv "file:util.lua	hashed"
 '
 
+test_expect_success 'signed through a link to a release folder (runbooks/current -> ../releases/v7): it runs' '
+	write_runbook releases/v7/rel.lua <<-\EOF &&
+	return runbook { name = "rel", phase "p" { step "s" { sh = "echo rel >>../../ran" } } }
+	EOF
+	ln -s ../releases/v7 runbooks/current &&
+	lb -q sign --key keys/ci.key runbooks/current/rel.lua &&
+	before=$(wc -l <ran) &&
+	expect_code 0 lb run --yes --env prod runbooks/current/rel.lua >out &&
+	test "$(wc -l <ran)" -eq $((before + 1))
+'
+
 test_done
