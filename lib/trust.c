@@ -82,7 +82,8 @@ static long long signed_at(const struct minisign_sig *sig)
 /*
  * An older signed version copied back (SPEC 9): of the signatures this
  * file's path counted with in earlier runs, those by a key trusted now, the
- * newest trusted-comment timestamp must not be newer than sig's. Per path,
+ * newest trusted-comment timestamp must not be newer than sig's (one more
+ * than a day ahead of now does not count). Per path,
  * whichever trusted key signed: a version signed earlier by another key is
  * as old. The refusal (owned), or NULL when sig may count.
  */
@@ -109,6 +110,9 @@ static char *older_than_seen(const struct trust *t, const char *path,
 			continue;
 		}
 		long long ts = minisign_key_for(t->keys, t->nkeys, &old) ? signed_at(&old) : -1;
+		/* one signed more than a day ahead (a wrong clock) orders nothing: it would lock the file out */
+		if (ts > clock_wall_ms() / 1000 + 86400)
+			ts = -1;
 		if (ts > newest) {
 			newest = ts;
 			newest_run = seen[i].run_id;

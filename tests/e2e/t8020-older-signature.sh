@@ -106,4 +106,14 @@ test_expect_success 'a key no longer trusted does not hold files back with its n
 	test "$(wc -l <ran)" -eq 2
 '
 
+test_expect_success 'a signature from a clock in the future does not lock the file out: a fresh one still runs' '
+	version 6 ci 4102444800 &&
+	expect_code 0 lb run --yes --env prod rb.lua >out &&
+	test "$(tail -n 1 ran)" = "v6-m6" &&
+	version 7 ci 1600000000 &&
+	lb -q sign --key keys/ci.key rb.lua mod.lua &&
+	expect_code 0 lb run --yes --env prod rb.lua >out &&
+	test "$(tail -n 1 ran)" = "v7-m7"
+'
+
 test_done
