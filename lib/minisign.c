@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -391,9 +392,16 @@ void minisign_sig_release(struct minisign_sig *sig)
 
 static char *read_small(const char *path, size_t *len, char **err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* never waits: a FIFO put where a key or a signature should be is refused, not opened to wait */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err_set(err, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		err_set(err, "cannot read '%s': not a regular file (a FIFO, a device or a folder)", path);
+		close(fd);
 		return NULL;
 	}
 	char *buf = xmalloc(MAX_KEY_FILE + 1);

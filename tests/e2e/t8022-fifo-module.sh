@@ -56,4 +56,19 @@ test_expect_success 'a real module, signed, runs' '
 	test -e ran
 '
 
+test_expect_success 'a FIFO where a trusted key or --pub should be: exit 2 at once naming it; where a signature should be, verify fails (exit 1)' '
+	mkdir fk && mkfifo fk/k.pub &&
+	printf "trust: { keys: [k.pub] }\n" >fk/lifeboat.yaml &&
+	cp rb.lua fk/ &&
+	(cd fk && expect_code 2 timeout 20 "$LIFEBOAT" check rb.lua >../out 2>../err) &&
+	assert_contains err "lifeboat.yaml:1:" &&
+	assert_contains err "trust.keys[0]: cannot read" &&
+	assert_contains err "not a regular file" &&
+	expect_code 2 timeout 20 "$LIFEBOAT" verify --pub fk/k.pub rb.lua >out 2>err &&
+	assert_contains err "not a regular file" &&
+	mkfifo fk/rb.lua.minisig &&
+	expect_code 1 timeout 20 "$LIFEBOAT" verify --pub ci.pub fk/rb.lua >out 2>err &&
+	assert_contains err "not a regular file"
+'
+
 test_done
