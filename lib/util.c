@@ -630,6 +630,9 @@ int dl_load(const char *soname, const char *package, const struct dl_symbol *sym
 		void *sym = dlsym(lib, syms[i].name);
 		if (!sym) {
 			*err = xasprintf("%s has no %s", soname, syms[i].name);
+			for (size_t k = 0; k < i; k++)	/* none half set */
+				memset(syms[k].fn, 0, sizeof(void *));
+			dlclose(lib);
 			return -1;
 		}
 		memcpy(syms[i].fn, &sym, sizeof(sym));	/* object to function pointer, as POSIX allows */

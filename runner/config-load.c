@@ -194,11 +194,7 @@ size_t runner_lua_memory(void)
 	return cfg ? cfg->lua_memory : 0;
 }
 
-/*
- * The engine's authorize hook: a manual step is confirmed or declined only
- * by a member of its role (anyone when the config lists no members). The
- * other actions (note, abort, retry, skip) are open to every operator.
- */
+/* What a run or a resumed one takes from the config (runner.h). */
 void runner_engine_config(struct engine_opts *o)
 {
 	o->authorize = cfg ? runner_authorize : NULL;
@@ -213,6 +209,11 @@ void runner_engine_config(struct engine_opts *o)
 	o->nsecret_names = refs.n;
 }
 
+/*
+ * The engine's authorize hook: a manual step is confirmed or declined only
+ * by a member of its role (anyone when the config lists no members). The
+ * other actions (note, abort, retry, skip) are open to every operator.
+ */
 int runner_authorize(void *ud, const char *action, const char *role, const char *operator,
 		     char **why)
 {
