@@ -180,6 +180,12 @@ static const char *const migrations[] = {
 	 * "person" (a manual step), "decision" (paused after a failure), NULL.
 	 */
 	"ALTER TABLE steps ADD COLUMN waiting TEXT;",
+	/*
+	 * 11: the signatures a path ran with, read at every signed start (the
+	 * older-version check, trust.c): found by index, not by a scan of
+	 * every file every run loaded.
+	 */
+	"CREATE INDEX IF NOT EXISTS run_sources_signed ON run_sources (path) WHERE signature IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
 
