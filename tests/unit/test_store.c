@@ -695,7 +695,11 @@ static void test_migrate_attempts(void **state)
 	       " PRIMARY KEY (run_id, phase_idx, step_idx, attempt));"
 	       "INSERT INTO a4 SELECT * FROM attempts; DROP TABLE attempts;"
 	       "ALTER TABLE a4 RENAME TO attempts;"
-	       /* and without what later steps added (6: run_sources.signature; 9: probes, 10: steps.waiting) */
+	       /*
+	        * and without what later steps added (6: run_sources.signature; 9: probes,
+	        * 10: steps.waiting, 11: the index on signatures)
+	        */
+	       "DROP INDEX run_sources_signed;"
 	       "ALTER TABLE run_sources DROP COLUMN signature;"
 	       "ALTER TABLE phases DROP COLUMN probe;"
 	       "ALTER TABLE runs DROP COLUMN newest_recoverable_at;"
